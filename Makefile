@@ -1,0 +1,60 @@
+# 代表连心 — `make run` serves the demo county; `make test` runs every test. Both install what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+PORT ?= 5000
+export PORT
+
+.PHONY: run test test-sqlite test-mariadb test-miniprogram bench deps system clean
+
+## Python packages in a virtual environment (re-installed when a requirements file changes)
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+## Debian packages: MariaDB (tests), Chromium (browser tests), Noto CJK (printables), wrk (benchmarks)
+system:
+	@missing=""; \
+	command -v mariadbd >/dev/null || missing="$$missing mariadb-server"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	fc-list 2>/dev/null | grep -q "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
+	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+deps: $(VENV)/.installed system
+
+miniprogram/node_modules/.installed: miniprogram/package.json miniprogram/package-lock.json
+	cd miniprogram && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+run: deps
+	$(FLASK) migrate
+	$(FLASK) seed-demo
+	@bash scripts/run.sh
+
+test: deps miniprogram/node_modules/.installed
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+	TEST_DATABASE=mariadb $(BIN)/python -m pytest -q -p no:cacheprovider -m "not browser" tests
+	cd miniprogram && npx jest --ci
+
+test-sqlite: deps
+	$(BIN)/python -m pytest -q tests
+
+test-mariadb: deps
+	TEST_DATABASE=mariadb $(BIN)/python -m pytest -q -m "not browser" tests
+
+test-miniprogram: miniprogram/node_modules/.installed
+	cd miniprogram && npx jest --ci
+
+bench: deps
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) miniprogram/node_modules .pytest_cache

@@ -1,0 +1,72 @@
+"""Every setting, read from the environment, with defaults that run with no set-up.
+
+The names are a contract with operators: docs/configuration.md documents each one.
+"""
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+INSTANCE = Path(os.environ.get("INSTANCE_PATH", ROOT / "instance"))
+
+
+def env_str(name, default=""):
+    return os.environ.get(name, default)
+
+
+def env_int(name, default):
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def env_bool(name, default=False):
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _dev_secret_key():
+    """A development key generated once and kept under instance/ so sessions survive restarts."""
+    path = INSTANCE / "secret_key"
+    if not path.exists():
+        INSTANCE.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load():
+    """Return the configuration mapping read from the environment (called by create_app, never at import)."""
+    cfg = dict(
+        DATABASE_URL=env_str("DATABASE_URL", f"sqlite:///{INSTANCE / 'daibiao.db'}"),
+        SECRET_KEY=env_str("SECRET_KEY") or None,
+        PUBLIC_BASE_URL=env_str("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        TIMEZONE=env_str("TIMEZONE", "Asia/Shanghai"),
+        # WeChat: every API call, the token fetch included, goes to WECHAT_API_BASE.
+        WECHAT_API_BASE=env_str("WECHAT_API_BASE", "https://api.weixin.qq.com/"),
+        WECHAT_OA_APP_ID=env_str("WECHAT_OA_APP_ID"),
+        WECHAT_OA_APP_SECRET=env_str("WECHAT_OA_APP_SECRET"),
+        WECHAT_OA_TOKEN=env_str("WECHAT_OA_TOKEN"),
+        WECHAT_OA_AES_KEY=env_str("WECHAT_OA_AES_KEY"),
+        WECHAT_OA_AES_KEY_PREVIOUS=env_str("WECHAT_OA_AES_KEY_PREVIOUS"),
+        WECHAT_MP_APP_ID=env_str("WECHAT_MP_APP_ID"),
+        WECHAT_MP_APP_SECRET=env_str("WECHAT_MP_APP_SECRET"),
+        WECHAT_TIMEOUT=env_int("WECHAT_TIMEOUT", 5),
+        REDIS_URL=env_str("REDIS_URL"),
+        UPLOAD_FOLDER=env_str("UPLOAD_FOLDER", str(INSTANCE / "uploads")),
+        # Workflow
+        DEFAULT_DEADLINE_DAYS=env_int("DEFAULT_DEADLINE_DAYS", 15),
+        AUTO_CLOSE_DAYS=env_int("AUTO_CLOSE_DAYS", 7),
+        MAX_ROUNDS=env_int("MAX_ROUNDS", 2),
+        # Notifications: quiet hours hold non-urgent pushes (local time, HH:MM).
+        QUIET_HOURS=env_str("QUIET_HOURS", "22:00-08:00"),
+    )
+    return cfg
+
+
+def finish(cfg):
+    """Fill in values that depend on others (after test overrides are applied)."""
+    if not cfg.get("SECRET_KEY"):
+        cfg["SECRET_KEY"] = _dev_secret_key()
+    return cfg

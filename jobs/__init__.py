@@ -1,0 +1,5 @@
+"""Placeholder package; built by its own issue."""
+
+
+def init_app(app):
+    pass

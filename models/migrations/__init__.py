@@ -1,0 +1,1 @@
+"""Numbered schema migrations (NNNN_name.py with up(db, migrator)); see models/migrate.py."""

@@ -1,0 +1,323 @@
+"""Every table of 代表连心. Fields, indexes, constraints and small query helpers only: rules live in services/."""
+from peewee import (BooleanField, CharField, DateField, DateTimeField, FloatField, ForeignKeyField,
+                    IntegerField, TextField)
+
+from .base import BaseModel, JSONField, utcnow
+
+
+class Station(BaseModel):
+    """代表联络站 — a liaison station, point, window or post; stations form a tree (县 → 镇 → 村/社区)."""
+    code = CharField(max_length=16, unique=True)
+    name = CharField(max_length=100)
+    parent = ForeignKeyField("self", null=True, backref="children", on_delete="RESTRICT")
+    path = CharField(max_length=191, index=True, default="/")  # materialised ids "/1/5/23/" for subtree queries
+    level = CharField(max_length=16)   # county | town | village  (县/镇/村社区)
+    kind = CharField(max_length=16)    # station | point | window | post  (站/点/窗/岗)
+    address = CharField(max_length=200, default="")
+    reception_hours = CharField(max_length=200, default="")
+    phone = CharField(max_length=32, default="")
+    created_at = DateTimeField(default=utcnow)
+
+    def subtree(self):
+        return Station.select().where(Station.path.startswith(self.path))
+
+
+class Department(BaseModel):
+    """承办单位 — a government department that handles assigned cases."""
+    code = CharField(max_length=16, unique=True)
+    name = CharField(max_length=100, unique=True)
+    phone = CharField(max_length=32, default="")
+    active = BooleanField(default=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+class Deputy(BaseModel):
+    """人大代表 — a people's congress deputy with a public code (代表码)."""
+    code = CharField(max_length=16, unique=True)
+    name = CharField(max_length=50, index=True)
+    level = CharField(max_length=16)   # national | provincial | city | county | township
+    constituency = CharField(max_length=100, default="")
+    station = ForeignKeyField(Station, null=True, backref="deputies", on_delete="SET NULL")
+    photo = CharField(max_length=200, default="")
+    bio = TextField(default="")
+    public_contact = CharField(max_length=100, default="")
+    term_start = DateField(null=True)
+    term_end = DateField(null=True)
+    openid = CharField(max_length=64, null=True, unique=True)  # bound WeChat (mini-program) openid
+    created_at = DateTimeField(default=utcnow)
+
+
+class Account(BaseModel):
+    """Anyone who acts: a citizen (by openid/unionid), a deputy, staff, a department handler or an admin."""
+    role = CharField(max_length=16, index=True)  # citizen | deputy | staff | department | admin
+    username = CharField(max_length=64, null=True, unique=True)  # web console login
+    password_hash = CharField(max_length=255, null=True)
+    display_name = CharField(max_length=50, default="")
+    phone = CharField(max_length=32, default="")
+    openid = CharField(max_length=64, null=True, unique=True)      # mini-program openid
+    oa_openid = CharField(max_length=64, null=True, unique=True)   # official-account openid
+    unionid = CharField(max_length=64, null=True, index=True)
+    oa_followed = BooleanField(default=False)                     # follows the official account
+    deputy = ForeignKeyField(Deputy, null=True, backref="accounts", on_delete="SET NULL")
+    department = ForeignKeyField(Department, null=True, backref="accounts", on_delete="SET NULL")
+    station = ForeignKeyField(Station, null=True, backref="staff", on_delete="SET NULL")  # staff scope
+    active = BooleanField(default=True)
+    failed_logins = IntegerField(default=0)
+    locked_until = DateTimeField(null=True)
+    password_changed_at = DateTimeField(null=True)
+    last_login_at = DateTimeField(null=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+class Project(BaseModel):
+    """民生实事项目 — a public livelihood project with a plaque QR code."""
+    code = CharField(max_length=16, unique=True)
+    name = CharField(max_length=120)
+    description = TextField(default="")
+    department = ForeignKeyField(Department, null=True, backref="projects", on_delete="SET NULL")
+    station = ForeignKeyField(Station, null=True, backref="projects", on_delete="SET NULL")
+    year = IntegerField(index=True)
+    budget = IntegerField(default=0)  # yuan
+    location = CharField(max_length=200, default="")
+    planned_start = DateField(null=True)
+    planned_end = DateField(null=True)
+    progress = IntegerField(default=0)  # percent
+    status = CharField(max_length=16, default="planned", index=True)  # planned | in_progress | completed
+    published = BooleanField(default=True)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+
+class ProjectDeputy(BaseModel):
+    """代表领办 — a deputy supervising a project."""
+    project = ForeignKeyField(Project, backref="supervisors", on_delete="CASCADE")
+    deputy = ForeignKeyField(Deputy, backref="supervised", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("project", "deputy"), True),)
+
+
+class Milestone(BaseModel):
+    project = ForeignKeyField(Project, backref="milestones", on_delete="CASCADE")
+    title = CharField(max_length=100)
+    planned_date = DateField(null=True)
+    done_on = DateField(null=True)
+    sort = IntegerField(default=0)
+
+
+class ProjectUpdate(BaseModel):
+    """A dated progress update with photos; never deleted."""
+    project = ForeignKeyField(Project, backref="updates", on_delete="RESTRICT")
+    author = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    text = TextField()
+    progress = IntegerField(null=True)
+    photos = JSONField(default=list)
+    created_at = DateTimeField(default=utcnow, index=True)
+
+
+class Follow(BaseModel):
+    account = ForeignKeyField(Account, backref="follows", on_delete="CASCADE")
+    project = ForeignKeyField(Project, backref="followers", on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("account", "project"), True),)
+
+
+class Upload(BaseModel):
+    """An uploaded image (EXIF stripped), referenced from cases, answers and project updates by id."""
+    token = CharField(max_length=32, unique=True)
+    account = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    path = CharField(max_length=255)
+    mime = CharField(max_length=32)
+    size = IntegerField()
+    width = IntegerField(default=0)
+    height = IntegerField(default=0)
+    created_at = DateTimeField(default=utcnow)
+
+
+class Case(BaseModel):
+    """意见建议 / 问题反映 — what a citizen reports. Its state changes only through services.workflow."""
+    number = CharField(max_length=16, unique=True)  # public number 2026-000123
+    reporter = ForeignKeyField(Account, null=True, backref="cases", on_delete="RESTRICT")
+    deputy = ForeignKeyField(Deputy, null=True, backref="cases", on_delete="RESTRICT")
+    station = ForeignKeyField(Station, null=True, backref="cases", on_delete="RESTRICT")
+    project = ForeignKeyField(Project, null=True, backref="cases", on_delete="RESTRICT")
+    source = CharField(max_length=16, default="miniprogram")  # miniprogram | h5 | official_account | console
+    category = CharField(max_length=16, index=True)
+    title = CharField(max_length=100)
+    content = TextField()
+    photos = JSONField(default=list)  # upload tokens
+    location = CharField(max_length=200, default="")
+    latitude = FloatField(null=True)
+    longitude = FloatField(null=True)
+    contact_phone = CharField(max_length=32, default="")
+    anonymous = BooleanField(default=False)
+    client_request_id = CharField(max_length=64, null=True, unique=True)
+    state = CharField(max_length=16, default="submitted", index=True)
+    version = IntegerField(default=0)  # compare-and-swap guard for every write
+    round = IntegerField(default=1)
+    deadline = DateField(null=True, index=True)
+    lead_department = ForeignKeyField(Department, null=True, backref="lead_cases", on_delete="RESTRICT")
+    urge_level = IntegerField(default=0)  # 督办: 0 none, 1 yellow, 2 red
+    flagged = BooleanField(default=False)  # content check asked for a human look
+    flag_reason = CharField(max_length=100, default="")
+    published = BooleanField(default=False)
+    decline_reason = CharField(max_length=32, default="")
+    answer_class = CharField(max_length=1, default="")  # latest answer's class A/B/C/D
+    answered_on_time = BooleanField(null=True)
+    rating = CharField(max_length=16, default="")  # latest rating: satisfied | basic | unsatisfied
+    close_reason = CharField(max_length=16, default="")  # rated | unrated | staff
+    submitted_at = DateTimeField(default=utcnow, index=True)
+    answered_at = DateTimeField(null=True)
+    closed_at = DateTimeField(null=True)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = (
+            (("state", "deadline"), False),
+            (("lead_department", "submitted_at"), False),
+            (("deputy", "submitted_at"), False),
+            (("station", "submitted_at"), False),
+            (("published", "submitted_at"), False),
+        )
+
+
+class Assignment(BaseModel):
+    """交办 — a department's share of a case in one round: the lead (主办) or an assisting (协办) department."""
+    case = ForeignKeyField(Case, backref="assignments", on_delete="RESTRICT")
+    department = ForeignKeyField(Department, backref="assignments", on_delete="RESTRICT")
+    role = CharField(max_length=8)  # lead | assist
+    round = IntegerField(default=1)
+    active = BooleanField(default=True)
+    deadline = DateField()
+    assigned_at = DateTimeField(default=utcnow)
+    signed_at = DateTimeField(null=True)
+    returned_at = DateTimeField(null=True)
+    return_reason = CharField(max_length=32, default="")
+    extension_days = IntegerField(default=0)
+    extension_reason = CharField(max_length=500, default="")
+    extension_state = CharField(max_length=16, default="")  # requested | approved | refused
+
+    class Meta:
+        indexes = ((("department", "active"), False),)
+
+
+class Answer(BaseModel):
+    """A department's formal answer (答复) with its class A/B/C/D."""
+    case = ForeignKeyField(Case, backref="answers", on_delete="RESTRICT")
+    round = IntegerField()
+    department = ForeignKeyField(Department, null=True, on_delete="RESTRICT")
+    author = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    answer_class = CharField(max_length=1)
+    text = TextField()
+    attachments = JSONField(default=list)
+    created_at = DateTimeField(default=utcnow)
+
+
+class Rating(BaseModel):
+    """The citizen's rating of an answer: 满意 / 基本满意 / 不满意."""
+    case = ForeignKeyField(Case, backref="ratings", on_delete="RESTRICT")
+    round = IntegerField()
+    value = CharField(max_length=16)  # satisfied | basic | unsatisfied
+    comment = TextField(default="")
+    rater = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+
+class CaseEvent(BaseModel):
+    """The append-only timeline: every move of a case, with who, when, why and data. Never updated or deleted."""
+    case = ForeignKeyField(Case, backref="events", on_delete="RESTRICT")
+    at = DateTimeField(default=utcnow)
+    actor = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    actor_role = CharField(max_length=16)
+    action = CharField(max_length=32)
+    from_state = CharField(max_length=16, default="")
+    to_state = CharField(max_length=16, default="")
+    note = TextField(default="")
+    data = JSONField(default=dict)
+
+    class Meta:
+        indexes = ((("case", "at"), False),)
+
+
+class Notification(BaseModel):
+    """The outbox and the in-app inbox: one row per message to one person, written with the change it reports."""
+    account = ForeignKeyField(Account, backref="notifications", on_delete="CASCADE")
+    kind = CharField(max_length=32)            # key into services.notify.MESSAGES
+    case = ForeignKeyField(Case, null=True, on_delete="SET NULL")
+    project = ForeignKeyField(Project, null=True, on_delete="SET NULL")
+    title = CharField(max_length=100)
+    body = TextField(default="")
+    link = CharField(max_length=255, default="")  # mini-program page path
+    data = JSONField(default=dict)             # values for the WeChat template fields
+    urgent = BooleanField(default=False)
+    dedupe_key = CharField(max_length=150, unique=True)
+    state = CharField(max_length=16, default="pending")  # pending | sending | sent | failed | inbox
+    channel = CharField(max_length=16, default="")       # subscribe | template | inbox
+    attempts = IntegerField(default=0)
+    next_attempt_at = DateTimeField(default=utcnow)
+    claimed_by = CharField(max_length=64, default="")
+    claimed_at = DateTimeField(null=True)
+    sent_at = DateTimeField(null=True)
+    wechat_msgid = CharField(max_length=32, null=True, index=True)
+    last_error = CharField(max_length=255, default="")
+    read_at = DateTimeField(null=True)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = (
+            (("state", "next_attempt_at"), False),
+            (("account", "created_at"), False),
+        )
+
+
+class DeliveryAttempt(BaseModel):
+    """One try at delivering a notification through one channel, recorded before the send."""
+    notification = ForeignKeyField(Notification, backref="attempt_log", on_delete="CASCADE")
+    channel = CharField(max_length=16)
+    started_at = DateTimeField(default=utcnow)
+    finished_at = DateTimeField(null=True)
+    result = CharField(max_length=16, default="started")  # started | ok | retry | failed
+    errcode = IntegerField(null=True)
+    detail = CharField(max_length=255, default="")
+
+
+class SubscriptionQuota(BaseModel):
+    """Mini-program subscribe-message consents: each accept allows one send of that template."""
+    account = ForeignKeyField(Account, backref="quotas", on_delete="CASCADE")
+    template_key = CharField(max_length=64)
+    remaining = IntegerField(default=0)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("account", "template_key"), True),)
+
+
+class KeyValue(BaseModel):
+    """Shared storage for many processes: the WeChat access token, webhook de-duplication, leases, rate limits."""
+    key = CharField(max_length=191, primary_key=True)
+    value = TextField(default="")
+    expires_at = DateTimeField(null=True, index=True)
+
+
+class Counter(BaseModel):
+    """Sequences for public numbers (one row per name, e.g. case-2026)."""
+    name = CharField(max_length=64, primary_key=True)
+    value = IntegerField(default=0)
+
+
+class StatsSnapshot(BaseModel):
+    """The nightly statistics snapshot (JSON per day and scope)."""
+    day = DateField()
+    scope = CharField(max_length=64, default="all")
+    data = JSONField(default=dict)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("day", "scope"), True),)
+
+
+ALL_MODELS = [Station, Department, Deputy, Account, Project, ProjectDeputy, Milestone, ProjectUpdate, Follow,
+              Upload, Case, Assignment, Answer, Rating, CaseEvent, Notification, DeliveryAttempt,
+              SubscriptionQuota, KeyValue, Counter, StatsSnapshot]

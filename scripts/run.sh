@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Serve the app (gunicorn) and the scheduler side by side; Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PORT="${PORT:-5000}"
+BIN=.venv/bin
+base="${PUBLIC_BASE_URL:-http://127.0.0.1:$PORT}"
+"$BIN/flask" --app app scheduler &
+scheduler=$!
+trap 'kill $scheduler 2>/dev/null || true' EXIT
+cat <<MSG
+
+  代表连心 is running on port $PORT
+  健康检查      $base/healthz
+  工作台(控制台) $base/console/login
+  代表码页面    $base/d/DB0001    项目 $base/p/XM001    联络站 $base/s/ZCG
+  公开问题清单  $base/public/cases
+  WeChat 沙箱   $base/dev/wechat
+  开发账号（仅限本机演示）: admin/admin12345  staff/staff12345  chengguan/staff12345
+                           zhujian/dept12345  jiaotong/dept12345  daibiao/deputy12345
+
+MSG
+exec "$BIN/gunicorn" --bind "0.0.0.0:$PORT" --workers 2 --threads 4 --access-logfile - "app:create_app()"

@@ -1,0 +1,55 @@
+"""工作日 — working days from China's official holiday calendar (chinesecalendar, 调休 weekends included).
+
+For a year the installed calendar does not know, Monday to Friday count as working days (documented in
+docs/workflow.md): deadlines then may be a few days short around that year's holidays, never lost.
+"""
+import datetime as dt
+import zoneinfo
+
+import chinese_calendar
+from flask import current_app, has_app_context
+
+from models import utcnow
+
+
+def is_workday(day):
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        return day.weekday() < 5
+
+
+def add_working_days(start, days):
+    """The date `days` working days after `start` (the start day itself never counts)."""
+    day = start
+    while days > 0:
+        day += dt.timedelta(days=1)
+        if is_workday(day):
+            days -= 1
+    return day
+
+
+def working_days_between(start, end):
+    """Working days after `start` up to and including `end` (negative when end is before start)."""
+    if end < start:
+        return -working_days_between(end, start)
+    count, day = 0, start
+    while day < end:
+        day += dt.timedelta(days=1)
+        count += is_workday(day)
+    return count
+
+
+def tz():
+    name = current_app.config["TIMEZONE"] if has_app_context() else "Asia/Shanghai"
+    return zoneinfo.ZoneInfo(name)
+
+
+def local(moment):
+    """A stored UTC datetime as an aware local datetime."""
+    return moment.replace(tzinfo=dt.timezone.utc).astimezone(tz()) if moment else None
+
+
+def today():
+    """Today's date in the configured time zone."""
+    return local(utcnow()).date()

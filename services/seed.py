@@ -1,0 +1,197 @@
+"""Demo data: a believable county (青山县) — stations, deputies, departments, accounts, projects and cases.
+
+Idempotent: a database that already has stations is left alone. Cases are made through the real
+workflow (so timelines and notifications are real), then moved back in time to spread over months.
+"""
+import datetime as dt
+import random
+
+from models import (Account, Case, CaseEvent, Deputy, Department, Follow, Milestone, Notification, Project,
+                    ProjectDeputy, ProjectUpdate, Station, db, utcnow)
+from services import accounts, notify, workflow
+
+DEV_PASSWORDS = {  # username: (role, password, name, links) — printed by `make run`; development only
+    "admin": ("admin", "admin12345", "系统管理员", {}),
+    "staff": ("staff", "staff12345", "县人大常委会办公室 王敏", {}),
+    "chengguan": ("staff", "staff12345", "城关镇人大 李强", {"station": "ZCG"}),
+    "zhujian": ("department", "dept12345", "县住建局 张伟", {"department": "ZJJ"}),
+    "jiaotong": ("department", "dept12345", "县交通运输局 刘洋", {"department": "JTJ"}),
+    "chengguanju": ("department", "dept12345", "县城管局 陈静", {"department": "CGJ"}),
+    "daibiao": ("deputy", "deputy12345", "代表 周建华", {"deputy": "DB0001"}),
+}
+
+TOWNS = [("ZCG", "城关镇", ["东门社区", "西街社区", "南塘村"]), ("ZHX", "河西镇", ["河西村", "新桥村"]),
+         ("ZLL", "柳林镇", ["柳林村", "杏花村"]), ("ZSQ", "石桥乡", ["石桥村", "青龙村"])]
+DEPARTMENTS = [("ZJJ", "县住房和城乡建设局"), ("JTJ", "县交通运输局"), ("HBJ", "县生态环境分局"), ("JYJ", "县教育局"),
+               ("WJJ", "县卫生健康局"), ("RSJ", "县人力资源和社会保障局"), ("NYJ", "县农业农村局"),
+               ("SLJ", "县水利局"), ("SJJ", "县市场监督管理局"), ("CGJ", "县城市管理局")]
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧"
+GIVEN = ["建华", "秀英", "志强", "丽娟", "国庆", "海燕", "卫东", "春梅", "晓明", "桂兰", "永红", "德胜", "玉珍",
+         "文军", "小燕", "树林", "明辉", "淑芬", "立新", "红霞", "家俊", "美玲", "长江", "翠花", "振国", "雪梅",
+         "宏伟", "金凤", "少华", "静怡"]
+LEVELS = ["county"] * 14 + ["township"] * 12 + ["city"] * 2 + ["provincial", "national"]
+ISSUES = [  # category, department, title, content
+    ("traffic", "JTJ", "村道路面破损", "我村通往镇上的村道有多处坑洼，雨天积水，电动车经常摔倒，希望尽快修补。"),
+    ("traffic", "JTJ", "校门口缺少减速带", "小学门口车辆车速很快，上下学时段孩子过马路很危险，建议设置减速带和人行横道。"),
+    ("construction", "ZJJ", "老旧小区加装电梯", "我们小区都是六层老楼，住的多是老人，上下楼很困难，希望纳入加装电梯计划。"),
+    ("construction", "CGJ", "路灯长期不亮", "西街社区后巷的路灯坏了两个多月，晚上漆黑一片，老人孩子出行不安全。"),
+    ("environment", "HBJ", "小作坊夜间噪声扰民", "小区旁边的加工作坊每天夜里十一点后还在作业，噪声很大，影响休息。"),
+    ("environment", "CGJ", "垃圾清运不及时", "菜市场旁的垃圾点经常满溢，夏天气味很大，希望增加清运次数。"),
+    ("education", "JYJ", "幼儿园学位紧张", "新区入住的家庭越来越多，附近公办幼儿园学位不够，希望增加学位。"),
+    ("health", "WJJ", "村卫生室缺少药品", "村卫生室常用的降压药经常断货，老人要跑到镇上去开药，很不方便。"),
+    ("social", "RSJ", "养老金认证不方便", "家里老人不会用手机做养老金资格认证，希望社区能提供上门帮助。"),
+    ("agriculture", "NYJ", "灌溉水渠堵塞", "南塘村的灌溉水渠淤堵严重，春耕用水受影响，希望组织清淤。"),
+    ("agriculture", "SLJ", "河道护坡坍塌", "新桥村段河道护坡去年汛期坍塌，至今没有修复，担心今年汛期出险。"),
+    ("economy", "SJJ", "农贸市场缺斤短两", "农贸市场有摊贩使用不准的秤，希望加强检查，设置公平秤。"),
+    ("safety", "CGJ", "占道经营堵塞消防通道", "小区门口夜市摊位占用消防通道，一旦发生火情后果不堪设想。"),
+    ("governance", "ZJJ", "物业服务不到位", "小区物业不打扫楼道，电梯坏了也不修，业主多次反映无果。"),
+]
+PROJECTS = [
+    ("城关镇老旧小区改造（一期）", "ZJJ", "ZCG", 62, "in_progress"), ("县城至柳林镇公路提质改造", "JTJ", None, 45, "in_progress"),
+    ("石桥乡农村饮水安全巩固提升", "SLJ", "ZSQ", 100, "completed"), ("县城区新增公办幼儿园学位600个", "JYJ", None, 80, "in_progress"),
+    ("河西镇卫生院综合楼建设", "WJJ", "ZHX", 30, "in_progress"), ("城区公共厕所新建及提升改造20座", "CGJ", "ZCG", 100, "completed"),
+    ("柳林镇高标准农田建设5000亩", "NYJ", "ZLL", 15, "planned"), ("全县农贸市场标准化改造", "SJJ", None, 55, "in_progress"),
+]
+PLAN = (["submitted"] * 6 + ["accepted"] * 5 + ["declined"] * 4 + ["assigned"] * 6 + ["in_progress"] * 10
+        + ["answered"] * 7 + ["rated"] * 7 + ["closed"] * 12 + ["closed_unrated"] * 3 + ["second_round"] * 2)
+
+
+def seed_demo(log=print):
+    """Fill an empty database with the demo county. Returns False when there was data already."""
+    if Station.select().exists():
+        log("数据库已有数据，跳过演示数据。")
+        return False
+    rng = random.Random(2026)
+    with db.atomic():
+        county = _station("XQS", "青山县人大代表联络总站", None, "county", "station", "青山县人民路1号人大常委会一楼")
+        towns, villages = {}, []
+        for code, name, subs in TOWNS:
+            towns[code] = _station(code, f"{name}人大代表联络站", county, "town", "station", f"青山县{name}政府院内")
+            for i, sub in enumerate(subs):
+                villages.append(_station(f"{code}{i + 1}", f"{sub}代表联络点", towns[code], "village",
+                                         "point", f"青山县{name}{sub}党群服务中心"))
+        depts = {code: Department.create(code=code, name=name, phone=f"0730-83{rng.randint(10000, 99999)}")
+                 for code, name in DEPARTMENTS}
+        stations = list(towns.values()) + villages
+        deputies = []
+        for i in range(30):
+            station = stations[i % len(stations)]
+            deputies.append(Deputy.create(
+                code=f"DB{i + 1:04d}", name=SURNAMES[i] + GIVEN[i], level=LEVELS[i],
+                constituency=f"{station.name.replace('代表联络站', '').replace('代表联络点', '')}选区",
+                station=station, bio="长期扎根基层，热心为群众办实事。", public_contact="请通过联络站预约",
+                term_start=dt.date(2021, 12, 1) if i != 29 else dt.date(2016, 12, 1),
+                term_end=dt.date(2026, 11, 30) if i == 29 else dt.date(2026, 12, 31) if i % 7 == 6
+                else dt.date(2027, 11, 30)))
+        for username, (role, password, name, links) in DEV_PASSWORDS.items():
+            accounts.create_user(role, username, password, name, **links)
+        citizens = [Account.create(role="citizen", openid=f"demo-citizen-{i}", display_name=f"群众{i}",
+                                   phone=f"1380000{i:04d}", oa_openid=f"demo-oa-{i}" if i % 2 else None,
+                                   oa_followed=bool(i % 2)) for i in range(1, 13)]
+        projects = _projects(rng, depts, towns, deputies, citizens)
+    for i, goal in enumerate(PLAN):
+        with db.atomic():
+            _case(rng, i, goal, deputies, citizens, projects)
+    # What the demo "sent" before today is history, not news: mark it delivered to the in-app inbox.
+    Notification.update(state="sent", channel="inbox", sent_at=utcnow()).execute()
+    log(f"演示数据已生成：{Station.select().count()} 个联络站，{len(deputies)} 位代表，{len(depts)} 个承办单位，"
+        f"{len(projects)} 个民生实事项目，{Case.select().count()} 件群众反映。")
+    return True
+
+
+def _station(code, name, parent, level, kind, address):
+    station = Station.create(code=code, name=name, parent=parent, level=level, kind=kind, address=address,
+                             reception_hours="每周二、周四 9:00—11:30，14:30—17:00", phone="0730-8321000")
+    station.path = (parent.path if parent else "/") + f"{station.id}/"
+    station.save()
+    return station
+
+
+def _projects(rng, depts, towns, deputies, citizens):
+    projects = []
+    author = Account.get(Account.username == "staff")
+    for i, (name, dept, town, progress, status) in enumerate(PROJECTS):
+        project = Project.create(code=f"XM{i + 1:03d}", name=name, department=depts[dept], year=2026,
+                                 station=towns.get(town), budget=rng.randint(80, 3000) * 10000, progress=progress,
+                                 status=status, location="青山县" + (TOWNS[[t[0] for t in TOWNS].index(town)][1]
+                                                                     if town else "城区"),
+                                 description=f"{name}是青山县2026年民生实事项目之一，由代表全程监督。",
+                                 planned_start=dt.date(2026, 3, 1), planned_end=dt.date(2026, 12, 31))
+        for deputy in rng.sample(deputies[:20], 2):
+            ProjectDeputy.create(project=project, deputy=deputy)
+        for j, (title, month) in enumerate([("项目立项", 3), ("开工建设", 5), ("主体完工", 9), ("竣工验收", 12)]):
+            done = progress >= (j + 1) * 25 or (j == 0 and progress > 0)
+            Milestone.create(project=project, title=title, planned_date=dt.date(2026, month, 15), sort=j,
+                             done_on=dt.date(2026, month, 10 + j) if done else None)
+        for step in range(0, progress + 1, 20) if progress else []:
+            update = ProjectUpdate.create(project=project, author=author, progress=step,
+                                          text=f"项目完成{step}%：" + ("施工队已进场" if step < 50 else "主体工程推进顺利"
+                                                                   if step < 100 else "已竣工并通过验收"),
+                                          created_at=utcnow() - dt.timedelta(days=(progress - step) * 2 + 1))
+            notify.project_updated(project, update)
+        for citizen in rng.sample(citizens, 3):
+            Follow.create(account=citizen, project=project)
+        projects.append(project)
+    return projects
+
+
+def _case(rng, i, goal, deputies, citizens, projects):
+    category, dept, title, content = ISSUES[i % len(ISSUES)]
+    citizen = citizens[i % len(citizens)]
+    target = {"project": projects[i % len(projects)].code} if i % 9 == 4 else \
+        {"deputy": deputies[i % 29].code}
+    case = workflow.submit_case(citizen, {
+        **target, "category": category, "title": title, "content": content,
+        "contact_phone": citizen.phone, "anonymous": i % 5 == 3, "location": "青山县",
+        "client_request_id": f"demo-{i}"})
+    staff = Account.get(Account.username == "staff")
+    deputy = Account.get_or_none(Account.deputy == case.deputy_id)
+    handler = Account.get_or_none(Account.role == "department", Account.department ==
+                                  Department.get(Department.code == dept))
+    handler = handler or _handler_for(dept)
+    steps = {"submitted": [], "accepted": ["accept"], "declined": ["decline"], "assigned": ["accept", "assign"],
+             "in_progress": ["accept", "assign", "sign"]}.get(goal, ["accept", "assign", "sign", "answer"])
+    if goal in ("rated", "closed", "second_round"):
+        steps += ["rate"]
+    if goal == "closed":
+        steps += ["close"]
+    if goal == "second_round":
+        steps += ["reopen", "sign"]
+    unsatisfied = goal == "second_round" or (goal == "rated" and i % 3 == 0)
+    for action in steps:
+        actor = {"accept": deputy or staff, "decline": deputy or staff, "assign": staff, "sign": handler,
+                 "answer": handler, "rate": citizen, "close": staff, "reopen": staff}[action]
+        data = {"decline": {"reason": "duplicate" if i % 2 else "judicial"},
+                "assign": {"lead": dept, "days": 15, "note": "请按时办理并答复群众"},
+                "answer": {"answer_class": "ABCD"[i % 4] if i % 3 else "A",
+                           "text": "经现场核实，已安排专人处理，相关问题已按计划推进，感谢您的监督。"},
+                "rate": {"value": "unsatisfied" if unsatisfied else ("satisfied", "basic")[i % 2],
+                         "comment": "希望继续跟进" if unsatisfied else "处理及时"},
+                "reopen": {"days": 10}}.get(action, {})
+        case = workflow.perform(case, action, actor, data)
+    if goal == "closed_unrated":
+        Case.update(answered_at=case.answered_at - dt.timedelta(days=10)).where(Case.id == case.id).execute()
+        case = workflow.perform(Case.get_by_id(case.id), "auto_close", workflow.SYSTEM)
+    if i % 4 == 0 and case.state != "declined":
+        case = workflow.perform(case, "publish", staff)
+    _backdate(case, days=(len(PLAN) - i) * 3)
+
+
+def _handler_for(dept_code):
+    dept = Department.get(Department.code == dept_code)
+    account, _ = accounts.create_user("department", f"dept-{dept_code.lower()}", "dept12345",
+                                      f"{dept.name}经办人", department=dept_code)
+    return account
+
+
+def _backdate(case, days):
+    """Move a demo case's history back in time, keeping its order (demo data only)."""
+    shift = dt.timedelta(days=days)
+    keep_open = case.state in ("assigned", "in_progress") and days < 40
+    moved = {name: getattr(case, name) - shift for name in ("submitted_at", "updated_at", "answered_at", "closed_at")
+             if getattr(case, name)}
+    if case.deadline and not keep_open:
+        moved["deadline"] = case.deadline - shift
+    Case.update(**moved).where(Case.id == case.id).execute()
+    for event in CaseEvent.select().where(CaseEvent.case == case.id):
+        CaseEvent.update(at=event.at - shift).where(CaseEvent.id == event.id).execute()

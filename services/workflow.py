@@ -1,0 +1,602 @@
+"""The case workflow — the ONE place for case states, transitions and who may do them.
+
+Every change to a case goes through `submit_case` or `perform`: each checks the actor's role and
+ownership, runs pure guards, validates the input, updates the case with a compare-and-swap on its
+version, appends the timeline event and writes the notification intents — all in one transaction.
+`allowed_actions(case, actor)` tells the UIs which buttons to show.
+"""
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from flask import current_app, has_app_context
+
+from models import (Account, Answer, Assignment, Case, CaseEvent, Counter, Department, Deputy, Project,
+                    ProjectDeputy, Rating, Station, Upload, db, utcnow)
+from services import calendar, notify
+from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+# --- states ---------------------------------------------------------------------------------------
+
+STATES = {  # state: (title for staff, title for citizens, category)
+    "submitted": ("待受理", "已提交，等待代表受理", "open"),
+    "accepted": ("已受理", "代表已受理，转人大办理", "open"),
+    "declined": ("不予受理", "未予受理", "closed"),
+    "assigned": ("已交办", "已交承办单位", "open"),
+    "in_progress": ("办理中", "承办单位办理中", "open"),
+    "answered": ("已答复", "已答复，请您评价", "open"),
+    "rated": ("已评价", "您已评价", "open"),
+    "closed": ("已办结", "已办结", "closed"),
+}
+OPEN_STATES = tuple(s for s, v in STATES.items() if v[2] == "open")
+HANDLING_STATES = ("assigned", "in_progress")
+CONCLUDED_STATES = ("answered", "rated", "closed")  # 办结: the department has answered
+
+ROLES = {"citizen": "群众", "deputy": "人大代表", "staff": "人大工作人员", "department": "承办单位",
+         "admin": "管理员", "system": "系统"}
+
+CATEGORIES = {
+    "construction": "城乡建设", "traffic": "交通出行", "environment": "生态环境", "education": "教育",
+    "health": "医疗卫生", "social": "社会保障", "agriculture": "农业农村", "economy": "经济发展",
+    "safety": "平安建设", "governance": "基层治理", "other": "其他",
+}
+DECLINE_REASONS = {"duplicate": "重复反映", "out_of_scope": "不属于人大代表工作范围",
+                   "judicial": "涉及诉讼、仲裁等法定途径", "insufficient": "内容不具体，无法办理", "other": "其他原因"}
+RETURN_REASONS = {"not_our_duty": "不属本单位职责", "wrong_area": "属地不符", "duplicate": "重复交办",
+                  "insufficient": "内容不清，无法办理", "other": "其他原因"}
+ANSWER_CLASSES = {"A": "已解决", "B": "列入年度计划解决", "C": "列入规划逐步解决", "D": "因条件限制难以解决，已作解释"}
+RATINGS = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
+
+LIMITS = {"title": 50, "content": 2000, "note": 1000, "photos": 9, "location": 200, "comment": 500}
+
+
+def state_label(state, for_citizen=False):
+    return STATES[state][1 if for_citizen else 0]
+
+
+# --- who is acting --------------------------------------------------------------------------------
+
+@dataclass
+class Actor:
+    """Who does something: an account, or the system itself (scheduled jobs)."""
+    account: Account = None
+    role: str = "system"
+
+    @classmethod
+    def of(cls, account):
+        return cls(account, account.role) if account is not None else cls()
+
+    @property
+    def id(self):
+        return self.account.id if self.account else None
+
+
+SYSTEM = Actor()
+
+
+def as_actor(who):
+    return who if isinstance(who, Actor) else Actor.of(who)
+
+
+def in_scope(actor, station_id):
+    """Staff see their station's subtree; staff without a station and admins see the whole county."""
+    if actor.role == "admin" or (actor.role == "staff" and actor.account.station_id is None):
+        return True
+    if actor.role != "staff" or station_id is None:
+        return False
+    scope = Station.get_by_id(actor.account.station_id)
+    return Station.select().where(Station.id == station_id, Station.path.startswith(scope.path)).exists()
+
+
+def department_assignment(case, actor, lead_only=True):
+    """The actor's department's active assignment on this case's current round, if any."""
+    if actor.role != "department" or not actor.account.department_id:
+        return None
+    query = Assignment.select().where(Assignment.case == case.id, Assignment.round == case.round,
+                                      Assignment.active == True,  # noqa: E712
+                                      Assignment.department == actor.account.department_id)
+    if lead_only:
+        query = query.where(Assignment.role == "lead")
+    return query.first()
+
+
+def owns(case, actor, relation):
+    """Does the actor stand in `relation` to the case? (reporter, deputy, office, lead, handler, system)"""
+    if relation == "reporter":
+        return actor.role == "citizen" and case.reporter_id is not None and case.reporter_id == actor.id
+    if relation == "deputy":
+        return actor.role == "deputy" and case.deputy_id is not None and case.deputy_id == actor.account.deputy_id
+    if relation == "office":
+        return actor.role in ("staff", "admin") and in_scope(actor, case.station_id)
+    if relation == "lead":
+        return department_assignment(case, actor) is not None
+    if relation == "handler":
+        return department_assignment(case, actor, lead_only=False) is not None
+    if relation == "system":
+        return actor.role == "system"
+    raise ValueError(relation)
+
+
+def can_view(case, actor):
+    """Reporter, the case's deputy, staff in scope, and departments it was ever assigned to may read a case."""
+    actor = as_actor(actor)
+    if actor.role == "system" or owns(case, actor, "reporter") or owns(case, actor, "deputy") \
+            or owns(case, actor, "office"):
+        return True
+    return actor.role == "department" and Assignment.select().where(
+        Assignment.case == case.id, Assignment.department == actor.account.department_id).exists()
+
+
+def reporter_visible(case, actor):
+    """Anonymous reports: departments never learn who reported; the deputy and the office may."""
+    return not (case.anonymous and as_actor(actor).role == "department")
+
+
+def mask_phone(phone, actor):
+    """A citizen's phone is shown masked to everyone except the office."""
+    if not phone or as_actor(actor).role in ("staff", "admin"):
+        return phone
+    return phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else "****"
+
+
+# --- input cleaning (one place for field rules) ---------------------------------------------------
+
+def text(data, name, label, required=True, limit=None, minimum=1):
+    value = data.get(name)
+    value = "" if value is None else str(value).strip()
+    if not value:
+        if required:
+            raise InvalidInput("missing_field", f"请填写{label}", field=name)
+        return ""
+    limit = limit or LIMITS.get(name, LIMITS["note"])
+    if len(value) > limit:
+        raise InvalidInput("too_long", f"{label}不能超过{limit}个字", field=name)
+    if len(value) < minimum:
+        raise InvalidInput("too_short", f"{label}至少{minimum}个字", field=name)
+    return value
+
+
+def choice(data, name, options, label):
+    value = data.get(name)
+    if value not in options:
+        raise InvalidInput("invalid_choice", f"请选择有效的{label}", field=name, options=list(options))
+    return value
+
+
+def number(data, name, label, low, high, default=None):
+    value = data.get(name, default)
+    try:
+        value = int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput("invalid_number", f"{label}应为数字", field=name) from None
+    if not low <= value <= high:
+        raise InvalidInput("out_of_range", f"{label}应在{low}到{high}之间", field=name)
+    return value
+
+
+PHONE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
+
+
+def phone(data, name="contact_phone"):
+    value = re.sub(r"[\s-]", "", str(data.get(name) or ""))
+    if value and not PHONE.match(value):
+        raise InvalidInput("invalid_phone", "请填写正确的手机号或座机号", field=name)
+    return value
+
+
+def uploads(data, name, actor):
+    tokens = data.get(name) or []
+    if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+        raise InvalidInput("invalid_photos", "图片参数有误", field=name)
+    if len(tokens) > LIMITS["photos"]:
+        raise InvalidInput("too_many_photos", f"最多上传{LIMITS['photos']}张图片", field=name)
+    found = {u.token for u in Upload.select(Upload.token).where(Upload.token.in_(tokens))} if tokens else set()
+    if set(tokens) - found:
+        raise InvalidInput("unknown_upload", "有图片未上传成功，请重新选择", field=name)
+    return tokens
+
+
+def setting(name, default):
+    return current_app.config.get(name, default) if has_app_context() else default
+
+
+# --- transitions as data --------------------------------------------------------------------------
+
+def _no_data(case, actor, data):
+    return {}, {}
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: str
+    sources: tuple
+    target: str = None                     # None: the state stays
+    who: tuple = ()                        # relations (see owns) allowed to act
+    guard: object = None                   # pure: (case) -> None or (code, message)
+    apply: object = _no_data               # (case, actor, data) -> (case field changes, event data)
+    note_field: str = ""                   # which input is the event's note
+    public: bool = True                    # shown on the citizen's timeline
+    citizen_text: str = ""                 # how the citizen's timeline words it
+    extra: dict = field(default_factory=dict)
+
+
+def _decline(case, actor, data):
+    reason = choice(data, "reason", DECLINE_REASONS, "不予受理的原因")
+    text(data, "note", "说明", required=reason == "other")
+    return {"decline_reason": reason}, {"reason": reason}
+
+
+def _assign(case, actor, data):
+    lead = Department.get_or_none(Department.code == data.get("lead"), Department.active == True)  # noqa: E712
+    if lead is None:
+        raise InvalidInput("unknown_department", "请选择主办单位", field="lead")
+    assist_codes = [c for c in (data.get("assist") or []) if c != lead.code]
+    assists = list(Department.select().where(Department.code.in_(assist_codes))) if assist_codes else []
+    if len(assists) != len(set(assist_codes)):
+        raise InvalidInput("unknown_department", "协办单位有误", field="assist")
+    days = number(data, "days", "办理时限（工作日）", 1, 90, setting("DEFAULT_DEADLINE_DAYS", 15))
+    deadline = calendar.add_working_days(calendar.today(), days)
+    Assignment.update(active=False).where(Assignment.case == case.id, Assignment.active == True).execute()  # noqa
+    for dept, role in [(lead, "lead")] + [(d, "assist") for d in assists]:
+        Assignment.create(case=case.id, department=dept, role=role, round=case.round, deadline=deadline)
+    return ({"deadline": deadline, "lead_department": lead.id},
+            {"lead": lead.name, "assist": [d.name for d in assists], "days": days, "deadline": deadline.isoformat()})
+
+
+def _sign(case, actor, data):
+    Assignment.update(signed_at=utcnow()).where(Assignment.id == department_assignment(case, actor).id).execute()
+    return {}, {"department": actor.account.department.name}
+
+
+def _return(case, actor, data):
+    reason = choice(data, "reason", RETURN_REASONS, "退回原因")
+    text(data, "note", "退回说明", required=reason == "other")
+    Assignment.update(active=False, returned_at=utcnow(), return_reason=reason).where(
+        Assignment.case == case.id, Assignment.round == case.round, Assignment.active == True).execute()  # noqa
+    return {"deadline": None, "lead_department": None}, {"reason": reason,
+                                                          "department": actor.account.department.name}
+
+
+def _progress(case, actor, data):
+    text(data, "note", "办理进展")
+    return {}, {"department": actor.account.department.name}
+
+
+def _pending_extension(case):
+    return Assignment.select().where(Assignment.case == case.id, Assignment.round == case.round,
+                                     Assignment.active == True, Assignment.role == "lead",  # noqa: E712
+                                     Assignment.extension_state == "requested").first()
+
+
+def _request_extension(case, actor, data):
+    days = number(data, "days", "延期天数（工作日）", 1, 30)
+    reason = text(data, "reason", "延期理由", limit=500)
+    Assignment.update(extension_days=days, extension_reason=reason, extension_state="requested").where(
+        Assignment.id == department_assignment(case, actor).id).execute()
+    return {}, {"days": days, "reason": reason}
+
+
+def _decide_extension(approved):
+    def apply(case, actor, data):
+        pending = _pending_extension(case)
+        changes = {}
+        if approved:
+            deadline = calendar.add_working_days(case.deadline, pending.extension_days)
+            Assignment.update(deadline=deadline).where(Assignment.case == case.id, Assignment.round == case.round,
+                                                       Assignment.active == True).execute()  # noqa: E712
+            changes = {"deadline": deadline}
+        Assignment.update(extension_state="approved" if approved else "refused").where(
+            Assignment.id == pending.id).execute()
+        return changes, {"days": pending.extension_days, **({"deadline": changes["deadline"].isoformat()}
+                                                           if approved else {})}
+    return apply
+
+
+def _supplement(case, actor, data):
+    photos = uploads(data, "photos", actor)
+    text(data, "note", "补充内容", required=not photos)
+    return {}, {"photos": photos} if photos else {}
+
+
+def _urge(case, actor, data):
+    """督办: each urge raises the level one step (1 yellow, 2 red)."""
+    level = case.urge_level + 1
+    return {"urge_level": level}, {"level": level}
+
+
+def _answer(case, actor, data):
+    klass = choice(data, "answer_class", ANSWER_CLASSES, "答复类别")
+    body = text(data, "text", "答复内容", limit=LIMITS["content"], minimum=5)
+    files = uploads(data, "attachments", actor)
+    Answer.create(case=case.id, round=case.round, department=actor.account.department_id, author=actor.account,
+                  answer_class=klass, text=body, attachments=files)
+    on_time = case.deadline is None or calendar.today() <= case.deadline
+    return ({"answer_class": klass, "answered_at": utcnow(), "answered_on_time": on_time},
+            {"answer_class": klass, "text": body})
+
+
+def _rate(case, actor, data):
+    value = choice(data, "value", RATINGS, "评价")
+    comment = text(data, "comment", "评价意见", required=False)
+    Rating.create(case=case.id, round=case.round, value=value, comment=comment, rater=actor.account)
+    return {"rating": value}, {"value": value}
+
+
+def _reopen(case, actor, data):
+    lead = Assignment.select().where(Assignment.case == case.id, Assignment.round == case.round,
+                                     Assignment.role == "lead").order_by(Assignment.id.desc()).first()
+    days = number(data, "days", "办理时限（工作日）", 1, 90, setting("DEFAULT_DEADLINE_DAYS", 15))
+    deadline = calendar.add_working_days(calendar.today(), days)
+    Assignment.update(active=False).where(Assignment.case == case.id, Assignment.active == True).execute()  # noqa
+    for old in Assignment.select().where(Assignment.case == case.id, Assignment.round == case.round,
+                                         Assignment.returned_at.is_null()):
+        Assignment.create(case=case.id, department=old.department_id, role=old.role, round=case.round + 1,
+                          deadline=deadline)
+    return ({"round": case.round + 1, "deadline": deadline, "answer_class": "", "rating": "", "answered_at": None,
+             "answered_on_time": None, "urge_level": 0, "lead_department": lead.department_id},
+            {"round": case.round + 1, "deadline": deadline.isoformat()})
+
+
+def _reopen_guard(case):
+    if case.rating != "unsatisfied":
+        return "not_unsatisfied", "只有评价为“不满意”的案件才能二次办理"
+    if case.round >= setting("MAX_ROUNDS", 2):
+        return "max_rounds", "已达到最多办理轮次"
+    return None
+
+
+def _close(reason):
+    def apply(case, actor, data):
+        closing = reason or ("rated" if case.state == "rated" else "staff")
+        return {"closed_at": utcnow(), "close_reason": closing}, {"close_reason": closing}
+    return apply
+
+
+def _flag(name, value):
+    def apply(case, actor, data):
+        return {name: value}, {}
+    return apply
+
+
+def _auto_close_guard(case):
+    days = setting("AUTO_CLOSE_DAYS", 7)
+    if case.answered_at is None or utcnow() - case.answered_at < dt.timedelta(days=days):
+        return "not_due", f"答复未满{days}天"
+    return None
+
+
+def _extension_guard(pending):
+    def guard(case):
+        has = _pending_extension(case) is not None
+        if has != pending:
+            return ("no_pending_extension", "没有待审批的延期申请") if pending else \
+                ("extension_pending", "已有延期申请待审批")
+        return None
+    return guard
+
+
+def _urge_guard(case):
+    return ("max_urge", "已是最高督办级别") if case.urge_level >= 2 else None
+
+
+def _require(*fields_):
+    def apply(case, actor, data):
+        for name in fields_:
+            text(data, name, {"note": "内容"}.get(name, name))
+        return {}, {}
+    return apply
+
+
+NOT_ENDED = ("submitted", "accepted", "assigned", "in_progress", "answered", "rated")
+A = Action
+ACTIONS = {a.name: a for a in [
+    A("accept", "受理", ("submitted",), "accepted", ("deputy", "office"), citizen_text="代表已受理您的反映"),
+    A("decline", "不予受理", ("submitted",), "declined", ("deputy", "office"), apply=_decline, note_field="note",
+      citizen_text="您的反映未予受理"),
+    A("forward", "转交人大办", ("submitted",), "accepted", ("deputy",), apply=_require("note"), note_field="note",
+      citizen_text="代表已受理并提出意见，转人大常委会办理"),
+    A("opinion", "代表意见", NOT_ENDED, None, ("deputy",), apply=_require("note"), note_field="note", public=False),
+    A("reply", "回复群众", NOT_ENDED, None, ("deputy",), apply=_require("note"), note_field="note",
+      citizen_text="代表回复了您"),
+    A("supplement", "补充材料", ("submitted", "accepted", "assigned", "in_progress"), None, ("reporter",),
+      apply=_supplement, note_field="note", citizen_text="您补充了材料"),
+    A("assign", "交办", ("accepted",), "assigned", ("office",), apply=_assign, note_field="note",
+      citizen_text="已交承办单位办理"),
+    A("sign", "签收", ("assigned",), "in_progress", ("lead",), apply=_sign, citizen_text="承办单位已签收，正在办理"),
+    A("return", "退回", ("assigned",), "accepted", ("lead",), apply=_return, note_field="note", public=False),
+    A("progress", "办理进展", ("in_progress",), None, ("handler",), apply=_progress, note_field="note",
+      citizen_text="承办单位更新了办理进展"),
+    A("request_extension", "申请延期", ("in_progress",), None, ("lead",), guard=_extension_guard(False),
+      apply=_request_extension, public=False),
+    A("approve_extension", "同意延期", ("in_progress",), None, ("office",), guard=_extension_guard(True),
+      apply=_decide_extension(True), citizen_text="办理时限已延长"),
+    A("refuse_extension", "不同意延期", ("in_progress",), None, ("office",), guard=_extension_guard(True),
+      apply=_decide_extension(False), note_field="note", public=False),
+    A("urge", "督办", HANDLING_STATES, None, ("office", "system"), guard=_urge_guard, apply=_urge,
+      note_field="note", public=False),
+    A("answer", "答复", ("in_progress",), "answered", ("lead",), apply=_answer, citizen_text="承办单位已答复，请您评价"),
+    A("rate", "评价", ("answered",), "rated", ("reporter",), apply=_rate, note_field="comment",
+      citizen_text="您评价了办理结果"),
+    A("reopen", "二次办理", ("rated",), "assigned", ("office",), guard=_reopen_guard, apply=_reopen,
+      note_field="note", citizen_text="案件进入二次办理"),
+    A("close", "办结", ("answered", "rated"), "closed", ("office",), apply=_close(None), note_field="note",
+      citizen_text="案件已办结"),
+    A("auto_close", "逾期未评价自动办结", ("answered",), "closed", ("system",), guard=_auto_close_guard,
+      apply=_close("unrated"), citizen_text="答复后未评价，案件自动办结"),
+    A("publish", "公开", tuple(s for s in STATES if s != "declined"), None, ("office",),
+      guard=lambda c: ("already_published", "已公开") if c.published else None,
+      apply=_flag("published", True), public=False),
+    A("unpublish", "取消公开", tuple(STATES), None, ("office",),
+      guard=lambda c: None if c.published else ("not_published", "尚未公开"),
+      apply=_flag("published", False), public=False),
+]}
+CITIZEN_TEXT = {"submit": "您提交了反映", **{a.name: a.citizen_text for a in ACTIONS.values()}}
+
+
+def _refusal(case, action, actor):
+    """Why this actor may not do this now, as (error class, code, message); None when allowed."""
+    if not any(owns(case, actor, who) for who in action.who):
+        return Forbidden, "not_permitted", f"您无权对此案件进行“{action.label}”操作"
+    if case.state not in action.sources:
+        return Conflict, "invalid_state", f"案件当前状态为“{state_label(case.state)}”，不能“{action.label}”"
+    problem = action.guard(case) if action.guard else None
+    if problem:
+        return (Conflict, *problem)
+    return None
+
+
+def allowed_actions(case, actor):
+    """The actions this actor may take on this case now (for buttons in the UIs)."""
+    actor = as_actor(actor)
+    return [name for name, action in ACTIONS.items() if _refusal(case, action, actor) is None]
+
+
+def perform(case, action_name, actor, data=None):
+    """Carry out one action on a case; returns the fresh case. Raises ServiceError subclasses."""
+    actor = as_actor(actor)
+    data = data or {}
+    action = ACTIONS.get(action_name)
+    if action is None:
+        raise InvalidInput("unknown_action", "不支持的操作", action=action_name)
+    with write_transaction():
+        current = Case.get_or_none(Case.id == case.id)
+        if current is None:
+            raise NotFound("case_not_found", "案件不存在")
+        if case.version != current.version and case.state != current.state:
+            raise Conflict("stale_state", "案件状态已变化，请刷新后重试")
+        refusal = _refusal(current, action, actor)
+        if refusal:
+            error, code, message = refusal
+            raise error(code, message, action=action_name)
+        changes, event_data = action.apply(current, actor, data)
+        note = text(data, action.note_field, "说明", required=False) if action.note_field else ""
+        target = action.target or current.state
+        updated = Case.update(state=target, version=Case.version + 1, updated_at=utcnow(), **changes).where(
+            Case.id == current.id, Case.version == current.version).execute()
+        if updated != 1:
+            raise Conflict("stale_state", "案件已被他人处理，请刷新后重试")
+        event = CaseEvent.create(case=current.id, actor=actor.account, actor_role=actor.role, action=action_name,
+                                 from_state=current.state, to_state=target, note=note, data=event_data)
+        fresh = Case.get_by_id(current.id)
+        notify.case_changed(fresh, event)
+        return fresh
+
+
+def write_transaction():
+    """A transaction that takes the write lock up front on SQLite (so racing writers queue, not fail)."""
+    from models import is_mysql
+    return db.atomic() if is_mysql() or db.in_transaction() else db.atomic("IMMEDIATE")
+
+
+# --- submitting a case ----------------------------------------------------------------------------
+
+def next_case_number(year):
+    name = f"case-{year}"
+    if not Counter.update(value=Counter.value + 1).where(Counter.name == name).execute():
+        Counter.insert(name=name, value=1).on_conflict_ignore().execute() or \
+            Counter.update(value=Counter.value + 1).where(Counter.name == name).execute()
+    return f"{year}-{Counter.get_by_id(name).value:06d}"
+
+
+def resolve_target(data):
+    """The deputy, station and project a report goes to, from one of deputy/station/project codes."""
+    deputy = station = project = None
+    if data.get("deputy"):
+        deputy = Deputy.get_or_none(Deputy.code == str(data["deputy"]).strip().upper())
+        if deputy is None:
+            raise NotFound("deputy_not_found", "未找到这位代表，请核对代表码")
+        if deputy.term_end and deputy.term_end < calendar.today():
+            raise InvalidInput("deputy_term_ended", "该代表任期已满，请向所在联络站反映", station=(
+                deputy.station.code if deputy.station else None))
+        station = deputy.station
+    elif data.get("project"):
+        project = Project.get_or_none(Project.code == str(data["project"]).strip().upper())
+        if project is None:
+            raise NotFound("project_not_found", "未找到该项目")
+        lead = (Deputy.select().join(ProjectDeputy).where(ProjectDeputy.project == project)
+                .order_by(ProjectDeputy.id).first())
+        deputy, station = lead, project.station or (lead.station if lead else None)
+    elif data.get("station"):
+        station = Station.get_or_none(Station.code == str(data["station"]).strip().upper())
+        if station is None:
+            raise NotFound("station_not_found", "未找到该联络站")
+    else:
+        raise InvalidInput("missing_target", "请选择要反映给的代表、联络站或项目", field="deputy")
+    return deputy, station, project
+
+
+def submit_case(actor, data, source="miniprogram", flagged_reason=""):
+    """A citizen reports a problem. The same client_request_id twice returns the first case."""
+    actor = as_actor(actor)
+    if actor.role not in ("citizen", "staff", "admin"):
+        raise Forbidden("not_permitted", "只有群众可以提交反映")
+    request_id = str(data.get("client_request_id") or "").strip()[:64] or None
+    if request_id:
+        existing = Case.get_or_none(Case.client_request_id == request_id)
+        if existing is not None:
+            if existing.reporter_id != actor.id:
+                raise Conflict("request_id_taken", "请求编号重复，请重新提交")
+            return existing
+    deputy, station, project = resolve_target(data)
+    content = text(data, "content", "反映内容", minimum=5)
+    title = text(data, "title", "标题", required=False) or content.replace("\n", " ")[:20]
+    fields = dict(
+        category=choice(data, "category", CATEGORIES, "问题类别"), title=title, content=content,
+        photos=uploads(data, "photos", actor), location=text(data, "location", "位置", required=False),
+        latitude=_coordinate(data, "latitude", 90), longitude=_coordinate(data, "longitude", 180),
+        contact_phone=phone(data), anonymous=bool(data.get("anonymous")),
+    )
+    with write_transaction():
+        if request_id and (existing := Case.get_or_none(Case.client_request_id == request_id)):
+            return existing
+        now = utcnow()
+        case = Case.create(number=next_case_number(calendar.local(now).year), reporter=actor.account,
+                           deputy=deputy, station=station, project=project, source=source,
+                           client_request_id=request_id, flagged=bool(flagged_reason),
+                           flag_reason=flagged_reason[:100], submitted_at=now, updated_at=now, **fields)
+        event = CaseEvent.create(case=case, actor=actor.account, actor_role=actor.role, action="submit",
+                                 to_state="submitted", at=now,
+                                 data={"source": source, **({"flag": flagged_reason} if flagged_reason else {})})
+        notify.case_changed(case, event)
+    return case
+
+
+def _coordinate(data, name, bound):
+    value = data.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInput("invalid_location", "位置坐标有误", field=name) from None
+    if not -bound <= value <= bound:
+        raise InvalidInput("invalid_location", "位置坐标有误", field=name)
+    return value
+
+
+def get_case(number, actor):
+    """Load a case for reading: 404 when it does not exist or the actor may not see it (reveals nothing)."""
+    case = Case.get_or_none(Case.number == str(number).strip())
+    if case is None or not can_view(case, actor):
+        raise NotFound("case_not_found", "案件不存在或无权查看")
+    return case
+
+
+def timeline(case, actor, for_citizen=False):
+    """The case's events as the actor may see them; citizens get their own wording and no internal steps."""
+    actor = as_actor(actor)
+    items = []
+    for event in case.events.order_by(CaseEvent.at, CaseEvent.id):
+        action = ACTIONS.get(event.action)
+        if for_citizen and action is not None and not action.public:
+            continue
+        items.append({
+            "at": event.at, "action": event.action,
+            "label": CITIZEN_TEXT.get(event.action) if for_citizen else (action.label if action else "提交反映"),
+            "state": event.to_state, "note": event.note if (not for_citizen or event.action in (
+                "reply", "decline", "forward", "progress", "supplement", "reopen", "close")) else "",
+            "actor_role": ROLES.get(event.actor_role, event.actor_role),
+            "data": {} if for_citizen and event.action not in ("answer", "rate", "assign") else event.data,
+        })
+    return items

@@ -1,0 +1,83 @@
+"""Fixtures: the app on SQLite (default) or on a real MariaDB server (TEST_DATABASE=mariadb).
+
+The schema is created once per session; every test starts from empty tables.
+"""
+import os
+import tempfile
+
+import pytest
+
+from app import create_app
+from models import ALL_MODELS, db, is_mysql
+from models.migrate import SchemaVersion, migrate
+
+BACKEND = os.environ.get("TEST_DATABASE", "sqlite")
+
+TEST_CONFIG = {
+    "TESTING": True, "SECRET_KEY": "test-secret", "PUBLIC_BASE_URL": "http://daibiao.test",
+    "WECHAT_OA_APP_ID": "wxoatest0000000001", "WECHAT_OA_APP_SECRET": "oa-secret",
+    "WECHAT_OA_TOKEN": "testtoken", "WECHAT_MP_APP_ID": "wxmptest0000000001", "WECHAT_MP_APP_SECRET": "mp-secret",
+}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: drives Debian's Chromium through Playwright")
+    config.addinivalue_line("markers", "mariadb_only: needs a MySQL-family server")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    if BACKEND == "mariadb":
+        from tests.mariadb import MariaDB
+        server = MariaDB().start()
+        yield server.url
+        server.stop()
+    elif BACKEND == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db')}/test.db"
+    else:
+        raise RuntimeError(f"unknown TEST_DATABASE={BACKEND!r}: use sqlite or mariadb")
+
+
+@pytest.fixture(scope="session")
+def schema(database_url):
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url})
+    with db.connection_context():
+        migrate()
+    return app
+
+
+def wipe():
+    """Empty every table (foreign-key checks off for the moment)."""
+    tables = [m._meta.table_name for m in reversed(ALL_MODELS)]
+    if is_mysql():
+        db.execute_sql("SET FOREIGN_KEY_CHECKS=0")
+        for t in tables:
+            db.execute_sql(f"DELETE FROM `{t}`")
+        db.execute_sql("SET FOREIGN_KEY_CHECKS=1")
+    else:
+        db.execute_sql("PRAGMA foreign_keys=OFF")
+        with db.atomic():
+            for t in tables:
+                db.execute_sql(f'DELETE FROM "{t}"')
+        db.execute_sql("PRAGMA foreign_keys=ON")
+
+
+@pytest.fixture
+def app(schema, database_url, tmp_path):
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "UPLOAD_FOLDER": str(tmp_path / "uploads")})
+    db.connect(reuse_if_open=True)
+    wipe()
+    with app.app_context():
+        yield app
+    if not db.is_closed():
+        db.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
