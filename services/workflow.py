@@ -494,8 +494,8 @@ def write_transaction():
 def next_case_number(year):
     name = f"case-{year}"
     if not Counter.update(value=Counter.value + 1).where(Counter.name == name).execute():
-        Counter.insert(name=name, value=1).on_conflict_ignore().execute() or \
-            Counter.update(value=Counter.value + 1).where(Counter.name == name).execute()
+        Counter.insert(name=name, value=0).on_conflict_ignore().execute()
+        Counter.update(value=Counter.value + 1).where(Counter.name == name).execute()
     return f"{year}-{Counter.get_by_id(name).value:06d}"
 
 
