@@ -26,11 +26,11 @@ def create_app(config=None):
             db.close()
 
     register_errors(app)
-    from handlers import api, console, health, public  # noqa: E402 — blueprints import models lazily
+    from handlers import api, console, files, health, public, publiclist  # noqa: E402
     import jobs
     import qr
     import wechat
-    for part in (health, api, public, console, wechat, qr, jobs):
+    for part in (health, files, api, public, publiclist, console, wechat, qr, jobs):
         part.init_app(app)
     register_commands(app)
     return app
