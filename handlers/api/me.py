@@ -1,0 +1,47 @@
+"""Sign-in, the signed-in person, subscribe-message consents and the in-app inbox."""
+from flask import g, jsonify
+
+from services import apiauth, inbox
+
+from .common import account_json, body, bp, login_required, paging, when
+
+
+@bp.post("/auth/login")
+def login():
+    """{code} from wx.login → {token, expires_in, account}. The token goes in `Authorization: Bearer`."""
+    account, token = apiauth.login(body().get("code"))
+    return jsonify({"token": token, "expires_in": apiauth.max_age(), "account": account_json(account)})
+
+
+@bp.get("/me")
+@login_required
+def me():
+    return jsonify({"account": account_json(g.account)})
+
+
+@bp.post("/subscriptions")
+@login_required
+def subscriptions():
+    """The result of wx.requestSubscribeMessage: {"results": {template id: accept|reject|ban|filter}}."""
+    quotas = inbox.record_consents(g.account, body().get("results"))
+    return jsonify({"quotas": quotas})
+
+
+@bp.get("/me/notifications")
+@login_required
+def notifications():
+    page, per_page = paging()
+    rows, total, unread = inbox.list_for(g.account, page, per_page)
+    return jsonify({"notifications": [{"id": n.id, "kind": n.kind, "title": n.title, "body": n.body,
+                                       "link": n.link, "at": when(n.created_at), "read": n.read_at is not None}
+                                      for n in rows], "total": total, "unread": unread, "page": page,
+                    "per_page": per_page})
+
+
+@bp.post("/me/notifications/read")
+@login_required
+def mark_read():
+    """{"ids": [..]} marks those read; {"all": true} marks every one read."""
+    data = body()
+    marked = inbox.mark_read(g.account, data.get("ids"), bool(data.get("all")))
+    return jsonify({"marked": marked, "unread": inbox.unread(g.account)})

@@ -1,0 +1,85 @@
+"""The public directory: deputies, liaison stations and projects as citizens may see them.
+
+Labels for the codes stored on these tables live here, once (the API, the H5 pages and the console
+can all use them).
+"""
+from peewee import fn
+
+from models import Deputy, Milestone, Project, ProjectDeputy, ProjectUpdate, Station
+from services import calendar
+from services.errors import NotFound
+
+DEPUTY_LEVELS = {"national": "全国人大代表", "provincial": "省人大代表", "city": "市人大代表",
+                 "county": "县人大代表", "township": "乡镇人大代表"}
+STATION_LEVELS = {"county": "县级", "town": "乡镇级", "village": "村（社区）级"}
+STATION_KINDS = {"station": "代表联络站", "point": "代表联络点", "window": "代表联络窗", "post": "代表联络岗"}
+PROJECT_STATUS = {"planned": "未开工", "in_progress": "建设中", "completed": "已完成"}
+
+
+def _code(value):
+    return str(value or "").strip().upper()
+
+
+def deputy_by_code(code):
+    deputy = Deputy.get_or_none(Deputy.code == _code(code))
+    if deputy is None:
+        raise NotFound("deputy_not_found", "未找到这位代表，请核对代表码")
+    return deputy
+
+
+def station_by_code(code):
+    station = Station.get_or_none(Station.code == _code(code))
+    if station is None:
+        raise NotFound("station_not_found", "未找到该联络站")
+    return station
+
+
+def term_ended(deputy):
+    return bool(deputy.term_end and deputy.term_end < calendar.today())
+
+
+def serving():
+    """Deputies whose term has not ended."""
+    return Deputy.term_end.is_null() | (Deputy.term_end >= calendar.today())
+
+
+def search_deputies(station=None, q="", page=1, per_page=20):
+    """Serving deputies, optionally of a station's subtree and matching a name or code. Returns (rows, total)."""
+    query = Deputy.select(Deputy, Station).join(Station, on=(Deputy.station == Station.id), join_type="LEFT OUTER") \
+        .where(serving())
+    if station:
+        query = query.where(Station.path.startswith(station_by_code(station).path))
+    q = str(q or "").strip()[:20]
+    if q:
+        query = query.where(Deputy.name.contains(q) | (Deputy.code == q.upper()))
+    total = query.count()
+    return list(query.order_by(Deputy.code).paginate(page, per_page)), total
+
+
+def station_deputies(station):
+    return list(Deputy.select().where(Deputy.station == station, serving()).order_by(Deputy.code))
+
+
+def station_children(station):
+    return list(Station.select().where(Station.parent == station).order_by(Station.code))
+
+
+def supervised_projects(deputy):
+    return list(Project.select().join(ProjectDeputy).where(ProjectDeputy.deputy == deputy,
+                                                           Project.published == True)  # noqa: E712
+                .order_by(Project.year.desc(), Project.code))
+
+
+def project_deputies(project):
+    return list(Deputy.select().join(ProjectDeputy).where(ProjectDeputy.project == project)
+                .order_by(ProjectDeputy.id))
+
+
+def project_milestones(project):
+    return list(Milestone.select().where(Milestone.project == project)
+                .order_by(Milestone.sort, fn.COALESCE(Milestone.planned_date, Milestone.done_on), Milestone.id))
+
+
+def project_updates(project, limit=20):
+    return list(ProjectUpdate.select().where(ProjectUpdate.project == project)
+                .order_by(ProjectUpdate.created_at.desc(), ProjectUpdate.id.desc()).limit(limit))

@@ -1,0 +1,100 @@
+"""A citizen's report from the mini-program (or H5): rate limit, WeChat content check, then the workflow.
+
+Content check (msgSecCheck v2): `risky` → refused with a clear message; `review` → accepted and
+flagged for staff; WeChat unreachable or erring → accepted and flagged. A report is never lost
+because WeChat is down. A replayed client request id returns the first case without a second check
+and without counting against the rate limit.
+"""
+from flask import current_app
+from peewee import fn
+
+from models import Case
+from services import ratelimit, workflow
+from services.errors import Forbidden, InvalidInput
+
+FLAG_REVIEW = "内容安全检查建议人工复核"
+FLAG_UNAVAILABLE = "内容安全检查暂不可用，待人工复核"
+FLAG_UNCHECKED = "未经内容安全检查，待人工复核"
+RISKY_MESSAGE = "内容可能含有违规信息，请修改后再提交"
+
+
+def check_text(account, content):
+    """'' when the text passed, else the reason to flag it; raises InvalidInput when WeChat says risky."""
+    from wechat import client
+    from wechat.errors import WeChatAPIError, WeChatUnavailable
+    if not account.openid:
+        return FLAG_UNCHECKED
+    try:
+        verdict = client.msg_sec_check(account.openid, content, scene=2)
+    except WeChatAPIError as err:
+        if err.errcode == 87014:  # v1's "risky content", in case v2 answers with it
+            raise InvalidInput("content_risky", RISKY_MESSAGE) from None
+        current_app.logger.warning("msg_sec_check failed: %s", err)
+        return FLAG_UNAVAILABLE
+    except WeChatUnavailable as err:
+        current_app.logger.warning("msg_sec_check unreachable: %s", err)
+        return FLAG_UNAVAILABLE
+    if verdict == "risky":
+        raise InvalidInput("content_risky", RISKY_MESSAGE)
+    return FLAG_REVIEW if verdict == "review" else ""
+
+
+def submit(account, data, source="miniprogram"):
+    """Returns (case, created). created is False for a replayed client request id."""
+    request_id = str(data.get("client_request_id") or "").strip()[:64]
+    if request_id:
+        existing = Case.get_or_none(Case.client_request_id == request_id)
+        if existing is not None and existing.reporter_id == account.id:
+            return existing, False
+    # The cheap checks first, so WeChat is asked only about a report that could be filed.
+    workflow.resolve_target(data)
+    workflow.choice(data, "category", workflow.CATEGORIES, "问题类别")
+    content = workflow.text(data, "content", "反映内容", minimum=5)
+    limit, window = current_app.config.get("REPORT_RATE_LIMIT", (10, 3600))
+    ratelimit.hit(f"report:{account.id}", limit, window, message="您提交得太频繁了，请稍后再试")
+    checked = "\n".join(filter(None, [str(data.get("title") or "").strip(), content,
+                                      str(data.get("location") or "").strip()]))
+    flag = check_text(account, checked)
+    case = workflow.submit_case(account, data, source=source, flagged_reason=flag)
+    return case, True
+
+
+def vet(account, text_):
+    """Refuse risky text in follow-ups (supplements, rating comments); anything else goes through."""
+    if str(text_ or "").strip():
+        check_text(account, str(text_))
+
+
+def mine(account, page=1, per_page=20):
+    """The reporter's own cases, newest first. Returns (rows, total)."""
+    query = Case.select().where(Case.reporter == account)
+    return list(query.order_by(Case.submitted_at.desc(), Case.id.desc()).paginate(page, per_page)), query.count()
+
+
+INBOX_FILTERS = {"todo": ("submitted",), "open": workflow.OPEN_STATES,
+                 "closed": tuple(s for s in workflow.STATES if s not in workflow.OPEN_STATES)}
+
+
+def deputy_inbox(account, state="", q="", category="", page=1, per_page=20):
+    """The cases that came in through this deputy's code (or projects they supervise), with counts per state.
+
+    Returns (rows, total, counts). `state` is a state code or one of INBOX_FILTERS."""
+    if account.role != "deputy" or not account.deputy_id:
+        raise Forbidden("not_deputy", "只有人大代表可以使用代表工作台")
+    base = Case.select().where(Case.deputy == account.deputy_id)
+    counts = {row.state: row.n for row in base.select(Case.state, fn.COUNT(Case.id).alias("n")).group_by(Case.state)}
+    query = base
+    if state:
+        states = INBOX_FILTERS.get(state) or ((state,) if state in workflow.STATES else None)
+        if states is None:
+            raise InvalidInput("invalid_choice", "请选择有效的状态", field="state")
+        query = query.where(Case.state.in_(states))
+    if category:
+        query = query.where(Case.category == workflow.choice({"category": category}, "category",
+                                                             workflow.CATEGORIES, "问题类别"))
+    q = str(q or "").strip()[:50]
+    if q:
+        query = query.where(Case.title.contains(q) | Case.content.contains(q) | (Case.number == q))
+    total = query.count()
+    rows = list(query.order_by(Case.submitted_at.desc(), Case.id.desc()).paginate(page, per_page))
+    return rows, total, {s: counts.get(s, 0) for s in workflow.STATES}
