@@ -62,9 +62,22 @@ def wipe():
         db.execute_sql("PRAGMA foreign_keys=ON")
 
 
+@pytest.fixture(scope="session")
+def wechat_standin():
+    """WeChat's API stood in by a real HTTP server on 127.0.0.1 (wechat/standin.py); reset before each test."""
+    from wechat.standin import WeChatStandIn
+    standin = WeChatStandIn(apps={TEST_CONFIG["WECHAT_OA_APP_ID"]: TEST_CONFIG["WECHAT_OA_APP_SECRET"],
+                                  TEST_CONFIG["WECHAT_MP_APP_ID"]: TEST_CONFIG["WECHAT_MP_APP_SECRET"]})
+    standin.start()
+    yield standin
+    standin.stop()
+
+
 @pytest.fixture
-def app(schema, database_url, tmp_path):
-    app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "UPLOAD_FOLDER": str(tmp_path / "uploads")})
+def app(schema, database_url, tmp_path, wechat_standin):
+    wechat_standin.reset()
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+                      "WECHAT_API_BASE": wechat_standin.base_url})
     db.connect(reuse_if_open=True)
     wipe()
     with app.app_context():

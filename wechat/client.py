@@ -1,0 +1,181 @@
+"""WeChat API clients, built in one place from configuration.
+
+Every call, the token fetch included, goes to WECHAT_API_BASE (the real API, or the stand-in in tests and
+in sandbox mode). The access token comes from /cgi-bin/stable_token (many processes share one token and
+no fetch invalidates another's) and is kept in shared storage. A call rejected for its token (40001,
+40014, 42001) is retried a bounded number of times with a fresh token. Errors: WeChatAPIError (WeChat
+answered with an errcode) and WeChatUnavailable (network error, timeout, 5xx, not configured).
+"""
+import json
+import logging
+
+import requests
+from flask import current_app
+
+from wechat import store
+from wechat.errors import WeChatAPIError, WeChatUnavailable
+
+log = logging.getLogger(__name__)
+
+TOKEN_ERRORS = (40001, 40014, 42001)
+TOKEN_RETRIES = 2          # after a token error: fetch again, then force a refresh, then give up
+TOKEN_MARGIN = 300         # seconds: stop using a stored token this long before WeChat expires it
+_http = requests.Session()
+
+
+class Client:
+    """One WeChat application (the official account or the mini-program)."""
+
+    def __init__(self, appid, secret, base, timeout):
+        if not appid or not secret:
+            raise WeChatUnavailable("未配置微信 AppID/AppSecret")
+        self.appid, self.secret, self.base, self.timeout = appid, secret, base.rstrip("/") + "/", timeout
+
+    @property
+    def token_key(self):
+        return f"wechat:token:{self.appid}"
+
+    def token(self, refresh=False, force=False):
+        if not refresh:
+            cached = store.get(self.token_key)
+            if cached:
+                return cached
+        data = self.request("POST", "cgi-bin/stable_token", json_body={
+            "grant_type": "client_credential", "appid": self.appid, "secret": self.secret, "force_refresh": force})
+        token = data["access_token"]
+        store.put(self.token_key, token, max(60, int(data.get("expires_in", 7200)) - TOKEN_MARGIN))
+        return token
+
+    def request(self, method, path, params=None, json_body=None, raw=False):
+        """One HTTP round trip; returns the JSON answer (or bytes when `raw` and WeChat sent no JSON)."""
+        body = None if json_body is None else json.dumps(json_body, ensure_ascii=False).encode("utf-8")
+        try:
+            resp = _http.request(method, self.base + path, params=params, data=body, timeout=self.timeout,
+                                 headers={"Content-Type": "application/json"} if body is not None else None)
+        except requests.RequestException as err:
+            raise WeChatUnavailable(f"{path}: {err.__class__.__name__}") from err
+        if resp.status_code >= 400:
+            raise WeChatUnavailable(f"{path}: HTTP {resp.status_code}")
+        if raw and not resp.content.lstrip().startswith(b"{"):
+            return resp.content
+        try:
+            data = resp.json()
+        except ValueError as err:
+            raise WeChatUnavailable(f"{path}: not JSON") from err
+        if data.get("errcode"):
+            raise WeChatAPIError(data["errcode"], data.get("errmsg", ""))
+        return data
+
+    def call(self, method, path, params=None, json_body=None, raw=False):
+        """An API call with the access token; token errors are retried at most TOKEN_RETRIES times."""
+        for attempt in range(TOKEN_RETRIES + 1):
+            token = self.token(refresh=attempt > 0, force=attempt > 1)
+            try:
+                return self.request(method, path, {**(params or {}), "access_token": token}, json_body, raw)
+            except WeChatAPIError as err:
+                if err.errcode not in TOKEN_ERRORS or attempt == TOKEN_RETRIES:
+                    raise
+                log.warning("wechat %s: token rejected (%s), fetching a new one", path, err.errcode)
+
+
+def _client(prefix):
+    cfg = current_app.config
+    return Client(cfg.get(f"WECHAT_{prefix}_APP_ID"), cfg.get(f"WECHAT_{prefix}_APP_SECRET"),
+                  cfg.get("WECHAT_API_BASE") or "https://api.weixin.qq.com/", cfg.get("WECHAT_TIMEOUT") or 5)
+
+
+def official_account():
+    return _client("OA")
+
+
+def mini_program():
+    return _client("MP")
+
+
+def _values(data):
+    """Template data as WeChat wants it: {"thing1": {"value": "…"}} (plain strings are wrapped)."""
+    return {k: v if isinstance(v, dict) else {"value": str(v)} for k, v in (data or {}).items()}
+
+
+# --- mini-program ---------------------------------------------------------------------------------
+
+def code_to_session(code):
+    """wx.login's code → {"openid", "session_key", "unionid"?} (never send session_key to the client)."""
+    c = mini_program()
+    data = c.request("GET", "sns/jscode2session", params={
+        "appid": c.appid, "secret": c.secret, "js_code": code, "grant_type": "authorization_code"})
+    return {k: data[k] for k in ("openid", "session_key", "unionid") if data.get(k)}
+
+
+def msg_sec_check(openid, content, scene=2):
+    """Content security v2 → "pass" | "review" | "risky" (errcode 0 only means the call worked)."""
+    try:
+        data = mini_program().call("POST", "wxa/msg_sec_check", json_body={
+            "content": content, "version": 2, "openid": openid, "scene": scene})
+    except WeChatAPIError as err:
+        if err.errcode == 87014:
+            return "risky"
+        raise
+    return (data.get("result") or {}).get("suggest") or "review"
+
+
+def send_subscribe_message(openid, template_id, data, page=None):
+    """A mini-program subscribe message (uses one of the user's one-time consents; 43101 = none left)."""
+    body = {"touser": openid, "template_id": template_id, "data": _values(data)}
+    if page:
+        body["page"] = page.lstrip("/")
+    mini_program().call("POST", "cgi-bin/message/subscribe/send", json_body=body)
+
+
+def get_wxacode_unlimited(scene, page=None, width=430):
+    """A mini-program code (PNG bytes) for `scene` (≤ 32 characters); `page` without a leading slash."""
+    body = {"scene": scene, "width": width, "check_path": False}
+    if page:
+        body["page"] = page.lstrip("/")
+    return mini_program().call("POST", "wxa/getwxacodeunlimit", json_body=body, raw=True)
+
+
+# --- official account -----------------------------------------------------------------------------
+
+def send_template_message(openid, template_id, data, url=None, miniprogram=None):
+    """An official-account template message; returns WeChat's msgid (its delivery is reported to the
+    webhook as TEMPLATESENDJOBFINISH). `miniprogram` is a page path or {"appid", "pagepath"}."""
+    body = {"touser": openid, "template_id": template_id, "data": _values(data)}
+    if url:
+        body["url"] = url
+    if miniprogram:
+        if isinstance(miniprogram, str):
+            miniprogram = {"appid": current_app.config.get("WECHAT_MP_APP_ID"), "pagepath": miniprogram.lstrip("/")}
+        body["miniprogram"] = miniprogram
+    return official_account().call("POST", "cgi-bin/message/template/send", json_body=body).get("msgid")
+
+
+def create_oa_qrcode(scene, permanent=True):
+    """A parametric official-account QR code for `scene` (e.g. "d:DB0001") → {"ticket", "url"}."""
+    body = {"action_name": "QR_LIMIT_STR_SCENE" if permanent else "QR_STR_SCENE",
+            "action_info": {"scene": {"scene_str": scene}}}
+    if not permanent:
+        body["expire_seconds"] = 2592000
+    data = official_account().call("POST", "cgi-bin/qrcode/create", json_body=body)
+    return {"ticket": data["ticket"], "url": data["url"]}
+
+
+def send_custom_message(openid, content=None, articles=None):
+    """A customer-service message (allowed for 48 h after the user wrote to us): text, or one news card."""
+    if articles:
+        body = {"touser": openid, "msgtype": "news", "news": {"articles": [
+            {"title": a["title"], "description": a.get("description", ""), "url": a.get("url", ""),
+             "picurl": a.get("image", "")} for a in articles[:1]]}}
+    else:
+        body = {"touser": openid, "msgtype": "text", "text": {"content": content}}
+    official_account().call("POST", "cgi-bin/message/custom/send", json_body=body)
+
+
+def oa_user_info(openid):
+    """The follower's profile; its `unionid` (when the account is bound to an Open Platform) links the
+    official-account openid to the mini-program account."""
+    return official_account().call("GET", "cgi-bin/user/info", params={"openid": openid, "lang": "zh_CN"})
+
+
+def create_menu(menu):
+    official_account().call("POST", "cgi-bin/menu/create", json_body=menu)

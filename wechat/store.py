@@ -1,0 +1,77 @@
+"""Shared storage for WeChat state that many processes must agree on: the access token and webhook
+de-duplication. The database's KeyValue table by default; Redis when REDIS_URL is set."""
+import datetime as dt
+import json
+
+from flask import current_app
+from peewee import IntegrityError
+
+from models import KeyValue, db, utcnow
+
+_redis = {}
+
+
+def _redis_client():
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        return None
+    if url not in _redis:
+        import redis
+        _redis[url] = redis.Redis.from_url(url, socket_timeout=2)
+    return _redis[url]
+
+
+def get(key):
+    """The stored value (decoded JSON), or None when absent or expired."""
+    r = _redis_client()
+    if r is not None:
+        raw = r.get(f"kv:{key}")
+        return None if raw is None else json.loads(raw)
+    db.connect(reuse_if_open=True)
+    row = KeyValue.get_or_none(KeyValue.key == key)
+    if row is None or (row.expires_at is not None and row.expires_at <= utcnow()):
+        return None
+    return json.loads(row.value)
+
+
+def put(key, value, ttl):
+    """Store `value` (JSON-able) for `ttl` seconds, replacing what was there."""
+    r = _redis_client()
+    if r is not None:
+        r.set(f"kv:{key}", json.dumps(value, ensure_ascii=False), ex=int(ttl))
+        return
+    db.connect(reuse_if_open=True)
+    KeyValue.insert(key=key, value=json.dumps(value, ensure_ascii=False),
+                    expires_at=utcnow() + dt.timedelta(seconds=ttl)).on_conflict_replace().execute()
+
+
+def add(key, value, ttl):
+    """Store `value` only if `key` is absent (or expired); True when this call stored it. Inside a database
+    transaction a concurrent `add` of the same key waits for that transaction, so the first one wins."""
+    r = _redis_client()
+    if r is not None:
+        return bool(r.set(f"kv:{key}", json.dumps(value, ensure_ascii=False), ex=int(ttl), nx=True))
+    db.connect(reuse_if_open=True)
+    now = utcnow()
+    row = dict(key=key, value=json.dumps(value, ensure_ascii=False), expires_at=now + dt.timedelta(seconds=ttl))
+    try:
+        with db.atomic():
+            KeyValue.insert(**row).execute()
+        return True
+    except IntegrityError:
+        # an expired row may be taken over
+        return KeyValue.update(value=row["value"], expires_at=row["expires_at"]).where(
+            KeyValue.key == key, KeyValue.expires_at <= now).execute() == 1
+
+
+def delete(key):
+    r = _redis_client()
+    if r is not None:
+        r.delete(f"kv:{key}")
+        return
+    db.connect(reuse_if_open=True)
+    KeyValue.delete().where(KeyValue.key == key).execute()
+
+
+def uses_database():
+    return _redis_client() is None
