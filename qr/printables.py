@@ -54,11 +54,10 @@ class Sheet:
         face = fonts.face(weight)
         block = len(lines) * size * fonts.LINE
         top = y + {"top": 0, "middle": (h - block) / 2, "bottom": h - block}[valign]
-        scale = size / 1.0  # advances are in ems
         glyph_scale = size / face.em
         uses = []
         for i, line in enumerate(lines):
-            width = face.width(line) * scale
+            width = face.width(line) * size
             left = x + {"left": 0, "center": (w - width) / 2, "right": w - width}[align]
             baseline = top + (i * fonts.LINE + (fonts.LINE - 1) / 2 + fonts.ASCENT) * size
             for char in line:
@@ -69,7 +68,7 @@ class Sheet:
                 if self.defs[gid]:
                     uses.append(f'<use xlink:href="#{gid}" transform="translate({num(left)} {num(baseline)}) '
                                 f'scale({num(glyph_scale)} {num(-glyph_scale)})"/>')
-                left += advance * scale
+                left += advance * size
         self.body.append(f'<g fill="{color}" aria-label="{codes.escape(text)}">{"".join(uses)}</g>')
         self.texts.append({"label": label, "text": text, "lines": lines, "size": size, "box": (x, y, w, h),
                            "used": (x, top, w, block)})
@@ -108,14 +107,18 @@ class Sheet:
 
 def render(sheet, fmt, dpi=PREVIEW_DPI):
     """The sheet as svg, png (preview at `dpi`) or pdf bytes."""
-    data = sheet.svg()
+    return convert(sheet.svg(), fmt, dpi)
+
+
+def convert(svg, fmt, dpi=PREVIEW_DPI):
+    """SVG bytes as svg, png or pdf. The text is outlines already, so cairo needs no fonts."""
     if fmt == "svg":
-        return data
+        return svg
     import cairosvg  # needs libcairo2 (Debian), loaded only when a PNG or PDF is asked for
     if fmt == "png":
-        return cairosvg.svg2png(bytestring=data, dpi=dpi)
+        return cairosvg.svg2png(bytestring=svg, dpi=dpi)
     if fmt == "pdf":
-        return cairosvg.svg2pdf(bytestring=data)
+        return cairosvg.svg2pdf(bytestring=svg)
     raise ValueError(fmt)
 
 
