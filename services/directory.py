@@ -3,7 +3,7 @@
 Labels for the codes stored on these tables live here, once (the API, the H5 pages and the console
 can all use them).
 """
-from peewee import fn
+from peewee import JOIN, fn
 
 from models import Deputy, Milestone, Project, ProjectDeputy, ProjectUpdate, Station
 from services import calendar
@@ -45,7 +45,7 @@ def serving():
 
 def search_deputies(station=None, q="", page=1, per_page=20):
     """Serving deputies, optionally of a station's subtree and matching a name or code. Returns (rows, total)."""
-    query = Deputy.select(Deputy, Station).join(Station, on=(Deputy.station == Station.id), join_type="LEFT OUTER") \
+    query = Deputy.select(Deputy, Station).join(Station, on=(Deputy.station == Station.id), join_type=JOIN.LEFT_OUTER) \
         .where(serving())
     if station:
         query = query.where(Station.path.startswith(station_by_code(station).path))
