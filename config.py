@@ -26,6 +26,19 @@ def env_bool(name, default=False):
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def env_json(name):
+    """A JSON object from the environment ({} when unset); a malformed value stops start-up with its name."""
+    import json
+    value = os.environ.get(name, "").strip()
+    try:
+        parsed = json.loads(value) if value else {}
+    except ValueError as err:
+        raise SystemExit(f"{name} is not valid JSON: {err}") from None
+    if not isinstance(parsed, dict):
+        raise SystemExit(f"{name} must be a JSON object")
+    return parsed
+
+
 def _dev_secret_key():
     """A development key generated once and kept under instance/ so sessions survive restarts."""
     path = INSTANCE / "secret_key"
@@ -61,6 +74,10 @@ def load():
         MAX_ROUNDS=env_int("MAX_ROUNDS", 2),
         # Notifications: quiet hours hold non-urgent pushes (local time, HH:MM).
         QUIET_HOURS=env_str("QUIET_HOURS", "22:00-08:00"),
+        # WeChat template ids per message template key (services/notify.py TEMPLATES), as JSON objects:
+        # {"case_progress": "<id>", ...}. A key without an id is not pushed on that channel (docs/notifications.md).
+        WECHAT_MP_TEMPLATES=env_json("WECHAT_MP_TEMPLATES"),
+        WECHAT_OA_TEMPLATES=env_json("WECHAT_OA_TEMPLATES"),
     )
     return cfg
 

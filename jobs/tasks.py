@@ -1,0 +1,154 @@
+"""What the scheduled jobs do. Each is safe to run twice: notifications carry dedupe keys, case changes go
+through the workflow (whose guards refuse a second urge or close), and outbox rows are claimed."""
+import datetime as dt
+import logging
+
+from flask import current_app
+
+from models import (Account, Assignment, Case, Department, Follow, Project, ProjectUpdate, Rating, StatsSnapshot,
+                    db, utcnow)
+from services import calendar, delivery, notify, stats, workflow
+from services.errors import ServiceError
+
+log = logging.getLogger(__name__)
+
+DUE_SOON_DAYS = 2  # working days left at which a case turns yellow
+
+
+def drain_outbox():
+    """Deliver due notifications (WeChat channels, inbox)."""
+    return delivery.drain()
+
+
+def urge_target(case, today):
+    """The 督办 level a handling case should have today: 2 red when overdue, 1 yellow at ≤ 2 working days left."""
+    if case.deadline is None:
+        return 0
+    if case.deadline < today:
+        return 2
+    return 1 if calendar.working_days_between(today, case.deadline) <= DUE_SOON_DAYS else 0
+
+
+def escalate_overdue(today=None):
+    """Raise 督办 levels through the workflow (timeline event + the department's and staff's notifications)."""
+    today = today or calendar.today()
+    horizon = today + dt.timedelta(days=DUE_SOON_DAYS * 3 + 10)  # generous: holidays stretch working days
+    urged = 0
+    for case in Case.select().where(Case.state.in_(workflow.HANDLING_STATES), Case.deadline <= horizon,
+                                    Case.urge_level < 2).order_by(Case.id):
+        target = urge_target(case, today)
+        while case.urge_level < target:
+            note = ("已超过办理时限，系统自动红色督办" if case.urge_level + 1 == 2 else
+                    f"距办理时限不足{DUE_SOON_DAYS}个工作日，系统自动黄色督办")
+            try:
+                case = workflow.perform(case, "urge", workflow.SYSTEM, {"note": note})
+            except ServiceError as err:  # changed meanwhile (answered, reopened…): nothing to urge
+                log.info("urge %s skipped: %s", case.number, err.code)
+                break
+            urged += 1
+    return {"urged": urged}
+
+
+def auto_close(now=None):
+    """Close answered cases left unrated for AUTO_CLOSE_DAYS (close reason 'unrated', not 'satisfied')."""
+    now = now or utcnow()
+    days = current_app.config.get("AUTO_CLOSE_DAYS", 7)
+    closed = 0
+    for case in Case.select().where(Case.state == "answered",
+                                    Case.answered_at <= now - dt.timedelta(days=days)).order_by(Case.id):
+        try:
+            workflow.perform(case, "auto_close", workflow.SYSTEM)
+            closed += 1
+        except ServiceError as err:
+            log.info("auto-close %s skipped: %s", case.number, err.code)
+    return {"closed": closed}
+
+
+def daily_digest(today=None):
+    """One morning summary for each deputy and each department handler that has something to do."""
+    today = today or calendar.today()
+    since = utcnow() - dt.timedelta(days=1)
+    written = 0
+    for account in Account.select().where(Account.role == "deputy", Account.active == True,  # noqa: E712
+                                          Account.deputy.is_null(False)):
+        mine = Case.select(Case.id).where(Case.deputy == account.deputy_id)
+        values = {"pending": Case.select().where(Case.deputy == account.deputy_id, Case.state == "submitted").count(),
+                  "answered": Case.select().where(Case.deputy == account.deputy_id, Case.answered_at >= since).count(),
+                  "unsatisfied": Rating.select().where(Rating.case.in_(mine), Rating.value == "unsatisfied",
+                                                       Rating.created_at >= since).count()}
+        if any(values.values()):
+            written += notify.write(account, "digest_deputy", f"digest:{today}:{account.id}", values) or 0
+    soon = calendar.add_working_days(today, DUE_SOON_DAYS)
+    for department in Department.select().where(Department.active == True):  # noqa: E712
+        active = Case.select().join(Assignment, on=(Assignment.case == Case.id) & (Assignment.round == Case.round)).where(
+            Assignment.department == department.id, Assignment.active == True,  # noqa: E712
+            Case.state.in_(workflow.HANDLING_STATES)).distinct()
+        values = {"to_sign": active.where(Case.state == "assigned").count(), "handling": active.count(),
+                  "due_soon": active.where(Case.deadline >= today, Case.deadline <= soon).count(),
+                  "overdue": active.where(Case.deadline < today).count()}
+        if not values["handling"]:
+            continue
+        for account in Account.select().where(Account.role == "department", Account.active == True,  # noqa: E712
+                                              Account.department == department.id):
+            written += notify.write(account, "digest_department", f"digest:{today}:{account.id}", values) or 0
+    return {"written": written}
+
+
+def weekly_project_digest(today=None):
+    """Followers hear, once a week, how many updates the projects they follow had in the past seven days."""
+    today = today or calendar.today()
+    since = utcnow() - dt.timedelta(days=7)
+    week = "%d-W%02d" % today.isocalendar()[:2]
+    recent = {}
+    for update in ProjectUpdate.select().where(ProjectUpdate.created_at >= since):
+        recent[update.project_id] = recent.get(update.project_id, 0) + 1
+    if not recent:
+        return {"written": 0}
+    projects = {p.id: p for p in Project.select().where(Project.id.in_(list(recent)))}
+    followed = {}
+    for follow in Follow.select().where(Follow.project.in_(list(recent))).order_by(Follow.project):
+        followed.setdefault(follow.account_id, []).append(projects[follow.project_id])
+    written = 0
+    for account_id, mine in followed.items():
+        values = {"count": len(mine), "updates": sum(recent[p.id] for p in mine), "code": mine[0].code,
+                  "names": "、".join(p.name for p in mine)}
+        written += notify.write(account_id, "project_digest", f"pdigest:{week}:{account_id}", values) or 0
+    return {"written": written}
+
+
+def stats_snapshot(today=None):
+    """The nightly statistics snapshot (overall and per department, this year), then the 满意率 alert:
+    county-wide staff hear of each department under 80 % (at most once a week per department)."""
+    today = today or calendar.today()
+    scope = {"start": dt.date(today.year, 1, 1), "as_of": today}
+    overall = stats.figures(**scope)
+    departments = stats.figures(by="department", **scope)
+    with db.atomic():
+        StatsSnapshot.delete().where(StatsSnapshot.day == today, StatsSnapshot.scope == "all").execute()
+        StatsSnapshot.create(day=today, scope="all", data={"overall": overall, "departments": departments})
+    week = "%d-W%02d" % today.isocalendar()[:2]
+    staff = notify.staff_for(None)
+    alerts = 0
+    for row in departments:
+        if not row["flagged"] or row["key"] is None:
+            continue
+        values = {"department": row["label"], "rate": stats.percent(row["satisfaction_rate"]),
+                  "unsatisfied": row["rated"] - row["satisfied"]}
+        for account in staff:
+            alerts += notify.write(account, "staff_satisfaction", f"sat:{week}:{row['key']}:{account.id}",
+                                   values) or 0
+    return {"day": today.isoformat(), "departments": len(departments), "alerts": alerts}
+
+
+def refresh_wechat_token():
+    """Fetch the access tokens ahead of expiry (stable_token: refreshing never invalidates another's)."""
+    from wechat import client
+    from wechat.errors import WeChatError
+    done = {}
+    for name, build in (("official_account", client.official_account), ("mini_program", client.mini_program)):
+        try:
+            build().token(refresh=True)
+            done[name] = "ok"
+        except WeChatError as err:
+            done[name] = f"skipped: {err}"
+    return done

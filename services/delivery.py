@@ -1,0 +1,281 @@
+"""Delivering the outbox: claim rows, pick the best channel per person, send through WeChat, record it.
+
+Channels, best first: a mini-program subscribe message (when the person holds quota for the template),
+an official-account template message (when they follow the account), and always the in-app inbox —
+the Notification row itself, readable whatever WeChat says. The delivery rules (claiming, back-off,
+crash reconciliation, quiet hours, what each channel guarantees) are written in docs/notifications.md.
+"""
+import datetime as dt
+import logging
+import os
+import socket
+
+from flask import current_app
+from peewee import IntegrityError
+
+from models import Account, DeliveryAttempt, Notification, SubscriptionQuota, db, is_mysql, utcnow
+from services import calendar, notify
+
+log = logging.getLogger(__name__)
+
+BATCH = 50
+MAX_ATTEMPTS = 8               # tries of one channel before the row is failed
+BACKOFF_BASE = 60              # seconds: 1, 2, 4, 8 … minutes
+BACKOFF_CAP = 3600
+SENDING_TIMEOUT = 600          # a row 'sending' longer than this was left by a crashed process
+RETRY_CODES = {-1, 40001, 40014, 42001, 45009, 45011}   # WeChat busy / token trouble / rate limits
+GONE_CODES = {43101, 43004, 45015, 40003}  # the person cannot receive on this channel (refused, unfollowed…)
+CHANNELS = ("subscribe", "template")
+ERRORS = {  # errcode -> what staff read in the console
+    43101: "用户未订阅或订阅次数已用完", 43004: "用户未关注公众号", 45015: "用户已取消关注或超出回复时限",
+    40003: "openid 无效", 40037: "模板 id 无效（请检查 WECHAT_*_TEMPLATES 配置）", 47003: "模板参数不正确",
+    41030: "小程序页面路径无效", 40001: "access_token 无效", 42001: "access_token 已过期", -1: "微信系统繁忙",
+}
+
+
+def worker_id():
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+# --- quiet hours ----------------------------------------------------------------------------------
+
+def quiet_window(spec=None):
+    """(start, end) local times from QUIET_HOURS "22:00-08:00"; None when empty or start == end."""
+    spec = (spec if spec is not None else current_app.config.get("QUIET_HOURS", "22:00-08:00")).strip()
+    if not spec:
+        return None
+    try:
+        start, end = (dt.time.fromisoformat(part.strip()) for part in spec.split("-"))
+    except ValueError:
+        raise ValueError(f"QUIET_HOURS should look like 22:00-08:00, not {spec!r}") from None
+    return None if start == end else (start, end)
+
+
+def is_quiet(moment=None, spec=None):
+    window = quiet_window(spec)
+    if window is None:
+        return False
+    now = calendar.local(moment or utcnow()).time()
+    start, end = window
+    return start <= now < end if start < end else (now >= start or now < end)
+
+
+# --- claiming -------------------------------------------------------------------------------------
+
+def claim(worker, limit=BATCH, now=None):
+    """Mark up to `limit` due rows 'sending' for this worker and return them. Two workers never get the
+    same row: MySQL/MariaDB lock rows with SKIP LOCKED; SQLite takes the write lock up front."""
+    now = now or utcnow()
+    due = (Notification.state == "pending") & (Notification.next_attempt_at <= now)
+    if is_quiet(now):
+        due &= Notification.urgent == True  # noqa: E712  (non-urgent rows wait for the morning)
+    query = Notification.select(Notification.id).where(due).order_by(Notification.next_attempt_at,
+                                                                     Notification.id).limit(limit)
+    with db.atomic() if is_mysql() else db.atomic("IMMEDIATE"):
+        ids = [row.id for row in (query.for_update(skip_locked=True) if is_mysql() else query)]
+        if not ids:
+            return []
+        Notification.update(state="sending", claimed_by=worker, claimed_at=now).where(
+            Notification.id.in_(ids), Notification.state == "pending").execute()
+    return list(Notification.select().where(Notification.id.in_(ids), Notification.claimed_by == worker,
+                                            Notification.state == "sending").order_by(Notification.id))
+
+
+def reconcile(now=None, timeout=SENDING_TIMEOUT):
+    """Rows left 'sending' by a crashed process go back to 'pending'; their open attempts become 'unknown'.
+    They are sent again (at-least-once: docs/notifications.md). Returns how many rows were recovered."""
+    now = now or utcnow()
+    cutoff = now - dt.timedelta(seconds=timeout)
+    with db.atomic():
+        stuck = [n.id for n in Notification.select(Notification.id).where(
+            Notification.state == "sending", Notification.claimed_at <= cutoff)]
+        if not stuck:
+            return 0
+        DeliveryAttempt.update(result="unknown", finished_at=now, detail="进程中断，发送结果未知，将重新发送").where(
+            DeliveryAttempt.notification.in_(stuck), DeliveryAttempt.result == "started").execute()
+        Notification.update(state="pending", claimed_by="", claimed_at=None, next_attempt_at=now).where(
+            Notification.id.in_(stuck), Notification.state == "sending").execute()
+    log.warning("recovered %d notifications left in 'sending'", len(stuck))
+    return len(stuck)
+
+
+def drain(worker=None, limit=None, budget_seconds=50, now=None):
+    """Deliver due rows batch by batch until none is left (or the time budget is spent). Returns counts."""
+    import time
+    worker = worker or worker_id()
+    reconcile(now)
+    counts = {}
+    started = time.monotonic()
+    while time.monotonic() - started < budget_seconds:
+        batch = claim(worker, BATCH if limit is None else min(BATCH, limit - sum(counts.values())), now)
+        if not batch:
+            break
+        for notification in batch:
+            outcome = deliver(notification)
+            counts[outcome] = counts.get(outcome, 0) + 1
+        if limit is not None and sum(counts.values()) >= limit:
+            break
+    return counts
+
+
+# --- channels -------------------------------------------------------------------------------------
+
+def template_id(channel, key):
+    name = "WECHAT_MP_TEMPLATES" if channel == "subscribe" else "WECHAT_OA_TEMPLATES"
+    return (current_app.config.get(name) or {}).get(key, "")
+
+
+def oa_recipient(account):
+    """The official-account openid to push to: the account's own, or (through unionid) a linked account's."""
+    if account.oa_openid and account.oa_followed:
+        return account
+    if account.unionid:
+        return Account.get_or_none(Account.unionid == account.unionid, Account.oa_openid.is_null(False),
+                                   Account.oa_followed == True)  # noqa: E712
+    return None
+
+
+def channels(account, key):
+    """The WeChat channels this person can be reached on for this template, best first."""
+    found = []
+    if account.openid and template_id("subscribe", key) and SubscriptionQuota.select().where(
+            SubscriptionQuota.account == account.id, SubscriptionQuota.template_key == key,
+            SubscriptionQuota.remaining > 0).exists():
+        found.append("subscribe")
+    if template_id("template", key) and oa_recipient(account) is not None:
+        found.append("template")
+    return found
+
+
+def add_quota(account, key, count=1):
+    """A subscribe consent (wx.requestSubscribeMessage → accept) allows one more send of that template."""
+    def bump():
+        return SubscriptionQuota.update(remaining=SubscriptionQuota.remaining + count, updated_at=utcnow()).where(
+            SubscriptionQuota.account == account, SubscriptionQuota.template_key == key).execute()
+    if bump():
+        return
+    try:
+        with db.atomic():
+            SubscriptionQuota.create(account=account, template_key=key, remaining=count)
+    except IntegrityError:  # another request created it first
+        bump()
+
+
+def _begin(notification, channel):
+    """Record the attempt (and spend one subscribe consent) before sending; None when no quota is left."""
+    with db.atomic():
+        if channel == "subscribe":
+            spent = SubscriptionQuota.update(remaining=SubscriptionQuota.remaining - 1, updated_at=utcnow()).where(
+                SubscriptionQuota.account == notification.account_id,
+                SubscriptionQuota.template_key == notify.MESSAGES[notification.kind].template,
+                SubscriptionQuota.remaining > 0).execute()
+            if not spent:
+                return None
+        Notification.update(attempts=Notification.attempts + 1, channel=channel).where(
+            Notification.id == notification.id).execute()
+        return DeliveryAttempt.create(notification=notification.id, channel=channel)
+
+
+def _send(notification, channel):
+    """Send through one channel; returns WeChat's msgid (template messages) or None."""
+    from wechat import client as wx
+    account = Account.get_by_id(notification.account_id)
+    key = notify.MESSAGES[notification.kind].template
+    data = notify.template_data(notification)
+    page, url = notify.links(notification, current_app.config["PUBLIC_BASE_URL"])
+    if channel == "subscribe":
+        wx.send_subscribe_message(account.openid, template_id(channel, key), data, page or None)
+        return None
+    appid = current_app.config.get("WECHAT_MP_APP_ID")
+    mini = {"appid": appid, "pagepath": page} if page and appid else None
+    msgid = wx.send_template_message(oa_recipient(account).oa_openid, template_id(channel, key), data,
+                                     url=url or None, miniprogram=mini)
+    return str(msgid) if msgid is not None else None
+
+
+def _finish(attempt, result, errcode=None, detail=""):
+    DeliveryAttempt.update(result=result, finished_at=utcnow(), errcode=errcode, detail=detail[:255]).where(
+        DeliveryAttempt.id == attempt.id).execute()
+
+
+def _reason(err):
+    code = getattr(err, "errcode", None)
+    known = ERRORS.get(code)
+    text = f"{code} {known}" if known else (f"{code} {getattr(err, 'errmsg', '')}" if code is not None
+                                            else f"网络错误：{err}")
+    return text[:255]
+
+
+def backoff(attempts):
+    return dt.timedelta(seconds=min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_CAP))
+
+
+def deliver(notification):
+    """Try each channel in order; the outcome is 'sent', 'inbox', 'retry' or 'failed' (the row's new state,
+    with 'retry' meaning back to 'pending' later)."""
+    from wechat.errors import WeChatAPIError, WeChatUnavailable
+    account = Account.get_by_id(notification.account_id)
+    message = notify.MESSAGES.get(notification.kind)
+    problems = []
+    permanent = False
+    for channel in channels(account, message.template) if message and account.active else []:
+        attempt = _begin(notification, channel)
+        if attempt is None:
+            continue
+        try:
+            msgid = _send(notification, channel)
+        except (WeChatUnavailable, WeChatAPIError) as err:
+            code = getattr(err, "errcode", None)
+            reason = _reason(err)
+            if isinstance(err, WeChatUnavailable) or code in RETRY_CODES:
+                return _retry(notification, attempt, channel, code, reason)
+            _finish(attempt, "failed", code, reason)
+            _channel_gone(account, channel, code, message.template)
+            problems.append(f"{'订阅消息' if channel == 'subscribe' else '模板消息'}：{reason}")
+            permanent = permanent or code not in GONE_CODES
+            continue
+        except Exception as err:  # a bug must not leave the row 'sending' forever
+            log.exception("delivering notification %s", notification.id)
+            _finish(attempt, "failed", None, f"内部错误：{err}")
+            problems.append(f"内部错误：{err}")
+            permanent = True
+            continue
+        _finish(attempt, "ok", detail=msgid or "")
+        _close(notification, "sent", channel, "；".join(problems), msgid)
+        return "sent"
+    state = "failed" if permanent else "inbox"
+    _close(notification, state, "inbox", "；".join(problems))
+    return state
+
+
+def _retry(notification, attempt, channel, code, reason):
+    """A transient error: give the consent back, try again later with exponential back-off."""
+    with db.atomic():
+        _finish(attempt, "retry", code, reason)
+        if channel == "subscribe":
+            add_quota(notification.account_id, notify.MESSAGES[notification.kind].template)
+        fresh = Notification.get_by_id(notification.id)
+        if fresh.attempts >= MAX_ATTEMPTS:
+            _close(notification, "failed", channel, f"多次重试仍失败：{reason}")
+            return "failed"
+        Notification.update(state="pending", claimed_by="", claimed_at=None, last_error=reason,
+                            next_attempt_at=utcnow() + backoff(fresh.attempts)).where(
+            Notification.id == notification.id).execute()
+    return "retry"
+
+
+def _channel_gone(account, channel, code, key):
+    """What WeChat told us about the person: 43101 on subscribe → no quota left; unfollowed → no OA pushes."""
+    if channel == "subscribe" and code == 43101:
+        SubscriptionQuota.update(remaining=0, updated_at=utcnow()).where(
+            SubscriptionQuota.account == account.id, SubscriptionQuota.template_key == key).execute()
+    if channel == "template" and code in (43004, 45015):
+        target = oa_recipient(account)
+        if target is not None:
+            Account.update(oa_followed=False).where(Account.id == target.id).execute()
+
+
+def _close(notification, state, channel, error="", msgid=None):
+    Notification.update(state=state, channel=channel, sent_at=utcnow(), last_error=error[:255],
+                        wechat_msgid=msgid, claimed_by="", claimed_at=None).where(
+        Notification.id == notification.id).execute()
