@@ -71,3 +71,47 @@ def citizen_for_openid(openid, unionid=None, official_account=False):
             account.unionid = unionid
         account.save()
     return account
+
+
+# --- console login: lock-out after repeated failures ------------------------------------------------
+
+MAX_FAILED_LOGINS = 5
+LOCK_MINUTES = 15
+
+
+def login(username, password):
+    """The console account for these credentials. Five wrong passwords in a row lock it for 15 minutes.
+    Raises Unauthorized (bad_credentials) or Forbidden (account_locked / account_inactive)."""
+    import datetime as dt
+
+    from services.errors import Forbidden, Unauthorized
+    account = Account.get_or_none(Account.username == (username or "").strip())
+    if account is None or account.role not in WEB_ROLES or not account.password_hash:
+        check_password_hash(_DUMMY_HASH, password or "")  # same work whether or not the name exists
+        raise Unauthorized("bad_credentials", "用户名或密码错误")
+    now = utcnow()
+    if account.locked_until and account.locked_until > now:
+        minutes = max(1, int((account.locked_until - now).total_seconds() // 60) + 1)
+        raise Forbidden("account_locked", f"密码错误次数过多，账号已锁定，请{minutes}分钟后再试")
+    if not password_ok(account, password):
+        failed = (account.failed_logins or 0) + 1
+        locked = now + dt.timedelta(minutes=LOCK_MINUTES) if failed >= MAX_FAILED_LOGINS else None
+        Account.update(failed_logins=0 if locked else failed, locked_until=locked).where(
+            Account.id == account.id).execute()
+        if locked:
+            raise Forbidden("account_locked", f"密码错误次数过多，账号已锁定{LOCK_MINUTES}分钟")
+        raise Unauthorized("bad_credentials", f"用户名或密码错误（还可尝试{MAX_FAILED_LOGINS - failed}次）")
+    if not account.active:
+        raise Forbidden("account_inactive", "账号已停用，请联系管理员")
+    Account.update(failed_logins=0, locked_until=None, last_login_at=now).where(Account.id == account.id).execute()
+    return Account.get_by_id(account.id)
+
+
+def change_password(account, old, new):
+    if not password_ok(account, old):
+        raise InvalidInput("bad_password", "原密码不正确", field="old")
+    set_password(account, new)
+    account.save()
+
+
+_DUMMY_HASH = generate_password_hash("not-a-real-password")

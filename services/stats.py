@@ -16,7 +16,7 @@ from peewee import SQL
 from peewee import Case as When
 from peewee import fn
 
-from models import Case, Department, Deputy, Station, is_mysql
+from models import Case, CaseEvent, Department, Deputy, Project, Station, is_mysql
 from services import calendar
 
 SATISFACTION_FLOOR = 0.8  # under this a department or project is flagged for 二次整改
@@ -32,8 +32,8 @@ COUNTS = {
 RATES = {"completion_rate": ("concluded", "due"), "on_time_rate": ("on_time", "due"),
          "satisfaction_rate": ("satisfied", "rated"), "success_rate": ("resolved", "concluded")}
 DIMENSIONS = {"department": Case.lead_department, "deputy": Case.deputy, "station": Case.station,
-              "category": Case.category, "state": Case.state}
-LABELS = {"department": Department, "deputy": Deputy, "station": Station}
+              "category": Case.category, "state": Case.state, "project": Case.project}
+LABELS = {"department": Department, "deputy": Deputy, "station": Station, "project": Project}
 
 
 def _count(condition):
@@ -68,7 +68,7 @@ def _utc(day):
 
 def figures(by=None, as_of=None, **scope):
     """Counts and rates, overall (by=None) or one row per value of a dimension (department, deputy,
-    station, category, state or month). Rows are dicts with key, label, the counts and the rates."""
+    station, category, state, project or month). Rows are dicts with key, label, the counts and the rates."""
     as_of = as_of or calendar.today()
     due = COUNTS["handled"] & (COUNTS["concluded"] | (Case.deadline < as_of))
     columns = [fn.COUNT(Case.id).alias("total"), _count(due).alias("due")] + \
@@ -108,3 +108,31 @@ def _label(rows, by):
 def percent(rate):
     """A rate as the office writes it: 96.3% — or a dash when there is nothing to divide."""
     return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
+RESPONSES = ("accept", "decline", "forward")  # a deputy's first answer to a new case
+
+
+def deputy_responsiveness(**scope):
+    """Per deputy, for cases sent to them in the period: received, responded (accepted, declined or
+    forwarded by anyone), response_rate = responded / received, and avg_hours from submission to
+    that first response. Sorted best first."""
+    rows = {}
+    cases = scoped(Case.select(Case.id, Case.deputy, Case.submitted_at).where(Case.deputy.is_null(False)), **scope)
+    first = dict(CaseEvent.select(CaseEvent.case, fn.MIN(CaseEvent.at)).where(
+        CaseEvent.action.in_(RESPONSES), CaseEvent.case.in_(cases.select(Case.id))).group_by(CaseEvent.case).tuples())
+    for case in cases:
+        row = rows.setdefault(case.deputy_id, {"key": case.deputy_id, "received": 0, "responded": 0, "hours": []})
+        row["received"] += 1
+        if case.id in first:
+            row["responded"] += 1
+            row["hours"].append((first[case.id] - case.submitted_at).total_seconds() / 3600)
+    names = {d.id: d.name for d in Deputy.select().where(Deputy.id.in_(list(rows)))} if rows else {}
+    result = []
+    for row in rows.values():
+        hours = row.pop("hours")
+        row.update(label=names.get(row["key"], "—"), response_rate=row["responded"] / row["received"],
+                   avg_hours=sum(hours) / len(hours) if hours else None)
+        result.append(row)
+    return sorted(result, key=lambda r: (-r["response_rate"], r["avg_hours"] if r["avg_hours"] is not None
+                                         else float("inf"), r["label"]))

@@ -1,0 +1,143 @@
+"""The web console under /console for the congress office, the departments, deputies and admins.
+
+Thin handlers: parse the form, call a service, render. This module holds what every page shares:
+the session login (with idle expiry and lock-out in services.accounts), the CSRF token every form
+carries, and the role check each route declares with @roles(...).
+"""
+import functools
+import secrets
+import time
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+
+from models import Account
+from services import accounts, calendar, ratelimit
+from services.errors import Forbidden, InvalidInput, ServiceError
+from services.workflow import ROLES, Actor
+
+bp = Blueprint("console", __name__, url_prefix="/console")
+
+STAFF = ("staff", "admin")
+EVERYONE = ("staff", "admin", "department", "deputy")
+IDLE_MINUTES = 60  # a console session ends after this long without a request (CONSOLE_IDLE_MINUTES)
+
+
+def csrf_token():
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(24)
+    return session["csrf"]
+
+
+@bp.before_request
+def _load_account():
+    g.account = None
+    if request.method == "POST" and (not session.get("csrf") or
+                                     request.form.get("csrf_token") != session.get("csrf")):
+        raise InvalidInput("csrf_failed", "表单已过期或来源不明，请刷新页面后重试")
+    uid = session.get("uid")
+    if uid is None:
+        return None
+    idle = current_app.config.get("CONSOLE_IDLE_MINUTES", IDLE_MINUTES) * 60
+    account = Account.get_or_none(Account.id == uid)
+    if account is None or not account.active or time.time() - session.get("seen", 0) > idle \
+            or session.get("pw") != str(account.password_changed_at):
+        session.clear()
+        flash("登录已过期，请重新登录", "error")
+        return None
+    session["seen"] = time.time()
+    g.account = account
+    return None
+
+
+def roles(*allowed):
+    """Route decorator: sign-in required (else to the login form), then one of these roles (else 403)."""
+    def wrap(view):
+        @functools.wraps(view)
+        def inner(*args, **kwargs):
+            if g.account is None:
+                return redirect(url_for("console.login", next=request.full_path.rstrip("?")))
+            if g.account.role not in allowed:
+                raise Forbidden("not_permitted", "您的账号无权访问此页面")
+            return view(*args, **kwargs)
+        return inner
+    return wrap
+
+
+def actor():
+    return Actor.of(g.account)
+
+
+def back(default):
+    """Where to go after a form: the page it came from when that is ours, else `default`."""
+    target = request.form.get("next") or request.referrer or ""
+    parts = urlsplit(target)
+    if parts.netloc and parts.netloc != request.host:
+        return default
+    return (parts.path + ("?" + parts.query if parts.query else "")) if parts.path.startswith("/console") else default
+
+
+def fail(err):
+    """Show a service error as a Chinese flash message (permission and not-found errors become pages)."""
+    if err.status in (403, 404):
+        raise err
+    flash(err.message, "error")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "POST":
+        try:
+            ratelimit.hit(f"console-login:{request.remote_addr}", 30, 600, "登录尝试太频繁，请稍后再试")
+            account = accounts.login(request.form.get("username"), request.form.get("password"))
+        except ServiceError as err:
+            flash(err.message, "error")
+            return render_template("console/login.html", username=request.form.get("username", "")), err.status
+        session.clear()
+        session.permanent = True
+        session.update(uid=account.id, seen=time.time(), pw=str(account.password_changed_at),
+                       csrf=secrets.token_urlsafe(24))
+        target = request.args.get("next", "")
+        return redirect(target if target.startswith("/console") else url_for("console.home"))
+    return render_template("console/login.html", username="")
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    flash("您已退出登录", "ok")
+    return redirect(url_for("console.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@roles(*EVERYONE)
+def password():
+    if request.method == "POST":
+        if request.form.get("new") != request.form.get("confirm"):
+            flash("两次输入的新密码不一致", "error")
+        else:
+            try:
+                accounts.change_password(g.account, request.form.get("old"), request.form.get("new"))
+                session["pw"] = str(Account.get_by_id(g.account.id).password_changed_at)
+                flash("密码已修改", "ok")
+                return redirect(url_for("console.home"))
+            except ServiceError as err:
+                fail(err)
+    return render_template("console/password.html")
+
+
+@bp.get("/")
+@roles(*EVERYONE)
+def home():
+    return redirect(url_for("console.cases"))
+
+
+def init_app(app):
+    from . import cases, dashboard, people, projects  # noqa: F401  (routes register on bp)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.add_template_global(csrf_token)
+    app.add_template_global(lambda: g.get("account"), "current_account")
+    app.add_template_filter(lambda m: calendar.local(m).strftime("%Y-%m-%d %H:%M") if m else "", "local")
+    app.add_template_global(ROLES, "ROLE_LABELS")
+    app.register_blueprint(bp)

@@ -1,0 +1,181 @@
+"""Cases: the queue (the department's inbox), the case page with its action forms, bulk assign, exports."""
+import datetime as dt
+
+from flask import Response, flash, g, redirect, render_template, request, url_for
+
+from models import Answer, Assignment, Case, Department, Deputy, Rating, Station
+from services import calendar, exports, uploads, workflow
+from services.errors import ServiceError
+from services.stats import scoped
+
+from . import EVERYONE, STAFF, actor, back, bp, fail, roles
+
+FILTERS = ("state", "deputy", "station", "department", "category", "overdue", "round", "start", "end", "q")
+PER_PAGE = 50
+# the action forms the console offers (deputies act in the mini-program; citizens never here)
+CONSOLE_ACTIONS = ("accept", "decline", "assign", "sign", "return", "progress", "request_extension",
+                   "approve_extension", "refuse_extension", "urge", "answer", "reopen", "close",
+                   "publish", "unpublish")
+
+
+def visible_cases(who):
+    """The cases an account may list: staff within their station scope, a department what was ever
+    assigned to it, a deputy the cases sent to them (the same rule as workflow.can_view)."""
+    query = Case.select()
+    if who.role == "admin" or (who.role == "staff" and who.station_id is None):
+        return query
+    if who.role == "staff":
+        return scoped(query, station=who.station)
+    if who.role == "department":
+        return query.where(Case.id.in_(Assignment.select(Assignment.case).where(
+            Assignment.department == who.department_id)))
+    if who.role == "deputy":
+        return query.where(Case.deputy == who.deputy_id)
+    return query.where(False)
+
+
+def _date(value):
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        flash(f"日期格式有误：{value}", "error")
+        return None
+
+
+def filtered(args):
+    """The queue for the signed-in account with the request's filters applied."""
+    f = {name: (args.get(name) or "").strip() for name in FILTERS}
+    end = _date(f["end"])
+    query = scoped(visible_cases(g.account), start=_date(f["start"]), end=end and end + dt.timedelta(days=1),
+                   station=Station.get_or_none(Station.code == f["station"]) if f["station"] else None)
+    if f["station"] and not Station.select().where(Station.code == f["station"]).exists():
+        query = query.where(False)
+    if f["state"]:
+        query = query.where(Case.state == f["state"])
+    if f["deputy"]:
+        query = query.where(Case.deputy.in_(Deputy.select(Deputy.id).where(Deputy.code == f["deputy"])))
+    if f["department"]:
+        query = query.where(Case.lead_department.in_(Department.select(Department.id).where(
+            Department.code == f["department"])))
+    if f["category"]:
+        query = query.where(Case.category == f["category"])
+    if f["overdue"]:
+        query = query.where(Case.state.in_(workflow.HANDLING_STATES), Case.deadline < calendar.today())
+    if f["round"] == "2":
+        query = query.where(Case.round >= 2)
+    if f["q"]:
+        q = f["q"][:50]
+        query = query.where((Case.number == q) | Case.title.contains(q) | Case.content.contains(q))
+    return query.order_by(Case.submitted_at.desc(), Case.id.desc()), f
+
+
+@bp.get("/cases")
+@roles(*EVERYONE)
+def cases():
+    query, f = filtered(request.args)
+    page = max(1, request.args.get("page", 1, type=int))
+    total = query.count()
+    rows = list(query.paginate(page, PER_PAGE))
+    return render_template(
+        "console/cases.html", rows=rows, f=f, total=total, page=page, pages=max(1, -(-total // PER_PAGE)),
+        states=workflow.STATES, categories=workflow.CATEGORIES, today=calendar.today(),
+        departments=Department.select().where(Department.active == True).order_by(Department.code),  # noqa
+        stations=Station.select().order_by(Station.path), deputies=Deputy.select().order_by(Deputy.code),
+        query_string=request.query_string.decode(), deadline_table=deadline_table())
+
+
+def deadline_table():
+    """The deadline each number of working days gives from today (the assign form shows it as you type)."""
+    today = calendar.today()
+    return {n: calendar.add_working_days(today, n).isoformat() for n in range(1, 91)}
+
+
+@bp.get("/cases/export.<fmt>")
+@roles(*STAFF)
+def export(fmt):
+    query, _ = filtered(request.args)
+    stamp = calendar.today().strftime("%Y%m%d")
+    if fmt == "xlsx":
+        return Response(exports.to_xlsx(query), mimetype="application/vnd.openxmlformats-officedocument"
+                        ".spreadsheetml.sheet", headers=_attachment(f"问题清单-{stamp}.xlsx"))
+    if fmt == "csv":
+        return Response(exports.to_csv(query), mimetype="text/csv; charset=utf-8",
+                        headers=_attachment(f"问题清单-{stamp}.csv"))
+    return Response("不支持的格式", status=404)
+
+
+def _attachment(name):
+    from urllib.parse import quote
+    return {"Content-Disposition": f"attachment; filename=cases.{name.rsplit('.', 1)[1]}; "
+                                   f"filename*=UTF-8''{quote(name)}"}
+
+
+@bp.post("/cases/bulk-assign")
+@roles(*STAFF)
+def bulk_assign():
+    numbers = request.form.getlist("numbers")
+    if not numbers:
+        flash("请先勾选要交办的案件", "error")
+        return redirect(back(url_for("console.cases")))
+    data = {"lead": request.form.get("lead"), "assist": request.form.getlist("assist"),
+            "days": request.form.get("days"), "note": request.form.get("note", "")}
+    done, failed = [], []
+    for number in numbers:
+        try:
+            workflow.perform(workflow.get_case(number, actor()), "assign", actor(), data)
+            done.append(number)
+        except ServiceError as err:
+            failed.append(f"{number}（{err.message}）")
+    if done:
+        flash(f"已交办 {len(done)} 件：{'、'.join(done)}", "ok")
+    if failed:
+        flash(f"{len(failed)} 件未能交办：{'；'.join(failed)}", "error")
+    return redirect(back(url_for("console.cases")))
+
+
+@bp.get("/cases/<number>")
+@roles(*EVERYONE)
+def case(number):
+    who = actor()
+    found = workflow.get_case(number, who)
+    allowed = [a for a in workflow.allowed_actions(found, who) if a in CONSOLE_ACTIONS] \
+        if who.role != "deputy" else []
+    return render_template(
+        "console/case.html", case=found, who=who, allowed=allowed, actions=workflow.ACTIONS,
+        timeline=workflow.timeline(found, who), show_reporter=workflow.reporter_visible(found, who),
+        phone=workflow.mask_phone(found.contact_phone, who),
+        assignments=list(found.assignments.order_by(Assignment.round, Assignment.id)),
+        answers=list(found.answers.order_by(Answer.id)), ratings=list(found.ratings.order_by(Rating.id)),
+        states=workflow.STATES, categories=workflow.CATEGORIES, decline_reasons=workflow.DECLINE_REASONS,
+        return_reasons=workflow.RETURN_REASONS, answer_classes=workflow.ANSWER_CLASSES,
+        ratings_labels=workflow.RATINGS, departments=Department.select().where(
+            Department.active == True).order_by(Department.code),  # noqa: E712
+        deadline_table=deadline_table(), default_days=_default_days(), today=calendar.today(),
+        upload_url=uploads.url_for_upload)
+
+
+def _default_days():
+    from flask import current_app
+    return current_app.config.get("DEFAULT_DEADLINE_DAYS", 15)
+
+
+@bp.post("/cases/<number>/act/<action>")
+@roles("staff", "admin", "department")
+def act(number, action):
+    who = actor()
+    found = workflow.get_case(number, who)
+    if action not in CONSOLE_ACTIONS:
+        return fail(ServiceError("unknown_action", "不支持的操作", status=404))
+    if request.form.get("seen_state") in workflow.STATES:  # the state the form was shown in: stale forms fail
+        found.state, found.version = request.form["seen_state"], request.form.get("seen_version", type=int)
+    data = {key: request.form.get(key) for key in request.form
+            if key not in ("csrf_token", "next", "seen_state", "seen_version")}
+    data["assist"] = request.form.getlist("assist")
+    try:
+        data["attachments"] = [uploads.save_image(f, g.account).token
+                               for f in request.files.getlist("attachments") if f and f.filename]
+        workflow.perform(found, action, who, data)
+        flash(f"已{workflow.ACTIONS[action].label}：{found.number}", "ok")
+    except ServiceError as err:
+        fail(err)
+    return redirect(url_for("console.case", number=found.number))
