@@ -1,32 +1,41 @@
 """The mini-program user's side of notifications: the in-app inbox and subscribe-message consents.
 
 Each `accept` from wx.requestSubscribeMessage allows exactly one later send of that template
-(WeChat's one-time subscription), so it adds one to SubscriptionQuota.remaining; the sender
-(services/delivery.py) spends it. `template_key` is the WeChat template id the mini-program asked for.
+(WeChat's one-time subscription): it adds one to the person's SubscriptionQuota for the template's
+key (services/notify.py TEMPLATES), which services/delivery.py spends. The mini-program asks for
+WeChat template ids (configured as WECHAT_MP_TEMPLATES {key: id}); results name ids or keys.
 """
-from models import Notification, SubscriptionQuota, db, utcnow
+from flask import current_app
+
+from models import Notification, SubscriptionQuota, utcnow
+from services import delivery
 from services.errors import InvalidInput
 
 VERDICTS = ("accept", "reject", "ban", "filter")
 
 
+def templates():
+    """{template key: WeChat template id} for the mini-program's subscribe messages."""
+    return dict(current_app.config.get("WECHAT_MP_TEMPLATES") or {})
+
+
+def quotas(account):
+    return {q.template_key: q.remaining for q in SubscriptionQuota.select().where(SubscriptionQuota.account == account)}
+
+
 def record_consents(account, results):
-    """results: {template id: accept|reject|ban|filter}. Returns {template id: remaining sends}."""
+    """results: {template id or key: accept|reject|ban|filter}. Returns (quotas, ignored unknown templates)."""
     if not isinstance(results, dict) or not results or len(results) > 10:
         raise InvalidInput("invalid_results", "订阅结果格式有误", field="results")
-    for key, verdict in results.items():
-        if not isinstance(key, str) or not 0 < len(key) <= 64 or verdict not in VERDICTS:
-            raise InvalidInput("invalid_results", "订阅结果格式有误", field="results")
-    with db.atomic():
-        for key, verdict in results.items():
-            if verdict != "accept":
-                continue
-            SubscriptionQuota.insert(account=account, template_key=key, remaining=0).on_conflict_ignore().execute()
-            SubscriptionQuota.update(remaining=SubscriptionQuota.remaining + 1, updated_at=utcnow()).where(
-                SubscriptionQuota.account == account, SubscriptionQuota.template_key == key).execute()
-    rows = SubscriptionQuota.select().where(SubscriptionQuota.account == account,
-                                            SubscriptionQuota.template_key.in_(list(results)))
-    return {row.template_key: row.remaining for row in rows}
+    if any(not isinstance(k, str) or not 0 < len(k) <= 64 or v not in VERDICTS for k, v in results.items()):
+        raise InvalidInput("invalid_results", "订阅结果格式有误", field="results")
+    known = templates()
+    key_of = {**{v: k for k, v in known.items()}, **{k: k for k in known}}
+    ignored = [t for t in results if t not in key_of]
+    for template, verdict in results.items():
+        if verdict == "accept" and template in key_of:
+            delivery.add_quota(account, key_of[template])
+    return quotas(account), ignored
 
 
 def unread(account):

@@ -19,12 +19,19 @@ def me():
     return jsonify({"account": account_json(g.account)})
 
 
+@bp.get("/subscriptions")
+@login_required
+def subscription_templates():
+    """The template ids to pass to wx.requestSubscribeMessage, by key, and the sends each still allows."""
+    return jsonify({"templates": inbox.templates(), "quotas": inbox.quotas(g.account)})
+
+
 @bp.post("/subscriptions")
 @login_required
 def subscriptions():
     """The result of wx.requestSubscribeMessage: {"results": {template id: accept|reject|ban|filter}}."""
-    quotas = inbox.record_consents(g.account, body().get("results"))
-    return jsonify({"quotas": quotas})
+    quotas, ignored = inbox.record_consents(g.account, body().get("results"))
+    return jsonify({"quotas": quotas, "ignored": ignored})
 
 
 @bp.get("/me/notifications")
