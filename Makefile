@@ -16,13 +16,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
-## Debian packages: MariaDB (tests), Chromium (browser tests), Noto CJK (printables), wrk (benchmarks)
+## Debian packages: MariaDB (tests), Chromium (browser tests), Noto CJK + cairo (printables), wrk (benchmarks)
 system:
 	@missing=""; \
 	command -v mariadbd >/dev/null || missing="$$missing mariadb-server"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	fc-list 2>/dev/null | grep -q "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
 	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	ldconfig -p 2>/dev/null | grep -q "libcairo.so.2 " || missing="$$missing libcairo2"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \

@@ -66,6 +66,12 @@ def load():
         WECHAT_MP_APP_ID=env_str("WECHAT_MP_APP_ID"),
         WECHAT_MP_APP_SECRET=env_str("WECHAT_MP_APP_SECRET"),
         WECHAT_TIMEOUT=env_int("WECHAT_TIMEOUT", 5),
+        # QR codes and H5 pages (docs/qr.md): WeChat's verification file for "扫普通链接二维码打开小程序"
+        # (served at /, /d/, /p/ and /s/ under its own name), the mini-program page that reads wxacode scenes
+        # (empty: its home page), and how many H5 reports one IP address may send an hour.
+        WECHAT_VERIFY_FILE=env_str("WECHAT_VERIFY_FILE"),
+        WECHAT_MP_SCAN_PAGE=env_str("WECHAT_MP_SCAN_PAGE"),
+        H5_REPORTS_PER_IP_HOUR=env_int("H5_REPORTS_PER_IP_HOUR", 30),
         REDIS_URL=env_str("REDIS_URL"),
         UPLOAD_FOLDER=env_str("UPLOAD_FOLDER", str(INSTANCE / "uploads")),
         # Workflow
