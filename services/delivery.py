@@ -277,5 +277,5 @@ def _channel_gone(account, channel, code, key):
 
 def _close(notification, state, channel, error="", msgid=None):
     Notification.update(state=state, channel=channel, sent_at=utcnow(), last_error=error[:255],
-                        wechat_msgid=msgid, claimed_by="", claimed_at=None).where(
+                        wechat_msgid=msgid).where(
         Notification.id == notification.id).execute()

@@ -98,7 +98,8 @@ MESSAGES = {
                       _todo("已超期（红牌督办）"), "", CONSOLE_URL, urgent=True,
                       when="每日9:00：已超过时限（红色督办）", audience="承办单位"),
     # staff (the congress office, in scope)
-    "staff_returned": M("案件被退回", "{number} 被{department}退回：{reason}", "case_todo", _todo("被退回：{reason}"),
+    "staff_returned": M("案件被退回", "{number} 被{department}退回：{reason}", "case_todo",
+                        _todo("被退回：{reason}", "{date_text}"),
                         "", CONSOLE_URL, when="承办单位退回", audience="工作人员（辖区内）"),
     "staff_unsatisfied": M("群众不满意", "{number} 的答复被评为不满意，可安排二次办理", "case_todo",
                            _todo("群众不满意，可二次办理", "{date_text}"), "", CONSOLE_URL,
@@ -278,25 +279,32 @@ def fit(keyword, value):
     text = re.sub(r"\s+", " ", text).strip()
     if kind == "phrase":
         return "".join(_HAN.findall(text))[:5]
-    if kind in ("number", "amount"):
-        text = re.sub(r"[^0-9.¥￥元-]", "", text) or "0"
-    elif kind in ("character_string", "letter", "symbol", "phone_number"):
-        text = "".join(ch for ch in text if ord(ch) < 0x80)
-        return text[:LIMITS[kind]]
-    elif kind == "name" and not _HAN.search(text) and text.isascii():
-        return _cut(text, 20)
+    if kind == "number":
+        found = re.search(r"[+-]?\d+(\.\d+)?", text)
+        return found.group(0)[:32] if found else "0"
+    if kind in ("character_string", "letter", "symbol", "phone_number"):
+        return "".join(ch for ch in text if "\x21" <= ch <= "\x7e")[:LIMITS[kind]]
+    if kind == "name" and text.isascii():
+        return text[:20]
     limit = LIMITS.get(kind)
     if limit is None:  # time, date, enum: we format these ourselves
         return text
-    return _cut(text, limit, "" if kind in ("number", "amount", "car_number") else "…")
+    return _cut(text, limit, "" if kind in ("amount", "car_number") else "…")
 
 
 def template_data(notification):
     """The WeChat `data` for a notification: {keyword: {"value": fitted}} from its message's fields."""
     message = MESSAGES[notification.kind]
     values = notification.data or {}
-    return {keyword: {"value": fit(keyword, _fmt(spec, values)) or "—"}
+    return {keyword: {"value": fit(keyword, _fmt(spec, values)) or _placeholder(keyword)}
             for keyword, spec in message.fields.items()}
+
+
+def _placeholder(keyword):
+    """A valid value for a keyword whose value came out empty (WeChat rejects empty values)."""
+    kind = keyword.rstrip("0123456789")
+    return {"time": local_stamp(), "date": local_stamp(with_time=False), "phrase": "无",
+            "character_string": "-", "number": "0", "letter": "x"}.get(kind, "—")
 
 
 def links(notification, base_url):

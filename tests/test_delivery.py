@@ -1,0 +1,329 @@
+"""Delivering the outbox through the WeChat stand-in: channels and fallbacks, quota, errors, back-off,
+quiet hours, crash recovery, and two real processes draining the same outbox."""
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from freezegun import freeze_time
+
+from models import Account, DeliveryAttempt, Notification, SubscriptionQuota, db, utcnow
+from services import delivery, notify
+from tests.conftest import TEST_CONFIG
+
+ROOT = Path(__file__).resolve().parent.parent
+MP = {k: f"mp-{k}" for k in notify.TEMPLATES}
+OA = {k: f"oa-{k}" for k in notify.TEMPLATES}
+
+
+@pytest.fixture
+def wired(app):
+    """Template ids configured for both channels; no quiet hours unless a test sets them."""
+    app.config.update(QUIET_HOURS="", WECHAT_MP_TEMPLATES=MP, WECHAT_OA_TEMPLATES=OA, WECHAT_TIMEOUT=0.5)
+    return app
+
+
+def person(name, subscribe=0, follows=False, **extra):
+    account = Account.create(role="citizen", openid=f"openid-{name}", display_name=name,
+                             oa_openid=f"oa-{name}" if follows else None, oa_followed=follows, **extra)
+    if subscribe:
+        delivery.add_quota(account, "case_progress", subscribe)
+    return account
+
+
+def message(account, key="n1", number="2026-000001", kind="case_accepted"):
+    notify.write(account, kind, key, {"number": number, "title": "村道路面破损"})
+    return Notification.get(Notification.dedupe_key == key)
+
+
+def fresh(row):
+    return Notification.get_by_id(row.id)
+
+
+def quota(account):
+    return SubscriptionQuota.get(SubscriptionQuota.account == account, SubscriptionQuota.template_key ==
+                                 "case_progress").remaining
+
+
+# --- channels, best first -------------------------------------------------------------------------
+
+def test_subscribe_message_first_and_it_spends_one_consent(wired, wechat_standin):
+    a = person("a", subscribe=2, follows=True)
+    row = message(a)
+    assert delivery.drain() == {"sent": 1}
+    row = fresh(row)
+    assert (row.state, row.channel, row.attempts) == ("sent", "subscribe", 1)
+    [body] = wechat_standin.sent("subscribe")
+    assert body["touser"] == "openid-a" and body["template_id"] == "mp-case_progress"
+    assert body["page"] == "pages/case/detail?number=2026-000001"
+    assert body["data"]["character_string1"]["value"] == "2026-000001"
+    assert body["data"]["phrase3"]["value"] == "已受理"
+    assert wechat_standin.sent("template") == []
+    assert quota(a) == 1
+    assert DeliveryAttempt.get(DeliveryAttempt.notification == row.id).result == "ok"
+
+
+def test_without_quota_a_follower_gets_a_template_message_with_both_links(wired, wechat_standin):
+    a = person("b", follows=True)
+    row = message(a)
+    delivery.drain()
+    row = fresh(row)
+    assert (row.state, row.channel) == ("sent", "template")
+    [body] = wechat_standin.sent("template")
+    assert body["touser"] == "oa-b" and body["template_id"] == "oa-case_progress"
+    assert body["url"] == "http://daibiao.test/cases/2026-000001"
+    assert body["miniprogram"] == {"appid": TEST_CONFIG["WECHAT_MP_APP_ID"],
+                                   "pagepath": "pages/case/detail?number=2026-000001"}
+    assert row.wechat_msgid and int(row.wechat_msgid) > 0
+
+
+def test_nobody_on_wechat_still_has_the_inbox_copy(wired, wechat_standin):
+    a = person("c")
+    row = message(a)
+    assert delivery.drain() == {"inbox": 1}
+    row = fresh(row)
+    assert (row.state, row.channel, row.last_error) == ("inbox", "inbox", "")
+    assert row.title == "反映已受理" and "2026-000001" in row.body
+    assert wechat_standin.sent("subscribe") == wechat_standin.sent("template") == []
+
+
+def test_unionid_links_the_mini_program_account_to_the_followed_official_account(wired, wechat_standin):
+    mini = Account.create(role="citizen", openid="openid-u", unionid="unionid-u")
+    Account.create(role="citizen", oa_openid="oa-u", unionid="unionid-u", oa_followed=True)
+    message(mini)
+    delivery.drain()
+    assert [b["touser"] for b in wechat_standin.sent("template")] == ["oa-u"]
+
+
+def test_unconfigured_template_ids_mean_inbox_only(app, wechat_standin):
+    app.config.update(QUIET_HOURS="", WECHAT_MP_TEMPLATES={}, WECHAT_OA_TEMPLATES={})
+    a = person("d", subscribe=1, follows=True)
+    row = message(a)
+    delivery.drain()
+    assert fresh(row).state == "inbox" and quota(a) == 1
+    assert wechat_standin.calls == []
+
+
+# --- errors and fallbacks -------------------------------------------------------------------------
+
+def test_43101_sets_the_quota_to_zero_and_falls_back_to_the_template_message(wired, wechat_standin):
+    a = person("e", subscribe=3, follows=True)
+    row = message(a)
+    wechat_standin.inject("message/subscribe/send", errcode=43101)
+    assert delivery.drain() == {"sent": 1}
+    row = fresh(row)
+    assert (row.state, row.channel) == ("sent", "template")
+    assert "43101" in row.last_error
+    assert quota(a) == 0
+    results = [(x.channel, x.result, x.errcode) for x in DeliveryAttempt.select().order_by(DeliveryAttempt.id)]
+    assert results == [("subscribe", "failed", 43101), ("template", "ok", None)]
+
+
+def test_43101_without_official_account_leaves_it_in_the_inbox_not_failed(wired, wechat_standin):
+    a = person("f", subscribe=1)
+    row = message(a)
+    wechat_standin.inject("message/subscribe/send", errcode=43101)
+    assert delivery.drain() == {"inbox": 1}
+    assert "用户未订阅" in fresh(row).last_error
+
+
+def test_45015_marks_the_person_unfollowed(wired, wechat_standin):
+    a = person("g", follows=True)
+    row = message(a)
+    wechat_standin.inject("message/template/send", errcode=45015)
+    delivery.drain()
+    row = fresh(row)
+    assert row.state == "inbox" and "45015" in row.last_error
+    assert Account.get_by_id(a.id).oa_followed is False
+    message(a, key="n2")
+    delivery.drain()
+    assert len([c for c in wechat_standin.calls if c["path"].endswith("template/send")]) == 1  # no second try
+
+
+def test_a_permanent_error_is_kept_with_its_reason_for_staff(wired, wechat_standin):
+    a = person("h", follows=True)
+    row = message(a)
+    wechat_standin.inject("message/template/send", errcode=40037)
+    assert delivery.drain() == {"failed": 1}
+    row = fresh(row)
+    assert row.state == "failed" and row.channel == "inbox"
+    assert "40037" in row.last_error and "模板" in row.last_error
+    assert row.read_at is None and row.title == "反映已受理"  # still in the inbox
+
+
+def test_40001_that_survives_the_clients_token_retries_is_retried_later(wired, wechat_standin):
+    a = person("i", subscribe=1)
+    row = message(a)
+    wechat_standin.inject("message/subscribe/send", errcode=40001, times=3)  # first try + 2 token retries
+    assert delivery.drain() == {"retry": 1}
+    row = fresh(row)
+    assert row.state == "pending" and row.attempts == 1 and "40001" in row.last_error
+    assert row.next_attempt_at >= utcnow() + dt.timedelta(seconds=55)
+    assert quota(a) == 1  # the consent was given back: WeChat did not send
+    assert delivery.drain() == {}  # not due yet
+    with freeze_time(dt.datetime.utcnow() + dt.timedelta(minutes=2)):
+        assert delivery.drain() == {"sent": 1}
+    assert fresh(row).state == "sent" and quota(a) == 0
+    assert len(wechat_standin.sent("subscribe")) == 1
+
+
+@pytest.mark.parametrize("failure", [{"status": 502}, {"errcode": -1}, {"delay": 1.0}], ids=["5xx", "-1", "timeout"])
+def test_network_trouble_retries_with_exponential_back_off(wired, wechat_standin, failure):
+    a = person("j", follows=True)
+    row = message(a)
+    start = utcnow()
+    waits = []
+    for attempt in range(1, 4):
+        wechat_standin.inject("message/template/send", **failure)
+        with freeze_time(start + sum(waits, dt.timedelta()) + dt.timedelta(seconds=attempt)):
+            assert delivery.drain() == {"retry": 1}
+        row = fresh(row)
+        assert row.attempts == attempt and row.state == "pending"
+        waits.append(row.next_attempt_at - (start + sum(waits, dt.timedelta()) + dt.timedelta(seconds=attempt)))
+    assert [w.total_seconds() for w in waits] == [60, 120, 240]
+    with freeze_time(row.next_attempt_at + dt.timedelta(seconds=1)):
+        assert delivery.drain() == {"sent": 1}
+    assert [x.result for x in DeliveryAttempt.select().order_by(DeliveryAttempt.id)] == ["retry"] * 3 + ["ok"]
+
+
+def test_after_the_last_retry_the_row_fails_with_the_reason(wired, wechat_standin, monkeypatch):
+    monkeypatch.setattr(delivery, "MAX_ATTEMPTS", 2)
+    a = person("k", follows=True)
+    row = message(a)
+    wechat_standin.inject("message/template/send", status=503, times=2)
+    delivery.drain()
+    with freeze_time(dt.datetime.utcnow() + dt.timedelta(hours=2)):
+        assert delivery.drain() == {"failed": 1}
+    row = fresh(row)
+    assert row.state == "failed" and "多次重试仍失败" in row.last_error and "HTTP 503" in row.last_error
+
+
+# --- quiet hours ----------------------------------------------------------------------------------
+
+def test_quiet_hours_hold_non_urgent_pushes_until_morning(wired, wechat_standin):
+    wired.config["QUIET_HOURS"] = "22:00-08:00"
+    a = person("q", follows=True)
+    dept = Account.create(role="department", username="d", oa_openid="oa-dept", oa_followed=True)
+    with freeze_time("2026-11-20 15:30:00"):  # 23:30 in Asia/Shanghai
+        calm = message(a)
+        urgent = message(dept, key="n2", kind="dept_overdue")
+        assert delivery.drain() == {"sent": 1}
+    assert fresh(calm).state == "pending" and fresh(urgent).state == "sent"
+    with freeze_time("2026-11-20 23:59:00"):  # 07:59
+        assert delivery.drain() == {}
+    with freeze_time("2026-11-21 00:00:00"):  # 08:00
+        assert delivery.drain() == {"sent": 1}
+    assert fresh(calm).state == "sent"
+    assert delivery.is_quiet(dt.datetime(2026, 11, 20, 13, 59), "22:00-08:00") is False  # 21:59
+    assert delivery.is_quiet(dt.datetime(2026, 11, 20, 14, 0), "22:00-08:00") is True    # 22:00
+    assert delivery.is_quiet(dt.datetime(2026, 11, 20, 5, 0), "12:00-14:00") is True     # 13:00, same-day window
+    with pytest.raises(ValueError, match="QUIET_HOURS"):
+        delivery.is_quiet(spec="late")
+
+
+# --- claiming and crash recovery ------------------------------------------------------------------
+
+def test_claims_never_overlap(wired):
+    a = person("r")
+    for i in range(30):
+        message(a, key=f"c{i}")
+    first = delivery.claim("one", limit=20)
+    second = delivery.claim("two", limit=20)
+    assert len(first) == 20 and len(second) == 10
+    assert not {n.id for n in first} & {n.id for n in second}
+    assert delivery.claim("three") == []
+
+
+def test_a_row_left_sending_by_a_crash_is_sent_again_and_its_attempt_marked_unknown(wired, wechat_standin):
+    a = person("s", follows=True)
+    row = message(a)
+    [claimed] = delivery.claim("dead-worker")
+    attempt = delivery._begin(claimed, "template")      # the crashed process got this far
+    assert delivery.drain() == {}                        # too recent to be called dead
+    with freeze_time(dt.datetime.utcnow() + dt.timedelta(seconds=delivery.SENDING_TIMEOUT + 5)):
+        assert delivery.drain() == {"sent": 1}
+    assert DeliveryAttempt.get_by_id(attempt.id).result == "unknown"
+    assert fresh(row).state == "sent" and len(wechat_standin.sent("template")) == 1
+
+
+# --- real processes -------------------------------------------------------------------------------
+
+def _env(app, wechat_standin):
+    env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "WECHAT_API_BASE": wechat_standin.base_url,
+           "WECHAT_OA_TEMPLATES": json.dumps(OA), "WECHAT_MP_TEMPLATES": json.dumps(MP), "QUIET_HOURS": "",
+           "PUBLIC_BASE_URL": "http://daibiao.test", "SECRET_KEY": "x"}
+    for name in ("WECHAT_OA_APP_ID", "WECHAT_OA_APP_SECRET", "WECHAT_MP_APP_ID", "WECHAT_MP_APP_SECRET"):
+        env[name] = TEST_CONFIG[name]
+    return env
+
+
+def _drainer(env):
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "run-jobs", "drain_outbox", "--once"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _outbox(n, prefix="p"):
+    accounts = [Account(role="citizen", oa_openid=f"oa-{prefix}{i}", oa_followed=True) for i in range(n)]
+    with db.atomic():
+        Account.bulk_create(accounts, batch_size=200)
+    ids = [a.id for a in Account.select(Account.id).where(Account.oa_openid.startswith(f"oa-{prefix}"))]
+    with db.atomic():
+        for i, account_id in enumerate(ids):
+            notify.write(account_id, "case_accepted", f"{prefix}{i}", {"number": f"N{i:05d}", "title": "测试"})
+    return n
+
+
+def _delivered(wechat_standin):
+    numbers = [b["data"]["character_string1"]["value"] for b in wechat_standin.sent("template")]
+    return numbers
+
+
+def test_two_processes_drain_a_thousand_notifications_each_exactly_once(wired, wechat_standin):
+    total = _outbox(1000)
+    db.close()  # let the children have the database (SQLite) to themselves while they work
+    env = _env(wired, wechat_standin)
+    procs = [_drainer(env), _drainer(env)]
+    outputs = [p.communicate(timeout=300)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs), outputs
+    db.connect(reuse_if_open=True)
+    numbers = _delivered(wechat_standin)
+    assert len(numbers) == total and len(set(numbers)) == total
+    assert Notification.select().where(Notification.state == "sent").count() == total
+    workers = {n.claimed_by for n in Notification.select(Notification.claimed_by)}
+    assert len(workers) == 2, outputs  # both processes really took part
+
+
+def test_a_drainer_killed_mid_batch_loses_nothing_and_duplicates_only_the_message_in_flight(wired, wechat_standin):
+    total = _outbox(150, prefix="k")
+    wechat_standin.inject("message/template/send", delay=0.05, times=60)  # slow enough to kill mid-batch
+    db.close()
+    env = _env(wired, wechat_standin)
+    proc = _drainer(env)
+    deadline = time.time() + 60
+    while len(wechat_standin.sent("template")) < 20 and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    db.connect(reuse_if_open=True)
+    assert Notification.select().where(Notification.state == "sending").count() > 0  # it died holding a batch
+    # the restart comes after the 'sending' timeout
+    past = utcnow() - dt.timedelta(seconds=delivery.SENDING_TIMEOUT + 1)
+    Notification.update(claimed_at=past).where(Notification.state == "sending").execute()
+    db.close()
+    restarted = _drainer(env)
+    output = restarted.communicate(timeout=120)[0]
+    assert restarted.returncode == 0, output
+    db.connect(reuse_if_open=True)
+    numbers = _delivered(wechat_standin)
+    assert set(numbers) == {f"N{i:05d}" for i in range(total)}                   # nothing lost
+    in_flight = {a.notification_id for a in DeliveryAttempt.select().where(DeliveryAttempt.result == "unknown")}
+    assert len(in_flight) <= 1                                                    # one send at a time
+    duplicated = {n for n in numbers if numbers.count(n) > 1}
+    allowed = {Notification.get_by_id(i).data["number"] for i in in_flight}
+    assert duplicated <= allowed                                                  # the documented rule
+    assert Notification.select().where(Notification.state == "sent").count() == total
