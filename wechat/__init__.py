@@ -1,5 +1,21 @@
-"""Placeholder package; built by its own issue."""
+"""All that speaks WeChat: the official-account webhook (/wechat), the API clients (wechat.client), the
+stand-in for WeChat's API (wechat.standin), the sandbox page (/dev/wechat) and `flask --app app wechat …`.
+
+Sandbox mode (WECHAT_SANDBOX=1, set by scripts/run.sh when no WeChat secret is configured): the app talks
+to the stand-in at WECHAT_API_BASE with made-up credentials, and /dev/wechat shows what was "sent to
+WeChat". It refuses to start when real credentials are set, so a sandbox can never reach real users.
+"""
+import config as settings
 
 
 def init_app(app):
-    pass
+    from wechat import cli, sandbox, webhook
+    cfg = app.config
+    cfg.setdefault("WECHAT_SANDBOX", settings.env_bool("WECHAT_SANDBOX"))
+    cfg.setdefault("WECHAT_REPLY_BUDGET", float(settings.env_str("WECHAT_REPLY_BUDGET") or 3.5))
+    cfg.setdefault("WECHAT_MAX_BODY", settings.env_int("WECHAT_MAX_BODY", 64 * 1024))
+    if cfg["WECHAT_SANDBOX"]:
+        sandbox.configure(cfg)
+    app.register_blueprint(webhook.bp)
+    app.register_blueprint(sandbox.bp)
+    cli.register(app)

@@ -44,7 +44,7 @@ KINDS = {
     "subscribe": "cgi-bin/message/subscribe/send", "template": "cgi-bin/message/template/send",
     "custom": "cgi-bin/message/custom/send", "msg_sec_check": "wxa/msg_sec_check",
     "wxacode": "wxa/getwxacodeunlimit", "qrcode": "cgi-bin/qrcode/create", "menu": "cgi-bin/menu/create",
-    "user_info": "cgi-bin/user/info",
+    "user_info": "cgi-bin/user/info", "oauth": "sns/oauth2/access_token",
 }
 TOKEN_TTL = 7200
 
@@ -151,7 +151,7 @@ class WeChatStandIn:
         app = Flask("wechat_standin")
         routes = {
             "cgi-bin/token": self._token, "cgi-bin/stable_token": self._stable_token,
-            "sns/jscode2session": self._jscode2session,
+            "sns/jscode2session": self._jscode2session, "sns/oauth2/access_token": self._oauth2_access_token,
             "cgi-bin/message/subscribe/send": self._subscribe_send,
             "cgi-bin/message/template/send": self._template_send,
             "cgi-bin/message/custom/send": self._custom_send,
@@ -159,7 +159,7 @@ class WeChatStandIn:
             "cgi-bin/qrcode/create": self._qrcode_create, "cgi-bin/menu/create": self._menu_create,
             "cgi-bin/user/info": self._user_info,
         }
-        no_token = {"cgi-bin/token", "cgi-bin/stable_token", "sns/jscode2session"}
+        no_token = {"cgi-bin/token", "cgi-bin/stable_token", "sns/jscode2session", "sns/oauth2/access_token"}
 
         @app.get("/_standin/calls")
         def calls():
@@ -307,6 +307,19 @@ class WeChatStandIn:
         with self._lock:
             self._issued.add(result["openid"])
         return result
+
+    def _oauth2_access_token(self, body, query, call):
+        """Official-account web OAuth (snsapi_base): code "code-<name>" → openid "oa-<name>"."""
+        self._check_app(query.get("appid"), query.get("secret"))
+        code = query.get("code") or ""
+        if query.get("grant_type") != "authorization_code" or not re.fullmatch(r"code-[\w.-]{1,50}", code):
+            raise Fail(40029)
+        call["appid"] = query["appid"]
+        openid = f"oa-{code[len('code-'):]}"
+        with self._lock:
+            self._issued.add(openid)
+        return {"access_token": secrets.token_hex(16), "expires_in": 7200, "refresh_token": secrets.token_hex(16),
+                "openid": openid, "scope": "snsapi_base"}
 
     def _subscribe_send(self, body, query, call):
         self._check_template(body)

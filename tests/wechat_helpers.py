@@ -1,0 +1,48 @@
+"""Building deliveries exactly as WeChat's servers send them to /wechat (plaintext and AES modes)."""
+import hashlib
+import itertools
+import time
+
+from wechatpy.crypto import WeChatCrypto
+
+_ids = itertools.count(int(time.time()) * 1000)
+
+
+def sign(*parts):
+    return hashlib.sha1("".join(sorted(str(p) for p in parts)).encode()).hexdigest()
+
+
+def text_xml(content, openid="oa-alice", msgid=None, create_time=None):
+    return (f"<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+            f"<CreateTime>{create_time or int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+            f"<Content><![CDATA[{content}]]></Content><MsgId>{msgid or next(_ids)}</MsgId></xml>")
+
+
+def event_xml(event, openid="oa-alice", key=None, create_time=None, extra=""):
+    key_xml = f"<EventKey><![CDATA[{key}]]></EventKey>" if key is not None else ""
+    return (f"<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+            f"<CreateTime>{create_time or next(_ids)}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+            f"<Event><![CDATA[{event}]]></Event>{key_xml}{extra}</xml>")
+
+
+def post_plain(client, xml, token="testtoken", timestamp="1700000000", nonce="12345"):
+    return client.post(f"/wechat?signature={sign(token, timestamp, nonce)}&timestamp={timestamp}&nonce={nonce}"
+                       f"&openid=x", data=xml.encode("utf-8") if isinstance(xml, str) else xml)
+
+
+def post_aes(client, envelope, token, msg_signature, timestamp, nonce, with_signature=True):
+    url = f"/wechat?encrypt_type=aes&msg_signature={msg_signature}&timestamp={timestamp}&nonce={nonce}"
+    if with_signature:
+        url += f"&signature={sign(token, timestamp, nonce)}"
+    return client.post(url, data=envelope.encode())
+
+
+def encrypt_for(app, xml, timestamp="1700000000", nonce="12345", key=None):
+    """A safe-mode envelope for `xml` and its msg_signature, as WeChat would make it."""
+    import xmltodict
+    cfg = app.config
+    crypto = WeChatCrypto(cfg["WECHAT_OA_TOKEN"], key or cfg["WECHAT_OA_AES_KEY"], cfg["WECHAT_OA_APP_ID"])
+    envelope = crypto.encrypt_message(xml, nonce, timestamp)
+    parsed = xmltodict.parse(envelope)["xml"]
+    safe = f"<xml><ToUserName><![CDATA[gh_test]]></ToUserName><Encrypt><![CDATA[{parsed['Encrypt']}]]></Encrypt></xml>"
+    return safe, parsed["MsgSignature"]

@@ -1,0 +1,273 @@
+"""What the official account answers: a registry of handlers by message type, event and text command.
+
+A handler returns the reply: None (nothing to say → "success"), a str (text reply) or a list of article
+dicts {title, description, url, image} (a news card). Commands are matched after normalising the text
+(full-width → half-width, punctuation → spaces), so "查询：２０２６－０００００１" is "查询 2026-000001".
+"""
+import logging
+import re
+import unicodedata
+
+from flask import current_app
+
+from models import Account, Case, Deputy, Notification, Project, Station
+from services import accounts, directory, workflow
+from services.calendar import local
+from wechat import client
+from wechat.errors import WeChatError
+
+log = logging.getLogger("wechat.router")
+
+
+class Router:
+    def __init__(self):
+        self.messages, self.events, self.commands, self.clicks = {}, {}, {}, {}
+
+    def _register(self, table, keys):
+        def decorate(handler):
+            for key in keys:
+                table[key] = handler
+            return handler
+        return decorate
+
+    def message(self, *types):
+        """Handle messages of these MsgTypes: handler(msg)."""
+        return self._register(self.messages, types)
+
+    def event(self, *names):
+        """Handle these events (wechatpy's lower-case names, e.g. subscribe_scan): handler(msg)."""
+        return self._register(self.events, names)
+
+    def command(self, *words):
+        """Handle text starting with one of these words: handler(msg, argument)."""
+        return self._register(self.commands, words)
+
+    def click(self, *keys):
+        """Handle menu CLICK events with these keys: handler(msg)."""
+        return self._register(self.clicks, keys)
+
+    def dispatch(self, msg):
+        if msg.type == "event":
+            if msg.event == "click" and msg.key in self.clicks:
+                return self.clicks[msg.key](msg)
+            handler = self.events.get(msg.event)
+            if handler is None:
+                log.info("wechat: event %r from %s ignored (no handler)", msg.event, msg.source)
+                return None
+            return handler(msg)
+        if msg.type == "text":
+            return self.run_text(msg, msg.content)
+        handler = self.messages.get(msg.type) or self.messages.get("*")
+        return handler(msg) if handler else None
+
+    def run_text(self, msg, content):
+        text = normalize(content)
+        for word in sorted(self.commands, key=len, reverse=True):
+            if text.lower().startswith(word):
+                return self.commands[word](msg, text[len(word):].strip())
+        return self.messages["*"](msg)
+
+
+router = Router()
+
+PUNCTUATION = re.compile(r"[\s,.;:!?'\"`~、，。；：！？“”‘’《》〈〉<>「」『』【】\[\]{}()（）…—·|/\\*#]+")
+
+
+def normalize(text):
+    """Full-width → half-width (NFKC), punctuation and runs of spaces → one space."""
+    return PUNCTUATION.sub(" ", unicodedata.normalize("NFKC", text or "")).strip()
+
+
+def base_url():
+    return current_app.config["PUBLIC_BASE_URL"]
+
+
+def follower(msg):
+    """The sender's account, created on first sight; linked to their mini-program account through the
+    unionid WeChat gives for an official account bound to an Open Platform account."""
+    account = Account.get_or_none(Account.oa_openid == msg.source)
+    if account is not None:
+        return account
+    unionid = None
+    try:
+        unionid = client.oa_user_info(msg.source).get("unionid")
+    except WeChatError as err:
+        log.warning("wechat: no profile for %s (%s); not linked to a mini-program account", msg.source, err)
+    return accounts.citizen_for_openid(msg.source, unionid, official_account=True)
+
+
+# --- help -----------------------------------------------------------------------------------------
+
+def help_text(greeting="您好，这里是“代表连心”。"):
+    base = base_url()
+    return (f"{greeting}您可以发送：\n"
+            "· 查询 案件号 —— 查看反映的办理进度\n"
+            "· 我的 —— 我最近的反映\n"
+            "· 代表 姓名或代码 —— 找人大代表\n"
+            "· 项目 名称或代码 —— 看民生实事进展\n"
+            "· 帮助 —— 显示本菜单\n"
+            f"扫描代表码即可向代表反映问题。<a href=\"{base}/public/cases\">公开问题清单</a>")
+
+
+@router.message("*")
+@router.command("帮助", "help", "?")
+@router.click("HELP")
+def show_help(msg, argument=None):
+    return help_text()
+
+
+# --- commands -------------------------------------------------------------------------------------
+
+CASE_NUMBER = re.compile(r"^(\d{4})\s*-?\s*(\d{1,6})$")
+NOT_FOUND = "未找到您可以查看的案件{number}。只有反映人、相关代表和人大工作人员可以查询；请核对案件号，或在小程序“我的反映”中查看。"
+
+
+@router.command("查询")
+@router.click("QUERY_CASE")
+def query_case(msg, argument=""):
+    match = CASE_NUMBER.match(argument.replace(" ", ""))
+    if not match:
+        return "请发送“查询 案件号”，例如：查询 2026-000001"
+    number = f"{match.group(1)}-{int(match.group(2)):06d}"
+    account = follower(msg)
+    case = Case.get_or_none(Case.number == number)
+    if case is None or account.role == "department" or not workflow.can_view(case, account):
+        return NOT_FOUND.format(number=number)
+    citizen = account.role == "citizen"
+    lines = [f"案件 {case.number}：{case.title}", f"状态：{workflow.state_label(case.state, for_citizen=citizen)}"]
+    steps = workflow.timeline(case, account, for_citizen=citizen)
+    if steps:
+        last = steps[-1]
+        lines.append(f"最近一步：{last['label']}（{local(last['at']):%Y-%m-%d %H:%M}）")
+    if case.deadline and case.state in workflow.OPEN_STATES:
+        lines.append(f"办理时限：{case.deadline:%Y-%m-%d}")
+    return "\n".join(lines)
+
+
+@router.command("我的")
+@router.click("MY_CASES")
+def my_cases(msg, argument=None):
+    account = follower(msg)
+    cases = list(Case.select().where(Case.reporter == account).order_by(Case.submitted_at.desc(), Case.id.desc())
+                 .limit(5))
+    if not cases:
+        return "您还没有提交过反映。扫描人大代表的代表码，即可向代表反映问题。"
+    lines = ["您最近的反映："] + [
+        f"{c.number} {c.title[:14]} —— {workflow.state_label(c.state, for_citizen=True)}" for c in cases]
+    lines.append("发送“查询 案件号”查看详情。")
+    return "\n".join(lines)
+
+
+def deputy_card(deputy):
+    station = deputy.station.name if deputy.station_id else ""
+    return [{"title": f"{deputy.name}（{directory.DEPUTY_LEVELS.get(deputy.level, '人大代表')}）",
+             "description": "　".join(x for x in (station, deputy.constituency, "点击查看并向代表反映问题") if x),
+             "url": f"{base_url()}/d/{deputy.code}", "image": absolute(deputy.photo)}]
+
+
+def project_card(project):
+    latest = directory.project_updates(project, limit=1)
+    status = directory.PROJECT_STATUS.get(project.status, project.status)
+    description = f"进度 {project.progress}%（{status}）"
+    if latest:
+        description += f"；最新：{latest[0].text[:40]}"
+    return [{"title": f"民生实事：{project.name}", "description": description,
+             "url": f"{base_url()}/p/{project.code}", "image": ""}]
+
+
+def station_card(station):
+    details = [x for x in (station.address and f"地址：{station.address}",
+                           station.reception_hours and f"接待时间：{station.reception_hours}") if x]
+    return [{"title": f"{station.name}", "description": "；".join(details + ["点击查看代表并反映问题"]),
+             "url": f"{base_url()}/s/{station.code}", "image": ""}]
+
+
+def absolute(path):
+    return f"{base_url()}{path}" if path and path.startswith("/") else (path or "")
+
+
+@router.command("代表")
+@router.click("FIND_DEPUTY")
+def find_deputy(msg, argument=None):
+    if not argument:
+        return "请发送“代表 姓名或代码”，例如：代表 DB0001"
+    rows, total = directory.search_deputies(q=argument, per_page=8)
+    if not rows:
+        return f"没有找到“{argument}”这位在任代表，请核对姓名或代表码。"
+    if total == 1:
+        return deputy_card(rows[0])
+    lines = [f"找到{total}位代表："] + [
+        f"{d.code} {d.name}{'（' + d.station.name + '）' if d.station_id else ''}" for d in rows]
+    lines.append("发送“代表 代码”查看名片。")
+    return "\n".join(lines)
+
+
+@router.command("项目")
+@router.click("FIND_PROJECT")
+def find_project(msg, argument=None):
+    if not argument:
+        return "请发送“项目 名称或代码”，例如：项目 XM001"
+    query = Project.select().where(Project.published == True,  # noqa: E712
+                                   (Project.code == argument.upper()) | Project.name.contains(argument[:30]))
+    rows = list(query.order_by(Project.year.desc(), Project.code).limit(8))
+    if not rows:
+        return f"没有找到“{argument}”相关的民生实事项目。"
+    if len(rows) == 1:
+        return project_card(rows[0])
+    return "\n".join([f"找到{len(rows)}个项目："] + [f"{p.code} {p.name}（{p.progress}%）" for p in rows]
+                     + ["发送“项目 代码”查看进展。"])
+
+
+# --- events ---------------------------------------------------------------------------------------
+
+SCENES = {  # scene prefix: (find by code, card)
+    "d": (lambda code: Deputy.get_or_none((Deputy.code == code) & directory.serving()), deputy_card),
+    "p": (lambda code: Project.get_or_none((Project.code == code) & (Project.published == True)),  # noqa: E712
+          project_card),
+    "s": (lambda code: Station.get_or_none(Station.code == code), station_card),
+}
+
+
+def scene_card(scene):
+    """The card for a parametric QR code's scene "d:<deputy>", "p:<project>" or "s:<station>" (or None)."""
+    kind, _, code = (scene or "").partition(":")
+    find, card = SCENES.get(kind, (None, None))
+    found = find(code.strip().upper()) if find and code else None
+    if found is None:
+        log.warning("wechat: QR scene %r matches nothing", scene)
+        return None
+    return card(found)
+
+
+@router.event("subscribe", "subscribe_scan")
+def subscribed(msg):
+    account = follower(msg)
+    Account.update(oa_followed=True).where(Account.id == account.id).execute()
+    card = scene_card(msg.scene_id) if msg.event == "subscribe_scan" else None
+    return card or help_text("感谢关注“代表连心”！")
+
+
+@router.event("scan")
+def scanned(msg):
+    return scene_card(msg.scene_id) or help_text()
+
+
+@router.event("unsubscribe")
+def unsubscribed(msg):
+    """No more official-account pushes to this person (template messages check oa_followed)."""
+    Account.update(oa_followed=False).where(Account.oa_openid == msg.source).execute()
+
+
+@router.event("templatesendjobfinish")
+def template_delivered(msg):
+    """WeChat's delivery report for a template message: kept on the notification it reports on, in
+    last_error as "TEMPLATESENDJOBFINISH:<status>" (success, failed:user block, failed:system failed)."""
+    found = Notification.update(last_error=f"TEMPLATESENDJOBFINISH:{msg.status}"[:255]).where(
+        Notification.wechat_msgid == str(msg.id)).execute()
+    if not found:
+        log.warning("wechat: delivery report for unknown template msgid %s (%s)", msg.id, msg.status)
+
+
+@router.event("view", "view_miniprogram")
+def menu_link(msg):
+    return None

@@ -1,0 +1,71 @@
+"""Sandbox mode: the stand-in plays WeChat, and /dev/wechat shows what the app "sent to WeChat"."""
+import hashlib
+import json
+import time
+
+import requests
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+
+from wechat.standin import KINDS
+
+bp = Blueprint("wechat_sandbox", __name__, template_folder="templates")
+
+LABELS = {"stable_token": "获取接口令牌", "token": "获取接口令牌（旧接口）", "jscode2session": "小程序登录",
+          "subscribe": "小程序订阅消息", "template": "公众号模板消息", "custom": "公众号客服消息",
+          "msg_sec_check": "内容安全检测", "wxacode": "小程序码", "qrcode": "公众号带参二维码",
+          "menu": "公众号菜单", "user_info": "关注者信息", "oauth": "网页授权"}
+PATH_LABELS = {"/" + path: LABELS.get(kind, kind) for kind, path in KINDS.items()}
+SANDBOX_OPENID = "oa-sandbox-visitor"
+
+
+def configure(cfg):
+    """Switch the app to the stand-in with made-up credentials; refuse when real ones are configured."""
+    real = [k for k in ("WECHAT_OA_APP_SECRET", "WECHAT_MP_APP_SECRET") if cfg.get(k)]
+    if real:
+        raise RuntimeError(f"沙箱模式（WECHAT_SANDBOX）不能与真实的微信凭据同时开启：请删除 {'、'.join(real)}，或关闭沙箱模式")
+    if "weixin.qq.com" in (cfg.get("WECHAT_API_BASE") or "weixin.qq.com"):
+        raise RuntimeError("沙箱模式须把 WECHAT_API_BASE 指向微信接口替身（make run 会自动启动它）")
+    cfg.update(WECHAT_OA_APP_ID=cfg.get("WECHAT_OA_APP_ID") or "wxsandbox0fficial1",
+               WECHAT_MP_APP_ID=cfg.get("WECHAT_MP_APP_ID") or "wxsandbox0mini0001",
+               WECHAT_OA_APP_SECRET="sandbox-secret", WECHAT_MP_APP_SECRET="sandbox-secret",
+               WECHAT_OA_TOKEN=cfg.get("WECHAT_OA_TOKEN") or "sandbox")
+
+
+def _sandbox_only():
+    if not current_app.config.get("WECHAT_SANDBOX"):
+        abort(404)
+
+
+@bp.get("/dev/wechat")
+def page():
+    _sandbox_only()
+    try:
+        calls = requests.get(current_app.config["WECHAT_API_BASE"].rstrip("/") + "/_standin/calls", timeout=3).json()
+        error = ""
+    except (requests.RequestException, ValueError) as err:
+        calls, error = [], f"连接不到微信接口替身（{err.__class__.__name__}）"
+    rows = [{"at": time.strftime("%m-%d %H:%M:%S", time.localtime(c["at"])),
+             "label": PATH_LABELS.get(c["path"], c["path"]),
+             "to": (c["json"] or {}).get("touser") or (c["json"] or {}).get("openid") or c["query"].get("openid", "")
+             if isinstance(c["json"], (dict, type(None))) else "",
+             "body": json.dumps(c["json"] if c["json"] is not None else c["query"], ensure_ascii=False, indent=1),
+             "ok": c["errcode"] == 0, "errcode": c["errcode"]}
+            for c in calls if not c["path"].endswith("token")]
+    return render_template("wechat/sandbox.html", rows=rows, error=error, reply=request.args.get("reply", ""),
+                           said=request.args.get("said", ""))
+
+
+@bp.post("/dev/wechat/say")
+def say():
+    """Send a text to the official account as a sandbox follower would, through the real webhook."""
+    _sandbox_only()
+    text = (request.form.get("text") or "帮助")[:200]
+    cfg = current_app.config
+    timestamp, nonce = str(int(time.time())), str(time.time_ns() % 10**9)
+    signature = hashlib.sha1("".join(sorted([cfg["WECHAT_OA_TOKEN"], timestamp, nonce])).encode()).hexdigest()
+    xml = (f"<xml><ToUserName><![CDATA[gh_sandbox]]></ToUserName><FromUserName><![CDATA[{SANDBOX_OPENID}]]>"
+           f"</FromUserName><CreateTime>{timestamp}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+           f"<Content><![CDATA[{text.replace(']]>', '')}]]></Content><MsgId>{time.time_ns()}</MsgId></xml>")
+    resp = current_app.test_client().post(
+        f"/wechat?signature={signature}&timestamp={timestamp}&nonce={nonce}", data=xml.encode())
+    return redirect(url_for("wechat_sandbox.page", said=text, reply=resp.get_data(as_text=True)))
