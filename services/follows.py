@@ -27,3 +27,9 @@ def follow(account, project):
 def unfollow(account, project):
     """Idempotent: unfollowing a project one does not follow is not an error."""
     Follow.delete().where(Follow.account == account, Follow.project == project).execute()
+
+
+def followed(account):
+    """The published projects this account follows, most recently followed first."""
+    return list(Project.select().join(Follow).where(Follow.account == account, Project.published == True)  # noqa
+                .order_by(Follow.created_at.desc(), Follow.id.desc()))

@@ -78,6 +78,8 @@ def test_follow_and_unfollow_a_project_idempotently(app, client):
     assert api.put("/projects/XM001/follow").get_json() == {"following": True, "followers": 1}
     assert api.put("/projects/XM001/follow").get_json() == {"following": True, "followers": 1}
     assert api.get("/projects/XM001").get_json()["project"]["following"] is True
+    assert [p["code"] for p in api.get("/me/follows").get_json()["projects"]] == ["XM001"]
+    assert Api(client, w.other_citizen).get("/me/follows").get_json()["projects"] == []
     assert Follow.select().where(Follow.account == w.citizen).count() == 1
     assert api.delete("/projects/XM001/follow").get_json() == {"following": False, "followers": 0}
     assert api.delete("/projects/XM001/follow").status_code == 200

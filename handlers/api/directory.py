@@ -74,6 +74,13 @@ def project(code):
     return jsonify(project_json(follows.project_by_code(code), optional_account()))
 
 
+@bp.get("/me/follows")
+@login_required
+def followed():
+    """The projects I follow."""
+    return jsonify({"projects": [project_brief(p) for p in follows.followed(g.account)]})
+
+
 @bp.put("/projects/<code>/follow")
 @login_required
 def follow(code):

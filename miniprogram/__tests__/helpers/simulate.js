@@ -1,0 +1,17 @@
+// Loading pages and components of this mini-program into miniprogram-simulate (pages are built with
+// the Component constructor, so they load like components).
+const path = require('path');
+const simulate = require('miniprogram-simulate');
+
+const ROOT = path.resolve(__dirname, '../..');
+
+function render(file, properties) {
+  const id = simulate.load(path.join(ROOT, file), { compiler: 'simulate', rootPath: ROOT });
+  const comp = simulate.render(id, properties);
+  comp.attach(document.createElement('parent-wrapper'));
+  return comp;
+}
+
+const text = (comp) => comp.dom.textContent.replace(/\s+/g, ' ');
+
+module.exports = { render, text, simulate };

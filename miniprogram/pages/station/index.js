@@ -1,0 +1,24 @@
+// A liaison station (from its board's code): reception hours, member deputies, report to the station.
+const api = require('../../services/api');
+const entry = require('../../services/entry');
+
+Component({
+  data: { station: null, error: '' },
+  methods: {
+    onLoad(options) {
+      const { code, redirect } = entry.codeFor('station', options);
+      if (redirect) { wx.redirectTo({ url: redirect }); return Promise.resolve(); }
+      return api.station(code).then((body) => this.setData({ station: body.station }),
+        (err) => this.setData({ error: err.message }));
+    },
+    onReport() {
+      wx.navigateTo({ url: `/pages/report/index?station=${this.data.station.code}` });
+    },
+    openDeputy(event) {
+      wx.navigateTo({ url: `/pages/deputy/index?code=${event.currentTarget.dataset.code}` });
+    },
+    openStation(event) {
+      wx.navigateTo({ url: `/pages/station/index?code=${event.currentTarget.dataset.code}` });
+    },
+  },
+});
