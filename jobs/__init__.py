@@ -1,11 +1,13 @@
 """The scheduler: jobs declared as data with stable ids, fired by APScheduler in the process that holds the
 database lease. `flask --app app scheduler` runs it; `flask --app app run-jobs <job> --once` runs one job now.
 """
+import datetime as dt
 import logging
 import os
 import signal
 import socket
 import uuid
+import zoneinfo
 from dataclasses import dataclass
 
 import click
@@ -74,9 +76,11 @@ def build_scheduler(app, holder, jobs=JOBS, blocking=True):
     kind = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = kind(timezone=app.config["TIMEZONE"], executors={"default": ThreadPoolExecutor(4)},
                      job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300})
+    now = dt.datetime.now(zoneinfo.ZoneInfo(app.config["TIMEZONE"]))
     for job in jobs:
+        first = {"next_run_time": now} if job.trigger == "interval" else {}  # drain the backlog at start-up
         scheduler.add_job(fire, job.trigger, args=(app, job, holder), id=job.id, name=job.title,
-                          replace_existing=True, **job.when)
+                          replace_existing=True, **job.when, **first)
 
     def renew():
         try:
