@@ -5,6 +5,7 @@ the session login (with idle expiry and lock-out in services.accounts), the CSRF
 carries, and the role check each route declares with @roles(...).
 """
 import functools
+import hashlib
 import secrets
 import time
 from urllib.parse import urlsplit
@@ -21,6 +22,11 @@ bp = Blueprint("console", __name__, url_prefix="/console")
 STAFF = ("staff", "admin")
 EVERYONE = ("staff", "admin", "department", "deputy")
 IDLE_MINUTES = 60  # a console session ends after this long without a request (CONSOLE_IDLE_MINUTES)
+
+
+def password_mark(account):
+    """Changes whenever the password does, so a password change ends every other session."""
+    return hashlib.sha256((account.password_hash or "").encode()).hexdigest()[:16]
 
 
 def csrf_token():
@@ -41,7 +47,7 @@ def _load_account():
     idle = current_app.config.get("CONSOLE_IDLE_MINUTES", IDLE_MINUTES) * 60
     account = Account.get_or_none(Account.id == uid)
     if account is None or not account.active or time.time() - session.get("seen", 0) > idle \
-            or session.get("pw") != str(account.password_changed_at):
+            or session.get("pw") != password_mark(account):
         session.clear()
         flash("登录已过期，请重新登录", "error")
         return None
@@ -95,7 +101,7 @@ def login():
             return render_template("console/login.html", username=request.form.get("username", "")), err.status
         session.clear()
         session.permanent = True
-        session.update(uid=account.id, seen=time.time(), pw=str(account.password_changed_at),
+        session.update(uid=account.id, seen=time.time(), pw=password_mark(account),
                        csrf=secrets.token_urlsafe(24))
         target = request.args.get("next", "")
         return redirect(target if target.startswith("/console") else url_for("console.home"))
@@ -118,7 +124,7 @@ def password():
         else:
             try:
                 accounts.change_password(g.account, request.form.get("old"), request.form.get("new"))
-                session["pw"] = str(Account.get_by_id(g.account.id).password_changed_at)
+                session["pw"] = password_mark(Account.get_by_id(g.account.id))
                 flash("密码已修改", "ok")
                 return redirect(url_for("console.home"))
             except ServiceError as err:
