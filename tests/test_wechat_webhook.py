@@ -5,10 +5,9 @@ import logging
 import pytest
 import xmltodict
 from wechatpy.crypto import WeChatCrypto
-from wechatpy.replies import deserialize_reply
 
 from models import KeyValue
-from tests.wechat_helpers import event_xml, post_aes, post_plain, sign, text_xml
+from tests.wechat_helpers import event_xml, post_aes, post_plain, read_reply, sign, text_xml
 from wechat import webhook
 
 VECTOR_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
@@ -62,7 +61,7 @@ def open_reply(resp, v, key=VECTOR_KEY):
     envelope = xmltodict.parse(resp.get_data(as_text=True))["xml"]
     crypto = WeChatCrypto(v["token"], key, v["appid"])
     plain = crypto.decrypt_message(resp.get_data(), envelope["MsgSignature"], envelope["TimeStamp"], envelope["Nonce"])
-    return deserialize_reply(plain)
+    return read_reply(plain)
 
 
 # --- verification and signatures ------------------------------------------------------------------
@@ -177,7 +176,7 @@ def test_retries_of_a_message_get_the_same_answer_and_no_second_side_effect(app,
     from models import Account
     delivery = event_xml("subscribe", openid="oa-union-alice", create_time=1700000100)
     replies = [post_plain(client, delivery).get_data(as_text=True) for _ in range(4)]
-    strip = [deserialize_reply(r).content for r in replies]
+    strip = [read_reply(r).content for r in replies]
     assert len(set(strip)) == 1 and "感谢关注" in strip[0]
     assert len(wechat_standin.sent("user_info")) == 1          # the follower was looked up once
     assert Account.select().where(Account.oa_openid == "oa-union-alice").count() == 1
@@ -189,8 +188,8 @@ def test_retried_text_message_is_answered_from_storage(app, client, caplog):
     first = post_plain(client, delivery)
     with caplog.at_level(logging.INFO, "wechat"):
         second = post_plain(client, delivery)
-    assert deserialize_reply(first.get_data(as_text=True)).content == \
-        deserialize_reply(second.get_data(as_text=True)).content
+    assert read_reply(first.get_data(as_text=True)).content == \
+        read_reply(second.get_data(as_text=True)).content
     assert "retry of wx:msg:987654321 answered from storage" in caplog.text
 
 
@@ -222,7 +221,7 @@ def test_a_locked_database_never_holds_the_reply_the_answer_follows_later(app, c
     finally:
         release()
     # the budget ran out: an immediate holding answer instead of silence or a timeout…
-    assert deserialize_reply(resp.get_data(as_text=True)).content == webhook.LATE_TEXT
+    assert read_reply(resp.get_data(as_text=True)).content == webhook.LATE_TEXT
     webhook.wait_for_workers()
     # …and the real answer went out as a customer-service message once the database was free
     sent = wechat_standin.sent("custom")

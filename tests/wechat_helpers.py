@@ -46,3 +46,16 @@ def encrypt_for(app, xml, timestamp="1700000000", nonce="12345", key=None):
     parsed = xmltodict.parse(envelope)["xml"]
     safe = f"<xml><ToUserName><![CDATA[gh_test]]></ToUserName><Encrypt><![CDATA[{parsed['Encrypt']}]]></Encrypt></xml>"
     return safe, parsed["MsgSignature"]
+
+
+def read_reply(xml):
+    """A passive reply as WeChat reads it: type, source/target, content (text) or articles (news)."""
+    from types import SimpleNamespace
+
+    import xmltodict
+    data = xmltodict.parse(xml, force_list=("item",))["xml"]
+    items = (data.get("Articles") or {}).get("item", [])
+    return SimpleNamespace(
+        type=data["MsgType"], source=data["FromUserName"], target=data["ToUserName"], content=data.get("Content"),
+        articles=[{"title": i.get("Title") or "", "description": i.get("Description") or "", "url": i.get("Url") or "",
+                   "image": i.get("PicUrl") or ""} for i in items])
