@@ -5,9 +5,17 @@ cd "$(dirname "$0")/.."
 PORT="${PORT:-5000}"
 BIN=.venv/bin
 base="${PUBLIC_BASE_URL:-http://127.0.0.1:$PORT}"
+standin=""
+if [ -z "${WECHAT_OA_APP_SECRET:-}${WECHAT_MP_APP_SECRET:-}" ]; then
+  # No WeChat credentials: sandbox mode. The stand-in for WeChat's API answers instead (docs/wechat.md).
+  standin_port="${WECHAT_STANDIN_PORT:-$((PORT + 1))}"
+  export WECHAT_SANDBOX=1 WECHAT_API_BASE="http://127.0.0.1:$standin_port/"
+  "$BIN/flask" --app app wechat standin --port "$standin_port" &
+  standin=$!
+fi
 "$BIN/flask" --app app scheduler &
 scheduler=$!
-trap 'kill $scheduler 2>/dev/null || true' EXIT
+trap 'kill $scheduler $standin 2>/dev/null || true' EXIT
 cat <<MSG
 
   代表连心 is running on port $PORT

@@ -4,6 +4,7 @@ import json
 import time
 
 import requests
+import xmltodict
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from wechat.standin import KINDS
@@ -68,4 +69,15 @@ def say():
            f"<Content><![CDATA[{text.replace(']]>', '')}]]></Content><MsgId>{time.time_ns()}</MsgId></xml>")
     resp = current_app.test_client().post(
         f"/wechat?signature={signature}&timestamp={timestamp}&nonce={nonce}", data=xml.encode())
-    return redirect(url_for("wechat_sandbox.page", said=text, reply=resp.get_data(as_text=True)))
+    return redirect(url_for("wechat_sandbox.page", said=text, reply=readable(resp.get_data(as_text=True))))
+
+
+def readable(xml):
+    """A passive reply as the follower would see it: its text, or each card's title and link."""
+    if xml in ("", "success"):
+        return "（没有回复）"
+    data = xmltodict.parse(xml, force_list=("item",))["xml"]
+    if data.get("MsgType") == "text":
+        return data.get("Content") or ""
+    return "\n".join(f"【{i.get('Title')}】{i.get('Description') or ''}\n{i.get('Url')}"
+                     for i in (data.get("Articles") or {}).get("item", []))
