@@ -5,8 +5,11 @@ const simulate = require('miniprogram-simulate');
 
 const ROOT = path.resolve(__dirname, '../..');
 
+const loaded = {};
+
 function render(file, properties) {
-  const id = simulate.load(path.join(ROOT, file), { compiler: 'simulate', rootPath: ROOT });
+  if (!loaded[file]) loaded[file] = simulate.load(path.join(ROOT, file), { compiler: 'simulate', rootPath: ROOT });
+  const id = loaded[file];
   const comp = simulate.render(id, properties);
   comp.attach(document.createElement('parent-wrapper'));
   return comp;
