@@ -45,7 +45,8 @@ def wechat_identity():
     if request.method != "GET" or request.endpoint not in ("public.deputy", "public.project", "public.station"):
         return None
     cfg = current_app.config
-    if not cfg.get("WECHAT_OA_APP_ID") or not in_wechat() or session.get("h5_oa"):
+    # Sandbox mode has a made-up AppID that WeChat's real authorize page would reject: skip OAuth there.
+    if not cfg.get("WECHAT_OA_APP_ID") or cfg.get("WECHAT_SANDBOX") or not in_wechat() or session.get("h5_oa"):
         return None
     code = request.args.get("code")
     if code and request.args.get("state") == OAUTH_STATE:

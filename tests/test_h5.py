@@ -176,6 +176,12 @@ def test_wechat_oauth_failure_still_shows_the_page(client, w, wechat_standin):
     assert client.get("/p/XM001", headers=headers).status_code == 200  # no redirect loop
 
 
+def test_sandbox_mode_never_sends_a_phone_to_wechats_real_authorize_page(app, client, w):
+    app.config["WECHAT_SANDBOX"] = True  # make run without WeChat credentials: the AppID is made up
+    response = client.get("/d/DEP001", headers={"User-Agent": WECHAT_UA})
+    assert response.status_code == 200 and "向周建华代表反映问题" in response.get_data(as_text=True)
+
+
 def test_outside_wechat_there_is_no_redirect_and_no_follow_button(client, w):
     response = client.get("/p/XM001")
     assert response.status_code == 200
