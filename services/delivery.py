@@ -121,8 +121,12 @@ def drain(worker=None, limit=None, budget_seconds=50, now=None):
 # --- channels -------------------------------------------------------------------------------------
 
 def template_id(channel, key):
+    """The configured WeChat template id; in sandbox mode (the stand-in plays WeChat) a made-up one."""
     name = "WECHAT_MP_TEMPLATES" if channel == "subscribe" else "WECHAT_OA_TEMPLATES"
-    return (current_app.config.get(name) or {}).get(key, "")
+    configured = (current_app.config.get(name) or {}).get(key, "")
+    if not configured and current_app.config.get("WECHAT_SANDBOX"):
+        return f"sandbox-{'mp' if channel == 'subscribe' else 'oa'}-{key}"
+    return configured
 
 
 def oa_recipient(account):
