@@ -86,20 +86,28 @@ def reconcile(now=None, timeout=SENDING_TIMEOUT):
     They are sent again (at-least-once: docs/notifications.md). Returns how many rows were recovered."""
     now = now or utcnow()
     cutoff = now - dt.timedelta(seconds=timeout)
-    with db.atomic():
-        stuck = [n.id for n in Notification.select(Notification.id).where(
-            Notification.state == "sending", Notification.claimed_at <= cutoff)]
+    query = Notification.select(Notification.id).where(Notification.state == "sending",
+                                                       Notification.claimed_at <= cutoff)
+    # rows locked (MySQL) or the write lock held (SQLite): two reconcilers never recover the same row twice
+    with db.atomic() if is_mysql() else db.atomic("IMMEDIATE"):
+        stuck = [n.id for n in (query.for_update() if is_mysql() else query)]
         if not stuck:
             return 0
         DeliveryAttempt.update(result="unknown", finished_at=now, detail="进程中断，发送结果未知，将重新发送").where(
             DeliveryAttempt.notification.in_(stuck), DeliveryAttempt.result == "started").execute()
-        Notification.update(state="pending", claimed_by="", claimed_at=None, next_attempt_at=now).where(
-            Notification.id.in_(stuck), Notification.state == "sending").execute()
-    log.warning("recovered %d notifications left in 'sending'", len(stuck))
-    return len(stuck)
+        recovered = Notification.update(state="pending", claimed_by="", claimed_at=None, next_attempt_at=now).where(
+            Notification.id.in_(stuck)).execute()
+    log.warning("recovered %d notifications left in 'sending'", recovered)
+    return recovered
 
 
-def drain(worker=None, limit=None, budget_seconds=50, now=None):
+def release(ids, worker):
+    """Give claimed rows back (unsent) so any worker may take them now."""
+    Notification.update(state="pending", claimed_by="", claimed_at=None).where(
+        Notification.id.in_(ids), Notification.state == "sending", Notification.claimed_by == worker).execute()
+
+
+def drain(worker=None, limit=None, budget_seconds=240, now=None):
     """Deliver due rows batch by batch until none is left (or the time budget is spent). Returns counts."""
     import time
     worker = worker or worker_id()
@@ -110,7 +118,10 @@ def drain(worker=None, limit=None, budget_seconds=50, now=None):
         batch = claim(worker, BATCH if limit is None else min(BATCH, limit - sum(counts.values())), now)
         if not batch:
             break
-        for notification in batch:
+        for i, notification in enumerate(batch):
+            if time.monotonic() - started > budget_seconds:  # out of time: hand the rest back at once
+                release([n.id for n in batch[i:]], worker)
+                break
             outcome = deliver(notification)
             counts[outcome] = counts.get(outcome, 0) + 1
         if limit is not None and sum(counts.values()) >= limit:
@@ -127,6 +138,11 @@ def template_id(channel, key):
     if not configured and current_app.config.get("WECHAT_SANDBOX"):
         return f"sandbox-{'mp' if channel == 'subscribe' else 'oa'}-{key}"
     return configured
+
+
+def template_ids(channel="subscribe"):
+    """{template key: WeChat template id} in effect for a channel (sandbox ids included)."""
+    return {key: template_id(channel, key) for key in notify.TEMPLATES if template_id(channel, key)}
 
 
 def oa_recipient(account):

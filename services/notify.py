@@ -39,7 +39,7 @@ class Message:
     audience: str = ""   # who receives it (docs)
 
 
-CASE_PAGE, CASE_URL = "pages/case/detail?number={number}", "/cases/{number}"
+CASE_PAGE, CASE_URL = "pages/case/detail?number={number}", "/c/{number}"
 WORK_PAGE, CONSOLE_URL = "pages/workbench/case?number={number}", "/console/cases/{number}"
 
 

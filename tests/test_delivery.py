@@ -76,7 +76,7 @@ def test_without_quota_a_follower_gets_a_template_message_with_both_links(wired,
     assert (row.state, row.channel) == ("sent", "template")
     [body] = wechat_standin.sent("template")
     assert body["touser"] == "oa-b" and body["template_id"] == "oa-case_progress"
-    assert body["url"] == "http://daibiao.test/cases/2026-000001"
+    assert body["url"] == "http://daibiao.test/c/2026-000001"
     assert body["miniprogram"] == {"appid": TEST_CONFIG["WECHAT_MP_APP_ID"],
                                    "pagepath": "pages/case/detail?number=2026-000001"}
     assert row.wechat_msgid and int(row.wechat_msgid) > 0
@@ -237,6 +237,17 @@ def test_claims_never_overlap(wired):
     assert len(first) == 20 and len(second) == 10
     assert not {n.id for n in first} & {n.id for n in second}
     assert delivery.claim("three") == []
+
+
+def test_a_drain_out_of_time_hands_back_what_it_has_not_started(wired, wechat_standin):
+    a = person("t", follows=True)
+    for i in range(5):
+        message(a, key=f"t{i}")
+    wechat_standin.inject("message/template/send", delay=0.3)
+    assert delivery.drain(budget_seconds=0.1) == {"sent": 1}
+    left = Notification.select().where(Notification.state == "pending")
+    assert left.count() == 4 and {n.claimed_by for n in left} == {""}
+    assert delivery.drain() == {"sent": 4}
 
 
 def test_a_row_left_sending_by_a_crash_is_sent_again_and_its_attempt_marked_unknown(wired, wechat_standin):

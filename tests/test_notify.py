@@ -96,7 +96,7 @@ def test_links_point_to_the_mini_program_page_and_the_h5_url(app):
     row = Notification.get(Notification.account == w.citizen, Notification.kind == "case_accepted")
     page, url = notify.links(row, "https://daibiao.example")
     assert page == f"pages/case/detail?number={case.number}"
-    assert url == f"https://daibiao.example/cases/{case.number}"
+    assert url == f"https://daibiao.example/c/{case.number}"
     assert row.link == page
 
 
