@@ -80,6 +80,9 @@ def load():
         MAX_ROUNDS=env_int("MAX_ROUNDS", 2),
         # Notifications: quiet hours hold non-urgent pushes (local time, HH:MM).
         QUIET_HOURS=env_str("QUIET_HOURS", "22:00-08:00"),
+        # Mini-program API: bearer-token lifetime (seconds) and reports per person per hour.
+        API_TOKEN_MAX_AGE=env_int("API_TOKEN_MAX_AGE", 7 * 24 * 3600),
+        REPORT_RATE_LIMIT=(env_int("REPORT_RATE_LIMIT", 10), 3600),
         # WeChat template ids per message template key (services/notify.py TEMPLATES), as JSON objects:
         # {"case_progress": "<id>", ...}. A key without an id is not pushed on that channel (docs/notifications.md).
         WECHAT_MP_TEMPLATES=env_json("WECHAT_MP_TEMPLATES"),
