@@ -448,3 +448,19 @@ def test_admin_creates_accounts_and_unlocks_them(client, w):
     assert Account.get_by_id(hexi.id).locked_until is None
     assert "密码至少8位" in post(client, "/console/accounts", {"username": "x1", "password": "short",
                                                               "role": "staff"}).get_data(as_text=True)
+
+
+def test_queue_filters_combine_and_pages(client, w):
+    cases = [case_in(w, "accepted") for _ in range(3)]
+    Case.update(category="education").where(Case.id == cases[0].id).execute()
+    Case.update(submitted_at=dt.datetime(2025, 6, 1, 4)).where(Case.id == cases[1].id).execute()
+    sign_in(client, w.staff)
+    listed = lambda q: set(re.findall(r'href="/console/cases/(\d{4}-\d{6})"',  # noqa: E731
+                                      client.get("/console/cases?" + q).get_data(as_text=True)))
+    assert listed("category=education") == {cases[0].number}
+    assert listed("start=2025-06-01&end=2025-06-01") == {cases[1].number}
+    assert listed("state=accepted&deputy=DEP001&q=" + cases[2].number) == {cases[2].number}
+    assert listed("overdue=1") == set()
+    Case.update(state="assigned", deadline=dt.date(2020, 1, 1)).where(Case.id == cases[2].id).execute()
+    assert listed("overdue=1") == {cases[2].number}
+    assert listed("station=TB") == set() and listed("station=TA") == {c.number for c in cases}

@@ -1,5 +1,6 @@
 """Cases: the queue (the department's inbox), the case page with its action forms, bulk assign, exports."""
 import datetime as dt
+from urllib.parse import urlencode
 
 from flask import Response, flash, g, redirect, render_template, request, url_for
 
@@ -81,7 +82,8 @@ def cases():
         states=workflow.STATES, categories=workflow.CATEGORIES, today=calendar.today(),
         departments=Department.select().where(Department.active == True).order_by(Department.code),  # noqa
         stations=Station.select().order_by(Station.path), deputies=Deputy.select().order_by(Deputy.code),
-        query_string=request.query_string.decode(), deadline_table=deadline_table())
+        query_string=urlencode([(k, v) for k, v in request.args.items(multi=True) if k != "page"]),
+        deadline_table=deadline_table())
 
 
 def deadline_table():
