@@ -183,6 +183,27 @@ def test_retries_of_a_message_get_the_same_answer_and_no_second_side_effect(app,
     assert KeyValue.select().where(KeyValue.key.startswith("wx:evt:oa-union-alice")).count() == 1
 
 
+def test_simultaneous_deliveries_change_things_once(app, wechat_standin):
+    """WeChat's retry can arrive while the first delivery is still being handled."""
+    import threading
+    from models import Account
+    delivery = event_xml("subscribe", openid="oa-union-bea", key="qrscene_s:NOPE", create_time=1700000200)
+    replies, gate = [], threading.Barrier(4)
+
+    def deliver():
+        with app.test_client() as web:
+            gate.wait()
+            replies.append(post_plain(web, delivery).get_data(as_text=True))
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(replies) == 4 and len({read_reply(r).content for r in replies}) == 1
+    assert len(wechat_standin.sent("user_info")) == 1
+    assert Account.select().where(Account.oa_openid == "oa-union-bea").count() == 1
+
+
 def test_retried_text_message_is_answered_from_storage(app, client, caplog):
     delivery = text_xml("帮助", msgid=987654321)
     first = post_plain(client, delivery)
