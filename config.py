@@ -66,6 +66,10 @@ def load():
         WECHAT_MP_APP_ID=env_str("WECHAT_MP_APP_ID"),
         WECHAT_MP_APP_SECRET=env_str("WECHAT_MP_APP_SECRET"),
         WECHAT_TIMEOUT=env_int("WECHAT_TIMEOUT", 5),
+        # Sandbox: WeChat replaced by the local stand-in (scripts/run.sh turns it on without real credentials).
+        WECHAT_SANDBOX=env_bool("WECHAT_SANDBOX"),
+        WECHAT_REPLY_BUDGET=float(env_str("WECHAT_REPLY_BUDGET") or 3.5),  # seconds before a holding reply
+        WECHAT_MAX_BODY=env_int("WECHAT_MAX_BODY", 64 * 1024),  # larger webhook bodies get 413
         # QR codes and H5 pages (docs/qr.md): WeChat's verification file for "扫普通链接二维码打开小程序"
         # (served at /, /d/, /p/ and /s/ under its own name), the mini-program page that reads wxacode scenes
         # (empty: its home page), and how many H5 reports one IP address may send an hour.

@@ -5,15 +5,11 @@ Sandbox mode (WECHAT_SANDBOX=1, set by scripts/run.sh when no WeChat secret is c
 to the stand-in at WECHAT_API_BASE with made-up credentials, and /dev/wechat shows what was "sent to
 WeChat". It refuses to start when real credentials are set, so a sandbox can never reach real users.
 """
-import config as settings
 
 
 def init_app(app):
     from wechat import cli, sandbox, webhook
     cfg = app.config
-    cfg.setdefault("WECHAT_SANDBOX", settings.env_bool("WECHAT_SANDBOX"))
-    cfg.setdefault("WECHAT_REPLY_BUDGET", float(settings.env_str("WECHAT_REPLY_BUDGET") or 3.5))
-    cfg.setdefault("WECHAT_MAX_BODY", settings.env_int("WECHAT_MAX_BODY", 64 * 1024))
     if cfg["WECHAT_SANDBOX"]:
         sandbox.configure(cfg)
     app.register_blueprint(webhook.bp)
