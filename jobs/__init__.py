@@ -114,6 +114,7 @@ def run_scheduler(app, jobs=JOBS):
 
 def _log_to_stderr():
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # our own line per job run is enough
 
 
 def init_app(app):

@@ -9,7 +9,7 @@ quiet hours) is services/delivery.py; this module only writes rows and renders t
 """
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from models import Account, Assignment, Follow, Notification, Station, utcnow
 

@@ -1,20 +1,16 @@
 """The scheduled jobs on a known dataset (frozen time), the leader lease, the CLI, and two real scheduler
 processes of which only the leader fires."""
 import datetime as dt
-import json
 import signal
 import time
 
-import pytest
 from freezegun import freeze_time
 
 import jobs
 from jobs import lease, tasks
-from models import (Account, Case, CaseEvent, Follow, KeyValue, Notification, ProjectUpdate, StatsSnapshot, db,
-                    utcnow)
-from services import notify
+from models import Case, CaseEvent, Follow, KeyValue, Notification, ProjectUpdate, StatsSnapshot, db, utcnow
 from tests.factories import case_in, new_case, world
-from tests.test_delivery import _drainer, _env, _outbox
+from tests.test_delivery import _env, _outbox
 
 FRIDAY_9AM = "2026-11-20 01:00:00"  # Friday 20 November 2026, 09:00 in Asia/Shanghai
 
