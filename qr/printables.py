@@ -7,6 +7,7 @@ Long names shrink and wrap to fit their box: nothing overflows, nothing is cut.
 import base64
 import io
 import os
+import re
 
 from flask import current_app
 from PIL import Image, ImageOps
@@ -118,7 +119,9 @@ def convert(svg, fmt, dpi=PREVIEW_DPI):
     if fmt == "png":
         return cairosvg.svg2png(bytestring=svg, dpi=dpi)
     if fmt == "pdf":
-        return cairosvg.svg2pdf(bytestring=svg)
+        # cairo stamps the time; a fixed stamp of the same length (offsets unchanged) makes the bytes repeatable
+        return re.sub(rb"/CreationDate \(D:\d{14}Z\)", b"/CreationDate (D:20200101000000Z)",
+                      cairosvg.svg2pdf(bytestring=svg), count=1)
     raise ValueError(fmt)
 
 
