@@ -63,6 +63,7 @@ def export_codes(kind, station, fmt, out):
     """Export printable QR codes (cards, plaques or boards) into one zip file."""
     from models import db
     from services.errors import ServiceError
+    from tqdm import tqdm
     with db.connection_context():
         try:
             rows = export_rows(kind, station)
@@ -71,7 +72,6 @@ def export_codes(kind, station, fmt, out):
         if not rows:
             raise click.ClickException("没有可导出的内容（请检查 --station）")
         label = {"deputies": "代表联系卡", "projects": "项目公示牌", "stations": "联络站牌"}[kind]
-        with click.progressbar(length=len(rows), label=f"正在生成{label}", show_pos=True,
-                               item_show_func=lambda row: row.name if row else "") as bar:
-            count = export_zip(kind, rows, out, fmt, progress=lambda row: bar.update(1, row))
+        with tqdm(total=len(rows), desc=f"正在生成{label}", unit="个") as bar:
+            count = export_zip(kind, rows, out, fmt, progress=lambda row: bar.update(1))
     click.echo(f"已导出 {count} 个{label}到 {out}")
