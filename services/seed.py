@@ -8,7 +8,7 @@ import random
 
 from models import (Account, Case, CaseEvent, Deputy, Department, Follow, Milestone, Notification, Project,
                     ProjectDeputy, ProjectUpdate, Station, db, utcnow)
-from services import accounts, notify, workflow
+from services import accounts, delivery, notify, workflow
 
 DEV_PASSWORDS = {  # username: (role, password, name, links) — printed by `make run`; development only
     "admin": ("admin", "admin12345", "系统管理员", {}),
@@ -85,9 +85,16 @@ def seed_demo(log=print):
                 else dt.date(2027, 11, 30)))
         for username, (role, password, name, links) in DEV_PASSWORDS.items():
             accounts.create_user(role, username, password, name, **links)
-        citizens = [Account.create(role="citizen", openid=f"demo-citizen-{i}", display_name=f"群众{i}",
-                                   phone=f"1380000{i:04d}", oa_openid=f"demo-oa-{i}" if i % 2 else None,
+        # WeChat identities the sandbox stand-in accepts: odd citizens follow the official account, the
+        # last four consented to progress messages in the mini-program; console users follow the account too.
+        citizens = [Account.create(role="citizen", openid=f"openid-demo-{i}", display_name=f"群众{i}",
+                                   phone=f"1380000{i:04d}", oa_openid=f"oa-demo-{i}" if i % 2 else None,
                                    oa_followed=bool(i % 2)) for i in range(1, 13)]
+        for citizen in citizens[8:]:
+            delivery.add_quota(citizen, "case_progress", 3)
+        for account in Account.select().where(Account.username.is_null(False)):
+            Account.update(oa_openid=f"oa-{account.username}", oa_followed=True).where(
+                Account.id == account.id).execute()
         projects = _projects(rng, depts, towns, deputies, citizens)
     for i, goal in enumerate(PLAN):
         with db.atomic():
