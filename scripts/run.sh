@@ -22,6 +22,7 @@ cat <<MSG
   健康检查      $base/healthz
   工作台(控制台) $base/console/login
   代表码页面    $base/d/DB0001    项目 $base/p/XM001    联络站 $base/s/ZCG
+  打印代表卡片  $base/qr/card/DB0001.pdf    项目铭牌 $base/qr/plaque/XM001.pdf
   公开问题清单  $base/public/cases
   WeChat 沙箱   $base/dev/wechat
   开发账号（仅限本机演示）: admin/admin12345  staff/staff12345  chengguan/staff12345

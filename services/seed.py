@@ -81,8 +81,8 @@ def seed_demo(log=print):
                 constituency=f"{station.name.replace('代表联络站', '').replace('代表联络点', '')}选区",
                 station=station, bio="长期扎根基层，热心为群众办实事。", public_contact="请通过联络站预约",
                 term_start=dt.date(2021, 12, 1) if i != 29 else dt.date(2016, 12, 1),
-                term_end=dt.date(2026, 11, 30) if i == 29 else dt.date(2026, 12, 31) if i % 7 == 6
-                else dt.date(2027, 11, 30)))
+                term_end=dt.date(2021, 11, 30) if i == 29 else dt.date(2026, 12, 31) if i % 7 == 6
+                else dt.date(2027, 11, 30)))  # DB0030's term has ended: its page sends citizens to the station
         for username, (role, password, name, links) in DEV_PASSWORDS.items():
             accounts.create_user(role, username, password, name, **links)
         # WeChat identities the sandbox stand-in accepts: odd citizens follow the official account, the
