@@ -17,7 +17,7 @@ DEV_PASSWORDS = {  # username: (role, password, name, links) — printed by `mak
     "zhujian": ("department", "dept12345", "县住建局 张伟", {"department": "ZJJ"}),
     "jiaotong": ("department", "dept12345", "县交通运输局 刘洋", {"department": "JTJ"}),
     "chengguanju": ("department", "dept12345", "县城管局 陈静", {"department": "CGJ"}),
-    "daibiao": ("deputy", "deputy12345", "代表 周建华", {"deputy": "DB0001"}),
+    "daibiao": ("deputy", "deputy12345", "代表 王建华", {"deputy": "DB0001"}),
 }
 
 TOWNS = [("ZCG", "城关镇", ["东门社区", "西街社区", "南塘村"]), ("ZHX", "河西镇", ["河西村", "新桥村"]),
@@ -78,7 +78,7 @@ def seed_demo(log=print):
             station = stations[i % len(stations)]
             deputies.append(Deputy.create(
                 code=f"DB{i + 1:04d}", name=SURNAMES[i] + GIVEN[i], level=LEVELS[i],
-                constituency=f"{station.name.replace('代表联络站', '').replace('代表联络点', '')}选区",
+                constituency=f"{station.name.replace('人大代表联络站', '').replace('代表联络点', '')}选区",
                 station=station, bio="长期扎根基层，热心为群众办实事。", public_contact="请通过联络站预约",
                 term_start=dt.date(2021, 12, 1) if i != 29 else dt.date(2016, 12, 1),
                 term_end=dt.date(2021, 11, 30) if i == 29 else dt.date(2026, 12, 31) if i % 7 == 6
