@@ -1,5 +1,5 @@
 """Every table of 代表连心. Fields, indexes, constraints and small query helpers only: rules live in services/."""
-from peewee import (BooleanField, CharField, DateField, DateTimeField, FloatField, ForeignKeyField,
+from peewee import (BigIntegerField, BooleanField, CharField, DateField, DateTimeField, FloatField, ForeignKeyField,
                     IntegerField, TextField)
 
 from .base import BaseModel, JSONField, utcnow
@@ -170,6 +170,7 @@ class Case(BaseModel):
     close_reason = CharField(max_length=16, default="")  # rated | unrated | staff
     submitted_at = DateTimeField(default=utcnow, index=True)
     answered_at = DateTimeField(null=True)
+    responded_at = DateTimeField(null=True)  # the first accept / decline / forward (代表响应)
     closed_at = DateTimeField(null=True)
     updated_at = DateTimeField(default=utcnow)
 
@@ -318,6 +319,29 @@ class StatsSnapshot(BaseModel):
         indexes = ((("day", "scope"), True),)
 
 
+class CaseTally(BaseModel):
+    """Case counts per local submission day, station and one dimension value (services/stats.py keeps it
+    in step with every case write, in the same transaction); the dashboard reads this, not `case`."""
+    day = DateField()
+    station = IntegerField(default=0)  # station id, 0 for none
+    dim = CharField(max_length=12)  # station | state | department | deputy | category | project
+    key = CharField(max_length=32)  # the dimension's value as text, '' for none
+    total = IntegerField(default=0)
+    handled = IntegerField(default=0)
+    open_handled = IntegerField(default=0)
+    concluded = IntegerField(default=0)
+    on_time = IntegerField(default=0)
+    rated = IntegerField(default=0)
+    satisfied = IntegerField(default=0)
+    resolved = IntegerField(default=0)
+    responded = IntegerField(default=0)
+    response_seconds = BigIntegerField(default=0)  # summed: submission to first response
+
+    class Meta:
+        table_name = "case_tally"
+        indexes = ((("dim", "day", "station", "key"), True),)
+
+
 ALL_MODELS = [Station, Department, Deputy, Account, Project, ProjectDeputy, Milestone, ProjectUpdate, Follow,
               Upload, Case, Assignment, Answer, Rating, CaseEvent, Notification, DeliveryAttempt,
-              SubscriptionQuota, KeyValue, Counter, StatsSnapshot]
+              SubscriptionQuota, KeyValue, Counter, StatsSnapshot, CaseTally]

@@ -8,7 +8,7 @@ import random
 
 from models import (Account, Case, CaseEvent, Deputy, Department, Follow, Milestone, Notification, Project,
                     ProjectDeputy, ProjectUpdate, Station, db, utcnow)
-from services import accounts, delivery, notify, workflow
+from services import accounts, delivery, notify, stats, workflow
 
 DEV_PASSWORDS = {  # username: (role, password, name, links) — printed by `make run`; development only
     "admin": ("admin", "admin12345", "系统管理员", {}),
@@ -99,6 +99,7 @@ def seed_demo(log=print):
     for i, goal in enumerate(PLAN):
         with db.atomic():
             _case(rng, i, goal, deputies, citizens, projects)
+    stats.rebuild()  # _backdate moved submission days behind the tally's back
     # What the demo "sent" before today is history, not news: mark it delivered to the in-app inbox.
     Notification.update(state="sent", channel="inbox", sent_at=utcnow()).execute()
     log(f"演示数据已生成：{Station.select().count()} 个联络站，{len(deputies)} 位代表，{len(depts)} 个承办单位，"
@@ -195,7 +196,8 @@ def _backdate(case, days):
     """Move a demo case's history back in time, keeping its order (demo data only)."""
     shift = dt.timedelta(days=days)
     keep_open = case.state in ("assigned", "in_progress") and days < 40
-    moved = {name: getattr(case, name) - shift for name in ("submitted_at", "updated_at", "answered_at", "closed_at")
+    moved = {name: getattr(case, name) - shift for name in ("submitted_at", "updated_at", "answered_at", "responded_at",
+                                                          "closed_at")
              if getattr(case, name)}
     if case.deadline and not keep_open:
         moved["deadline"] = case.deadline - shift

@@ -10,41 +10,76 @@ For the cases submitted in a period (optionally within a staff member's station 
 办结率 = concluded / due; 按期办结率 = on_time / due; 满意率 = satisfied / rated; 办成率 = resolved / concluded.
 A rate with a zero denominator is None (shown as "—").
 """
+import contextlib
 import datetime as dt
+from collections import defaultdict
 
 from peewee import SQL
 from peewee import Case as When
 from peewee import fn
 
-from models import Case, CaseEvent, Department, Deputy, Project, Station, is_mysql
+from models import Case, CaseTally, Department, Deputy, Project, Station, db, is_mysql
 from services import calendar
+from services.workflow import CATEGORIES, CONCLUDED_STATES, HANDLING_STATES, STATES
 
 SATISFACTION_FLOOR = 0.8  # under this a department or project is flagged for 二次整改
+SATISFIED = ("satisfied", "basic")
 
+# What each count means, once: as SQL over `case` (live queries, rebuilding the tally) and as Python over
+# one case (keeping the tally in step on every write). tests/test_stats.py checks the two agree.
 COUNTS = {
-    "handled": ~Case.state.in_(("submitted", "accepted", "declined")),
-    "concluded": Case.state.in_(("answered", "rated", "closed")),
-    "on_time": Case.state.in_(("answered", "rated", "closed")) & (Case.answered_on_time == True),  # noqa: E712
+    "handled": Case.state.in_(HANDLING_STATES + CONCLUDED_STATES),
+    "open_handled": Case.state.in_(HANDLING_STATES),
+    "concluded": Case.state.in_(CONCLUDED_STATES),
+    "on_time": Case.state.in_(CONCLUDED_STATES) & (Case.answered_on_time == True),  # noqa: E712
     "rated": Case.rating != "",
-    "satisfied": Case.rating.in_(("satisfied", "basic")),
-    "resolved": Case.state.in_(("answered", "rated", "closed")) & (Case.answer_class == "A"),
+    "satisfied": Case.rating.in_(SATISFIED),
+    "resolved": Case.state.in_(CONCLUDED_STATES) & (Case.answer_class == "A"),
+    "responded": Case.responded_at.is_null(False),
+}
+TESTS = {
+    "handled": lambda c: c.state in HANDLING_STATES + CONCLUDED_STATES,
+    "open_handled": lambda c: c.state in HANDLING_STATES,
+    "concluded": lambda c: c.state in CONCLUDED_STATES,
+    "on_time": lambda c: c.state in CONCLUDED_STATES and c.answered_on_time is True,
+    "rated": lambda c: c.rating != "",
+    "satisfied": lambda c: c.rating in SATISFIED,
+    "resolved": lambda c: c.state in CONCLUDED_STATES and c.answer_class == "A",
+    "responded": lambda c: c.responded_at is not None,
 }
 RATES = {"completion_rate": ("concluded", "due"), "on_time_rate": ("on_time", "due"),
          "satisfaction_rate": ("satisfied", "rated"), "success_rate": ("resolved", "concluded")}
 DIMENSIONS = {"department": Case.lead_department, "deputy": Case.deputy, "station": Case.station,
               "category": Case.category, "state": Case.state, "project": Case.project}
 LABELS = {"department": Department, "deputy": Deputy, "station": Station, "project": Project}
+SUMS = ["total", *COUNTS, "response_seconds"]
 
 
 def _count(condition):
     return fn.SUM(When(None, [(condition, 1)], 0))
 
 
-def month_expr():
-    hours = int(calendar.tz().utcoffset(dt.datetime(2026, 1, 1)).total_seconds() // 3600)
+def _seconds():
+    """Seconds from submission to the first response, in SQL (NULL when not responded)."""
     if is_mysql():
-        return fn.DATE_FORMAT(SQL(f"DATE_ADD(submitted_at, INTERVAL {hours} HOUR)"), "%Y-%m")
-    return fn.strftime("%Y-%m", Case.submitted_at, f"{hours:+d} hours")
+        return fn.TIMESTAMPDIFF(SQL("SECOND"), Case.submitted_at, Case.responded_at)
+    return fn.strftime("%s", Case.responded_at) - fn.strftime("%s", Case.submitted_at)
+
+
+def _offset_hours():
+    return int(calendar.tz().utcoffset(dt.datetime(2026, 1, 1)).total_seconds() // 3600)
+
+
+def month_expr():
+    if is_mysql():
+        return fn.DATE_FORMAT(SQL(f"DATE_ADD(submitted_at, INTERVAL {_offset_hours()} HOUR)"), "%Y-%m")
+    return fn.strftime("%Y-%m", Case.submitted_at, f"{_offset_hours():+d} hours")
+
+
+def day_expr():
+    if is_mysql():
+        return fn.DATE(SQL(f"DATE_ADD(submitted_at, INTERVAL {_offset_hours()} HOUR)"))
+    return fn.date(Case.submitted_at, f"{_offset_hours():+d} hours")
 
 
 def scoped(query, start=None, end=None, station=None, **filters):
@@ -54,11 +89,15 @@ def scoped(query, start=None, end=None, station=None, **filters):
     if end:
         query = query.where(Case.submitted_at < _utc(end))
     if station is not None:
-        query = query.where(Case.station.in_(Station.select(Station.id).where(Station.path.startswith(station.path))))
+        query = query.where(Case.station.in_(_subtree(station)))
     for name, value in filters.items():
         if value not in (None, ""):
             query = query.where(getattr(Case, name) == value)
     return query
+
+
+def _subtree(station):
+    return Station.select(Station.id).where(Station.path.startswith(station.path))
 
 
 def _utc(day):
@@ -66,30 +105,93 @@ def _utc(day):
     return local.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
-def figures(by=None, as_of=None, **scope):
+def figures(by=None, as_of=None, live=False, **scope):
     """Counts and rates, overall (by=None) or one row per value of a dimension (department, deputy,
-    station, category, state, project or month). Rows are dicts with key, label, the counts and the rates."""
+    station, category, state, project or month). Rows are dicts with key, label, the counts and the rates.
+    Read from the tally; `live=True` (or a filter the tally has no rows for) counts `case` itself."""
     as_of = as_of or calendar.today()
-    due = COUNTS["handled"] & (COUNTS["concluded"] | (Case.deadline < as_of))
-    columns = [fn.COUNT(Case.id).alias("total"), _count(due).alias("due")] + \
-        [_count(cond).alias(name) for name, cond in COUNTS.items()]
-    key = month_expr() if by == "month" else DIMENSIONS[by] if by else None
-    query = Case.select(*([key.alias("key")] if key is not None else []), *columns)
-    query = scoped(query, **scope)
-    if key is not None:
-        query = query.group_by(key).order_by(key)
-    rows = []
-    for row in query.dicts():
-        for name in ["total", "due", *COUNTS]:
-            row[name] = int(row[name] or 0)
+    filters = {k: v for k, v in scope.items() if k not in ("start", "end", "station") and v not in (None, "")}
+    if live or len(filters) > 1 or (filters and by):
+        rows = _live(by, as_of, scope)
+    else:
+        rows = _tallied(by, as_of, scope, filters)
+    if by is None and not rows:
+        rows = [_finish({}, 0)]
+    for row in rows:
         for name, (top, bottom) in RATES.items():
             row[name] = row[top] / row[bottom] if row[bottom] else None
         row["flagged"] = row["satisfaction_rate"] is not None and row["satisfaction_rate"] < SATISFACTION_FLOOR
-        rows.append(row)
     if by is None:
         return rows[0]
     _label(rows, by)
     return rows
+
+
+def _live(by, as_of, scope):
+    columns = [fn.COUNT(Case.id).alias("total")] + [_count(cond).alias(name) for name, cond in COUNTS.items()] + \
+        [fn.SUM(_seconds()).alias("response_seconds"), _count(_not_yet_due(as_of)).alias("not_yet_due")]
+    key = month_expr() if by == "month" else DIMENSIONS[by] if by else None
+    query = scoped(Case.select(*([key.alias("key")] if key is not None else []), *columns), **scope)
+    if key is not None:
+        query = query.group_by(key).order_by(key)
+    return [_finish(row, int(row.pop("not_yet_due") or 0)) for row in query.dicts()]
+
+
+def _not_yet_due(as_of):
+    """Handled, not concluded, and its deadline not passed (or none set): not yet 应办结."""
+    return COUNTS["open_handled"] & (Case.deadline.is_null() | (Case.deadline >= as_of))
+
+
+def _finish(row, not_yet_due):
+    for name in SUMS:
+        row[name] = int(row.get(name) or 0)
+    row["due"] = row["handled"] - not_yet_due
+    return row
+
+
+def _tallied(by, as_of, scope, filters):
+    """The same rows summed from case_tally, with 应办结 completed by a live count of the few handled cases
+    whose deadline is still ahead (deadlines move with as_of, so they cannot be tallied in advance)."""
+    dim, value = next(iter(filters.items())) if filters else (by if by in DIMENSIONS else "station", None)
+    if is_mysql():
+        month = fn.DATE_FORMAT(CaseTally.day, "%Y-%m")
+    else:
+        month = fn.strftime("%Y-%m", CaseTally.day)
+    key = month if by == "month" else CaseTally.key if by else None
+    sums = [fn.SUM(getattr(CaseTally, name)).alias(name) for name in SUMS]
+    query = CaseTally.select(*([key.alias("key")] if key is not None else []), *sums).where(CaseTally.dim == dim)
+    if value is not None:
+        query = query.where(CaseTally.key == str(getattr(value, "id", value)))
+    if scope.get("start"):
+        query = query.where(CaseTally.day >= scope["start"])
+    if scope.get("end"):
+        query = query.where(CaseTally.day < scope["end"])
+    if scope.get("station") is not None:
+        query = query.where(CaseTally.station.in_(_subtree(scope["station"])))
+    if key is not None:
+        query = query.group_by(key)
+    pending_key = month_expr() if by == "month" else DIMENSIONS[by] if by else None
+    pending = scoped(Case.select(*([pending_key.alias("key")] if pending_key is not None else []),
+                                 fn.COUNT(Case.id).alias("n")).where(_not_yet_due(as_of)), **scope)
+    if pending_key is not None:
+        pending = pending.group_by(pending_key)
+    waiting = {row.get("key"): row["n"] for row in pending.dicts()}
+    rows = []
+    for row in query.dicts():
+        if key is None and row["total"] is None:
+            continue
+        if by in DIMENSIONS:
+            row["key"] = _key_value(by, row["key"])
+        if row["total"]:
+            rows.append(_finish(row, waiting.get(row.get("key"), 0)))
+    return sorted(rows, key=lambda r: (r.get("key") is not None, r.get("key") or 0))
+
+
+def _key_value(dim, text):
+    """A tally key back to what the live query returns: an id for a table, text otherwise, None for ''."""
+    if text == "":
+        return None
+    return int(text) if dim in LABELS else text
 
 
 def _label(rows, by):
@@ -98,11 +200,58 @@ def _label(rows, by):
     if model is not None:
         ids = [r["key"] for r in rows if r["key"] is not None]
         names = {m.id: m.name for m in model.select().where(model.id.in_(ids))} if ids else {}
-    from services.workflow import CATEGORIES, STATES
     for row in rows:
         k = row["key"]
         row["label"] = (names.get(k) if model is not None else CATEGORIES.get(k) if by == "category"
                         else STATES[k][0] if by == "state" and k in STATES else k) or "未交办"
+
+
+# --- keeping the tally in step --------------------------------------------------------------------
+
+def _rows_of(case):
+    """The tally rows one case adds to: {(day, station, dim, key): {column: amount}}."""
+    day = calendar.local(case.submitted_at).date()
+    station = case.station_id or 0
+    amounts = {"total": 1, **{name: int(bool(test(case))) for name, test in TESTS.items()}}
+    amounts["response_seconds"] = int((case.responded_at - case.submitted_at).total_seconds()
+                                      if case.responded_at else 0)
+    keys = {"station": case.station_id, "state": case.state, "department": case.lead_department_id,
+            "deputy": case.deputy_id, "category": case.category, "project": case.project_id}
+    return {(day, station, dim, "" if value is None else str(value)): amounts for dim, value in keys.items()}
+
+
+def record(before, after):
+    """Move one case's counts from what it was (`before`, None for a new case) to what it is (`after`),
+    inside the caller's transaction. Rows are touched in one fixed order, so writers never deadlock."""
+    changes = defaultdict(lambda: defaultdict(int))
+    for case, sign in ((before, -1), (after, 1)):
+        for row, amounts in (_rows_of(case) if case is not None else {}).items():
+            for name, amount in amounts.items():
+                changes[row][name] += sign * amount
+    for (day, station, dim, key), amounts in sorted(changes.items()):
+        amounts = {name: amount for name, amount in amounts.items() if amount}
+        if not amounts:
+            continue
+        update = {getattr(CaseTally, name): getattr(CaseTally, name) + amount for name, amount in amounts.items()}
+        CaseTally.insert(day=day, station=station, dim=dim, key=key, **amounts).on_conflict(
+            conflict_target=None if is_mysql() else [CaseTally.dim, CaseTally.day, CaseTally.station, CaseTally.key],
+            update=update).execute()
+
+
+def rebuild():
+    """Recount the whole tally from `case` (after a migration, a bulk load or a repair); returns the rows.
+    Inside the caller's transaction when there is one (a migration: MariaDB's DDL ends savepoints)."""
+    with contextlib.nullcontext() if db.in_transaction() else db.atomic():
+        CaseTally.delete().execute()
+        day = day_expr()
+        sums = [_count(cond) for cond in COUNTS.values()] + [fn.COALESCE(fn.SUM(_seconds()), 0)]
+        for dim, column in DIMENSIONS.items():
+            key = fn.COALESCE(column.cast("CHAR" if is_mysql() else "TEXT"), "")
+            query = Case.select(day, fn.COALESCE(Case.station, 0), SQL(f"'{dim}'"), key, fn.COUNT(Case.id), *sums) \
+                .group_by(day, Case.station, key)
+            CaseTally.insert_from(query, [CaseTally.day, CaseTally.station, CaseTally.dim, CaseTally.key,
+                                          *(getattr(CaseTally, name) for name in SUMS)]).execute()
+    return CaseTally.select().count()
 
 
 def percent(rate):
@@ -110,29 +259,16 @@ def percent(rate):
     return "—" if rate is None else f"{rate * 100:.1f}%"
 
 
-RESPONSES = ("accept", "decline", "forward")  # a deputy's first answer to a new case
-
-
-def deputy_responsiveness(**scope):
+def deputy_responsiveness(live=False, **scope):
     """Per deputy, for cases sent to them in the period: received, responded (accepted, declined or
-    forwarded by anyone), response_rate = responded / received, and avg_hours from submission to
-    that first response. Sorted best first."""
-    rows = {}
-    cases = scoped(Case.select(Case.id, Case.deputy, Case.submitted_at).where(Case.deputy.is_null(False)), **scope)
-    first = dict(CaseEvent.select(CaseEvent.case, fn.MIN(CaseEvent.at)).where(
-        CaseEvent.action.in_(RESPONSES), CaseEvent.case.in_(cases.select(Case.id))).group_by(CaseEvent.case).tuples())
-    for case in cases:
-        row = rows.setdefault(case.deputy_id, {"key": case.deputy_id, "received": 0, "responded": 0, "hours": []})
-        row["received"] += 1
-        if case.id in first:
-            row["responded"] += 1
-            row["hours"].append((first[case.id] - case.submitted_at).total_seconds() / 3600)
-    names = {d.id: d.name for d in Deputy.select().where(Deputy.id.in_(list(rows)))} if rows else {}
+    forwarded by anyone: Case.responded_at), response_rate = responded / received, and avg_hours from
+    submission to that first response. Sorted best first."""
     result = []
-    for row in rows.values():
-        hours = row.pop("hours")
-        row.update(label=names.get(row["key"], "—"), response_rate=row["responded"] / row["received"],
-                   avg_hours=sum(hours) / len(hours) if hours else None)
-        result.append(row)
+    for row in figures(by="deputy", live=live, **scope):
+        if row["key"] is None:
+            continue
+        result.append({"key": row["key"], "label": row["label"], "received": row["total"],
+                       "responded": row["responded"], "response_rate": row["responded"] / row["total"],
+                       "avg_hours": row["response_seconds"] / 3600 / row["responded"] if row["responded"] else None})
     return sorted(result, key=lambda r: (-r["response_rate"], r["avg_hours"] if r["avg_hours"] is not None
                                          else float("inf"), r["label"]))

@@ -31,6 +31,7 @@ STATES = {  # state: (title for staff, title for citizens, category)
 OPEN_STATES = tuple(s for s, v in STATES.items() if v[2] == "open")
 HANDLING_STATES = ("assigned", "in_progress")
 CONCLUDED_STATES = ("answered", "rated", "closed")  # 办结: the department has answered
+RESPONSES = ("accept", "decline", "forward")  # a deputy's first answer to a new case (Case.responded_at)
 
 ROLES = {"citizen": "群众", "deputy": "人大代表", "staff": "人大工作人员", "department": "承办单位",
          "admin": "管理员", "system": "系统"}
@@ -470,6 +471,8 @@ def perform(case, action_name, actor, data=None):
             error, code, message = refusal
             raise error(code, message, action=action_name)
         changes, event_data = action.apply(current, actor, data)
+        if action_name in RESPONSES and current.responded_at is None:
+            changes["responded_at"] = utcnow()
         note = text(data, action.note_field, "说明", required=False) if action.note_field else ""
         target = action.target or current.state
         updated = Case.update(state=target, version=Case.version + 1, updated_at=utcnow(), **changes).where(
@@ -479,6 +482,7 @@ def perform(case, action_name, actor, data=None):
         event = CaseEvent.create(case=current.id, actor=actor.account, actor_role=actor.role, action=action_name,
                                  from_state=current.state, to_state=target, note=note, data=event_data)
         fresh = Case.get_by_id(current.id)
+        stats.record(current, fresh)
         notify.case_changed(fresh, event)
         return fresh
 
@@ -558,6 +562,7 @@ def submit_case(actor, data, source="miniprogram", flagged_reason=""):
         event = CaseEvent.create(case=case, actor=actor.account, actor_role=actor.role, action="submit",
                                  to_state="submitted", at=now,
                                  data={"source": source, **({"flag": flagged_reason} if flagged_reason else {})})
+        stats.record(None, case)
         notify.case_changed(case, event)
     return case
 
@@ -600,3 +605,6 @@ def timeline(case, actor, for_citizen=False):
             "data": {} if for_citizen and event.action not in ("answer", "rate", "assign") else event.data,
         })
     return items
+
+
+from services import stats  # noqa: E402  (last: stats reads this module's states)

@@ -1,0 +1,15 @@
+"""The statistics tally: Case.responded_at (first accept / decline / forward) and the case_tally table the
+dashboard reads, both filled from what the database already holds."""
+from peewee import DateTimeField, fn
+from playhouse.migrate import migrate
+
+
+def up(db, migrator):
+    from models import Case, CaseEvent, CaseTally
+    from services import stats
+    from services.workflow import RESPONSES
+    migrate(migrator.add_column("case", "responded_at", DateTimeField(null=True)))
+    first = CaseEvent.select(fn.MIN(CaseEvent.at)).where(CaseEvent.case == Case.id, CaseEvent.action.in_(RESPONSES))
+    Case.update(responded_at=first).execute()
+    db.create_tables([CaseTally])
+    stats.rebuild()
