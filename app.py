@@ -77,6 +77,13 @@ def register_commands(app):
             migrate()
             seed.seed_demo(log=click.echo)
 
+    @app.cli.command("rebuild-tally")
+    def rebuild_tally_command():
+        """Recount the statistics tally from the cases (after SQL edits behind the app's back or a restore)."""
+        from services import stats
+        with db.connection_context():
+            click.echo(f"统计汇总已重算：{stats.rebuild()} 行。")
+
     @app.cli.command("create-user")
     @click.option("--role", type=click.Choice(accounts.WEB_ROLES), required=True)
     @click.option("--username", required=True)
