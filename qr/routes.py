@@ -53,13 +53,14 @@ def code_image(kind, code, fmt):
 def printable(kind, code, fmt):
     letter, build = printables.SHEETS[kind]
     found = codes.lookup(letter, _code(code))
-    sheet = build(found).svg()  # cheap; PNG/PDF rendering is what the ETag saves
+    sheet = build(found)
+    svg = sheet.svg()  # cheap; PNG/PDF rendering is what the ETag saves
     try:
         dpi = max(72, min(600, int(request.args.get("dpi", printables.PREVIEW_DPI))))
     except ValueError:
         dpi = printables.PREVIEW_DPI
-    key = f"{kind}|{hashlib.sha1(sheet).hexdigest()}|{fmt}|{dpi if fmt == 'png' else ''}"
-    return _send(lambda: sheet if fmt == "svg" else printables.convert(sheet, fmt, dpi), key, fmt, 300,
+    key = f"{kind}|{hashlib.sha1(svg).hexdigest()}|{fmt}|{dpi if fmt == 'png' else ''}"
+    return _send(lambda: svg if fmt == "svg" else printables.render(sheet, fmt, dpi), key, fmt, 300,
                  filename=f"{found.code}-{kind}.{fmt}")
 
 
