@@ -320,11 +320,12 @@ class StatsSnapshot(BaseModel):
 
 
 class CaseTally(BaseModel):
-    """Case counts per local submission day, station and one dimension value (services/stats.py keeps it
-    in step with every case write, in the same transaction); the dashboard reads this, not `case`."""
+    """Case counts per local submission day (and per month), station and one dimension value; services/stats.py
+    keeps it in step with every case write, in the same transaction; the dashboard reads this, not `case`."""
+    dim = CharField(max_length=12)  # station | state | department | deputy | category | project
+    period = CharField(max_length=1)  # D: the day `day`; M: the month starting on `day`
     day = DateField()
     station = IntegerField(default=0)  # station id, 0 for none
-    dim = CharField(max_length=12)  # station | state | department | deputy | category | project
     key = CharField(max_length=32)  # the dimension's value as text, '' for none
     total = IntegerField(default=0)
     handled = IntegerField(default=0)
@@ -339,7 +340,7 @@ class CaseTally(BaseModel):
 
     class Meta:
         table_name = "case_tally"
-        indexes = ((("dim", "day", "station", "key"), True),)
+        indexes = ((("dim", "period", "day", "station", "key"), True),)
 
 
 ALL_MODELS = [Station, Department, Deputy, Account, Project, ProjectDeputy, Milestone, ProjectUpdate, Follow,

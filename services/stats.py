@@ -12,7 +12,9 @@ A rate with a zero denominator is None (shown as "—").
 """
 import contextlib
 import datetime as dt
+import operator
 from collections import defaultdict
+from functools import reduce
 
 from peewee import SQL
 from peewee import Case as When
@@ -76,10 +78,12 @@ def month_expr():
     return fn.strftime("%Y-%m", Case.submitted_at, f"{_offset_hours():+d} hours")
 
 
-def day_expr():
+def day_expr(month=False):
+    """The local day of submission (or the 1st of its month), in SQL."""
     if is_mysql():
-        return fn.DATE(SQL(f"DATE_ADD(submitted_at, INTERVAL {_offset_hours()} HOUR)"))
-    return fn.date(Case.submitted_at, f"{_offset_hours():+d} hours")
+        return fn.DATE_FORMAT(SQL(f"DATE_ADD(submitted_at, INTERVAL {_offset_hours()} HOUR)"),
+                              "%Y-%m-01" if month else "%Y-%m-%d")
+    return fn.date(Case.submitted_at, f"{_offset_hours():+d} hours", *(["start of month"] if month else []))
 
 
 def scoped(query, start=None, end=None, station=None, **filters):
@@ -162,10 +166,7 @@ def _tallied(by, as_of, scope, filters):
     query = CaseTally.select(*([key.alias("key")] if key is not None else []), *sums).where(CaseTally.dim == dim)
     if value is not None:
         query = query.where(CaseTally.key == str(getattr(value, "id", value)))
-    if scope.get("start"):
-        query = query.where(CaseTally.day >= scope["start"])
-    if scope.get("end"):
-        query = query.where(CaseTally.day < scope["end"])
+    query = query.where(_periods(scope.get("start"), scope.get("end")))
     if scope.get("station") is not None:
         query = query.where(CaseTally.station.in_(_subtree(scope["station"])))
     if key is not None:
@@ -185,6 +186,24 @@ def _tallied(by, as_of, scope, filters):
         if row["total"]:
             rows.append(_finish(row, waiting.get(row.get("key"), 0)))
     return sorted(rows, key=lambda r: (r.get("key") is not None, r.get("key") or 0))
+
+
+def _periods(start, end):
+    """Whole months of [start, end) from the month rows, the days at either ragged end from the day rows."""
+    first = start if start is None or start.day == 1 else _next_month(start)
+    last = None if end is None else end.replace(day=1)
+    if first is not None and last is not None and first >= last:
+        return (CaseTally.period == "D") & (CaseTally.day >= start) & (CaseTally.day < end)
+    months = CaseTally.period == "M"
+    months &= CaseTally.day >= first if first else True
+    months &= CaseTally.day < last if last else True
+    days = [(CaseTally.day >= start) & (CaseTally.day < first)] if start and start != first else []
+    days += [(CaseTally.day >= last) & (CaseTally.day < end)] if end and end != last else []
+    return months | ((CaseTally.period == "D") & reduce(operator.or_, days)) if days else months
+
+
+def _next_month(day):
+    return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
 
 
 def _key_value(dim, text):
@@ -209,7 +228,8 @@ def _label(rows, by):
 # --- keeping the tally in step --------------------------------------------------------------------
 
 def _rows_of(case):
-    """The tally rows one case adds to: {(day, station, dim, key): {column: amount}}."""
+    """The tally rows one case adds to: {(dim, period, day, station, key): {column: amount}}, a day row and
+    a month row (dated the 1st) for each dimension."""
     day = calendar.local(case.submitted_at).date()
     station = case.station_id or 0
     amounts = {"total": 1, **{name: int(bool(test(case))) for name, test in TESTS.items()}}
@@ -217,7 +237,8 @@ def _rows_of(case):
                                       if case.responded_at else 0)
     keys = {"station": case.station_id, "state": case.state, "department": case.lead_department_id,
             "deputy": case.deputy_id, "category": case.category, "project": case.project_id}
-    return {(day, station, dim, "" if value is None else str(value)): amounts for dim, value in keys.items()}
+    return {(dim, period, when, station, "" if value is None else str(value)): amounts
+            for dim, value in keys.items() for period, when in (("D", day), ("M", day.replace(day=1)))}
 
 
 def record(before, after):
@@ -228,14 +249,14 @@ def record(before, after):
         for row, amounts in (_rows_of(case) if case is not None else {}).items():
             for name, amount in amounts.items():
                 changes[row][name] += sign * amount
-    for (day, station, dim, key), amounts in sorted(changes.items()):
+    unique = [CaseTally.dim, CaseTally.period, CaseTally.day, CaseTally.station, CaseTally.key]
+    for row, amounts in sorted(changes.items()):
         amounts = {name: amount for name, amount in amounts.items() if amount}
         if not amounts:
             continue
         update = {getattr(CaseTally, name): getattr(CaseTally, name) + amount for name, amount in amounts.items()}
-        CaseTally.insert(day=day, station=station, dim=dim, key=key, **amounts).on_conflict(
-            conflict_target=None if is_mysql() else [CaseTally.dim, CaseTally.day, CaseTally.station, CaseTally.key],
-            update=update).execute()
+        CaseTally.insert(**dict(zip(("dim", "period", "day", "station", "key"), row)), **amounts).on_conflict(
+            conflict_target=None if is_mysql() else unique, update=update).execute()
 
 
 def rebuild():
@@ -243,14 +264,14 @@ def rebuild():
     Inside the caller's transaction when there is one (a migration: MariaDB's DDL ends savepoints)."""
     with contextlib.nullcontext() if db.in_transaction() else db.atomic():
         CaseTally.delete().execute()
-        day = day_expr()
         sums = [_count(cond) for cond in COUNTS.values()] + [fn.COALESCE(fn.SUM(_seconds()), 0)]
         for dim, column in DIMENSIONS.items():
             key = fn.COALESCE(column.cast("CHAR" if is_mysql() else "TEXT"), "")
-            query = Case.select(day, fn.COALESCE(Case.station, 0), SQL(f"'{dim}'"), key, fn.COUNT(Case.id), *sums) \
-                .group_by(day, Case.station, key)
-            CaseTally.insert_from(query, [CaseTally.day, CaseTally.station, CaseTally.dim, CaseTally.key,
-                                          *(getattr(CaseTally, name) for name in SUMS)]).execute()
+            for period, day in (("D", day_expr()), ("M", day_expr(month=True))):
+                query = Case.select(SQL(f"'{dim}'"), SQL(f"'{period}'"), day, fn.COALESCE(Case.station, 0), key,
+                                    fn.COUNT(Case.id), *sums).group_by(day, Case.station, key)
+                CaseTally.insert_from(query, [CaseTally.dim, CaseTally.period, CaseTally.day, CaseTally.station,
+                                              CaseTally.key, *(getattr(CaseTally, name) for name in SUMS)]).execute()
     return CaseTally.select().count()
 
 
