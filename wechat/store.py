@@ -4,8 +4,6 @@ import datetime as dt
 import json
 
 from flask import current_app
-from peewee import IntegrityError
-
 from models import KeyValue, db, utcnow
 
 _redis = {}
@@ -41,8 +39,9 @@ def put(key, value, ttl):
         r.set(f"kv:{key}", json.dumps(value, ensure_ascii=False), ex=int(ttl))
         return
     db.connect(reuse_if_open=True)
-    KeyValue.insert(key=key, value=json.dumps(value, ensure_ascii=False),
-                    expires_at=utcnow() + dt.timedelta(seconds=ttl)).on_conflict_replace().execute()
+    row = dict(value=json.dumps(value, ensure_ascii=False), expires_at=utcnow() + dt.timedelta(seconds=ttl))
+    if not KeyValue.update(**row).where(KeyValue.key == key).execute():  # usually there: one statement
+        KeyValue.insert(key=key, **row).on_conflict_replace().execute()
 
 
 def add(key, value, ttl):
@@ -54,14 +53,15 @@ def add(key, value, ttl):
     db.connect(reuse_if_open=True)
     now = utcnow()
     row = dict(key=key, value=json.dumps(value, ensure_ascii=False), expires_at=now + dt.timedelta(seconds=ttl))
-    try:
-        with db.atomic():
-            KeyValue.insert(**row).execute()
+    if KeyValue.insert(**row).on_conflict_ignore().as_rowcount().execute():
         return True
-    except IntegrityError:
-        # an expired row may be taken over
-        return KeyValue.update(value=row["value"], expires_at=row["expires_at"]).where(
-            KeyValue.key == key, KeyValue.expires_at <= now).execute() == 1
+    # Taken. An expired row may be taken over; a live one is left without asking for its write lock, so
+    # deliveries that lost a race do not deadlock each other on MySQL.
+    expires_at = KeyValue.select(KeyValue.expires_at).where(KeyValue.key == key).scalar()
+    if expires_at is not None and expires_at > now:
+        return False
+    return KeyValue.update(value=row["value"], expires_at=row["expires_at"]).where(
+        KeyValue.key == key, KeyValue.expires_at <= now).execute() == 1
 
 
 def delete(key):

@@ -1,0 +1,93 @@
+"""Mini-program API: `POST /api/v1/cases` (file a report) and `GET /api/v1/cases/<number>` (read one) under
+gunicorn, 16 concurrent clients (wrk, closed loop), on a SQLite file and on a throwaway MariaDB.
+
+Each backend gets the demo county plus 3,000 citizen accounts with bearer tokens. Every report comes from
+the next citizen in turn with its own client_request_id (a new case each time), so no citizen comes near
+the rate limit (10 an hour, left as configured: it is still counted in the database for every report);
+the content check goes to the WeChat stand-in on 127.0.0.1. Reads are by each case's reporter, over the
+demo cases and the ones just filed. Any reply other than 2xx with the case in it counts as an error."""
+import itertools
+import json
+import os
+import tempfile
+
+from bench import load
+
+CLIENTS = 16
+SECONDS = 5
+CITIZENS = 3000
+REPORT = {"category": "traffic", "title": "路灯不亮", "content": "幸福路口的路灯坏了一个多月，晚上行人看不清路。",
+          "location": "青山县幸福路"}
+
+
+def prepare(url):
+    """Demo county and citizens on `url`; → (token of each citizen, function giving (token, number) pairs)."""
+    from app import create_app
+    from models import Account, Case, db
+    from models.migrate import migrate
+    from services import apiauth, seed
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
+    with app.app_context(), db.connection_context():
+        migrate()
+        seed.seed_demo(log=lambda *_: None)
+        with db.atomic():
+            for start in range(0, CITIZENS, 500):
+                Account.insert_many([{"role": "citizen", "openid": f"openid-bench{i}", "display_name": f"群众{i}"}
+                                     for i in range(start, min(CITIZENS, start + 500))]).execute()
+        tokens = [apiauth.issue_token(a) for a in Account.select().where(Account.openid.startswith("openid-bench"))]
+
+    def readable():
+        with app.app_context(), db.connection_context():
+            return [(apiauth.issue_token(c.reporter), c.number) for c in Case.select(Case, Account).join(Account)]
+    return tokens, readable
+
+
+def reports(tokens, count, ids):
+    deputies = itertools.cycle(f"DB{i:04d}" for i in range(1, 30))  # DB0030's term has ended
+    return [("POST", "/api/v1/cases", {"Authorization": f"Bearer {tokens[i % len(tokens)]}",
+                                       "Content-Type": "application/json"},
+             json.dumps({**REPORT, "deputy": next(deputies), "client_request_id": f"bench-{next(ids)}"},
+                        ensure_ascii=False)) for i in range(count)]
+
+
+def reads(pairs, count):
+    return [("GET", f"/api/v1/cases/{number}", {"Authorization": f"Bearer {token}"}, "")
+            for token, number in itertools.islice(itertools.cycle(pairs), count)]
+
+
+def measure(label, url, workdir, standin_url):
+    tokens, readable = prepare(url)
+    ids = itertools.count()
+    files = {name: load.write_requests(os.path.join(workdir, f"{label}-{name}.txt"), reqs) for name, reqs in (
+        ("post-warm", reports(tokens, 1000, ids)), ("post", reports(tokens, 2 * CITIZENS - 1000, ids)))}
+    env = {"DATABASE_URL": url, "SECRET_KEY": "bench", "WECHAT_API_BASE": standin_url,
+           "WECHAT_MP_APP_ID": "wxmpbench00000001", "WECHAT_MP_APP_SECRET": "mp-secret"}
+    figures = {}
+    with load.timing(), load.gunicorn("app:create_app()", env, ready="/healthz") as (base, _):
+        load.wrk(base, files["post-warm"], 1, CLIENTS, expect='"number"')
+        figures["POST /api/v1/cases"] = load.wrk(base, files["post"], SECONDS, CLIENTS, expect='"number"')
+        get = load.write_requests(os.path.join(workdir, f"{label}-get.txt"), reads(readable(), 20000))
+        load.wrk(base, get, 1, CLIENTS, expect='"number"')
+        figures["GET /api/v1/cases/<number>"] = load.wrk(base, get, SECONDS, CLIENTS, expect='"number"')
+    return [[f"API {endpoint}, {label}", f"requests/s, {CLIENTS} clients", f"{fig['rps']:.0f} req/s",
+             "0 errors", f"p50 {fig['p50']:.1f} ms, p99 {fig['p99']:.1f} ms; {fig['requests']} requests, "
+             f"{fig['bad'] + fig['errors']} errors; {fig['wrapped']} wraps"] for endpoint, fig in figures.items()]
+
+
+def run():
+    from tests.mariadb import MariaDB
+    from wechat.standin import WeChatStandIn
+    standin = WeChatStandIn()
+    rows = []
+    try:
+        standin_url = standin.start()
+        with tempfile.TemporaryDirectory() as workdir:
+            rows += measure("SQLite", f"sqlite:///{workdir}/bench.db", workdir, standin_url)
+            server = MariaDB().start()
+            try:
+                rows += measure("MariaDB", server.url, workdir, standin_url)
+            finally:
+                server.stop()
+    finally:
+        standin.stop()
+    return rows
