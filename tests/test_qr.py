@@ -188,6 +188,22 @@ def test_export_zip_holds_one_card_per_serving_deputy(app, runner, w, tmp_path):
         assert all(archive.read(n).startswith(b"%PDF") for n in names)
 
 
+def test_export_on_two_processes_writes_the_same_zip_as_on_one(app, runner, w, tmp_path):
+    for i in range(3, 26):  # enough cards for the worker pool (qr.POOL_FROM)
+        Deputy.create(code=f"DEP{i:03d}", name=f"代表{i}", level="township", station=w.town_b)
+    zips = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"cards-{jobs}.zip"
+        result = runner.invoke(args=["export-codes", "--kind", "deputies", "--format", "png", "--jobs", jobs,
+                                     "--out", str(out)])
+        assert result.exit_code == 0 and "已导出 25 个" in result.output, result.output
+        zips.append(out.read_bytes())
+    assert zips[0] == zips[1]
+    with zipfile.ZipFile(tmp_path / "cards-2.zip") as archive:
+        assert len(archive.namelist()) == 25
+        assert decode(archive.read("DEP017-代表17.png")) == [(BASE + "/d/DEP017", "M")]
+
+
 def test_export_by_station_and_kind(app, runner, w, tmp_path):
     out = tmp_path / "boards.zip"
     result = runner.invoke(args=["export-codes", "--kind", "stations", "--station", "TA", "--format", "png",
