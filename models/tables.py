@@ -176,7 +176,9 @@ class Case(BaseModel):
 
     class Meta:
         indexes = (
-            (("state", "deadline"), False),
+            # covers stats' live count of cases in hand and not yet due, in every dimension
+            (("state", "deadline", "submitted_at", "station", "lead_department", "deputy", "category", "project"),
+             False),
             (("lead_department", "submitted_at"), False),
             (("deputy", "submitted_at"), False),
             (("station", "submitted_at"), False),
