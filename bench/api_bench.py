@@ -55,23 +55,33 @@ def reads(pairs, count):
             for token, number in itertools.islice(itertools.cycle(pairs), count)]
 
 
-def measure(label, url, workdir, standin_url):
+def timed(base, warm_file, timed_file, app_pid, db_pid):
+    """A 1 s warm-up, then wrk's figures plus the CPU milliseconds per request of the app (gunicorn) and of
+    MariaDB."""
+    load.wrk(base, warm_file, 1, CLIENTS, expect='"number"')
+    before = load.cpu_seconds(app_pid), load.cpu_seconds(db_pid) if db_pid else 0.0
+    fig = load.wrk(base, timed_file, SECONDS, CLIENTS, expect='"number"')
+    fig["app_cpu"], fig["db_cpu"] = ((load.cpu_seconds(pid) - was) * 1000 / fig["requests"] if pid else 0.0
+                                     for pid, was in zip((app_pid, db_pid), before))
+    return fig
+
+
+def measure(label, url, workdir, standin_url, db_pid=None):
     tokens, readable = prepare(url)
     ids = itertools.count()
-    files = {name: load.write_requests(os.path.join(workdir, f"{label}-{name}.txt"), reqs) for name, reqs in (
-        ("post-warm", reports(tokens, 1000, ids)), ("post", reports(tokens, 2 * CITIZENS - 1000, ids)))}
+    posts = [load.write_requests(os.path.join(workdir, f"{label}-{name}.txt"), reports(tokens, count, ids))
+             for name, count in (("post-warm", 1000), ("post", 2 * CITIZENS - 1000))]
     env = {"DATABASE_URL": url, "SECRET_KEY": "bench", "WECHAT_API_BASE": standin_url,
            "WECHAT_MP_APP_ID": "wxmpbench00000001", "WECHAT_MP_APP_SECRET": "mp-secret"}
     figures = {}
-    with load.timing(), load.gunicorn("app:create_app()", env, ready="/healthz") as (base, _):
-        load.wrk(base, files["post-warm"], 1, CLIENTS, expect='"number"')
-        figures["POST /api/v1/cases"] = load.wrk(base, files["post"], SECONDS, CLIENTS, expect='"number"')
-        get = load.write_requests(os.path.join(workdir, f"{label}-get.txt"), reads(readable(), 20000))
-        load.wrk(base, get, 1, CLIENTS, expect='"number"')
-        figures["GET /api/v1/cases/<number>"] = load.wrk(base, get, SECONDS, CLIENTS, expect='"number"')
+    with load.timing(), load.gunicorn("app:create_app()", env, ready="/healthz") as (base, pid):
+        figures["POST /api/v1/cases"] = timed(base, *posts, pid, db_pid)
+        gets = load.write_requests(os.path.join(workdir, f"{label}-get.txt"), reads(readable(), 20000))
+        figures["GET /api/v1/cases/<number>"] = timed(base, gets, gets, pid, db_pid)
     return [[f"API {endpoint}, {label}", f"requests/s, {CLIENTS} clients", f"{fig['rps']:.0f} req/s",
-             "0 errors", f"p50 {fig['p50']:.1f} ms, p99 {fig['p99']:.1f} ms; {fig['requests']} requests, "
-             f"{fig['bad'] + fig['errors']} errors; {fig['wrapped']} wraps"] for endpoint, fig in figures.items()]
+             "0 errors", f"{fig['bad'] + fig['errors']} errors; p50 {fig['p50']:.1f} ms, p99 {fig['p99']:.1f} ms; "
+             f"CPU/request: app {fig['app_cpu']:.1f} ms" + (f", MariaDB {fig['db_cpu']:.1f} ms" if db_pid else "")
+             + f"; {fig['requests']} requests, {fig['wrapped']} wraps"] for endpoint, fig in figures.items()]
 
 
 def run():
@@ -85,7 +95,7 @@ def run():
             rows += measure("SQLite", f"sqlite:///{workdir}/bench.db", workdir, standin_url)
             server = MariaDB().start()
             try:
-                rows += measure("MariaDB", server.url, workdir, standin_url)
+                rows += measure("MariaDB", server.url, workdir, standin_url, server.proc.pid)
             finally:
                 server.stop()
     finally:
