@@ -16,7 +16,7 @@ import operator
 from collections import defaultdict
 from functools import reduce
 
-from peewee import SQL
+from peewee import EXCLUDED, SQL
 from peewee import Case as When
 from peewee import fn
 
@@ -243,20 +243,22 @@ def _rows_of(case):
 
 def record(before, after):
     """Move one case's counts from what it was (`before`, None for a new case) to what it is (`after`),
-    inside the caller's transaction. Rows are touched in one fixed order, so writers never deadlock."""
+    inside the caller's transaction, in one statement. Rows go in one fixed order, so writers never deadlock."""
     changes = defaultdict(lambda: defaultdict(int))
     for case, sign in ((before, -1), (after, 1)):
         for row, amounts in (_rows_of(case) if case is not None else {}).items():
             for name, amount in amounts.items():
                 changes[row][name] += sign * amount
-    unique = [CaseTally.dim, CaseTally.period, CaseTally.day, CaseTally.station, CaseTally.key]
-    for row, amounts in sorted(changes.items()):
-        amounts = {name: amount for name, amount in amounts.items() if amount}
-        if not amounts:
-            continue
-        update = {getattr(CaseTally, name): getattr(CaseTally, name) + amount for name, amount in amounts.items()}
-        CaseTally.insert(**dict(zip(("dim", "period", "day", "station", "key"), row)), **amounts).on_conflict(
-            conflict_target=None if is_mysql() else unique, update=update).execute()
+    rows = [dict(zip(("dim", "period", "day", "station", "key"), row), **{name: amounts[name] for name in SUMS})
+            for row, amounts in sorted(changes.items()) if any(amounts.values())]
+    if not rows:
+        return
+    added = (lambda f: fn.VALUES(f)) if is_mysql() else (lambda f: getattr(EXCLUDED, f.name))  # noqa: E731
+    CaseTally.insert_many(rows).on_conflict(
+        conflict_target=None if is_mysql() else [CaseTally.dim, CaseTally.period, CaseTally.day, CaseTally.station,
+                                                 CaseTally.key],
+        update={getattr(CaseTally, name): getattr(CaseTally, name) + added(getattr(CaseTally, name))
+                for name in SUMS}).execute()
 
 
 def rebuild():
