@@ -84,6 +84,8 @@ def load():
         MAX_ROUNDS=env_int("MAX_ROUNDS", 2),
         # Notifications: quiet hours hold non-urgent pushes (local time, HH:MM).
         QUIET_HOURS=env_str("QUIET_HOURS", "22:00-08:00"),
+        # Notifications: WeChat sends in flight at once while draining the outbox (one thread each).
+        DELIVERY_CONCURRENCY=env_int("DELIVERY_CONCURRENCY", 16),
         # Mini-program API: bearer-token lifetime (seconds) and reports per person per hour.
         API_TOKEN_MAX_AGE=env_int("API_TOKEN_MAX_AGE", 7 * 24 * 3600),
         REPORT_RATE_LIMIT=(env_int("REPORT_RATE_LIMIT", 10), 3600),

@@ -9,6 +9,10 @@ import datetime as dt
 import logging
 import os
 import socket
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 from flask import current_app
 from peewee import IntegrityError
@@ -24,6 +28,7 @@ BACKOFF_BASE = 60              # seconds: 1, 2, 4, 8 … minutes
 BACKOFF_CAP = 3600
 SENDING_TIMEOUT = 600          # a row 'sending' longer than this was left by a crashed process
 RETRY_CODES = {-1, 40001, 40014, 42001, 45009, 45011}   # WeChat busy / token trouble / rate limits
+LIMIT_CODES = {45009, 45011}   # daily quota / per-minute frequency reached: the drain run stops
 GONE_CODES = {43101, 43004, 45015, 40003}  # the person cannot receive on this channel (refused, unfollowed…)
 CHANNELS = ("subscribe", "template")
 ERRORS = {  # errcode -> what staff read in the console
@@ -62,6 +67,15 @@ def is_quiet(moment=None, spec=None):
 
 # --- claiming -------------------------------------------------------------------------------------
 
+def _exclusive():
+    """The transaction claims and recovery run in: READ COMMITTED on MySQL/MariaDB (only the rows found are
+    locked, no gaps, so concurrent claims never deadlock), the database write lock up front on SQLite."""
+    if not is_mysql():
+        return db.atomic("IMMEDIATE")
+    db.execute_sql("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")  # the next transaction only
+    return db.atomic()
+
+
 def claim(worker, limit=BATCH, now=None):
     """Mark up to `limit` due rows 'sending' for this worker and return them. Two workers never get the
     same row: MySQL/MariaDB lock rows with SKIP LOCKED; SQLite takes the write lock up front."""
@@ -71,7 +85,7 @@ def claim(worker, limit=BATCH, now=None):
         due &= Notification.urgent == True  # noqa: E712  (non-urgent rows wait for the morning)
     query = Notification.select(Notification.id).where(due).order_by(Notification.next_attempt_at,
                                                                      Notification.id).limit(limit)
-    with db.atomic() if is_mysql() else db.atomic("IMMEDIATE"):
+    with _exclusive():
         ids = [row.id for row in (query.for_update(skip_locked=True) if is_mysql() else query)]
         if not ids:
             return []
@@ -89,7 +103,7 @@ def reconcile(now=None, timeout=SENDING_TIMEOUT):
     query = Notification.select(Notification.id).where(Notification.state == "sending",
                                                        Notification.claimed_at <= cutoff)
     # rows locked (MySQL) or the write lock held (SQLite): two reconcilers never recover the same row twice
-    with db.atomic() if is_mysql() else db.atomic("IMMEDIATE"):
+    with _exclusive():
         stuck = [n.id for n in (query.for_update() if is_mysql() else query)]
         if not stuck:
             return 0
@@ -107,26 +121,62 @@ def release(ids, worker):
         Notification.id.in_(ids), Notification.state == "sending", Notification.claimed_by == worker).execute()
 
 
-def drain(worker=None, limit=None, budget_seconds=240, now=None):
-    """Deliver due rows batch by batch until none is left (or the time budget is spent). Returns counts."""
-    import time
+def drain(worker=None, limit=None, budget_seconds=240, now=None, concurrency=None):
+    """Deliver due rows batch by batch until none is left (or the time budget is spent). Returns counts.
+    DELIVERY_CONCURRENCY senders work side by side, each claiming its own batches on its own database
+    connection; claims never overlap, so every row is still sent by one sender. WeChat's rate-limit
+    answers (45009, 45011) stop the whole run: the next one tries again a minute later."""
     worker = worker or worker_id()
     reconcile(now)
-    counts = {}
-    started = time.monotonic()
-    while time.monotonic() - started < budget_seconds:
-        batch = claim(worker, BATCH if limit is None else min(BATCH, limit - sum(counts.values())), now)
-        if not batch:
-            break
-        for i, notification in enumerate(batch):
-            if time.monotonic() - started > budget_seconds:  # out of time: hand the rest back at once
-                release([n.id for n in batch[i:]], worker)
-                break
-            outcome = deliver(notification)
-            counts[outcome] = counts.get(outcome, 0) + 1
-        if limit is not None and sum(counts.values()) >= limit:
-            break
-    return counts
+    senders = max(1, concurrency or current_app.config.get("DELIVERY_CONCURRENCY", 1))
+    size = BATCH if senders == 1 else max(10, BATCH // senders)  # small batches keep the senders evenly busy
+    deadline = time.monotonic() + budget_seconds
+    counts = Counter()
+    lock = threading.Lock()
+    left = [limit]  # rows this run may still take (None: any number)
+    stop = threading.Event()
+
+    def take(n):  # reserve up to n rows of the limit; give back with a negative n
+        with lock:
+            if left[0] is None:
+                return n
+            n = min(n, left[0])
+            left[0] -= n
+            return n
+
+    def send():
+        while not stop.is_set() and time.monotonic() < deadline:
+            wanted = take(size)
+            batch = claim(worker, wanted, now) if wanted > 0 else []
+            take(len(batch) - wanted)
+            if not batch:
+                return
+            people = {a.id: a for a in Account.select().where(Account.id.in_({n.account_id for n in batch}))}
+            for i, notification in enumerate(batch):
+                if stop.is_set() or time.monotonic() > deadline:  # hand the rest back at once
+                    release([n.id for n in batch[i:]], worker)
+                    return
+                outcome = deliver(notification, people.get(notification.account_id))
+                with lock:
+                    counts[outcome] += 1
+                if outcome == "limited":
+                    stop.set()
+
+    if senders == 1:
+        send()
+    else:
+        app = current_app._get_current_object()
+
+        def sender():
+            with app.app_context(), db.connection_context():
+                send()
+
+        with ThreadPoolExecutor(senders, thread_name_prefix="delivery") as pool:
+            for future in [pool.submit(sender) for _ in range(senders)]:
+                future.result()
+    if counts["limited"]:
+        log.warning("WeChat rate limit reached: the drain stopped early")
+    return {k: v for k, v in counts.items() if v}
 
 
 # --- channels -------------------------------------------------------------------------------------
@@ -196,10 +246,9 @@ def _begin(notification, channel):
         return DeliveryAttempt.create(notification=notification.id, channel=channel)
 
 
-def _send(notification, channel):
+def _send(notification, account, channel):
     """Send through one channel; returns WeChat's msgid (template messages) or None."""
     from wechat import client as wx
-    account = Account.get_by_id(notification.account_id)
     key = notify.MESSAGES[notification.kind].template
     data = notify.template_data(notification)
     page, url = notify.links(notification, current_app.config["PUBLIC_BASE_URL"])
@@ -230,11 +279,11 @@ def backoff(attempts):
     return dt.timedelta(seconds=min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_CAP))
 
 
-def deliver(notification):
+def deliver(notification, account=None):
     """Try each channel in order; the outcome is 'sent', 'inbox', 'retry' or 'failed' (the row's new state,
-    with 'retry' meaning back to 'pending' later)."""
+    with 'retry' meaning back to 'pending' later), or 'limited': a retry because of WeChat's rate limits."""
     from wechat.errors import WeChatAPIError, WeChatUnavailable
-    account = Account.get_by_id(notification.account_id)
+    account = account or Account.get_by_id(notification.account_id)
     message = notify.MESSAGES.get(notification.kind)
     problems = []
     permanent = False
@@ -243,12 +292,13 @@ def deliver(notification):
         if attempt is None:
             continue
         try:
-            msgid = _send(notification, channel)
+            msgid = _send(notification, account, channel)
         except (WeChatUnavailable, WeChatAPIError) as err:
             code = getattr(err, "errcode", None)
             reason = _reason(err)
             if isinstance(err, WeChatUnavailable) or code in RETRY_CODES:
-                return _retry(notification, attempt, channel, code, reason)
+                outcome = _retry(notification, attempt, channel, code, reason)
+                return "limited" if outcome == "retry" and code in LIMIT_CODES else outcome
             _finish(attempt, "failed", code, reason)
             _channel_gone(account, channel, code, message.template)
             problems.append(f"{'订阅消息' if channel == 'subscribe' else '模板消息'}：{reason}")

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -262,6 +263,67 @@ def test_a_row_left_sending_by_a_crash_is_sent_again_and_its_attempt_marked_unkn
     assert fresh(row).state == "sent" and len(wechat_standin.sent("template")) == 1
 
 
+# --- concurrent senders ---------------------------------------------------------------------------
+
+def _crowd(n):
+    """n people, even ones with one subscribe consent, odd ones following the official account; one message each."""
+    people = [person(f"m{i}", subscribe=1) if i % 2 == 0 else person(f"m{i}", follows=True) for i in range(n)]
+    return [message(a, key=f"m{i}", number=f"M{i:05d}") for i, a in enumerate(people)]
+
+
+def _numbers(wechat_standin):
+    return [b["data"]["character_string1"]["value"] for kind in ("subscribe", "template")
+            for b in wechat_standin.sent(kind)]
+
+
+def test_concurrent_senders_deliver_every_row_exactly_once(wired, wechat_standin, monkeypatch):
+    rows = _crowd(60)
+    monkeypatch.setattr(wechat_standin, "latency", 0.01)  # sends overlap
+    threads = set()
+    deliver = delivery.deliver
+    monkeypatch.setattr(delivery, "deliver", lambda *a: threads.add(threading.get_ident()) or deliver(*a))
+    assert delivery.drain(limit=25, concurrency=8) == {"sent": 25}
+    assert delivery.drain(concurrency=8) == {"sent": 35}
+    assert len(threads) > 1
+    numbers = _numbers(wechat_standin)
+    assert sorted(numbers) == [f"M{i:05d}" for i in range(60)]  # each once
+    assert {(r.state, r.attempts) for r in map(fresh, rows)} == {("sent", 1)}
+    assert {fresh(r).channel for r in rows[::2]} == {"subscribe"} and {fresh(r).channel for r in rows[1::2]} == {"template"}
+    assert [a.result for a in DeliveryAttempt.select()] == ["ok"] * 60
+    assert {q.remaining for q in SubscriptionQuota.select()} == {0}  # one consent spent per subscriber
+    assert len(wechat_standin.sent("stable_token")) <= 2 * 8  # the stored token is shared, not fetched per send
+
+
+def test_concurrent_failures_back_off_and_are_sent_later(wired, wechat_standin):
+    rows = _crowd(20)
+    wechat_standin.inject("message/subscribe/send", errcode=-1, times=3)
+    wechat_standin.inject("message/template/send", status=502, times=2)
+    assert delivery.drain(concurrency=4) == {"retry": 5, "sent": 15}
+    retried = [r for r in map(fresh, rows) if r.state == "pending"]
+    assert len(retried) == 5 and {r.attempts for r in retried} == {1}
+    assert all(r.next_attempt_at >= utcnow() + dt.timedelta(seconds=55) for r in retried)
+    assert {q.remaining for q in SubscriptionQuota.select()} == {0, 1}  # consents of failed tries given back
+    with freeze_time(dt.datetime.utcnow() + dt.timedelta(minutes=2)):
+        assert delivery.drain(concurrency=4) == {"sent": 5}
+    assert sorted(_numbers(wechat_standin)) == [f"M{i:05d}" for i in range(20)]
+    assert {q.remaining for q in SubscriptionQuota.select()} == {0}
+
+
+@pytest.mark.parametrize("code", [45009, 45011])
+def test_a_wechat_rate_limit_stops_the_run_and_hands_back_the_rest(wired, wechat_standin, monkeypatch, code):
+    rows = [message(person(f"l{i}", follows=True), key=f"l{i}", number=f"L{i:05d}") for i in range(40)]
+    monkeypatch.setattr(wechat_standin, "latency", 0.01)
+    wechat_standin.inject("message/template/send", errcode=code)
+    counts = delivery.drain(concurrency=4)
+    assert counts["limited"] == 1
+    limited = [r for r in map(fresh, rows) if r.attempts == 1 and r.state == "pending"]
+    assert len(limited) == 1 and str(code) in limited[0].last_error
+    untouched = [r for r in map(fresh, rows) if r.attempts == 0]
+    assert len(untouched) >= 20 and {(r.state, r.claimed_by) for r in untouched} == {("pending", "")}  # handed back
+    assert delivery.drain(concurrency=4) == {"sent": 39 - counts.get("sent", 0)}  # the limited row waits
+    assert fresh(limited[0]).state == "pending" and len(_numbers(wechat_standin)) == 39
+
+
 # --- real processes -------------------------------------------------------------------------------
 
 def _env(app, wechat_standin):
@@ -309,11 +371,11 @@ def test_two_processes_drain_a_thousand_notifications_each_exactly_once(wired, w
     assert len(workers) == 2, outputs  # both processes really took part
 
 
-def test_a_drainer_killed_mid_batch_loses_nothing_and_duplicates_only_the_message_in_flight(wired, wechat_standin):
+def test_a_drainer_killed_mid_batch_loses_nothing_and_duplicates_only_the_messages_in_flight(wired, wechat_standin):
     total = _outbox(150, prefix="k")
     wechat_standin.inject("message/template/send", delay=0.05, times=60)  # slow enough to kill mid-batch
     db.close()
-    env = _env(wired, wechat_standin)
+    env = {**_env(wired, wechat_standin), "DELIVERY_CONCURRENCY": "4"}
     proc = _drainer(env)
     deadline = time.time() + 60
     while len(wechat_standin.sent("template")) < 20 and time.time() < deadline:
@@ -333,7 +395,7 @@ def test_a_drainer_killed_mid_batch_loses_nothing_and_duplicates_only_the_messag
     numbers = _delivered(wechat_standin)
     assert set(numbers) == {f"N{i:05d}" for i in range(total)}                   # nothing lost
     in_flight = {a.notification_id for a in DeliveryAttempt.select().where(DeliveryAttempt.result == "unknown")}
-    assert len(in_flight) <= 1                                                    # one send at a time
+    assert len(in_flight) <= 4                                                    # one send per sender
     duplicated = {n for n in numbers if numbers.count(n) > 1}
     allowed = {Notification.get_by_id(i).data["number"] for i in in_flight}
     assert duplicated <= allowed                                                  # the documented rule

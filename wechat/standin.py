@@ -4,7 +4,8 @@ Used by every test (tests/conftest.py points WECHAT_API_BASE at it) and by `make
 (no real WeChat credentials; the page /dev/wechat shows what it received). It checks what WeChat checks —
 app credentials, access tokens (missing 41001, unknown 40001, expired 42001), openids (40003), template
 ids (40037), required fields and value lengths per keyword type (47003), scene and page rules — records
-every call, and can be told to fail: `inject(path, errcode=…, status=…, delay=…, times=1)`.
+every call, and can be told to fail: `inject(path, errcode=…, status=…, delay=…, times=1)`. `latency=`
+(seconds) makes every API call answer that much later, like a distant server (benchmarks).
 
 Conventions (deterministic, so tests can name users):
 - jscode2session: code "code-<name>" → openid "openid-<name>"; unionid "unionid-<name>" when the code
@@ -82,7 +83,8 @@ class Fail(Exception):
 
 
 class WeChatStandIn:
-    def __init__(self, apps=None, templates=None, openids=None):
+    def __init__(self, apps=None, templates=None, openids=None, latency=0):
+        self.latency = latency  # seconds added to every API call
         self._lock = threading.Lock()
         self._server = self._thread = None
         self.base_url = None
@@ -179,6 +181,8 @@ class WeChatStandIn:
             with self._lock:
                 self.calls.append(call)
                 injection = self._take_injection(path)
+            if self.latency:
+                time.sleep(self.latency)
             if injection:
                 if injection["delay"]:
                     time.sleep(injection["delay"])

@@ -1,0 +1,146 @@
+"""Draining the outbox: 10,000 notifications through the WeChat stand-in answering every call after 50 ms,
+on a throwaway MariaDB server and on SQLite.
+
+Half the people hold a subscribe consent (mini-program subscribe message), half follow the official
+account (template message). After the drain the stand-in's record must show every message sent exactly
+once, every row 'sent' with one successful DeliveryAttempt, and no error anywhere."""
+import multiprocessing
+import os
+import tempfile
+import time
+from collections import Counter
+
+from app import create_app
+from models import Account, DeliveryAttempt, Notification, SubscriptionQuota, db
+from models.migrate import migrate
+from services import delivery, notify
+from tests.mariadb import MariaDB
+from wechat.standin import WeChatStandIn
+
+COUNT = 10_000
+BASELINE = 200          # rows drained by one sender, for comparison
+LATENCY = 0.05          # seconds WeChat takes to answer each call
+APPS = {"wxoabench000000001": "oa-secret", "wxmpbench000000001": "mp-secret"}
+CONFIG = {
+    "SECRET_KEY": "bench", "PUBLIC_BASE_URL": "http://daibiao.test", "QUIET_HOURS": "",
+    "WECHAT_OA_APP_ID": "wxoabench000000001", "WECHAT_OA_APP_SECRET": "oa-secret",
+    "WECHAT_MP_APP_ID": "wxmpbench000000001", "WECHAT_MP_APP_SECRET": "mp-secret",
+    "WECHAT_MP_TEMPLATES": {k: f"mp-{k}" for k in notify.TEMPLATES},
+    "WECHAT_OA_TEMPLATES": {k: f"oa-{k}" for k in notify.TEMPLATES},
+}
+
+
+def _serve(conn, kwargs):
+    standin = WeChatStandIn(**kwargs)
+    conn.send(standin.start())
+    for name, args in iter(conn.recv, None):
+        value = getattr(standin, name)
+        conn.send(value(*args) if callable(value) else value)
+    standin.stop()
+
+
+class RemoteStandIn:
+    """The stand-in in a process of its own, as WeChat is: its CPU is not the drain's. Methods and
+    attributes are called through a pipe: `standin.sent("template")`, `standin.calls()`."""
+
+    def __init__(self, **kwargs):
+        self._conn, child = multiprocessing.Pipe()
+        self._proc = multiprocessing.get_context("spawn").Process(target=_serve, args=(child, kwargs), daemon=True)
+        self._proc.start()
+        self.base_url = self._conn.recv()
+
+    def __getattr__(self, name):
+        def remote(*args):
+            self._conn.send((name, args))
+            return self._conn.recv()
+        return remote
+
+    def stop(self):
+        self._conn.send(None)
+        self._proc.join(10)
+
+
+def outbox(n, prefix):
+    """n pending notifications: even ones to subscribers (one consent each), odd ones to followers."""
+    with db.atomic():
+        Account.bulk_create([Account(role="citizen", openid=f"openid-{prefix}{i}") if i % 2 == 0 else
+                             Account(role="citizen", oa_openid=f"oa-{prefix}{i}", oa_followed=True)
+                             for i in range(n)], batch_size=500)
+        ids = [a.id for a in Account.select(Account.id).where(
+            Account.openid.startswith(f"openid-{prefix}") | Account.oa_openid.startswith(f"oa-{prefix}"))
+            .order_by(Account.id)]
+        SubscriptionQuota.insert_many([{"account": a, "template_key": "case_progress", "remaining": 1}
+                                       for a in ids[::2]]).execute()
+        for i, account_id in enumerate(ids):
+            notify.write(account_id, "case_accepted", f"{prefix}{i}", {"number": f"{prefix}{i:05d}", "title": "测试"})
+
+
+def measure(standin, n, prefix, senders):
+    """Drain n fresh rows with `senders` senders; (rate, seconds, problems, note)."""
+    mark = len(standin.calls())
+    outbox(n, prefix)
+    started = time.perf_counter()
+    counts = delivery.drain(concurrency=senders)
+    seconds = time.perf_counter() - started
+    calls = standin.calls()[mark:]
+    sent = [c["json"]["data"]["character_string1"]["value"] for c in calls
+            if c["path"].endswith("/send") and c["errcode"] == 0]
+    copies = Counter(sent)
+    problems = []
+    if counts != {"sent": n}:
+        problems.append(f"drain {counts}")
+    if len(copies) != n or set(copies) != {f"{prefix}{i:05d}" for i in range(n)}:
+        problems.append(f"{n - len(copies)} missing")
+    if len(sent) != len(copies):
+        problems.append(f"{len(sent) - len(copies)} duplicates")
+    states = Counter(r.state for r in Notification.select(Notification.state).where(
+        Notification.dedupe_key.startswith(prefix)))
+    if states != {"sent": n}:
+        problems.append(f"rows {dict(states)}")
+    attempts = Counter(a.result for a in DeliveryAttempt.select(DeliveryAttempt.result).join(Notification).where(
+        Notification.dedupe_key.startswith(prefix)))
+    if attempts != {"ok": n}:
+        problems.append(f"attempts {dict(attempts)}")
+    failed = [c for c in calls if c["errcode"] != 0]
+    if failed:
+        problems.append(f"{len(failed)} WeChat errors")
+    sends = sorted(c["at"] for c in calls if c["path"].endswith("/send"))
+    peak = first = 0  # most sends within any one second
+    for i, t in enumerate(sends):
+        while sends[first] <= t - 1:
+            first += 1
+        peak = max(peak, i - first + 1)
+    tokens = sum(c["path"].endswith("/stable_token") for c in calls)
+    note = (f"{seconds:.1f} s; {'delivered exactly once' if not problems else '; '.join(problems)}; "
+            f"peak {peak}/s; {tokens} token fetches")
+    return n / seconds, problems, note
+
+
+def backend(name, url, standin):
+    app = create_app({**CONFIG, "DATABASE_URL": url, "WECHAT_API_BASE": standin.base_url})
+    senders = app.config["DELIVERY_CONCURRENCY"]
+    rows = []
+    with app.app_context(), db.connection_context():
+        migrate()
+        if name == "MariaDB":
+            rate, _, note = measure(standin, BASELINE, "s", 1)
+            rows.append([f"outbox drain, {name}", f"{BASELINE} messages, 1 sender (before)", f"{rate:.0f} msg/s",
+                         "—", note])
+        rate, problems, note = measure(standin, COUNT, "b", senders)
+        rows.append([f"outbox drain, {name}", f"{COUNT:,} messages, {senders} senders", f"{rate:.0f} msg/s",
+                     "≥ 200 msg/s", ("OK; " if rate >= 200 and not problems else "MISSED; ") + note])
+    return rows
+
+
+def run():
+    standin = RemoteStandIn(apps=APPS, latency=LATENCY)
+    server = MariaDB().start()
+    rows = []
+    try:
+        rows += backend("MariaDB", server.url, standin)
+        with tempfile.TemporaryDirectory() as tmp:
+            rows += backend("SQLite", f"sqlite:///{os.path.join(tmp, 'bench.db')}", standin)
+    finally:
+        server.stop()
+        standin.stop()
+    return rows
