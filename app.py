@@ -18,7 +18,9 @@ def create_app(config=None):
 
     @app.before_request
     def _connect():
-        db.connect(reuse_if_open=True)
+        # Views marked no_request_connection (the WeChat webhook: its workers hold their own) skip it.
+        if not getattr(app.view_functions.get(request.endpoint), "no_request_connection", False):
+            db.connect(reuse_if_open=True)
 
     @app.teardown_request
     def _close(exc):

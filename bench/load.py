@@ -150,7 +150,7 @@ async def _open_loop(address, port, payloads, rate, timeout):
         status, body = 0, b""
         try:
             async with asyncio.timeout(timeout):
-                for attempt in range(2):  # a kept-alive connection the server closed meanwhile: once more
+                while True:  # a kept-alive connection the server closed meanwhile: the next, at last a new one
                     reused = bool(idle)
                     conn = idle.pop() if reused else await asyncio.open_connection(address, port)
                     try:

@@ -2,12 +2,13 @@
 with a bare Flask + wechatpy echo app (check signature, decrypt, parse, reply, encrypt; no database) served
 by the same gunicorn settings in the same run.
 
-Our app runs on a throwaway MariaDB (production's database, docs/deployment.md) with the demo county: every
-request is a follower asking about one of their own cases, with a fresh MsgId (so de-duplication claims a new
+Our app runs twice, on a throwaway MariaDB (production's database, docs/deployment.md) and on a SQLite file
+(the default deployment, `make run`), each with the demo county: every request is a follower asking about one of their own cases, with a fresh MsgId (so de-duplication claims a new
 key each time) and its own nonce and signature, encrypted beforehand. Maximum throughput: wrk, closed loop.
 Latency: a fixed-rate open-loop generator (bench/load.py) at half that maximum, every reply decrypted and
 checked to be the case's status. CPU per request of the app's processes and of MariaDB comes from /proc over
-the timed wrk run: on two shared cores, throughput ≈ 2 s / (CPU seconds per request)."""
+the timed wrk run (MariaDB's column is empty for SQLite, which runs inside the app's processes): on two
+shared cores, throughput ≈ 2 s / (CPU seconds per request)."""
 import itertools
 import os
 import random
@@ -93,13 +94,48 @@ def seed(url):
 
 
 def max_throughput(base, warm_file, timed_file, app_pid, db_pid):
-    """wrk's figures plus the CPU milliseconds per request spent by the app (gunicorn) and by MariaDB."""
+    """wrk's figures plus the CPU milliseconds per request spent by the app (gunicorn) and by MariaDB
+    (db_cpu None without a database server: db_pid None)."""
     load.wrk(base, warm_file, 2, CONNECTIONS, expect="<Encrypt>")
-    before = load.cpu_seconds(app_pid), load.cpu_seconds(db_pid)
+    before = load.cpu_seconds(app_pid), load.cpu_seconds(db_pid) if db_pid else 0.0
     fig = load.wrk(base, timed_file, SECONDS, CONNECTIONS, expect="<Encrypt>")
-    fig["app_cpu"], fig["db_cpu"] = ((load.cpu_seconds(pid) - was) * 1000 / fig["requests"]
+    fig["app_cpu"], fig["db_cpu"] = ((load.cpu_seconds(pid) - was) * 1000 / fig["requests"] if pid else None
                                      for pid, was in zip((app_pid, db_pid), before))
     return fig
+
+
+def measure(label, env, asks, ids, workdir, db_pid):
+    """Rows for our app on one database: maximum throughput, then p99 at half of it (open loop)."""
+    warm, timed = (load.write_requests(os.path.join(workdir, f"{label}-{name}"), requests(asks, count, ids))
+                   for name, count in (("warm", 3000), ("timed", 20000)))
+    half = requests(asks, 8000, ids)
+    with load.timing():
+        with load.gunicorn("app:create_app()", env, ready="/healthz") as (base, pid):
+            fig = max_throughput(base, warm, timed, pid, db_pid)
+            rate = fig["rps"] / 2
+            results = load.open_loop(base, half[:int(rate * SECONDS)], rate)
+    return fig, rate, results
+
+
+def rows_for(label, fig, echo, rate, results, setting):
+    latencies = [r[0] * 1000 for r in results]
+    non200 = sum(1 for r in results if r[1] != 200)
+    wrong = sum(1 for r in results if r[1] == 200 and "状态：" not in open_reply(r[2]))
+    ratio = fig["rps"] / echo["rps"]
+    p99 = load.percentile(latencies, 99)
+    return [
+        [label, "max throughput (closed loop)", f"{fig['rps']:.0f} req/s", "", describe(fig, setting)],
+        [label, "throughput / echo's", f"{ratio:.2f}", "≥ 0.60", "met" if ratio >= 0.6 else "NOT met"],
+        [label, f"p99 at half load ({rate:.0f} req/s, open loop)", f"{p99:.1f} ms", "< 50 ms",
+         f"{'met' if p99 < 50 else 'NOT met'}; p50 {load.percentile(latencies, 50):.1f} ms, "
+         f"max {max(latencies):.0f} ms; {len(results)} requests, {non200} non-200, {wrong} without the case status"]]
+
+
+def describe(fig, setting):
+    db = f", MariaDB {fig['db_cpu']:.2f} ms" if fig.get("db_cpu") is not None else ""
+    return (f"p50 {fig['p50']:.1f} ms, p99 {fig['p99']:.1f} ms; CPU/request: app {fig['app_cpu']:.2f} ms{db}; "
+            f"{fig['requests']} requests, {fig['bad']} non-200/not encrypted, {fig['errors']} socket errors, "
+            f"{fig['wrapped']} wraps; {setting}")
 
 
 def run():
@@ -108,38 +144,25 @@ def run():
     server, standin = MariaDB().start(), WeChatStandIn()
     rows = []
     try:
-        asks = seed(server.url)
-        env = {**WECHAT, "DATABASE_URL": server.url, "SECRET_KEY": "bench", "WECHAT_API_BASE": standin.start(),
-               "PUBLIC_BASE_URL": "http://daibiao.bench"}
-        ids = itertools.count(int(time.time()) * 1000)
         with tempfile.TemporaryDirectory() as workdir:
-            warm, timed = (load.write_requests(os.path.join(workdir, name), requests(asks, count, ids))
-                           for name, count in (("warm", 3000), ("timed", 20000)))
-            half = requests(asks, 8000, ids)
+            sqlite_url = f"sqlite:///{os.path.join(workdir, 'daibiao.db')}"
+            asks = {"MariaDB": seed(server.url), "SQLite": seed(sqlite_url)}
+            base_env = {**WECHAT, "SECRET_KEY": "bench", "WECHAT_API_BASE": standin.start(),
+                        "PUBLIC_BASE_URL": "http://daibiao.bench"}
+            ids = itertools.count(int(time.time()) * 1000)
+            warm, timed = (load.write_requests(os.path.join(workdir, name), requests(asks["MariaDB"], count, ids))
+                           for name, count in (("echo-warm", 3000), ("echo-timed", 20000)))
             with load.timing():
-                with load.gunicorn("bench.webhook_bench:echo_app()", env) as (base, pid):
-                    echo = max_throughput(base, warm, timed, pid, server.proc.pid)  # no de-duplication: same requests
-                with load.gunicorn("app:create_app()", env, ready="/healthz") as (base, pid):
-                    ours = max_throughput(base, warm, timed, pid, server.proc.pid)
-                    rate = ours["rps"] / 2
-                    results = load.open_loop(base, half[:int(rate * SECONDS)], rate)
-        latencies = [r[0] * 1000 for r in results]
-        non200 = sum(1 for r in results if r[1] != 200)
-        wrong = sum(1 for r in results if r[1] == 200 and "状态：" not in open_reply(r[2]))
-        ratio = ours["rps"] / echo["rps"]
+                with load.gunicorn("bench.webhook_bench:echo_app()", base_env) as (base, pid):
+                    echo = max_throughput(base, warm, timed, pid, None)  # no de-duplication: same requests
+            ours = {}
+            for label, url, db_pid in (("MariaDB", server.url, server.proc.pid), ("SQLite", sqlite_url, None)):
+                ours[label] = measure(label, {**base_env, "DATABASE_URL": url}, asks[label], ids, workdir, db_pid)
         setting = f"gunicorn {load.GUNICORN['workers']}×{load.GUNICORN['threads']}, wrk {CONNECTIONS} conns {SECONDS} s"
-        for label, fig in (("bare Flask + wechatpy echo", echo), ("webhook 查询, MariaDB", ours)):
-            rows.append([label, "max throughput (closed loop)", f"{fig['rps']:.0f} req/s", "",
-                         f"p50 {fig['p50']:.1f} ms, p99 {fig['p99']:.1f} ms; CPU/request: app {fig['app_cpu']:.2f} ms, "
-                         f"MariaDB {fig['db_cpu']:.2f} ms; {fig['requests']} requests, {fig['bad']} non-200/not "
-                         f"encrypted, {fig['errors']} socket errors, {fig['wrapped']} wraps; {setting}"])
-        rows.append(["webhook 查询, MariaDB", "throughput / echo's", f"{ratio:.2f}", "≥ 0.60",
-                     "met" if ratio >= 0.6 else "NOT met"])
-        p99 = load.percentile(latencies, 99)
-        rows.append(["webhook 查询, MariaDB", f"p99 at half load ({rate:.0f} req/s, open loop)", f"{p99:.1f} ms",
-                     "< 50 ms", f"{'met' if p99 < 50 else 'NOT met'}; p50 {load.percentile(latencies, 50):.1f} ms, "
-                     f"max {max(latencies):.0f} ms; {len(results)} requests, {non200} non-200, "
-                     f"{wrong} without the case status"])
+        rows.append(["bare Flask + wechatpy echo", "max throughput (closed loop)", f"{echo['rps']:.0f} req/s", "",
+                     describe(echo, setting)])
+        for label, (fig, rate, results) in ours.items():
+            rows += rows_for(f"webhook 查询, {label}", fig, echo, rate, results, setting)
     finally:
         standin.stop()
         server.stop()

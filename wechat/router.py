@@ -3,69 +3,110 @@
 A handler returns the reply: None (nothing to say → "success"), a str (text reply) or a list of article
 dicts {title, description, url, image} (a news card). Commands are matched after normalising the text
 (full-width → half-width, punctuation → spaces), so "查询：２０２６－０００００１" is "查询 2026-000001".
+
+A handler registered with pure=True changes nothing (it only reads), so the webhook may run it before
+claiming the message's de-duplication key and store key and answer in one statement; when it finds it
+would have to change something after all (a follower seen for the first time), it raises NeedsClaim and
+is run again the ordinary way, under the claim.
 """
+import contextlib
+import contextvars
 import logging
 import re
 import unicodedata
 
 from flask import current_app
+from peewee import JOIN
 
-from models import Account, Case, Deputy, Notification, Project, Station
+from models import Account, Case, CaseEvent, Deputy, Notification, Project, Station
 from services import accounts, directory, workflow
 from services.calendar import local
 from wechat import client
 from wechat.errors import WeChatError
+from wechat.prepared import Prepared
 
 log = logging.getLogger("wechat.router")
+
+
+class NeedsClaim(Exception):
+    """Raised by a pure handler that would have to change something: run it under the claim instead."""
+
+
+_read_only = contextvars.ContextVar("wechat_read_only", default=False)
+
+
+@contextlib.contextmanager
+def read_only():
+    """Run a pure handler: within this block follower() raises NeedsClaim instead of creating an account."""
+    token = _read_only.set(True)
+    try:
+        yield
+    finally:
+        _read_only.reset(token)
 
 
 class Router:
     def __init__(self):
         self.messages, self.events, self.commands, self.clicks = {}, {}, {}, {}
+        self.pure = set()
+        self._words = []   # command words, longest first
 
-    def _register(self, table, keys):
+    def _register(self, table, keys, pure=False):
         def decorate(handler):
             for key in keys:
                 table[key] = handler
+            if pure:
+                self.pure.add(handler)
+            self._words = sorted(self.commands, key=len, reverse=True)
             return handler
         return decorate
 
-    def message(self, *types):
+    def message(self, *types, pure=False):
         """Handle messages of these MsgTypes: handler(msg)."""
-        return self._register(self.messages, types)
+        return self._register(self.messages, types, pure)
 
-    def event(self, *names):
+    def event(self, *names, pure=False):
         """Handle these events (wechatpy's lower-case names, e.g. subscribe_scan): handler(msg)."""
-        return self._register(self.events, names)
+        return self._register(self.events, names, pure)
 
-    def command(self, *words):
+    def command(self, *words, pure=False):
         """Handle text starting with one of these words: handler(msg, argument)."""
-        return self._register(self.commands, words)
+        return self._register(self.commands, words, pure)
 
-    def click(self, *keys):
+    def click(self, *keys, pure=False):
         """Handle menu CLICK events with these keys: handler(msg)."""
-        return self._register(self.clicks, keys)
+        return self._register(self.clicks, keys, pure)
 
-    def dispatch(self, msg):
+    def resolve(self, msg):
+        """(handler, its arguments) for this message; (None, None) when nothing handles it."""
         if msg.type == "event":
             if msg.event == "click" and msg.key in self.clicks:
-                return self.clicks[msg.key](msg)
+                return self.clicks[msg.key], (msg,)
             handler = self.events.get(msg.event)
             if handler is None:
                 log.info("wechat: event %r from %s ignored (no handler)", msg.event, msg.source)
-                return None
-            return handler(msg)
+                return None, None
+            return handler, (msg,)
         if msg.type == "text":
-            return self.run_text(msg, msg.content)
+            return self.resolve_text(msg, msg.content)
         handler = self.messages.get(msg.type) or self.messages.get("*")
-        return handler(msg) if handler else None
+        return (handler, (msg,)) if handler else (None, None)
+
+    def resolve_text(self, msg, content):
+        text = normalize(content)
+        lowered = text.lower()
+        for word in self._words:
+            if lowered.startswith(word):
+                return self.commands[word], (msg, text[len(word):].strip())
+        return self.messages["*"], (msg,)
+
+    def dispatch(self, msg):
+        handler, args = self.resolve(msg)
+        return handler(*args) if handler else None
 
     def run_text(self, msg, content):
-        text = normalize(content)
-        for word in sorted(self.commands, key=len, reverse=True):
-            if text.lower().startswith(word):
-                return self.commands[word](msg, text[len(word):].strip())
-        return self.messages["*"](msg)
+        handler, args = self.resolve_text(msg, content)
+        return handler(*args)
 
 
 router = Router()
@@ -88,6 +129,8 @@ def follower(msg):
     account = Account.get_or_none(Account.oa_openid == msg.source)
     if account is not None:
         return account
+    if _read_only.get():
+        raise NeedsClaim
     unionid = None
     try:
         unionid = client.oa_user_info(msg.source).get("unionid")
@@ -109,9 +152,9 @@ def help_text(greeting="您好，这里是“代表连心”。"):
             f"扫描代表码即可向代表反映问题。<a href=\"{base}/public/cases\">公开问题清单</a>")
 
 
-@router.message("*")
-@router.command("帮助", "help", "?")
-@router.click("HELP")
+@router.message("*", pure=True)
+@router.command("帮助", "help", "?", pure=True)
+@router.click("HELP", pure=True)
 def show_help(msg, argument=None):
     return help_text()
 
@@ -125,26 +168,66 @@ NOT_FOUND = "未找到您可以查看的案件{number}。只有反映人、相�
 LOOKUP_ACCOUNT = (Account.id, Account.role, Account.deputy, Account.department, Account.station)
 LOOKUP_CASE = (Case.id, Case.number, Case.title, Case.state, Case.deadline, Case.round, Case.reporter, Case.deputy,
                Case.station)
+# Actions a citizen's timeline leaves out (workflow.timeline skips them for citizens).
+HIDDEN_FROM_CITIZENS = tuple(name for name, action in workflow.ACTIONS.items() if not action.public)
 
 
-@router.command("查询")
-@router.click("QUERY_CASE")
+_LOOKUP = Prepared(lambda: Case.select(*LOOKUP_CASE, *LOOKUP_ACCOUNT)
+                   .join(Account, JOIN.LEFT_OUTER, on=(Account.oa_openid == Prepared.arg("source")))
+                   .where(Case.number == Prepared.arg("number")).limit(1), LOOKUP_CASE + LOOKUP_ACCOUNT)
+
+
+def lookup(source, number):
+    """(case, the sender's account) in one query: only the columns the checks and the answer read (this is
+    the official account's busiest question); (None, None) without such a case, account None for an openid
+    not seen before."""
+    row = _LOOKUP.first(source=source, number=number)
+    if row is None:
+        return None, None
+    split = len(LOOKUP_CASE)
+    case = Case(**{f.name: v for f, v in zip(LOOKUP_CASE, row[:split])})
+    account = Account(**{f.name: v for f, v in zip(LOOKUP_ACCOUNT, row[split:])}) if row[split] else None
+    return case, account
+
+
+def _last_event(for_citizen):
+    query = CaseEvent.select(CaseEvent.action, CaseEvent.at).where(CaseEvent.case == Prepared.arg("case"))
+    if for_citizen and HIDDEN_FROM_CITIZENS:
+        query = query.where(CaseEvent.action.not_in(HIDDEN_FROM_CITIZENS))
+    return query.order_by(CaseEvent.at.desc(), CaseEvent.id.desc()).limit(1)
+
+
+_LAST_EVENT = {citizen: Prepared(lambda citizen=citizen: _last_event(citizen), (CaseEvent.action, CaseEvent.at))
+               for citizen in (False, True)}
+
+
+def last_step(case, for_citizen):
+    """The last entry of workflow.timeline(case, …, for_citizen) as (label, at), read as one row."""
+    row = _LAST_EVENT[bool(for_citizen)].first(case=case.id)
+    if row is None:
+        return None
+    name, at = row
+    action = workflow.ACTIONS.get(name)
+    return (workflow.CITIZEN_TEXT.get(name) if for_citizen else (action.label if action else "提交反映")), at
+
+
+@router.command("查询", pure=True)
+@router.click("QUERY_CASE", pure=True)
 def query_case(msg, argument=""):
     match = CASE_NUMBER.match(argument.replace(" ", ""))
     if not match:
         return "请发送“查询 案件号”，例如：查询 2026-000001"
     number = f"{match.group(1)}-{int(match.group(2)):06d}"
-    # Only the columns the checks and the answer read (this is the official account's busiest question).
-    account = Account.select(*LOOKUP_ACCOUNT).where(Account.oa_openid == msg.source).first() or follower(msg)
-    case = Case.select(*LOOKUP_CASE).where(Case.number == number).first()
+    case, account = lookup(msg.source, number)
+    if account is None:  # no such case, or a follower seen for the first time: found or created
+        account = follower(msg)
     if case is None or account.role == "department" or not workflow.can_view(case, account):
         return NOT_FOUND.format(number=number)
     citizen = account.role == "citizen"
     lines = [f"案件 {case.number}：{case.title}", f"状态：{workflow.state_label(case.state, for_citizen=citizen)}"]
-    steps = workflow.timeline(case, account, for_citizen=citizen)
-    if steps:
-        last = steps[-1]
-        lines.append(f"最近一步：{last['label']}（{local(last['at']):%Y-%m-%d %H:%M}）")
+    step = last_step(case, citizen)
+    if step:
+        lines.append(f"最近一步：{step[0]}（{local(step[1]):%Y-%m-%d %H:%M}）")
     if case.deadline and case.state in workflow.OPEN_STATES:
         lines.append(f"办理时限：{case.deadline:%Y-%m-%d}")
     return "\n".join(lines)

@@ -5,6 +5,7 @@ import json
 
 from flask import current_app
 from models import KeyValue, db, utcnow
+from wechat.prepared import Prepared
 
 _redis = {}
 
@@ -53,7 +54,7 @@ def add(key, value, ttl):
     db.connect(reuse_if_open=True)
     now = utcnow()
     row = dict(key=key, value=json.dumps(value, ensure_ascii=False), expires_at=now + dt.timedelta(seconds=ttl))
-    if KeyValue.insert(**row).on_conflict_ignore().as_rowcount().execute():
+    if _CLAIM.execute(**row).rowcount:   # INSERT … ON CONFLICT IGNORE, its SQL built once
         return True
     # Taken. An expired row may be taken over; a live one is left without asking for its write lock, so
     # deliveries that lost a race do not deadlock each other on MySQL.
@@ -62,6 +63,10 @@ def add(key, value, ttl):
         return False
     return KeyValue.update(value=row["value"], expires_at=row["expires_at"]).where(
         KeyValue.key == key, KeyValue.expires_at <= now).execute() == 1
+
+
+_CLAIM = Prepared(lambda: KeyValue.insert(key=Prepared.arg("key"), value=Prepared.arg("value"),
+                                          expires_at=Prepared.arg("expires_at")).on_conflict_ignore())
 
 
 def delete(key):

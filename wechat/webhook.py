@@ -9,14 +9,19 @@
 - WeChat waits 5 s, then re-sends (up to 4 deliveries). The work runs in a worker thread under a time
   budget (WECHAT_REPLY_BUDGET, default 3.5 s): if it is not done in time — a slow or locked database,
   say — the reply goes out at once (a short "正在查询" for a question, else "success") and the worker's
-  answer follows as a customer-service message. De-duplication claims the message key in shared storage
-  in the same transaction as the handler's side effects, so a retry causes none and gets the same answer.
+  answer follows as a customer-service message. Worker threads are kept between messages with their
+  database connection; the request's own thread never touches the database. De-duplication claims the
+  message key in shared storage in the same transaction as the handler's side effects, so a retry causes
+  none and gets the same answer; a pure handler (it only reads, e.g. 查询 and 帮助) answers first and
+  stores claim and answer in one statement.
 """
 import logging
+import queue
 import threading
 
 import xmltodict
 from flask import Blueprint, Response, abort, current_app, request
+from peewee import InterfaceError, OperationalError
 from wechatpy import create_reply, parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
@@ -25,14 +30,13 @@ from wechatpy.utils import check_signature
 from models import db
 from wechat import client, store
 from wechat.errors import WeChatError
-from wechat.router import router
+from wechat.router import NeedsClaim, read_only, router
 
 log = logging.getLogger("wechat.webhook")
 bp = Blueprint("wechat_webhook", __name__)
 
 DEDUP_TTL = 600            # seconds a message key (and its answer) is remembered
 LATE_TEXT = "正在查询，结果稍后发送给您。"
-_workers = set()           # worker threads still running (tests wait for them)
 
 
 def success():
@@ -41,6 +45,7 @@ def success():
 
 @bp.route("/wechat", methods=["GET", "POST"])
 def webhook():
+    # No database connection for this request's thread (app.py's before_request): workers hold their own.
     cfg, args = current_app.config, request.args
     token = cfg.get("WECHAT_OA_TOKEN")
     if not token:
@@ -77,6 +82,9 @@ def webhook():
     if crypto is not None:
         xml = crypto.encrypt_message(xml, args.get("nonce", ""), args.get("timestamp"))
     return Response(xml, mimetype="application/xml")
+
+
+webhook.no_request_connection = True
 
 
 def signature_ok(token, args):
@@ -142,26 +150,109 @@ def dedup_key(msg):
 
 def process(msg):
     """Handle a message once: the first delivery claims its key, runs the handler and stores the answer —
-    in one transaction on the database, so a retry waits for it and then reads the same answer."""
+    in one transaction on the database, so a retry waits for it and then reads the same answer. A pure
+    handler (router: it only reads) runs first and its answer is stored with the claim in one statement;
+    a retry that lost the claim answers with what the first delivery stored."""
     from services.workflow import write_transaction
     key = dedup_key(msg)
+    handler, args = router.resolve(msg)
+    if handler in router.pure:
+        try:
+            with read_only():
+                reply = handler(*args)
+        except NeedsClaim:
+            pass
+        else:
+            if store.add(key, {"reply": reply}, DEDUP_TTL):
+                return reply
+            log.info("wechat: retry of %s answered from storage", key)
+            return (store.get(key) or {}).get("reply")
+    run = (lambda: handler(*args)) if handler else (lambda: None)
     if store.uses_database():
         with write_transaction():
             if not store.add(key, {"pending": True}, DEDUP_TTL):
                 log.info("wechat: retry of %s answered from storage", key)
                 return (store.get(key) or {}).get("reply")
-            reply = router.dispatch(msg)
+            reply = run()
             store.put(key, {"reply": reply}, DEDUP_TTL)
         return reply
     if not store.add(key, {"pending": True}, DEDUP_TTL):
         return (store.get(key) or {}).get("reply")
     try:
-        reply = router.dispatch(msg)
+        reply = run()
     except Exception:
         store.delete(key)
         raise
     store.put(key, {"reply": reply}, DEDUP_TTL)
     return reply
+
+
+class Workers:
+    """Threads that answer messages, kept between messages with their database connection (a new thread
+    and a new connection for every message cost more than the answer itself). A message never waits for
+    a busy worker: without an idle one a new thread starts, as many as are needed, so a stuck database
+    cannot hold up the next message's holding reply. A worker idle for IDLE seconds closes its connection
+    and ends."""
+    IDLE = 5.0
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._idle = 0            # workers waiting for a message and not yet promised one
+        self._pending = 0         # messages submitted and not yet finished
+        self._done = threading.Condition(self._lock)
+        self._tasks = queue.SimpleQueue()
+
+    def submit(self, app, task):
+        with self._lock:
+            self._pending += 1
+            spawn = not self._idle
+            if not spawn:
+                self._idle -= 1   # promised this task
+        self._tasks.put((app, task))
+        if spawn:
+            threading.Thread(target=self._run, daemon=True, name="wechat-reply").start()
+
+    def _run(self):
+        database = None           # the database object this thread holds a connection of
+        while True:
+            try:
+                app, task = self._tasks.get(timeout=self.IDLE)
+            except queue.Empty:
+                _close(database)
+                database = None
+                with self._lock:
+                    if self._idle:            # not promised a task: end
+                        self._idle -= 1
+                        return
+                continue                      # promised one: it is on its way
+            if database is not None and database is not db.obj:
+                _close(database)              # the app switched databases (tests)
+            database = db.obj
+            try:
+                with app.app_context():
+                    task()
+            except Exception:  # noqa: BLE001 — task logs its own failures; never lose the worker
+                log.exception("wechat: reply worker failed")
+            with self._lock:
+                self._pending -= 1
+                self._idle += 1
+                self._done.notify_all()
+
+    def wait(self, timeout=30):
+        with self._done:
+            self._done.wait_for(lambda: self._pending == 0, timeout)
+
+
+def _close(database):
+    if database is not None and not database.is_closed():
+        try:
+            database.close()
+        except Exception:  # noqa: BLE001 — a dead connection
+            log.warning("wechat: could not close a reply worker's database connection", exc_info=True)
+
+
+_workers = Workers()
+LOST_CONNECTION = (2006, 2013, 2055)   # MySQL: server has gone away, lost connection
 
 
 def answer(msg, budget):
@@ -171,26 +262,19 @@ def answer(msg, budget):
     lock, finished = threading.Lock(), threading.Event()
 
     def work():
-        with app.app_context():
-            try:
-                db.connect(reuse_if_open=True)
-                reply = process(msg)
-            except Exception:  # noqa: BLE001
-                log.exception("wechat: handling %s from %s failed", dedup_key(msg), msg.source)
-                reply = None
-            with lock:
-                state.update(done=True, reply=reply)
-                late = state["late"]
-            finished.set()
-            if late and reply:
-                deliver_late(msg, reply)
-            if not db.is_closed():
-                db.close()
-        _workers.discard(threading.current_thread())
+        try:
+            reply = attempt(msg)
+        except Exception:  # noqa: BLE001
+            log.exception("wechat: handling %s from %s failed", dedup_key(msg), msg.source)
+            reply = None
+        with lock:
+            state.update(done=True, reply=reply)
+            late = state["late"]
+        finished.set()
+        if late and reply:
+            deliver_late(msg, reply)
 
-    worker = threading.Thread(target=work, daemon=True, name="wechat-reply")
-    _workers.add(worker)
-    worker.start()
+    _workers.submit(app, work)
     finished.wait(budget)
     with lock:
         if state["done"]:
@@ -199,6 +283,22 @@ def answer(msg, budget):
     log.warning("wechat: %s not answered within %.1f s; the answer will follow as a customer-service message",
                 dedup_key(msg), budget)
     return LATE_TEXT if msg.type == "text" or getattr(msg, "event", "") == "click" else None
+
+
+def attempt(msg):
+    """process(msg) on this thread's connection; once more on a fresh one when a kept MySQL connection
+    turns out to have been lost meanwhile (server restart, wait_timeout) — nothing was committed then."""
+    reused = not db.is_closed()
+    db.connect(reuse_if_open=True)
+    try:
+        return process(msg)
+    except (OperationalError, InterfaceError) as err:
+        if not (reused and err.args and err.args[0] in LOST_CONNECTION):
+            raise
+        log.warning("wechat: a kept database connection was lost (%s); trying again", err)
+        _close(db.obj)
+        db.connect()
+        return process(msg)
 
 
 def deliver_late(msg, reply):
@@ -212,6 +312,5 @@ def deliver_late(msg, reply):
 
 
 def wait_for_workers(timeout=30):
-    """Wait for worker threads still answering (used by tests)."""
-    for worker in list(_workers):
-        worker.join(timeout)
+    """Wait until every message handed to a worker has been answered (used by tests)."""
+    _workers.wait(timeout)
