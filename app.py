@@ -24,7 +24,9 @@ def create_app(config=None):
 
     @app.teardown_request
     def _close(exc):
-        if not db.is_closed() and not db.in_transaction():
+        # ...and keep the connection they open on the request's thread (the webhook's pure answers on SQLite).
+        if not db.is_closed() and not db.in_transaction() and not getattr(
+                app.view_functions.get(request.endpoint), "no_request_connection", False):
             db.close()
 
     register_errors(app)

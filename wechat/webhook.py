@@ -10,7 +10,9 @@
   budget (WECHAT_REPLY_BUDGET, default 3.5 s): if it is not done in time — a slow or locked database,
   say — the reply goes out at once (a short "正在查询" for a question, else "success") and the worker's
   answer follows as a customer-service message. Worker threads are kept between messages with their
-  database connection; the request's own thread never touches the database. De-duplication claims the
+  database connection. On SQLite a pure handler (below) runs on the request's own thread instead, with a
+  kept connection whose busy timeout is the budget (reads never wait there; only the claim may wait for
+  the write lock), and goes to a worker only when the lock outlasts the budget. De-duplication claims the
   message key in shared storage in the same transaction as the handler's side effects, so a retry causes
   none and gets the same answer; a pure handler (it only reads, e.g. 查询 and 帮助) answers first and
   stores claim and answer in one statement.
@@ -18,10 +20,11 @@
 import logging
 import queue
 import threading
+import time
 
 import xmltodict
 from flask import Blueprint, Response, abort, current_app, request
-from peewee import InterfaceError, OperationalError
+from peewee import InterfaceError, OperationalError, SqliteDatabase
 from wechatpy import create_reply, parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
@@ -45,7 +48,7 @@ def success():
 
 @bp.route("/wechat", methods=["GET", "POST"])
 def webhook():
-    # No database connection for this request's thread (app.py's before_request): workers hold their own.
+    # No per-request database connection (app.py): workers hold their own, answer_here() keeps this thread's.
     cfg, args = current_app.config, request.args
     token = cfg.get("WECHAT_OA_TOKEN")
     if not token:
@@ -148,11 +151,12 @@ def dedup_key(msg):
     return f"wx:msg:{msg.id}" if msg.id else f"wx:msg:{msg.source}:{msg.time}"[:191]
 
 
-def process(msg):
+def process(msg, pure_only=False):
     """Handle a message once: the first delivery claims its key, runs the handler and stores the answer —
     in one transaction on the database, so a retry waits for it and then reads the same answer. A pure
     handler (router: it only reads) runs first and its answer is stored with the claim in one statement;
-    a retry that lost the claim answers with what the first delivery stored."""
+    a retry that lost the claim answers with what the first delivery stored. pure_only: ORDINARY instead of
+    running a handler that is not pure (or raised NeedsClaim)."""
     from services.workflow import write_transaction
     key = dedup_key(msg)
     handler, args = router.resolve(msg)
@@ -167,6 +171,8 @@ def process(msg):
                 return reply
             log.info("wechat: retry of %s answered from storage", key)
             return (store.get(key) or {}).get("reply")
+    if pure_only:
+        return ORDINARY
     run = (lambda: handler(*args)) if handler else (lambda: None)
     if store.uses_database():
         with write_transaction():
@@ -255,8 +261,38 @@ _workers = Workers()
 LOST_CONNECTION = (2006, 2013, 2055)   # MySQL: server has gone away, lost connection
 
 
+ORDINARY = object()   # process(pure_only=True), answer_here(): not answered, hand the message to a worker
+
+
+def answer_here(msg, budget):
+    """A pure handler's answer on SQLite, on this request's thread and its kept connection: handing the
+    message to a worker thread costs more CPU than the answer. Reads never wait on SQLite (WAL); the claim
+    may wait for the write lock, so the busy timeout is the budget meanwhile. ORDINARY (nothing stored) for
+    any other handler or database, Redis storage, NeedsClaim, or a lock held past the budget."""
+    if not isinstance(db.obj, SqliteDatabase) or router.resolve(msg)[0] not in router.pure \
+            or not store.uses_database():
+        return ORDINARY
+    db.connect(reuse_if_open=True)
+    conn = db.connection()
+    busy = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    conn.execute(f"PRAGMA busy_timeout = {int(budget * 1000)}")
+    try:
+        return process(msg, pure_only=True)
+    except Exception as err:  # noqa: BLE001 — "database is locked": nothing was stored; a worker retries
+        log.warning("wechat: %s not answered on the request thread (%s); handed to a worker", dedup_key(msg), err)
+        return ORDINARY
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {busy}")
+
+
 def answer(msg, budget):
-    """process(msg) in a worker thread; past the budget, reply now and send the answer later."""
+    """process(msg) in a worker thread (a pure handler on SQLite: answer_here); past the budget, reply now
+    and send the answer later."""
+    start = time.monotonic()
+    reply = answer_here(msg, budget)
+    if reply is not ORDINARY:
+        return reply
+    budget -= time.monotonic() - start
     app = current_app._get_current_object()
     state = {"done": False, "late": False, "reply": None}
     lock, finished = threading.Lock(), threading.Event()
