@@ -18,7 +18,7 @@ from tests.mariadb import MariaDB
 from wechat.standin import WeChatStandIn
 
 COUNT = 10_000
-BASELINE = 200          # rows drained by one sender, for comparison
+BASELINE = 100          # rows drained by one sender, for comparison
 LATENCY = 0.05          # seconds WeChat takes to answer each call
 APPS = {"wxoabench000000001": "oa-secret", "wxmpbench000000001": "mp-secret"}
 CONFIG = {

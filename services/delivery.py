@@ -19,6 +19,7 @@ from peewee import IntegrityError
 
 from models import Account, DeliveryAttempt, Notification, SubscriptionQuota, db, is_mysql, utcnow
 from services import calendar, notify
+from wechat.prepared import Prepared
 
 log = logging.getLogger(__name__)
 
@@ -205,12 +206,35 @@ def oa_recipient(account):
     return None
 
 
+# The statements every send runs, their SQL built once (wechat/prepared.py): building it costs more than
+# running it, and with many senders that CPU is the drain's limit.
+_ARG = Prepared.arg
+
+
+def _quota_left():  # this person's consents for this template, if any are left
+    return ((SubscriptionQuota.account == _ARG("account")) & (SubscriptionQuota.template_key == _ARG("key"))
+            & (SubscriptionQuota.remaining > 0))
+
+
+_HAS_QUOTA = Prepared(lambda: SubscriptionQuota.select(SubscriptionQuota.id).where(_quota_left()).limit(1))
+_SPEND = Prepared(lambda: SubscriptionQuota.update(remaining=SubscriptionQuota.remaining - 1,
+                                                   updated_at=_ARG("now")).where(_quota_left()))
+_TRY = Prepared(lambda: Notification.update(attempts=Notification.attempts + 1, channel=_ARG("channel")).where(
+    Notification.id == _ARG("id")))
+_ATTEMPT = Prepared(lambda: DeliveryAttempt.insert(notification=_ARG("id"), channel=_ARG("channel"),
+                                                   started_at=_ARG("now"), result="started", detail=""))
+_FINISH = Prepared(lambda: DeliveryAttempt.update(result=_ARG("result"), finished_at=_ARG("now"),
+                                                  errcode=_ARG("errcode"), detail=_ARG("detail")).where(
+    DeliveryAttempt.id == _ARG("id")))
+_CLOSE = Prepared(lambda: Notification.update(state=_ARG("state"), channel=_ARG("channel"), sent_at=_ARG("now"),
+                                              last_error=_ARG("error"), wechat_msgid=_ARG("msgid")).where(
+    Notification.id == _ARG("id")))
+
+
 def channels(account, key):
     """The WeChat channels this person can be reached on for this template, best first."""
     found = []
-    if account.openid and template_id("subscribe", key) and SubscriptionQuota.select().where(
-            SubscriptionQuota.account == account.id, SubscriptionQuota.template_key == key,
-            SubscriptionQuota.remaining > 0).exists():
+    if account.openid and template_id("subscribe", key) and _HAS_QUOTA.first(account=account.id, key=key) is not None:
         found.append("subscribe")
     if template_id("template", key) and oa_recipient(account) is not None:
         found.append("template")
@@ -233,17 +257,14 @@ def add_quota(account, key, count=1):
 
 def _begin(notification, channel):
     """Record the attempt (and spend one subscribe consent) before sending; None when no quota is left."""
+    now = utcnow()
     with db.atomic():
-        if channel == "subscribe":
-            spent = SubscriptionQuota.update(remaining=SubscriptionQuota.remaining - 1, updated_at=utcnow()).where(
-                SubscriptionQuota.account == notification.account_id,
-                SubscriptionQuota.template_key == notify.MESSAGES[notification.kind].template,
-                SubscriptionQuota.remaining > 0).execute()
-            if not spent:
-                return None
-        Notification.update(attempts=Notification.attempts + 1, channel=channel).where(
-            Notification.id == notification.id).execute()
-        return DeliveryAttempt.create(notification=notification.id, channel=channel)
+        if channel == "subscribe" and not _SPEND.execute(
+                now=now, account=notification.account_id, key=notify.MESSAGES[notification.kind].template).rowcount:
+            return None
+        _TRY.execute(channel=channel, id=notification.id)
+        attempt = _ATTEMPT.execute(id=notification.id, channel=channel, now=now).lastrowid
+        return DeliveryAttempt(id=attempt, notification=notification.id, channel=channel, started_at=now)
 
 
 def _send(notification, account, channel):
@@ -263,8 +284,7 @@ def _send(notification, account, channel):
 
 
 def _finish(attempt, result, errcode=None, detail=""):
-    DeliveryAttempt.update(result=result, finished_at=utcnow(), errcode=errcode, detail=detail[:255]).where(
-        DeliveryAttempt.id == attempt.id).execute()
+    _FINISH.execute(result=result, now=utcnow(), errcode=errcode, detail=detail[:255], id=attempt.id)
 
 
 def _reason(err):
@@ -310,8 +330,9 @@ def deliver(notification, account=None):
             problems.append(f"内部错误：{err}")
             permanent = True
             continue
-        _finish(attempt, "ok", detail=msgid or "")
-        _close(notification, "sent", channel, "；".join(problems), msgid)
+        with db.atomic():  # an 'ok' attempt always has its row 'sent': a crash between them would resend it
+            _finish(attempt, "ok", detail=msgid or "")
+            _close(notification, "sent", channel, "；".join(problems), msgid)
         return "sent"
     state = "failed" if permanent else "inbox"
     _close(notification, state, "inbox", "；".join(problems))
@@ -346,6 +367,4 @@ def _channel_gone(account, channel, code, key):
 
 
 def _close(notification, state, channel, error="", msgid=None):
-    Notification.update(state=state, channel=channel, sent_at=utcnow(), last_error=error[:255],
-                        wechat_msgid=msgid).where(
-        Notification.id == notification.id).execute()
+    _CLOSE.execute(state=state, channel=channel, now=utcnow(), error=error[:255], msgid=msgid, id=notification.id)
