@@ -79,9 +79,9 @@ def measure(standin, n, prefix, senders):
     """Drain n fresh rows with `senders` senders; (rate, seconds, problems, note)."""
     mark = len(standin.calls())
     outbox(n, prefix)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     counts = delivery.drain(concurrency=senders)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     calls = standin.calls()[mark:]
     sent = [c["json"]["data"]["character_string1"]["value"] for c in calls
             if c["path"].endswith("/send") and c["errcode"] == 0]
@@ -112,7 +112,7 @@ def measure(standin, n, prefix, senders):
         peak = max(peak, i - first + 1)
     tokens = sum(c["path"].endswith("/stable_token") for c in calls)
     note = (f"{seconds:.1f} s; {'delivered exactly once' if not problems else '; '.join(problems)}; "
-            f"peak {peak}/s; {tokens} token fetches")
+            f"peak {peak}/s; drain CPU {cpu / n * 1000:.1f} ms/msg; {tokens} token fetches")
     return n / seconds, problems, note
 
 

@@ -23,7 +23,7 @@ from wechat.prepared import Prepared
 
 log = logging.getLogger(__name__)
 
-BATCH = 50
+BATCH = 25                     # rows a sender claims at a time
 MAX_ATTEMPTS = 8               # tries of one channel before the row is failed
 BACKOFF_BASE = 60              # seconds: 1, 2, 4, 8 … minutes
 BACKOFF_CAP = 3600
@@ -130,7 +130,6 @@ def drain(worker=None, limit=None, budget_seconds=240, now=None, concurrency=Non
     worker = worker or worker_id()
     reconcile(now)
     senders = max(1, concurrency or current_app.config.get("DELIVERY_CONCURRENCY", 1))
-    size = BATCH if senders == 1 else max(10, BATCH // senders)  # small batches keep the senders evenly busy
     deadline = time.monotonic() + budget_seconds
     counts = Counter()
     lock = threading.Lock()
@@ -147,7 +146,7 @@ def drain(worker=None, limit=None, budget_seconds=240, now=None, concurrency=Non
 
     def send():
         while not stop.is_set() and time.monotonic() < deadline:
-            wanted = take(size)
+            wanted = take(BATCH)
             batch = claim(worker, wanted, now) if wanted > 0 else []
             take(len(batch) - wanted)
             if not batch:
