@@ -4,33 +4,28 @@ A fixed window per key: `hit("case:<account id>", 10, 3600)` allows ten hits an 
 """
 import datetime as dt
 
-from peewee import IntegrityError
+from peewee import Case as When
+from peewee import Expression
 
 from models import KeyValue, is_mysql, utcnow
 from services.errors import TooMany
 
 
 def hit(key, limit, window_seconds, message=None):
-    """Count one hit against `key`; raise TooMany (429, rate_limited) once the window's limit is passed."""
+    """Count one hit against `key`; raise TooMany (429, rate_limited) once the window's limit is passed.
+    One upsert, no locking read first: a read-then-insert on a new key takes a gap lock on MySQL/MariaDB,
+    and two first hits on different keys then deadlock each other."""
     from services.workflow import write_transaction
     key = f"rl:{key}"[:191]
     now = utcnow()
-    for attempt in range(2):
-        try:
-            with write_transaction():
-                query = KeyValue.select().where(KeyValue.key == key)
-                row = (query.for_update() if is_mysql() else query).first()
-                if row is None or row.expires_at is None or row.expires_at <= now:
-                    count = 1
-                    KeyValue.insert(key=key, value="1", expires_at=now + dt.timedelta(seconds=window_seconds)) \
-                        .on_conflict_replace().execute()
-                else:
-                    count = int(row.value or 0) + 1
-                    KeyValue.update(value=str(count)).where(KeyValue.key == key).execute()
-            break
-        except IntegrityError:
-            if attempt:
-                raise
+    expires = now + dt.timedelta(seconds=window_seconds)
+    lapsed = KeyValue.expires_at.is_null() | (KeyValue.expires_at <= now)
+    with write_transaction():
+        KeyValue.insert(key=key, value="1", expires_at=expires).on_conflict(
+            conflict_target=None if is_mysql() else [KeyValue.key],
+            update={KeyValue.value: When(None, [(lapsed, "1")], Expression(KeyValue.value, "+", 1)),
+                    KeyValue.expires_at: When(None, [(lapsed, expires)], KeyValue.expires_at)}).execute()
+        count = int(KeyValue.get_by_id(key).value)
     if count > limit:
         minutes = max(1, window_seconds // 60)
         raise TooMany("rate_limited", message or f"操作太频繁，请{minutes}分钟后再试", retry_after=window_seconds)

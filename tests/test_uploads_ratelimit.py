@@ -56,3 +56,27 @@ def test_rate_limit_counts_then_refuses_then_resets(app):
         assert ratelimit.hit("other", 3, 60) == 1
     with freeze_time("2026-05-01 08:01:01"):
         assert ratelimit.hit("k", 3, 60) == 1
+
+
+def test_first_hits_from_many_people_at_once_all_count(app):
+    """Sixteen people filing their first report at the same moment: each is counted once, none is refused
+    with an error (a locking read before the insert deadlocked here on MariaDB)."""
+    import threading
+    from models import db
+    errors, counts = [], []
+    together = threading.Barrier(16)
+
+    def person(i):
+        with app.app_context(), db.connection_context():
+            for j in range(10):
+                together.wait()
+                try:
+                    counts.append(ratelimit.hit(f"report:{i}-{j}", 10, 3600))
+                except Exception as err:  # noqa: BLE001  (any error fails the test below)
+                    errors.append(err)
+    threads = [threading.Thread(target=person, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and counts == [1] * 160
