@@ -21,6 +21,8 @@ TOKEN_ERRORS = (40001, 40014, 42001)
 TOKEN_RETRIES = 2          # after a token error: fetch again, then force a refresh, then give up
 TOKEN_MARGIN = 300         # seconds: stop using a stored token this long before WeChat expires it
 _http = requests.Session()
+for _scheme in ("https://", "http://"):  # room for every drain sender and reply worker to keep its connection
+    _http.mount(_scheme, requests.adapters.HTTPAdapter(pool_maxsize=32))
 
 
 class Client:
