@@ -3,7 +3,7 @@ import datetime as dt
 
 import pytest
 
-from models import Account, Deputy, Notification, Project, ProjectUpdate
+from models import Account, DeliveryAttempt, Deputy, Notification, Project, ProjectUpdate
 from services import accounts
 from tests.factories import case_in, new_case, world
 from tests.wechat_helpers import event_xml, post_plain, read_reply, text_xml
@@ -167,12 +167,18 @@ def test_menu_clicks(client, w, key, expected):
     assert (reply == "success") if expected is None else (expected in reply.content)
 
 
-def test_template_delivery_report_is_recorded_on_its_notification(client, w):
+def test_template_delivery_report_is_recorded_on_its_attempt(client, w):
+    """The report lands on the template attempt it is about; why the subscribe message failed first stays."""
     note = Notification.create(account=w.citizen, kind="case_accepted", title="反映已受理", dedupe_key="k1",
-                               state="sent", channel="template", wechat_msgid="200163836")
+                               state="sent", channel="template", wechat_msgid="200163836",
+                               last_error="用户未订阅或订阅次数已用完")
+    refused = DeliveryAttempt.create(notification=note, channel="subscribe", result="retry", errcode=43101)
+    sent = DeliveryAttempt.create(notification=note, channel="template", result="ok")
     other = Notification.create(account=w.citizen, kind="case_accepted", title="反映已受理", dedupe_key="k2",
                                 state="sent", channel="template", wechat_msgid="200163837")
+    other_sent = DeliveryAttempt.create(notification=other, channel="template", result="ok")
     extra = "<MsgID>200163836</MsgID><Status><![CDATA[failed:user block]]></Status>"
     assert event(client, "TEMPLATESENDJOBFINISH", openid="oa-citizen", extra=extra) == "success"
-    assert Notification.get_by_id(note.id).last_error == "TEMPLATESENDJOBFINISH:failed:user block"
-    assert Notification.get_by_id(other.id).last_error == ""
+    assert DeliveryAttempt.get_by_id(sent.id).detail == "TEMPLATESENDJOBFINISH:failed:user block"
+    assert Notification.get_by_id(note.id).last_error == "用户未订阅或订阅次数已用完"
+    assert DeliveryAttempt.get_by_id(refused.id).detail == DeliveryAttempt.get_by_id(other_sent.id).detail == ""

@@ -18,7 +18,7 @@ import unicodedata
 from flask import current_app
 from peewee import JOIN
 
-from models import Account, Case, CaseEvent, Deputy, Notification, Project, Station
+from models import Account, Case, CaseEvent, DeliveryAttempt, Deputy, Notification, Project, Station
 from services import accounts, directory, workflow
 from services.calendar import local
 from wechat import client
@@ -349,10 +349,13 @@ def unsubscribed(msg):
 
 @router.event("templatesendjobfinish")
 def template_delivered(msg):
-    """WeChat's delivery report for a template message: kept on the notification it reports on, in
-    last_error as "TEMPLATESENDJOBFINISH:<status>" (success, failed:user block, failed:system failed)."""
-    found = Notification.update(last_error=f"TEMPLATESENDJOBFINISH:{msg.status}"[:255]).where(
-        Notification.wechat_msgid == str(msg.id)).execute()
+    """WeChat's delivery report for a template message: kept on the successful template attempt it reports
+    on, in its detail as "TEMPLATESENDJOBFINISH:<status>" (success, failed:user block, failed:system failed);
+    the notification's own last_error (why an earlier channel failed) stays as it was."""
+    sent = Notification.select(Notification.id).where(Notification.wechat_msgid == str(msg.id))
+    found = DeliveryAttempt.update(detail=f"TEMPLATESENDJOBFINISH:{msg.status}"[:255]).where(
+        DeliveryAttempt.notification.in_(sent), DeliveryAttempt.channel == "template",
+        DeliveryAttempt.result == "ok").execute()
     if not found:
         log.warning("wechat: delivery report for unknown template msgid %s (%s)", msg.id, msg.status)
 
