@@ -134,11 +134,14 @@ def figures(by=None, as_of=None, live=False, **scope):
 def _live(by, as_of, scope):
     columns = [fn.COUNT(Case.id).alias("total")] + [_count(cond).alias(name) for name, cond in COUNTS.items()] + \
         [fn.SUM(_seconds()).alias("response_seconds"), _count(_not_yet_due(as_of)).alias("not_yet_due")]
+    return [_finish(row, int(row.pop("not_yet_due") or 0)) for row in _cases_by(by, columns, scope).dicts()]
+
+
+def _cases_by(by, columns, scope):
+    """`columns` over the cases in scope, one row per value of `by` (as "key") or one row overall."""
     key = month_expr() if by == "month" else DIMENSIONS[by] if by else None
     query = scoped(Case.select(*([key.alias("key")] if key is not None else []), *columns), **scope)
-    if key is not None:
-        query = query.group_by(key).order_by(key)
-    return [_finish(row, int(row.pop("not_yet_due") or 0)) for row in query.dicts()]
+    return query.group_by(key).order_by(key) if key is not None else query
 
 
 def _not_yet_due(as_of):
@@ -171,16 +174,10 @@ def _tallied(by, as_of, scope, filters):
         query = query.where(CaseTally.station.in_(_subtree(scope["station"])))
     if key is not None:
         query = query.group_by(key)
-    pending_key = month_expr() if by == "month" else DIMENSIONS[by] if by else None
-    pending = scoped(Case.select(*([pending_key.alias("key")] if pending_key is not None else []),
-                                 fn.COUNT(Case.id).alias("n")).where(_not_yet_due(as_of)), **scope)
-    if pending_key is not None:
-        pending = pending.group_by(pending_key)
+    pending = _cases_by(by, [fn.COUNT(Case.id).alias("n")], scope).where(_not_yet_due(as_of))
     waiting = {row.get("key"): row["n"] for row in pending.dicts()}
     rows = []
     for row in query.dicts():
-        if key is None and row["total"] is None:
-            continue
         if by in DIMENSIONS:
             row["key"] = _key_value(by, row["key"])
         if row["total"]:
