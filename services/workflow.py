@@ -433,6 +433,13 @@ ACTIONS = {a.name: a for a in [
       apply=_flag("published", False), public=False),
 ]}
 CITIZEN_TEXT = {"submit": "您提交了反映", **{a.name: a.citizen_text for a in ACTIONS.values()}}
+HIDDEN_FROM_CITIZENS = tuple(name for name, a in ACTIONS.items() if not a.public)  # internal steps
+
+
+def event_label(name, for_citizen):
+    """How a timeline entry for action `name` is titled: citizens get their own wording."""
+    action = ACTIONS.get(name)
+    return CITIZEN_TEXT.get(name) if for_citizen else (action.label if action else "提交反映")
 
 
 def _refusal(case, action, actor):
@@ -593,12 +600,10 @@ def timeline(case, actor, for_citizen=False):
     actor = as_actor(actor)
     items = []
     for event in case.events.order_by(CaseEvent.at, CaseEvent.id):
-        action = ACTIONS.get(event.action)
-        if for_citizen and action is not None and not action.public:
+        if for_citizen and event.action in HIDDEN_FROM_CITIZENS:
             continue
         items.append({
-            "at": event.at, "action": event.action,
-            "label": CITIZEN_TEXT.get(event.action) if for_citizen else (action.label if action else "提交反映"),
+            "at": event.at, "action": event.action, "label": event_label(event.action, for_citizen),
             "state": event.to_state, "note": event.note if (not for_citizen or event.action in (
                 "reply", "decline", "forward", "progress", "supplement", "reopen", "close")) else "",
             "actor_role": ROLES.get(event.actor_role, event.actor_role),

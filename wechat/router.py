@@ -168,8 +168,6 @@ NOT_FOUND = "未找到您可以查看的案件{number}。只有反映人、相�
 LOOKUP_ACCOUNT = (Account.id, Account.role, Account.deputy, Account.department, Account.station)
 LOOKUP_CASE = (Case.id, Case.number, Case.title, Case.state, Case.deadline, Case.round, Case.reporter, Case.deputy,
                Case.station)
-# Actions a citizen's timeline leaves out (workflow.timeline skips them for citizens).
-HIDDEN_FROM_CITIZENS = tuple(name for name, action in workflow.ACTIONS.items() if not action.public)
 
 
 _LOOKUP = Prepared(lambda: Case.select(*LOOKUP_CASE, *LOOKUP_ACCOUNT)
@@ -192,8 +190,8 @@ def lookup(source, number):
 
 def _last_event(for_citizen):
     query = CaseEvent.select(CaseEvent.action, CaseEvent.at).where(CaseEvent.case == Prepared.arg("case"))
-    if for_citizen and HIDDEN_FROM_CITIZENS:
-        query = query.where(CaseEvent.action.not_in(HIDDEN_FROM_CITIZENS))
+    if for_citizen and workflow.HIDDEN_FROM_CITIZENS:
+        query = query.where(CaseEvent.action.not_in(workflow.HIDDEN_FROM_CITIZENS))
     return query.order_by(CaseEvent.at.desc(), CaseEvent.id.desc()).limit(1)
 
 
@@ -207,8 +205,7 @@ def last_step(case, for_citizen):
     if row is None:
         return None
     name, at = row
-    action = workflow.ACTIONS.get(name)
-    return (workflow.CITIZEN_TEXT.get(name) if for_citizen else (action.label if action else "提交反映")), at
+    return workflow.event_label(name, for_citizen), at
 
 
 @router.command("查询", pure=True)
