@@ -345,6 +345,24 @@ class CaseTally(BaseModel):
         indexes = ((("dim", "period", "day", "station", "key"), True),)
 
 
+class AuditLog(BaseModel):
+    """审计日志 — append-only: who did or viewed what, when and from where. Never updated or deleted
+    (only purged past AUDIT_RETENTION_DAYS). Written through services/audit.py only."""
+    at = DateTimeField(default=utcnow, index=True)
+    actor = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    actor_role = CharField(max_length=16, default="system")
+    actor_name = CharField(max_length=64, default="")   # kept as it was at the time
+    action = CharField(max_length=48, index=True)      # e.g. bind, unbind, view_phone, login, case.assign
+    target_type = CharField(max_length=24, default="")  # case | account | deputy | department | bind_code …
+    target_id = CharField(max_length=64, default="")    # the target's public code or id, as text
+    detail = JSONField(default=dict)
+    ip = CharField(max_length=45, default="")
+
+    class Meta:
+        table_name = "audit_log"
+        indexes = ((("target_type", "target_id", "at"), False), (("actor", "at"), False))
+
+
 ALL_MODELS = [Station, Department, Deputy, Account, Project, ProjectDeputy, Milestone, ProjectUpdate, Follow,
               Upload, Case, Assignment, Answer, Rating, CaseEvent, Notification, DeliveryAttempt,
-              SubscriptionQuota, KeyValue, Counter, StatsSnapshot, CaseTally]
+              SubscriptionQuota, KeyValue, Counter, StatsSnapshot, CaseTally, AuditLog]
