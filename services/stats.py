@@ -89,9 +89,9 @@ def day_expr(month=False):
 def scoped(query, start=None, end=None, station=None, **filters):
     """Cases submitted in [start, end) (local dates), within a station's subtree, with exact-match filters."""
     if start:
-        query = query.where(Case.submitted_at >= _utc(start))
+        query = query.where(Case.submitted_at >= calendar.utc_start(start))
     if end:
-        query = query.where(Case.submitted_at < _utc(end))
+        query = query.where(Case.submitted_at < calendar.utc_start(end))
     if station is not None:
         query = query.where(Case.station.in_(_subtree(station)))
     for name, value in filters.items():
@@ -104,9 +104,6 @@ def _subtree(station):
     return Station.select(Station.id).where(Station.path.startswith(station.path))
 
 
-def _utc(day):
-    local = dt.datetime.combine(day, dt.time(), tzinfo=calendar.tz())
-    return local.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 def figures(by=None, as_of=None, live=False, **scope):

@@ -149,6 +149,23 @@ def mask_phone(phone, actor):
     return phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else "****"
 
 
+def may_see_phone(case, actor):
+    """Who may see the reporter's full phone to call them (回访): the office in scope, and a department the
+    case is assigned to unless the report is anonymous."""
+    actor = as_actor(actor)
+    if owns(case, actor, "office"):
+        return True
+    return actor.role == "department" and not case.anonymous and owns(case, actor, "handler")
+
+
+def reveal_phone(case, actor):
+    """The reporter's full phone, recorded in the audit log (every view)."""
+    if not may_see_phone(case, actor):
+        raise Forbidden("not_permitted", "您无权查看反映人的完整电话")
+    audit.record(as_actor(actor), "view_phone", case, {"purpose": "回访"})
+    return case.contact_phone
+
+
 # --- input cleaning (one place for field rules) ---------------------------------------------------
 
 def text(data, name, label, required=True, limit=None, minimum=1):
