@@ -58,6 +58,8 @@ def load():
         TIMEZONE=env_str("TIMEZONE", "Asia/Shanghai"),
         # WeChat: every API call, the token fetch included, goes to WECHAT_API_BASE.
         WECHAT_API_BASE=env_str("WECHAT_API_BASE", "https://api.weixin.qq.com/"),
+        # WeChat web OAuth's authorize page (handlers/webauth.py); the sandbox points it at the stand-in.
+        WECHAT_OPEN_BASE=env_str("WECHAT_OPEN_BASE", "https://open.weixin.qq.com"),
         WECHAT_OA_APP_ID=env_str("WECHAT_OA_APP_ID"),
         WECHAT_OA_APP_SECRET=env_str("WECHAT_OA_APP_SECRET"),
         WECHAT_OA_TOKEN=env_str("WECHAT_OA_TOKEN"),
