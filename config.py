@@ -91,6 +91,7 @@ def load():
         # Mini-program API: bearer-token lifetime (seconds) and reports per person per hour.
         API_TOKEN_MAX_AGE=env_int("API_TOKEN_MAX_AGE", 7 * 24 * 3600),
         REPORT_RATE_LIMIT=(env_int("REPORT_RATE_LIMIT", 10), 3600),
+        BIND_CODE_TTL=env_int("BIND_CODE_TTL", 72),  # hours a binding code (绑定码) stays valid
         CONSOLE_IDLE_MINUTES=env_int("CONSOLE_IDLE_MINUTES", 60),  # console sessions end after this idle time
         # WeChat template ids per message template key (services/notify.py TEMPLATES), as JSON objects:
         # {"case_progress": "<id>", ...}. A key without an id is not pushed on that channel (docs/notifications.md).
