@@ -214,6 +214,21 @@ def unbind(account, channel, actor):
     return done
 
 
+def oa_profile(openid):
+    """(unionid, follows the official account?) from WeChat's follower profile; (None, False) when WeChat
+    cannot say — binding goes ahead without them."""
+    import logging
+
+    from wechat import client
+    from wechat.errors import WeChatError
+    try:
+        info = client.oa_user_info(openid)
+    except WeChatError as err:
+        logging.getLogger(__name__).warning("binding: no profile for %s (%s)", openid, err)
+        return None, False
+    return info.get("unionid"), bool(info.get("subscribe"))
+
+
 def bound_account(channel, openid):
     """The deputy or console account bound to this identity (None for citizens and strangers)."""
     if not openid:

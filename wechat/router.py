@@ -351,11 +351,7 @@ BIND_SCENE = "bind:"
 
 def bind(msg, secret):
     """Bind the sender's official-account identity to the person a binding code or QR token names."""
-    unionid = None
-    try:
-        unionid = client.oa_user_info(msg.source).get("unionid")
-    except WeChatError as err:
-        log.warning("wechat: no profile for %s (%s); bound without unionid", msg.source, err)
+    unionid, _ = binding.oa_profile(msg.source)
     try:
         account, _ = binding.redeem(secret, "official_account", msg.source, unionid, followed=True)
     except ServiceError as err:
