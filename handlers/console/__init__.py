@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 
 from models import Account
-from services import accounts, calendar, ratelimit
+from services import accounts, calendar
 from services.errors import Forbidden, InvalidInput, ServiceError
 from services.workflow import ROLES, Actor
 
@@ -25,8 +25,9 @@ IDLE_MINUTES = 60  # a console session ends after this long without a request (C
 
 
 def password_mark(account):
-    """Changes whenever the password does, so a password change ends every other session."""
-    return hashlib.sha256((account.password_hash or "").encode()).hexdigest()[:16]
+    """The session's tie to the account's server-side session version: a password change or a logout
+    (accounts.end_sessions) changes it, so every other session — a copied cookie too — ends."""
+    return hashlib.sha256(f"{account.session_version or 0}:{account.password_hash or ''}".encode()).hexdigest()[:16]
 
 
 def csrf_token():
@@ -94,8 +95,8 @@ def fail(err):
 def login():
     if request.method == "POST":
         try:
-            ratelimit.hit(f"console-login:{request.remote_addr}", 30, 600, "登录尝试太频繁，请稍后再试")
-            account = accounts.login(request.form.get("username"), request.form.get("password"))
+            account = accounts.login(request.form.get("username"), request.form.get("password"),
+                                     request.remote_addr or "")
         except ServiceError as err:
             flash(err.message, "error")
             return render_template("console/login.html", username=request.form.get("username", "")), err.status
@@ -110,6 +111,8 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if g.account is not None:
+        accounts.end_sessions(g.account)
     session.clear()
     flash("您已退出登录", "ok")
     return redirect(url_for("console.login"))
