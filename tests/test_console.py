@@ -109,7 +109,7 @@ def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(client, w)
     case = case_in(w, "accepted")
     sign_in(client, w.staff)
     response = client.post(f"/console/cases/{case.number}/act/assign", data={"lead": "D1", "days": "5"})
-    assert response.status_code == 400 and "表单已过期" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "页面已过期" in response.get_data(as_text=True)
     wrong = client.post(f"/console/cases/{case.number}/act/assign",
                         data={"lead": "D1", "days": "5", "csrf_token": "forged"})
     assert wrong.status_code == 400

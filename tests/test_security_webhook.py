@@ -5,6 +5,7 @@ import time
 import pytest
 
 from models import Account, KeyValue
+from tests.factories import csrf_of
 from tests.wechat_helpers import encrypt_for, event_xml, fresh, post_aes, post_plain, read_reply, sign, text_xml
 
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
@@ -111,5 +112,7 @@ def test_the_sandbox_page_talks_to_a_safe_mode_server(app, database_url, wechat_
                           "WECHAT_MP_APP_SECRET": "", "WECHAT_SANDBOX": True, "WECHAT_OA_AES_KEY": AES_KEY,
                           "WECHAT_API_BASE": wechat_standin.base_url})
     with sandbox.app_context():
-        said = sandbox.test_client().post("/dev/wechat/say", data={"text": "帮助"}, follow_redirects=True)
+        web = sandbox.test_client()
+        csrf = csrf_of(web.get("/dev/wechat"))
+        said = web.post("/dev/wechat/say", data={"text": "帮助", "csrf_token": csrf}, follow_redirects=True)
         assert "查询 案件号" in said.get_data(as_text=True)

@@ -6,15 +6,15 @@ carries, and the role check each route declares with @roles(...).
 """
 import functools
 import hashlib
-import secrets
 import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 
 from models import Account
+from handlers.security import new_csrf_token
 from services import accounts, calendar
-from services.errors import Forbidden, InvalidInput, ServiceError
+from services.errors import Forbidden, ServiceError
 from services.workflow import ROLES, Actor
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -30,18 +30,9 @@ def password_mark(account):
     return hashlib.sha256(f"{account.session_version or 0}:{account.password_hash or ''}".encode()).hexdigest()[:16]
 
 
-def csrf_token():
-    if "csrf" not in session:
-        session["csrf"] = secrets.token_urlsafe(24)
-    return session["csrf"]
-
-
 @bp.before_request
 def _load_account():
     g.account = None
-    if request.method == "POST" and (not session.get("csrf") or
-                                     request.form.get("csrf_token") != session.get("csrf")):
-        raise InvalidInput("csrf_failed", "表单已过期或来源不明，请刷新页面后重试")
     uid = session.get("uid")
     if uid is None:
         return None
@@ -102,8 +93,8 @@ def login():
             return render_template("console/login.html", username=request.form.get("username", "")), err.status
         session.clear()
         session.permanent = True
-        session.update(uid=account.id, seen=time.time(), pw=password_mark(account),
-                       csrf=secrets.token_urlsafe(24))
+        session.update(uid=account.id, seen=time.time(), pw=password_mark(account))
+        new_csrf_token()
         target = request.args.get("next", "")
         return redirect(target if target.startswith("/console") else url_for("console.home"))
     return render_template("console/login.html", username="")
@@ -143,9 +134,6 @@ def home():
 
 def init_app(app):
     from . import cases, dashboard, people, projects  # noqa: F401  (routes register on bp)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.add_template_global(csrf_token)
     app.add_template_global(lambda: g.get("account"), "current_account")
     app.add_template_filter(lambda m: calendar.local(m).strftime("%Y-%m-%d %H:%M") if m else "", "local")
     app.add_template_global(ROLES, "ROLE_LABELS")
