@@ -76,3 +76,10 @@ def case_in(w, state, **data):
 def with_original(w, data):
     """`data` with ORIGINAL replaced by the number of a fresh case."""
     return {**data, "original": new_case(w).number} if data.get("original") == ORIGINAL else data
+
+
+def csrf_of(page):
+    """The CSRF token a rendered page put in its forms (a response or its HTML)."""
+    import re
+    html = page if isinstance(page, str) else page.get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
