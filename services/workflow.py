@@ -98,6 +98,13 @@ def in_scope(actor, station_id):
     return Station.select().where(Station.id == station_id, Station.path.startswith(scope.path)).exists()
 
 
+def require_scope(actor, station, what):
+    """403 unless `station` (None: county-wide) lies in the actor's scope: station staff change only their
+    subtree's deputies, stations, projects and cases."""
+    if not in_scope(as_actor(actor), station.id if station is not None else None):
+        raise Forbidden("out_of_scope", f"该{what}不在您的辖区内，您不能修改")
+
+
 def department_assignment(case, actor, lead_only=True):
     """The actor's department's active assignment on this case's current round, if any."""
     if actor.role != "department" or not actor.account.department_id:

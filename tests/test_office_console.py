@@ -179,3 +179,51 @@ def test_staff_enter_a_report_on_behalf_through_the_form(client, w):
     assert done.status_code == 302 and done.headers["Location"].endswith(f"/console/cases/{case.number}")
     page = client.get(f"/console/cases/{case.number}").get_data(as_text=True)
     assert "电话反映" in page and "town_a_staff代录" in page
+
+
+def test_station_staff_are_refused_outside_their_subtree_on_every_edit_page(client, w):
+    """Town A's staff: town B's deputies, stations, projects and cases, county-wide projects, departments and
+    accounts are refused with 403 and a Chinese message, and nothing changes."""
+    from models import Deputy, Department, Project, Station
+    other_project = Project.create(code="XM002", name="河西镇路灯", year=2026, station=w.town_b)
+    county_project = Project.create(code="XM003", name="全县农贸市场", year=2026)
+    b_case = new_case(w, deputy=w.other_deputy.code, content="河西镇路灯坏了很久了。")
+    sign_in(client, w.town_staff)
+    deputy_form = {"name": "吴秀英", "level": "township", "station": "TB"}
+    refused = [
+        ("/console/deputies/DEP002", deputy_form),                                  # a deputy of town B
+        ("/console/deputies/DEP001", {**deputy_form, "name": "周建华", "station": "TB"}),  # moved out of scope
+        ("/console/deputies/new", {**deputy_form, "code": "DEP009"}),               # created in town B
+        ("/console/stations/TB", {"name": "改名", "level": "town", "kind": "station"}),
+        ("/console/stations/new", {"code": "TB9", "parent": "TB", "name": "新站", "level": "village",
+                                   "kind": "point"}),
+        ("/console/stations/C1", {"name": "改名", "level": "county", "kind": "station"}),  # the county's own
+        ("/console/departments", {"code": "D9", "name": "县新设局"}),
+        ("/console/projects/XM002/edit", {"name": "改名", "year": "2026", "station": "TB"}),
+        ("/console/projects/XM003/edit", {"name": "改名", "year": "2026"}),
+        ("/console/projects/new", {"code": "XM009", "name": "新项目", "year": "2026", "station": "TB"}),
+        ("/console/projects/XM002/milestones", {"title": "开工"}),
+        ("/console/projects/XM002/updates", {"text": "已开工建设"}),
+        ("/console/accounts", {"username": "x", "role": "staff"}),
+        (f"/console/cases/{b_case.number}/act/accept", {}),
+    ]
+    for path, data in refused:
+        response = post(client, path, data)
+        assert response.status_code in (403, 404), (path, response.status_code)
+        if response.status_code == 403:
+            assert re.search("辖区|管理员|无权", response.get_data(as_text=True)), path
+    assert client.get("/console/projects/XM002/edit").status_code == 403
+    assert Deputy.get(Deputy.code == "DEP002").station_id == w.town_b.id
+    assert Deputy.get(Deputy.code == "DEP001").station_id == w.town_a.id
+    assert not Deputy.select().where(Deputy.code == "DEP009").exists()
+    assert Station.get(Station.code == "TB").name == "河西镇联络站" and not Station.select().where(
+        Station.code == "TB9").exists()
+    assert not Department.select().where(Department.code == "D9").exists()
+    assert Project.get_by_id(other_project.id).name == "河西镇路灯" and Project.get_by_id(county_project.id).name == \
+        "全县农贸市场"
+    assert Case.get_by_id(b_case.id).state == "submitted"
+    # within the subtree the same pages work
+    ok = post(client, "/console/deputies/DEP001", {"name": "周建华", "level": "county", "station": "TA",
+                                                  "constituency": "城关镇第一选区"})
+    assert ok.status_code == 302 and Deputy.get(Deputy.code == "DEP001").constituency == "城关镇第一选区"
+    assert post(client, "/console/projects/XM001/milestones", {"title": "开工"}).status_code == 302
