@@ -469,7 +469,7 @@ def test_project_create_edit_milestone_and_update_notifies_followers(client, w):
 
 # --- people ---------------------------------------------------------------------------------------
 
-def test_staff_manage_deputies_stations_and_departments(client, w):
+def test_staff_manage_deputies_and_stations_and_admins_departments(client, w):
     from PIL import Image
     from models import Deputy, Department, Station
     buf = io.BytesIO()
@@ -485,6 +485,8 @@ def test_staff_manage_deputies_stations_and_departments(client, w):
     post(client, "/console/stations/new", {"code": "TA1", "parent": "TA", "name": "东门社区联络点", "level": "village",
                                            "kind": "point"})
     assert Station.get(Station.code == "TA1").path.startswith(w.town_a.path)
+    assert post(client, "/console/departments", {"code": "D4", "name": "县水利局"}).status_code == 403  # admin's
+    sign_in(client, w.admin)
     post(client, "/console/departments", {"code": "D4", "name": "县水利局", "active": "1"})
     assert Department.get(Department.code == "D4").name == "县水利局"
     dup = post(client, "/console/departments", {"code": "D5", "name": "县水利局", "active": "1"})
