@@ -33,8 +33,9 @@ def create_app(config=None):
     from handlers import api, console, files, health, public, publiclist  # noqa: E402
     import jobs
     import qr
+    import sms
     import wechat
-    for part in (health, files, api, public, publiclist, console, wechat, qr, jobs):
+    for part in (health, files, api, public, publiclist, console, wechat, sms, qr, jobs):
         part.init_app(app)
     register_commands(app)
     return app
