@@ -30,12 +30,12 @@ def create_app(config=None):
             db.close()
 
     register_errors(app)
-    from handlers import api, console, files, health, public, publiclist  # noqa: E402
+    from handlers import api, console, files, health, mobile, public, publiclist  # noqa: E402
     import jobs
     import qr
     import sms
     import wechat
-    for part in (health, files, api, public, publiclist, console, wechat, sms, qr, jobs):
+    for part in (health, files, api, public, publiclist, mobile, console, wechat, sms, qr, jobs):
         part.init_app(app)
     register_commands(app)
     return app

@@ -2,8 +2,9 @@
 
 Mobile-first, server-rendered, no JavaScript needed. They work in any browser and inside WeChat.
 
-Who reports: inside WeChat (user agent MicroMessenger, WECHAT_OA_APP_ID set) the official account's silent
-OAuth (snsapi_base) gives the visitor's openid, and the report belongs to that citizen's account. Anywhere
+Who reports: inside WeChat the official account's silent OAuth (handlers/webauth.py) gives the visitor's
+openid, and the report belongs to that citizen's account (so 查询/我的 in the official account and the
+push links work for it). Anywhere
 else the visitor has no account: the first report creates an anonymous web citizen, remembered by the
 signed session cookie and by a long-lived signed claim cookie (H5_CLAIM_DAYS), so later reports from the
 same browser go to the same account and /c/<number> shows their progress there. From any other browser
@@ -18,19 +19,17 @@ import os
 import re
 import secrets
 import time
-from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, session, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from handlers import webauth
 from models import Account, Case, Deputy, Project, Rating, Station
 from services import calendar, directory, follows, ratelimit, reports, smscode, workflow
 from services.errors import InvalidInput, NotFound, ServiceError
 from services.uploads import save_image, url_for_upload
 
 bp = Blueprint("public", __name__)
-OAUTH_URL = "https://open.weixin.qq.com/connect/oauth2/authorize"
-OAUTH_STATE = "h5"
 H5_PHOTOS = 3
 FORM_FIELDS = ("category", "content", "location", "name", "contact_phone", "anonymous", "sms_notify")
 CLAIM_COOKIE = "h5_claim"
@@ -97,49 +96,13 @@ def reporter_of(case):
     return None
 
 
-def in_wechat():
-    return "micromessenger" in request.headers.get("User-Agent", "").lower()
+def remember_citizen(openid):
+    """Web OAuth identified the visitor: their reports belong to the citizen account of that openid."""
+    from services.accounts import citizen_for_openid
+    remember(citizen_for_openid(openid, official_account=True))
 
 
-@bp.before_request
-def wechat_identity():
-    """Inside WeChat, identify the visitor once through the official account's silent OAuth."""
-    if request.method != "GET" or request.endpoint not in ("public.deputy", "public.project", "public.station",
-                                                           "public.case", "public.lookup"):
-        return None
-    cfg = current_app.config
-    # Sandbox mode has a made-up AppID that WeChat's real authorize page would reject: skip OAuth there.
-    if not cfg.get("WECHAT_OA_APP_ID") or cfg.get("WECHAT_SANDBOX") or not in_wechat() or session.get("h5_oa"):
-        return None
-    code = request.args.get("code")
-    if code and request.args.get("state") == OAUTH_STATE:
-        openid = oauth_openid(code)
-        if openid:
-            from services.accounts import citizen_for_openid
-            remember(citizen_for_openid(openid, official_account=True))
-            session["h5_oa"] = True
-        return None  # identified or not, the page is shown; never a second round trip
-    if session.get("h5_oauth_tried"):
-        return None
-    session["h5_oauth_tried"] = True
-    back = cfg["PUBLIC_BASE_URL"] + request.full_path.rstrip("?")
-    query = urlencode({"appid": cfg["WECHAT_OA_APP_ID"], "redirect_uri": back, "response_type": "code",
-                       "scope": "snsapi_base", "state": OAUTH_STATE})
-    return redirect(f"{OAUTH_URL}?{query}#wechat_redirect")
-
-
-def oauth_openid(code):
-    """The OAuth code → the visitor's official-account openid (None when WeChat refuses or is away)."""
-    from wechat import client
-    from wechat.errors import WeChatError
-    try:
-        oa = client.official_account()
-        data = oa.request("GET", "sns/oauth2/access_token", params={
-            "appid": oa.appid, "secret": oa.secret, "code": code, "grant_type": "authorization_code"})
-    except WeChatError as err:
-        current_app.logger.warning("H5 OAuth failed: %s", err)
-        return None
-    return data.get("openid") or None
+webauth.protect(bp, "deputy", "project", "station", "case", "lookup", on_identified=remember_citizen)
 
 
 # --- CSRF -----------------------------------------------------------------------------------------

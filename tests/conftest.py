@@ -89,8 +89,8 @@ def app(schema, database_url, tmp_path, wechat_standin, sms_standin):
     wechat_standin.reset()
     sms_standin.reset()
     app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-                      "WECHAT_API_BASE": wechat_standin.base_url, "SMS_API_BASE": sms_standin.base_url,
-                      **sms.SANDBOX, "SMS_TEMPLATES": dict(sms.SANDBOX_TEMPLATES)})
+                      "WECHAT_API_BASE": wechat_standin.base_url, "WECHAT_OPEN_BASE": wechat_standin.base_url,
+                      "SMS_API_BASE": sms_standin.base_url, **sms.SANDBOX, "SMS_TEMPLATES": dict(sms.SANDBOX_TEMPLATES)})
     db.connect(reuse_if_open=True)
     wipe()
     with app.app_context():
