@@ -309,8 +309,9 @@ def _send(notification, account, channel):
     data = notify.template_data(notification)
     page, url = notify.links(notification, current_app.config["PUBLIC_BASE_URL"])
     if channel == "sms":
-        return send_sms(sms_phone(notification, account), key, [notification.data.get("number", ""),
-                                                                 notification.title[:20]])
+        serial = send_sms(sms_phone(notification, account), key, [notification.data.get("number", ""),
+                                                                   notification.title[:20]])
+        return str(serial)[:32] or None  # the provider's SerialNo, kept like WeChat's msgid
     if channel == "subscribe":
         wx.send_subscribe_message(account.openid, template_id(channel, key), data, page or None)
         return None
