@@ -154,7 +154,6 @@ def page(template, status=200, **context):
     context.setdefault("error", None)
     context.setdefault("form", {})
     context.setdefault("request_id", secrets.token_urlsafe(16))
-    context.setdefault("large", request.cookies.get(LARGE_COOKIE) == "1")
     return render_template(template, categories=workflow.CATEGORIES, levels=directory.DEPUTY_LEVELS,
                            csrf=csrf_token(), **context), status
 
@@ -403,8 +402,14 @@ def verification_file(app):
         app.add_url_rule(f"{prefix}/{name}", f"wechat_verify{prefix.replace('/', '_')}", serve)
 
 
+def large_text():
+    """长辈版 for every page built on public/base.html (the H5 pages and the public list)."""
+    return {"large": request.cookies.get(LARGE_COOKIE) == "1"}
+
+
 def init_app(app):
     app.register_blueprint(bp)
+    app.context_processor(large_text)
     app.add_template_filter(local_date, "h5_date")
     app.add_template_global(url_for_upload, "upload_url")
     verification_file(app)

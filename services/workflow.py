@@ -60,7 +60,14 @@ DECLINE_ADVICE = {
 LIMITS = {"title": 50, "content": 2000, "note": 1000, "photos": 9, "location": 200, "comment": 500}
 
 
-def state_label(state, for_citizen=False):
+# How the published issue list (问题清单) names each state, speaking to the public, not to the reporter.
+PUBLIC_STATES = {"submitted": "已提交", "accepted": "已受理", "assigned": "办理中", "in_progress": "办理中",
+                 "answered": "已答复", "rated": "群众已评价", "closed": "已办结"}
+
+
+def state_label(state, for_citizen=False, for_public=False):
+    if for_public:
+        return PUBLIC_STATES.get(state, STATES[state][0])
     return STATES[state][1 if for_citizen else 0]
 
 
