@@ -9,7 +9,7 @@ buttons shown are workflow.allowed_actions — no rule lives here.
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
 from handlers import webauth
-from handlers.public import check_csrf, csrf_token
+from handlers.security import check_csrf, csrf_token
 from models import Account, Answer
 from services import accounts, binding, ratelimit, reports, workflow
 from services.errors import NotFound, ServiceError

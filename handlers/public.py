@@ -14,7 +14,6 @@ Nobody else can open a case page: a forged or expired claim proves nothing and s
 The case page is the reporter's whole loop: the answer, the rating (不满意 opens the next round), supplements
 with photos, withdrawal before acceptance, the decline reason with where to go instead, the deadline.
 """
-import hmac
 import os
 import re
 import secrets
@@ -24,6 +23,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from handlers import webauth
+from handlers.security import csrf_token
 from models import Account, Case, Deputy, Project, Rating, Station
 from services import calendar, directory, follows, ratelimit, reports, smscode, workflow
 from services.errors import InvalidInput, NotFound, ServiceError
@@ -105,27 +105,12 @@ def remember_citizen(openid):
 webauth.protect(bp, "deputy", "project", "station", "case", "lookup", on_identified=remember_citizen)
 
 
-# --- CSRF -----------------------------------------------------------------------------------------
-
-def csrf_token():
-    if "csrf" not in session:  # the same session key as the console's, so both forms work side by side
-        session["csrf"] = secrets.token_urlsafe(24)
-    return session["csrf"]
-
-
-def check_csrf():
-    sent, kept = request.form.get("csrf_token", ""), session.get("csrf", "")
-    if not sent or not kept or not hmac.compare_digest(sent, kept):
-        raise InvalidInput("csrf_failed", "页面已过期，请刷新页面后重新提交")
-
-
 # --- reporting ------------------------------------------------------------------------------------
 
 def handle_report(target, code):
     """Validate and file the report of the form on a public page; returns (redirect or None, error, form)."""
     form = {k: request.form.get(k, "") for k in FORM_FIELDS}
     try:
-        check_csrf()
         per_ip = current_app.config.get("H5_REPORTS_PER_IP_HOUR", 30)
         ratelimit.hit(f"h5-report:{request.remote_addr}", per_ip, 3600, "提交太频繁，请一小时后再试")
         account = visitor()
@@ -257,7 +242,6 @@ def follow(code):
     except NotFound:
         return not_found("这个项目")
     account = visitor()
-    check_csrf()
     if account is None or not account.oa_openid:
         raise InvalidInput("wechat_required", "请在微信中打开本页后再关注")
     (follows.unfollow if request.form.get("action") == "unfollow" else follows.follow)(account, found)
@@ -321,7 +305,6 @@ def case_action(number, action):
         return not_mine(number)
     form = {k: request.form.get(k, "") for k in ("value", "comment", "note")}
     try:
-        check_csrf()
         if action == "rate":
             reports.rate(found, reporter, form)
         elif action == "supplement":
@@ -348,7 +331,6 @@ def lookup():
     phone, error, sent, status = request.form.get("phone", ""), None, False, 200
     if request.method == "POST":
         try:
-            check_csrf()
             if request.form.get("step") == "verify":
                 proven = smscode.verify(phone, request.form.get("code"), request.remote_addr)
                 session["h5_phone"] = {"phone": proven, "at": time.time()}
