@@ -54,7 +54,7 @@ PROJECTS = [
 ]
 PLAN = (["submitted"] * 6 + ["accepted"] * 5 + ["declined"] * 4 + ["assigned"] * 6 + ["in_progress"] * 10
         + ["answered"] * 7 + ["rated"] * 7 + ["closed"] * 12 + ["closed_unrated"] * 3 + ["second_round"] * 2
-        + ["merged", "transferred"])
+        + ["withdrawn", "merged", "transferred"])
 
 
 def seed_demo(log=print):
@@ -160,7 +160,7 @@ def _case(rng, i, goal, deputies, citizens, projects):
     handler = Account.get_or_none(Account.role == "department", Account.department ==
                                   Department.get(Department.code == dept))
     handler = handler or _handler_for(dept)
-    steps = {"submitted": [], "accepted": ["accept"], "declined": ["decline"], "assigned": ["accept", "assign"],
+    steps = {"submitted": [], "withdrawn": ["withdraw"], "accepted": ["accept"], "declined": ["decline"], "assigned": ["accept", "assign"],
              "in_progress": ["accept", "assign", "sign"], "merged": ["merge"],
              "transferred": ["transfer"]}.get(goal, ["accept", "assign", "sign", "answer"])
     if goal in ("rated", "closed", "second_round"):
@@ -171,7 +171,7 @@ def _case(rng, i, goal, deputies, citizens, projects):
         steps += ["reopen", "sign"]
     unsatisfied = goal == "second_round" or (goal == "rated" and i % 3 == 0)
     for action in steps:
-        actor = {"accept": deputy or staff, "decline": deputy or staff, "assign": staff, "sign": handler,
+        actor = {"withdraw": citizen, "accept": deputy or staff, "decline": deputy or staff, "assign": staff, "sign": handler,
                  "answer": handler, "rate": citizen, "close": staff, "reopen": staff, "merge": staff,
                  "transfer": staff}[action]
         data = {"decline": {"reason": "duplicate" if i % 2 else "judicial"},
@@ -188,7 +188,7 @@ def _case(rng, i, goal, deputies, citizens, projects):
     if goal == "closed_unrated":
         Case.update(answered_at=case.answered_at - dt.timedelta(days=10)).where(Case.id == case.id).execute()
         case = workflow.perform(Case.get_by_id(case.id), "auto_close", workflow.SYSTEM)
-    if i % 4 == 0 and case.state != "declined":
+    if i % 4 == 0 and "publish" in workflow.allowed_actions(case, staff):
         case = workflow.perform(case, "publish", staff)
     _backdate(case, days=(len(PLAN) - i) * 3)
 
