@@ -10,7 +10,7 @@ import pytest
 from freezegun import freeze_time
 from openpyxl import load_workbook
 
-from models import AuditLog, Case, Notification, Upload
+from models import AuditLog, Case, CaseEvent, Notification, Upload
 from services import audit, workflow
 from tests.factories import case_in, new_case, world
 from tests.test_console import post, sign_in
@@ -227,3 +227,45 @@ def test_station_staff_are_refused_outside_their_subtree_on_every_edit_page(clie
                                                   "constituency": "城关镇第一选区"})
     assert ok.status_code == 302 and Deputy.get(Deputy.code == "DEP001").constituency == "城关镇第一选区"
     assert post(client, "/console/projects/XM001/milestones", {"title": "开工"}).status_code == 302
+
+
+def test_late_acceptance_goes_to_the_station_staff_then_the_county_office(w, app):
+    from jobs import tasks
+    with freeze_time("2026-03-02 02:00:00"):  # Monday
+        case = new_case(w)
+    with freeze_time("2026-03-05 02:00:00"):  # three working days: not yet late
+        assert tasks.escalate_late_steps() == {"escalated": 0}
+    with freeze_time("2026-03-06 02:00:00"):  # the fourth: late, the town's staff hear of it
+        assert tasks.escalate_late_steps() == {"escalated": 1}
+        assert tasks.escalate_late_steps() == {"escalated": 0}  # once per level
+    late = {(n.account_id, n.kind) for n in Notification.select().where(Notification.kind == "staff_late")}
+    assert late == {(w.town_staff.id, "staff_late")}
+    with freeze_time("2026-03-12 02:00:00"):  # seven working days: the county office
+        assert tasks.escalate_late_steps() == {"escalated": 1}
+    late = {n.account_id for n in Notification.select().where(Notification.kind == "staff_late")}
+    assert late == {w.town_staff.id, w.staff.id}
+    events = [(e.action, e.data.get("level"), e.data.get("step")) for e in case.events.order_by("id")]
+    assert events[-2:] == [("escalate", 1, "受理"), ("escalate", 2, "受理")]
+    assert Case.get_by_id(case.id).state == "submitted"
+
+
+def test_late_signing_reminds_the_department(w, app):
+    from jobs import tasks
+    with freeze_time("2026-03-02 02:00:00"):
+        case = case_in(w, "assigned")
+    with freeze_time("2026-03-05 02:00:00"):
+        assert tasks.escalate_late_steps() == {"escalated": 1}
+    assert {n.kind for n in Notification.select().where(Notification.account == w.lead)} >= {"dept_sign_late"}
+    assert case.events.order_by(CaseEvent.id.desc()).first().data["step"] == "签收"
+
+
+def test_staff_morning_digest_and_audit_purge_job(w, app):
+    from jobs import tasks
+    new_case(w)
+    assert tasks.daily_digest()["written"] >= 2
+    digest = Notification.get(Notification.account == w.staff, Notification.kind == "digest_staff")
+    assert "新反映 1 件" in digest.body
+    assert not Notification.select().where(Notification.account == w.other_town_staff,
+                                           Notification.kind == "digest_staff").exists()
+    AuditLog.update(at=dt.datetime(2020, 1, 1)).execute()
+    assert tasks.purge_audit_log()["purged"] >= 1 and AuditLog.select().count() == 0

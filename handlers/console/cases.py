@@ -22,22 +22,6 @@ CONSOLE_ACTIONS = ("accept", "decline", "assign", "sign", "return", "progress", 
                    "transfer", "contact", "callback", "rate_by_phone")
 
 
-def visible_cases(who):
-    """The cases an account may list: staff within their station scope, a department what was ever
-    assigned to it, a deputy the cases sent to them (the same rule as workflow.can_view)."""
-    query = Case.select()
-    if who.role == "admin" or (who.role == "staff" and who.station_id is None):
-        return query
-    if who.role == "staff":
-        return scoped(query, station=who.station)
-    if who.role == "department":
-        return query.where(Case.id.in_(Assignment.select(Assignment.case).where(
-            Assignment.department == who.department_id)))
-    if who.role == "deputy":
-        return query.where(Case.deputy == who.deputy_id)
-    return query.where(False)
-
-
 def _date(value):
     try:
         return dt.date.fromisoformat(value) if value else None
@@ -50,7 +34,7 @@ def filtered(args):
     """The queue for the signed-in account with the request's filters applied."""
     f = {name: (args.get(name) or "").strip() for name in FILTERS}
     end = _date(f["end"])
-    query = scoped(visible_cases(g.account), start=_date(f["start"]), end=end and end + dt.timedelta(days=1),
+    query = scoped(todo.visible(g.account), start=_date(f["start"]), end=end and end + dt.timedelta(days=1),
                    station=Station.get_or_none(Station.code == f["station"]) if f["station"] else None)
     if f["station"] and not Station.select().where(Station.code == f["station"]).exists():
         query = query.where(False)
@@ -85,7 +69,7 @@ def filtered(args):
 @bp.get("/todo")
 @roles("staff", "admin", "department")
 def todo_home():
-    return render_template("console/todo.html", items=todo.overview(g.account, visible_cases(g.account)),
+    return render_template("console/todo.html", items=todo.overview(g.account, todo.visible(g.account)),
                            age=todo.age, states=workflow.STATES)
 
 
