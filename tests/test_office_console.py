@@ -269,3 +269,17 @@ def test_staff_morning_digest_and_audit_purge_job(w, app):
                                            Notification.kind == "digest_staff").exists()
     AuditLog.update(at=dt.datetime(2020, 1, 1)).execute()
     assert tasks.purge_audit_log()["purged"] >= 1 and AuditLog.select().count() == 0
+
+
+def test_pushes_lost_in_an_inbox_nobody_can_open_show_on_the_failed_page(client, w):
+    from models import Account
+    from services import delivery
+    phone_only = Account.create(role="citizen", display_name="王大爷", phone="13900002222")  # entered by staff
+    case = new_case(w, reporter=phone_only)
+    new_case(w)  # the mini-program citizen: the inbox is theirs to read
+    workflow.perform(case, "accept", w.deputy_account)
+    delivery.drain()
+    sign_in(client, w.staff)
+    page = client.get("/console/notifications/failed").get_data(as_text=True)
+    lost = page.split('id="lost-table"')[1]
+    assert "王大爷" in lost and case.number in lost and "张三" not in lost

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from flask import Response, g, render_template, request, url_for
 
 from models import Account, Department, Deputy, Notification, Project, Station
-from services import charts, exports, stats
+from services import charts, exports, inbox, stats
 from services.workflow import CATEGORIES, SOURCES, STATES
 
 from . import STAFF, bp, roles
@@ -147,4 +147,4 @@ def stats_export():
 def failed_notifications():
     rows = list(Notification.select(Notification, Account).join(Account).where(Notification.state == "failed")
                 .order_by(Notification.created_at.desc()).limit(500))
-    return render_template("console/failed.html", rows=rows)
+    return render_template("console/failed.html", rows=rows, lost=inbox.lost())
