@@ -283,3 +283,25 @@ def test_pushes_lost_in_an_inbox_nobody_can_open_show_on_the_failed_page(client,
     page = client.get("/console/notifications/failed").get_data(as_text=True)
     lost = page.split('id="lost-table"')[1]
     assert "王大爷" in lost and case.number in lost and "张三" not in lost
+
+
+def test_batch_cards_from_a_console_button_in_the_background(client, w):
+    import time
+    import zipfile
+    from models import Deputy
+    Deputy.create(code="DEP003", name="郑立新", level="county", station=w.town_b)
+    sign_in(client, w.town_staff)
+    assert 'id="batch-cards"' in client.get("/console/deputies").get_data(as_text=True)
+    assert post(client, "/console/exports", {"kind": "deputies", "station": "TB", "fmt": "svg"}).status_code == 403
+    started = post(client, "/console/exports", {"kind": "deputies", "station": "", "fmt": "svg"})
+    assert started.status_code == 302
+    progress = started.headers["Location"]
+    deadline = time.time() + 60  # a safety net only: the loop ends when the page says done
+    while 'data-state="running"' in (page := client.get(progress).get_data(as_text=True)) and time.time() < deadline:
+        time.sleep(0.2)
+    assert 'data-state="done"' in page and "1 / 1" in page
+    download = client.get(re.search(r'id="batch-download" href="([^"]+)"', page).group(1))
+    names = zipfile.ZipFile(io.BytesIO(download.data)).namelist()
+    assert download.status_code == 200 and names == ["DEP001-周建华.svg"]  # town A's deputy only
+    sign_in(client, w.staff)
+    assert client.get(progress).status_code == 404  # only its starter follows it
