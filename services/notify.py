@@ -83,6 +83,9 @@ MESSAGES = {
     "case_transferred": M("反映已转办", "您的反映 {number} 已转交{transfer_to}办理：{reason}", "case_progress",
                           _progress("已转办", "已转交{transfer_to}"), CASE_PAGE, CASE_URL,
                           when="工作人员转办到上级人大、12345等其他渠道", audience="反映人"),
+    "case_check": M("问题是否真正解决了？", "您的反映 {number} 已办结{days}天，问题是否真正解决了？请告诉我们", "case_progress",
+                    _progress("回访", "问题是否真正解决了？"), CASE_PAGE, CASE_URL,
+                    when="办结后 RESOLVED_CHECK_DAYS 天（每件一次）", audience="反映人"),
     # the deputy
     "case_new": M("新的群众反映", "{number}：{title}", "case_todo", _todo("请受理群众反映", "{date_text}"),
                   WORK_PAGE, PHONE_URL, when="群众通过代表码或其领办项目提交反映", audience="代表"),
@@ -129,6 +132,9 @@ MESSAGES = {
                       "work_digest", {"thing1": "人大工作日报", "number2": "{total}",
                                       "thing3": "新反映{new}件，超期{overdue}件", "date4": "{date_text}"},
                       "", "/console/todo", when="每日8:30，工作人员有待办事项时", audience="工作人员（辖区内）"),
+    "staff_unresolved": M("群众反馈未解决", "{number} 办结后群众反馈问题没有解决，可重新办理", "case_todo",
+                          _todo("群众反馈没有解决", "{date_text}"), "", CONSOLE_URL,
+                          when="群众对“问题是否真正解决了？”回答“没有”", audience="工作人员（辖区内）"),
     "staff_unsatisfied": M("群众不满意", "{number} 的答复被评为不满意，可安排二次办理", "case_todo",
                            _todo("群众不满意，可二次办理", "{date_text}"), "", CONSOLE_URL,
                            when="群众评价“不满意”", audience="工作人员（辖区内）"),
@@ -271,6 +277,8 @@ def case_changed(case, event):
         plan.append(("staff", "staff_new"))
     if event.action == "rate":
         plan += RATING_AUDIENCE.get(event.data.get("value"), [])
+    if event.action == "resolution" and event.data.get("resolved") == "no":
+        plan.append(("staff", "staff_unresolved"))
     if event.action == "escalate":
         plan = ESCALATE_AUDIENCE[(event.data.get("step"), event.data.get("level"))]
     if event.action == "urge" and event.actor_role == "system":

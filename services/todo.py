@@ -14,7 +14,7 @@ from peewee import fn
 from models import Assignment, Case, CaseEvent
 from services import calendar
 from services.stats import scoped
-from services.workflow import HANDLING_STATES, NOT_ENDED, setting
+from services.workflow import HANDLING_STATES, NOT_ENDED, UNRESOLVED, last_resolution, setting
 
 DUE_SOON_DAYS = 2  # working days left at which a case is "due soon" (the scheduler's yellow card)
 
@@ -67,6 +67,7 @@ STAFF_TODOS = [
     Todo("due_soon", "即将到期", f"距时限不足{DUE_SOON_DAYS}个工作日", "updated"),
     Todo("to_close", "已答复待办结", "回访、办结", "updated"),
     Todo("unsatisfied", "群众不满意", "回访、二次办理或办结", "updated"),
+    Todo("unresolved", "群众反馈未解决", "办结后回访时群众说“没有解决”，可重新办理", "updated"),
 ]
 DEPARTMENT_TODOS = [
     Todo("to_sign", "待签收", "签收或退回", "updated"),
@@ -125,6 +126,7 @@ def condition(key, account):
         "due_soon": handling & (Case.deadline >= today) & (Case.deadline <= _due_soon_until()),
         "to_close": Case.state.in_(("answered", "rated")) & (Case.rating != "unsatisfied"),
         "unsatisfied": (Case.state == "rated") & (Case.rating == "unsatisfied"),
+        "unresolved": (Case.state == "closed") & (last_resolution() == UNRESOLVED),
         "to_sign": (Case.state == "assigned") & Case.id.in_(_unsigned(account.department_id)),
         "handling": Case.state == "in_progress",
         "reopened": handling & (Case.round > 1),

@@ -465,7 +465,8 @@ def _reopen(case, actor, data):
         case.round += 1  # the new round's assignments, by the same rule as 交办
         changes, event = _assign(case, actor, data)
         return ({**changes, "round": case.round, "answer_class": "", "rating": "", "answered_at": None,
-                 "answered_on_time": None, "urge_level": 0}, {**event, "round": case.round})
+                 "answered_on_time": None, "urge_level": 0, "closed_at": None, "close_reason": ""},
+                {**event, "round": case.round})
     lead = Assignment.select().where(Assignment.case == case.id, Assignment.round == case.round,
                                      Assignment.role == "lead").order_by(Assignment.id.desc()).first()
     days = number(data, "days", "办理时限（工作日）", 1, 90, setting("DEFAULT_DEADLINE_DAYS", 15))
@@ -476,16 +477,44 @@ def _reopen(case, actor, data):
         Assignment.create(case=case.id, department=old.department_id, role=old.role, round=case.round + 1,
                           deadline=deadline)
     return ({"round": case.round + 1, "deadline": deadline, "answer_class": "", "rating": "", "answered_at": None,
-             "answered_on_time": None, "urge_level": 0, "lead_department": lead.department_id},
-            {"round": case.round + 1, "deadline": deadline.isoformat()})
+             "answered_on_time": None, "urge_level": 0, "lead_department": lead.department_id, "closed_at": None,
+             "close_reason": ""}, {"round": case.round + 1, "deadline": deadline.isoformat()})
 
 
 def _reopen_guard(case):
-    if case.rating != "unsatisfied":
+    if case.state == "closed" and not said_unresolved(case):
+        return "not_unresolved", "只有群众反馈“没有解决”的已办结案件才能重新办理"
+    if case.state == "rated" and case.rating != "unsatisfied":
         return "not_unsatisfied", "只有评价为“不满意”的案件才能二次办理"
     if case.round >= setting("MAX_ROUNDS", 2):
         return "max_rounds", "已达到最多办理轮次"
     return None
+
+
+RESOLVED = {"yes": "已经解决", "no": "没有解决"}
+UNRESOLVED = '{"resolved": "no"}'  # the event data of a 没有解决 answer, as stored
+
+
+def last_resolution(case_id=None):
+    """The latest 问题是否真正解决 answer of a case (a correlated subquery when case_id is None)."""
+    query = CaseEvent.select(CaseEvent.data).where(CaseEvent.action == "resolution")
+    query = query.where(CaseEvent.case == (case_id if case_id is not None else Case.id))
+    return query.order_by(CaseEvent.id.desc()).limit(1)
+
+
+def said_unresolved(case):
+    latest = last_resolution(case.id).first()
+    return latest is not None and latest.data.get("resolved") == "no"
+
+
+def _resolution_guard(case):
+    answered = CaseEvent.select().where(CaseEvent.case == case.id, CaseEvent.action == "resolution",
+                                        CaseEvent.at >= case.closed_at).exists() if case.closed_at else False
+    return ("already_answered", "您已反馈过，谢谢") if answered else None
+
+
+def _resolution(case, actor, data):
+    return {}, {"resolved": choice(data, "resolved", RESOLVED, "问题是否解决")}
 
 
 def _close(reason):
@@ -577,8 +606,11 @@ ACTIONS = {a.name: a for a in [
     A("answer", "答复", ("in_progress",), "answered", ("lead",), apply=_answer, citizen_text="承办单位已答复，请您评价"),
     A("rate", "评价", ("answered",), "rated", ("reporter",), apply=_rate, note_field="comment",
       citizen_text="您评价了办理结果"),
-    A("reopen", "二次办理", ("rated",), "assigned", ("office", "system"), guard=_reopen_guard, apply=_reopen,
-      note_field="note", citizen_text="案件进入二次办理"),
+    A("reopen", "二次办理", ("rated", "closed"), "assigned", ("office", "system"), guard=_reopen_guard,
+      apply=_reopen, note_field="note", citizen_text="案件进入二次办理"),
+    # N days after closing the reporter is asked once whether the problem is really solved (jobs: ask_if_resolved)
+    A("resolution", "群众反馈是否解决", ("closed",), None, ("reporter",), guard=_resolution_guard, apply=_resolution,
+      note_field="note", citizen_text="您反馈了问题是否真正解决"),
     # corrections: each a new event with a reason; nothing is overwritten
     A("reassign", "改派", HANDLING_STATES, "assigned", ("office",), apply=_reason(_assign), note_field="note",
       citizen_text="已改交其他承办单位办理"),

@@ -305,3 +305,27 @@ def test_batch_cards_from_a_console_button_in_the_background(client, w):
     assert download.status_code == 200 and names == ["DEP001-周建华.svg"]  # town A's deputy only
     sign_in(client, w.staff)
     assert client.get(progress).status_code == 404  # only its starter follows it
+
+
+def test_asked_after_closing_whether_it_is_really_solved_and_no_puts_it_back_on_the_office_desk(client, w, app):
+    from jobs import tasks
+    with freeze_time("2026-03-02 02:00:00"):
+        case = case_in(w, "closed")
+    with freeze_time("2026-03-10 02:00:00"):
+        assert tasks.ask_if_resolved() == {"asked": 0}  # too early
+    with freeze_time("2026-03-18 02:00:00"):
+        assert tasks.ask_if_resolved() == {"asked": 1}
+        assert tasks.ask_if_resolved() == {"asked": 0}  # once
+    check = Notification.get(Notification.kind == "case_check")
+    assert check.account_id == w.citizen.id and check.title == "问题是否真正解决了？"
+    with pytest.raises(Exception):
+        workflow.perform(case, "reopen", w.staff, {"days": 5})  # not without the citizen's 没有
+    case = workflow.perform(case, "resolution", w.citizen, {"resolved": "no"})
+    assert "staff_unresolved" in {n.kind for n in Notification.select().where(Notification.account == w.staff)}
+    sign_in(client, w.staff)
+    home = client.get("/console/todo").get_data(as_text=True)
+    assert re.search(r'data-todo="unresolved"[^>]*><small>[^<]*</small><b>1</b>', home)
+    assert queue_total(client, "/console/cases?todo=unresolved") == 1
+    reopened = workflow.perform(case, "reopen", w.staff, {"days": 5})
+    assert (reopened.state, reopened.round, reopened.closed_at) == ("assigned", 2, None)
+    assert queue_total(client, "/console/cases?todo=unresolved") == 0
