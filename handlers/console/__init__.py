@@ -139,7 +139,7 @@ def home():
 
 
 def init_app(app):
-    from . import cases, dashboard, people, projects  # noqa: F401  (routes register on bp)
+    from . import binding, cases, dashboard, people, projects  # noqa: F401  (routes register on bp)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.add_template_global(csrf_token)
