@@ -93,6 +93,13 @@ def load():
         REPORT_RATE_LIMIT=(env_int("REPORT_RATE_LIMIT", 10), 3600),
         BIND_CODE_TTL=env_int("BIND_CODE_TTL", 72),  # hours a binding code (绑定码) stays valid
         CONSOLE_IDLE_MINUTES=env_int("CONSOLE_IDLE_MINUTES", 60),  # console sessions end after this idle time
+        # Security (docs/security.md): reverse proxies in front (nginx: 1) whose X-Forwarded-For/-Proto count,
+        # the largest request body, and the session cookie's flags (Secure follows PUBLIC_BASE_URL's scheme).
+        TRUSTED_PROXIES=env_int("TRUSTED_PROXIES", 0),
+        MAX_CONTENT_LENGTH=env_int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024),
+        API_MAX_JSON=env_int("API_MAX_JSON", 64 * 1024),
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
         # WeChat template ids per message template key (services/notify.py TEMPLATES), as JSON objects:
         # {"case_progress": "<id>", ...}. A key without an id is not pushed on that channel (docs/notifications.md).
         WECHAT_MP_TEMPLATES=env_json("WECHAT_MP_TEMPLATES"),
@@ -105,4 +112,5 @@ def finish(cfg):
     """Fill in values that depend on others (after test overrides are applied)."""
     if not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = _dev_secret_key()
+    cfg.setdefault("SESSION_COOKIE_SECURE", str(cfg.get("PUBLIC_BASE_URL", "")).startswith("https://"))
     return cfg

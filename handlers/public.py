@@ -5,15 +5,16 @@ Mobile-first, server-rendered, no JavaScript needed. They work in any browser an
 Who reports: inside WeChat the official account's silent OAuth (handlers/webauth.py) gives the visitor's
 openid, and the report belongs to that citizen's account. Anywhere else the visitor has no account: the first
 report creates an anonymous web citizen, remembered by the signed session cookie, so later reports from the
-same browser go to the same account and /c/<number> shows their progress there. Without the cookie nobody else can open the case page.
+same browser go to the same account and /c/<number> shows their progress there.
+Without the cookie nobody else can open the case page.
 """
-import hmac
 import os
 import secrets
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, session, url_for
 
 from handlers import webauth
+from handlers.security import csrf_token
 from models import Account, Case, Deputy, Project, Station
 from services import calendar, directory, follows, ratelimit, reports, workflow
 from services.errors import InvalidInput, NotFound, ServiceError
@@ -41,27 +42,12 @@ def remember_citizen(openid):
 webauth.protect(bp, "deputy", "project", "station", "case", on_identified=remember_citizen)
 
 
-# --- CSRF -----------------------------------------------------------------------------------------
-
-def csrf_token():
-    if "csrf" not in session:  # the same session key as the console's, so both forms work side by side
-        session["csrf"] = secrets.token_urlsafe(24)
-    return session["csrf"]
-
-
-def check_csrf():
-    sent, kept = request.form.get("csrf_token", ""), session.get("csrf", "")
-    if not sent or not kept or not hmac.compare_digest(sent, kept):
-        raise InvalidInput("csrf_failed", "页面已过期，请刷新页面后重新提交")
-
-
 # --- reporting ------------------------------------------------------------------------------------
 
 def handle_report(target, code):
     """Validate and file the report of the form on a public page; returns (redirect or None, error, form)."""
     form = {k: request.form.get(k, "") for k in FORM_FIELDS}
     try:
-        check_csrf()
         per_ip = current_app.config.get("H5_REPORTS_PER_IP_HOUR", 30)
         ratelimit.hit(f"h5-report:{request.remote_addr}", per_ip, 3600, "提交太频繁，请一小时后再试")
         account = visitor()
@@ -165,7 +151,6 @@ def follow(code):
     except NotFound:
         return not_found("这个项目")
     account = visitor()
-    check_csrf()
     if account is None or not account.oa_openid:
         raise InvalidInput("wechat_required", "请在微信中打开本页后再关注")
     (follows.unfollow if request.form.get("action") == "unfollow" else follows.follow)(account, found)

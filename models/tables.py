@@ -66,6 +66,7 @@ class Account(BaseModel):
     failed_logins = IntegerField(default=0)
     locked_until = DateTimeField(null=True)
     password_changed_at = DateTimeField(null=True)
+    session_version = IntegerField(default=0)  # raised by logout and password change: older sessions end
     last_login_at = DateTimeField(null=True)
     created_at = DateTimeField(default=utcnow)
 

@@ -25,8 +25,8 @@ cat <<MSG
   打印代表卡片  $base/qr/card/DB0001.pdf    项目铭牌 $base/qr/plaque/XM001.pdf
   公开问题清单  $base/public/cases
   WeChat 沙箱   $base/dev/wechat
-  开发账号（仅限本机演示）: admin/admin12345  staff/staff12345  chengguan/staff12345
-                           zhujian/dept12345  jiaotong/dept12345  daibiao/deputy12345
+  开发账号（仅限本机演示）: admin/guanli-2026!  staff/bangong-2026!  chengguan/bangong-2026!
+                           zhujian/chengban-2026!  jiaotong/chengban-2026!  daibiao/lvzhi-2026!
 
 MSG
 exec "$BIN/gunicorn" --bind "0.0.0.0:$PORT" --workers 2 --threads 4 --access-logfile - "app:create_app()"

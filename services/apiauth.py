@@ -28,7 +28,7 @@ def _serializer():
 
 def issue_token(account):
     """A bearer token for this account, valid for API_TOKEN_MAX_AGE seconds (default 7 days)."""
-    return _serializer().dumps({"a": account.id})
+    return _serializer().dumps({"a": account.id, "v": account.session_version or 0})
 
 
 def account_for_token(token):
@@ -42,7 +42,7 @@ def account_for_token(token):
     except BadSignature:
         raise Unauthorized("token_invalid", "登录信息无效，请重新登录") from None
     account = Account.get_or_none(Account.id == payload.get("a")) if isinstance(payload, dict) else None
-    if account is None or not account.active:
+    if account is None or not account.active or payload.get("v", 0) != (account.session_version or 0):
         raise Unauthorized("token_invalid", "登录信息无效，请重新登录")
     return account
 

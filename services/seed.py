@@ -11,13 +11,13 @@ from models import (Account, Case, CaseEvent, Deputy, Department, Follow, Milest
 from services import accounts, delivery, notify, stats, workflow
 
 DEV_PASSWORDS = {  # username: (role, password, name, links) — printed by `make run`; development only
-    "admin": ("admin", "admin12345", "系统管理员", {}),
-    "staff": ("staff", "staff12345", "县人大常委会办公室 王敏", {}),
-    "chengguan": ("staff", "staff12345", "城关镇人大 李强", {"station": "ZCG"}),
-    "zhujian": ("department", "dept12345", "县住建局 张伟", {"department": "ZJJ"}),
-    "jiaotong": ("department", "dept12345", "县交通运输局 刘洋", {"department": "JTJ"}),
-    "chengguanju": ("department", "dept12345", "县城管局 陈静", {"department": "CGJ"}),
-    "daibiao": ("deputy", "deputy12345", "代表 王建华", {"deputy": "DB0001"}),
+    "admin": ("admin", "guanli-2026!", "系统管理员", {}),
+    "staff": ("staff", "bangong-2026!", "县人大常委会办公室 王敏", {}),
+    "chengguan": ("staff", "bangong-2026!", "城关镇人大 李强", {"station": "ZCG"}),
+    "zhujian": ("department", "chengban-2026!", "县住建局 张伟", {"department": "ZJJ"}),
+    "jiaotong": ("department", "chengban-2026!", "县交通运输局 刘洋", {"department": "JTJ"}),
+    "chengguanju": ("department", "chengban-2026!", "县城管局 陈静", {"department": "CGJ"}),
+    "daibiao": ("deputy", "lvzhi-2026!", "代表 王建华", {"deputy": "DB0001"}),
 }
 
 TOWNS = [("ZCG", "城关镇", ["东门社区", "西街社区", "南塘村"]), ("ZHX", "河西镇", ["河西村", "新桥村"]),
@@ -189,7 +189,7 @@ def _case(rng, i, goal, deputies, citizens, projects):
 
 def _handler_for(dept_code):
     dept = Department.get(Department.code == dept_code)
-    account, _ = accounts.create_user("department", f"dept-{dept_code.lower()}", "dept12345",
+    account, _ = accounts.create_user("department", f"dept-{dept_code.lower()}", "chengban-2026!",
                                       f"{dept.name}经办人", department=dept_code)
     return account
 

@@ -67,3 +67,10 @@ def case_in(w, state, **data):
         case = workflow.perform(case, action, actor, payload)
     assert case.state == state
     return Case.get_by_id(case.id)
+
+
+def csrf_of(page):
+    """The CSRF token a rendered page put in its forms (a response or its HTML)."""
+    import re
+    html = page if isinstance(page, str) else page.get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)

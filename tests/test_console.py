@@ -109,7 +109,7 @@ def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(client, w)
     case = case_in(w, "accepted")
     sign_in(client, w.staff)
     response = client.post(f"/console/cases/{case.number}/act/assign", data={"lead": "D1", "days": "5"})
-    assert response.status_code == 400 and "表单已过期" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "页面已过期" in response.get_data(as_text=True)
     wrong = client.post(f"/console/cases/{case.number}/act/assign",
                         data={"lead": "D1", "days": "5", "csrf_token": "forged"})
     assert wrong.status_code == 400
@@ -440,14 +440,14 @@ def test_staff_manage_deputies_stations_and_departments(client, w):
 
 def test_admin_creates_accounts_and_unlocks_them(client, w):
     sign_in(client, w.admin)
-    post(client, "/console/accounts", {"username": "hexi", "password": "hexi-pass-1", "role": "staff",
+    post(client, "/console/accounts", {"username": "hexi", "password": "river-gate-17", "role": "staff",
                                        "station": "TB", "display_name": "河西镇人大"})
     hexi = Account.get(Account.username == "hexi")
     assert hexi.role == "staff" and hexi.station_id == w.town_b.id
     Account.update(locked_until=dt.datetime(2099, 1, 1), failed_logins=0).where(Account.id == hexi.id).execute()
     post(client, f"/console/accounts/{hexi.id}/unlock")
     assert Account.get_by_id(hexi.id).locked_until is None
-    assert "密码至少8位" in post(client, "/console/accounts", {"username": "x1", "password": "short",
+    assert "密码至少10位" in post(client, "/console/accounts", {"username": "x1", "password": "short",
                                                               "role": "staff"}).get_data(as_text=True)
 
 

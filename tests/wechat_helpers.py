@@ -1,4 +1,5 @@
-"""Building deliveries exactly as WeChat's servers send them to /wechat (plaintext and AES modes)."""
+"""Building deliveries exactly as WeChat's servers send them to /wechat (plaintext and AES modes): each
+delivery signed afresh, with the current time and a nonce of its own, as the server demands."""
 import hashlib
 import itertools
 import time
@@ -6,6 +7,12 @@ import time
 from wechatpy.crypto import WeChatCrypto
 
 _ids = itertools.count(int(time.time()) * 1000)
+_nonces = itertools.count(int(time.time() * 1000) % 10**9)
+
+
+def fresh():
+    """(timestamp, nonce) for a new delivery: now, and a nonce never used before."""
+    return str(int(time.time())), str(next(_nonces))
 
 
 def sign(*parts):
@@ -25,7 +32,9 @@ def event_xml(event, openid="oa-alice", key=None, create_time=None, extra=""):
             f"<Event><![CDATA[{event}]]></Event>{key_xml}{extra}</xml>")
 
 
-def post_plain(client, xml, token="testtoken", timestamp="1700000000", nonce="12345"):
+def post_plain(client, xml, token="testtoken", timestamp=None, nonce=None):
+    timestamp = fresh()[0] if timestamp is None else timestamp
+    nonce = fresh()[1] if nonce is None else nonce
     return client.post(f"/wechat?signature={sign(token, timestamp, nonce)}&timestamp={timestamp}&nonce={nonce}"
                        f"&openid=x", data=xml.encode("utf-8") if isinstance(xml, str) else xml)
 
@@ -37,7 +46,7 @@ def post_aes(client, envelope, token, msg_signature, timestamp, nonce, with_sign
     return client.post(url, data=envelope.encode())
 
 
-def encrypt_for(app, xml, timestamp="1700000000", nonce="12345", key=None):
+def encrypt_for(app, xml, timestamp, nonce, key=None):
     """A safe-mode envelope for `xml` and its msg_signature, as WeChat would make it."""
     import xmltodict
     cfg = app.config
