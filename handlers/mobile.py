@@ -21,7 +21,7 @@ WORKERS = ("deputy", "department")
 ACTIONS = {"deputy": ("accept", "decline", "forward", "opinion", "reply"),
            "department": ("sign", "return", "progress", "request_extension", "answer")}
 PHOTOS = 6
-TABS = {"deputy": (("todo", "待受理"), ("open", "办理中"), ("closed", "已结束")),
+TABS = {"deputy": (("todo", "待受理"), ("open", "未办结"), ("closed", "已结束")),
         "department": (("todo", "待签收"), ("open", "办理中"), ("closed", "已答复"))}
 
 webauth.protect(bp)
