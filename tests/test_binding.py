@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from jobs import tasks
 from models import Account, AuditLog, BindCode, Notification, utcnow
 from services import binding, delivery, workflow
 from tests.api_client import Api
@@ -161,11 +162,14 @@ def test_a_bound_deputy_without_a_console_account_receives_every_message_meant_f
     case = workflow.perform(case, "sign", w.lead)
     case = workflow.perform(case, "answer", w.lead, {"answer_class": "A", "text": "路灯已经修好了。"})
     workflow.perform(case, "rate", w.citizen, {"value": "unsatisfied"})
+    new_case(w, deputy="DEP009")
+    tasks.daily_digest()
     kinds = [n.kind for n in Notification.select().where(Notification.account == person).order_by(Notification.id)]
-    assert kinds == ["bind_confirmed", "case_new", "deputy_answer", "deputy_unsatisfied"]
+    assert kinds == ["bind_confirmed", "case_new", "deputy_answer", "deputy_unsatisfied", "case_new",
+                     "digest_deputy"]
     delivery.drain()
     to_wang = [m for m in wechat_standin.sent("template") if m["touser"] == "oa-wang"]
-    assert len(to_wang) == 4
+    assert len(to_wang) == 6
     assert to_wang[1]["url"] == f"http://daibiao.test/m/cases/{case.number}"  # the phone workbench
     # unbinding stops them: the next message stays in the inbox
     assert binding.unbind(person, None, w.staff) == ["official_account"]
@@ -173,7 +177,7 @@ def test_a_bound_deputy_without_a_console_account_receives_every_message_meant_f
     second = new_case(w, deputy="DEP009")
     delivery.drain()
     row = Notification.get(Notification.account == person, Notification.case == second.id)
-    assert row.state == "inbox" and len([m for m in wechat_standin.sent("template") if m["touser"] == "oa-wang"]) == 4
+    assert row.state == "inbox" and len([m for m in wechat_standin.sent("template") if m["touser"] == "oa-wang"]) == 6
 
 
 def test_migration_0004_gives_every_deputy_an_account_and_moves_their_openid(scratch_database_url):
