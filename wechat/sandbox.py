@@ -25,6 +25,7 @@ LABELS = {"stable_token": "获取接口令牌", "token": "获取接口令牌（�
           "msg_sec_check": "内容安全检测", "wxacode": "小程序码", "qrcode": "公众号带参二维码",
           "menu": "公众号菜单", "user_info": "关注者信息", "oauth": "网页授权"}
 PATH_LABELS = {"/" + path: LABELS.get(kind, kind) for kind, path in KINDS.items()}
+PATH_LABELS["/connect/oauth2/authorize"] = "网页授权页"
 SANDBOX_OPENID = "oa-sandbox-visitor"
 MADE_UP = ("sandbox-visitor", "alice", "bob", "wang")  # followers "oa-<name>" anyone may play
 AS_KEY = "wx_sandbox_as"  # handlers/webauth.SANDBOX_KEY: the WeChat user this browser plays
