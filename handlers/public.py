@@ -95,8 +95,9 @@ def handle_report(target, code):
         photos = [save_image(f, account).token for f in files]
         data = {target: code, "category": form["category"], "content": form["content"],
                 "location": form["location"], "contact_phone": form["contact_phone"],
-                "anonymous": bool(form["anonymous"]), "photos": photos,
+                "anonymous": form["anonymous"], "photos": photos,
                 "client_request_id": request.form.get("client_request_id", "")[:64] or None}
+        account = account or reports.web_reporter_of(data)
         with workflow.write_transaction():
             if account is None:
                 account = Account.create(role="citizen", display_name=form["name"].strip()[:20] or "网页访客")

@@ -1,7 +1,7 @@
 """Sign-in, the signed-in person, subscribe-message consents and the in-app inbox."""
 from flask import g, jsonify
 
-from services import apiauth, inbox
+from services import apiauth, inbox, workflow
 
 from .common import account_json, body, bp, login_required, paging, when
 
@@ -50,5 +50,5 @@ def notifications():
 def mark_read():
     """{"ids": [..]} marks those read; {"all": true} marks every one read."""
     data = body()
-    marked = inbox.mark_read(g.account, data.get("ids"), bool(data.get("all")))
+    marked = inbox.mark_read(g.account, data.get("ids"), workflow.boolean(data, "all", "全部"))
     return jsonify({"marked": marked, "unread": inbox.unread(g.account)})
