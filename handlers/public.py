@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 
 from handlers.security import csrf_token
 from models import Account, Case, Deputy, Project, Station
-from services import calendar, directory, follows, ratelimit, reports, workflow
+from services import calendar, directory, follows, privacy, ratelimit, reports, workflow
 from services.errors import InvalidInput, NotFound, ServiceError
 from services.uploads import save_image, url_for_upload
 
@@ -220,6 +220,17 @@ def case(number):
                 category=workflow.CATEGORIES.get(found.category, ""),
                 timeline=workflow.timeline(found, account, for_citizen=True),
                 photos=[url_for_upload(t) for t in found.photos or []])
+
+
+@bp.route("/me/delete", methods=["GET", "POST"])
+def delete_account():
+    """注销: the visitor's own web or WeChat citizen account and personal details (services/privacy)."""
+    account = visitor()
+    if request.method == "POST" and account is not None:
+        privacy.delete_account(account)
+        session.clear()
+        return page("public/delete_account.html", done=True, signed_in=False)
+    return page("public/delete_account.html", done=False, signed_in=account is not None)
 
 
 def photo_url(value):

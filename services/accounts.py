@@ -2,7 +2,6 @@
 import functools
 from pathlib import Path
 
-from peewee import Case as When
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models import Account, Department, Deputy, Station, db, utcnow
@@ -141,12 +140,13 @@ def login(username, password, address=""):
     # a lock that has run out starts a fresh count
     Account.update(failed_logins=0, locked_until=None).where(Account.id == account.id,
                                                               Account.locked_until <= now).execute()
-    # take a turn: counted before the password is checked, refused once the count is full. locked_until is
-    # set first: MySQL evaluates SET left to right (later terms see earlier results), SQLite all at once.
-    turn = Account.update({Account.locked_until: When(None, [(Account.failed_logins + 1 >= MAX_FAILED_LOGINS, lock)],
-                                                      None),
-                           Account.failed_logins: Account.failed_logins + 1}).where(
-        Account.id == account.id, Account.locked_until.is_null(), Account.failed_logins < MAX_FAILED_LOGINS).execute()
+    # take a turn: counted before the password is checked, refused once the count is full; the fifth turn
+    # sets the lock in its own statement (no SET term reads another: MySQL and SQLite order them differently)
+    open_turn = (Account.id == account.id) & Account.locked_until.is_null()
+    turn = Account.update(failed_logins=Account.failed_logins + 1).where(
+        open_turn, Account.failed_logins < MAX_FAILED_LOGINS - 1).execute() or \
+        Account.update(failed_logins=Account.failed_logins + 1, locked_until=lock).where(
+            open_turn, Account.failed_logins == MAX_FAILED_LOGINS - 1).execute()
     if not turn:
         until = Account.select(Account.locked_until).where(Account.id == account.id).scalar() or lock
         minutes = max(1, int((until - now).total_seconds() // 60) + 1)

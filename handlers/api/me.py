@@ -1,7 +1,8 @@
 """Sign-in, the signed-in person, subscribe-message consents and the in-app inbox."""
 from flask import g, jsonify
 
-from services import apiauth, inbox, workflow
+from services import apiauth, inbox, privacy, workflow
+from services.errors import InvalidInput
 
 from .common import account_json, body, bp, login_required, paging, when
 
@@ -17,6 +18,22 @@ def login():
 @login_required
 def me():
     return jsonify({"account": account_json(g.account)})
+
+
+@bp.delete("/me")
+@login_required
+def delete_me():
+    """注销: {"confirm": true} deletes the citizen's account and personal details (services/privacy)."""
+    if not workflow.boolean(body(), "confirm", "确认"):
+        raise InvalidInput("confirm_required", "请确认注销账号", field="confirm")
+    cases = privacy.delete_account(g.account)
+    return jsonify({"deleted": True, "cases_detached": cases})
+
+
+@bp.get("/privacy")
+def privacy_notice():
+    """The collection notice every form shows (个人信息收集说明)."""
+    return jsonify({"notice": privacy.notice()})
 
 
 @bp.get("/subscriptions")
