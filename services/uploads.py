@@ -9,6 +9,7 @@ removed by the nightly sweep_orphans job once they are ORPHAN_HOURS old.
 import datetime as dt
 import io
 import logging
+import math
 import os
 import secrets
 
@@ -50,8 +51,9 @@ def save_image(source, account=None):
             raise InvalidInput("not_an_image", "只能上传 JPG、PNG 或 WebP 图片")
         if image.width * image.height > MAX_PIXELS:
             raise InvalidInput("too_many_pixels", "图片尺寸过大，请压缩后再上传")
-        if kind == "JPEG":
-            image.draft("RGB", (MAX_SIDE, MAX_SIDE))   # decode at 1/2, 1/4 or 1/8 scale when that is enough
+        if kind == "JPEG":   # decode at 1/2, 1/4 or 1/8 scale when the long side still reaches MAX_SIDE
+            ratio = min(1.0, MAX_SIDE / max(image.size))
+            image.draft(image.mode, (math.ceil(image.width * ratio), math.ceil(image.height * ratio)))
         if decoded_bytes(image) > current_app.config.get("UPLOAD_MAX_DECODED", MAX_DECODED):
             raise InvalidInput("too_many_pixels", "图片尺寸过大，请压缩后再上传")
         image.load()
