@@ -30,11 +30,11 @@ def create_app(config=None):
             db.close()
 
     register_errors(app)
-    from handlers import api, console, files, health, public, publiclist, security  # noqa: E402
+    from handlers import api, console, files, health, mobile, public, publiclist, security  # noqa: E402
     import jobs
     import qr
     import wechat
-    for part in (security, health, files, api, public, publiclist, console, wechat, qr, jobs):
+    for part in (security, health, files, api, public, publiclist, mobile, console, wechat, qr, jobs):
         part.init_app(app)
     register_commands(app)
     return app

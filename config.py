@@ -58,6 +58,8 @@ def load():
         TIMEZONE=env_str("TIMEZONE", "Asia/Shanghai"),
         # WeChat: every API call, the token fetch included, goes to WECHAT_API_BASE.
         WECHAT_API_BASE=env_str("WECHAT_API_BASE", "https://api.weixin.qq.com/"),
+        # WeChat web OAuth's authorize page (handlers/webauth.py); the sandbox points it at the stand-in.
+        WECHAT_OPEN_BASE=env_str("WECHAT_OPEN_BASE", "https://open.weixin.qq.com"),
         WECHAT_OA_APP_ID=env_str("WECHAT_OA_APP_ID"),
         WECHAT_OA_APP_SECRET=env_str("WECHAT_OA_APP_SECRET"),
         WECHAT_OA_TOKEN=env_str("WECHAT_OA_TOKEN"),
@@ -89,6 +91,7 @@ def load():
         # Mini-program API: bearer-token lifetime (seconds) and reports per person per hour.
         API_TOKEN_MAX_AGE=env_int("API_TOKEN_MAX_AGE", 7 * 24 * 3600),
         REPORT_RATE_LIMIT=(env_int("REPORT_RATE_LIMIT", 10), 3600),
+        BIND_CODE_TTL=env_int("BIND_CODE_TTL", 72),  # hours a binding code (绑定码) stays valid
         CONSOLE_IDLE_MINUTES=env_int("CONSOLE_IDLE_MINUTES", 60),  # console sessions end after this idle time
         # Security (docs/security.md): reverse proxies in front (nginx: 1) whose X-Forwarded-For/-Proto count,
         # the largest request body, and the session cookie's flags (Secure follows PUBLIC_BASE_URL's scheme).

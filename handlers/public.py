@@ -2,18 +2,17 @@
 
 Mobile-first, server-rendered, no JavaScript needed. They work in any browser and inside WeChat.
 
-Who reports: inside WeChat (user agent MicroMessenger, WECHAT_OA_APP_ID set) the official account's silent
-OAuth (snsapi_base) gives the visitor's openid, and the report belongs to that citizen's account. Anywhere
-else the visitor has no account: the first report creates an anonymous web citizen, remembered by the
-signed session cookie, so later reports from the same browser go to the same account and /c/<number> shows
-their progress there. Without the cookie nobody else can open the case page.
+Who reports: inside WeChat the official account's silent OAuth (handlers/webauth.py) gives the visitor's
+openid, and the report belongs to that citizen's account. Anywhere else the visitor has no account: the first
+report creates an anonymous web citizen, remembered by the signed session cookie, so later reports from the
+same browser go to the same account and /c/<number> shows their progress there. Without the cookie nobody else can open the case page.
 """
 import os
 import secrets
-from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, session, url_for
 
+from handlers import webauth
 from handlers.security import csrf_token
 from models import Account, Case, Deputy, Project, Station
 from services import calendar, directory, follows, privacy, ratelimit, reports, workflow
@@ -21,8 +20,6 @@ from services.errors import InvalidInput, NotFound, ServiceError
 from services.uploads import save_image, url_for_upload
 
 bp = Blueprint("public", __name__)
-OAUTH_URL = "https://open.weixin.qq.com/connect/oauth2/authorize"
-OAUTH_STATE = "h5"
 H5_PHOTOS = 3
 FORM_FIELDS = ("category", "content", "location", "name", "contact_phone", "anonymous")
 
@@ -35,49 +32,13 @@ def visitor():
     return Account.get_or_none(Account.id == account_id, Account.role == "citizen") if account_id else None
 
 
-def in_wechat():
-    return "micromessenger" in request.headers.get("User-Agent", "").lower()
+def remember_citizen(openid):
+    """Web OAuth identified the visitor: their reports belong to the citizen account of that openid."""
+    from services.accounts import citizen_for_openid
+    session["h5_citizen"] = citizen_for_openid(openid, official_account=True).id
 
 
-@bp.before_request
-def wechat_identity():
-    """Inside WeChat, identify the visitor once through the official account's silent OAuth."""
-    if request.method != "GET" or request.endpoint not in ("public.deputy", "public.project", "public.station"):
-        return None
-    cfg = current_app.config
-    # Sandbox mode has a made-up AppID that WeChat's real authorize page would reject: skip OAuth there.
-    if not cfg.get("WECHAT_OA_APP_ID") or cfg.get("WECHAT_SANDBOX") or not in_wechat() or session.get("h5_oa"):
-        return None
-    code = request.args.get("code")
-    if code and request.args.get("state") == OAUTH_STATE:
-        openid = oauth_openid(code)
-        if openid:
-            from services.accounts import citizen_for_openid
-            session["h5_citizen"] = citizen_for_openid(openid, official_account=True).id
-            session["h5_oa"] = True
-            session.permanent = True
-        return None  # identified or not, the page is shown; never a second round trip
-    if session.get("h5_oauth_tried"):
-        return None
-    session["h5_oauth_tried"] = True
-    back = cfg["PUBLIC_BASE_URL"] + request.full_path.rstrip("?")
-    query = urlencode({"appid": cfg["WECHAT_OA_APP_ID"], "redirect_uri": back, "response_type": "code",
-                       "scope": "snsapi_base", "state": OAUTH_STATE})
-    return redirect(f"{OAUTH_URL}?{query}#wechat_redirect")
-
-
-def oauth_openid(code):
-    """The OAuth code → the visitor's official-account openid (None when WeChat refuses or is away)."""
-    from wechat import client
-    from wechat.errors import WeChatError
-    try:
-        oa = client.official_account()
-        data = oa.request("GET", "sns/oauth2/access_token", params={
-            "appid": oa.appid, "secret": oa.secret, "code": code, "grant_type": "authorization_code"})
-    except WeChatError as err:
-        current_app.logger.warning("H5 OAuth failed: %s", err)
-        return None
-    return data.get("openid") or None
+webauth.protect(bp, "deputy", "project", "station", "case", on_identified=remember_citizen)
 
 
 # --- reporting ------------------------------------------------------------------------------------

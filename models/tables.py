@@ -44,8 +44,9 @@ class Deputy(BaseModel):
     public_contact = CharField(max_length=100, default="")
     term_start = DateField(null=True)
     term_end = DateField(null=True)
-    openid = CharField(max_length=64, null=True, unique=True)  # bound WeChat (mini-program) openid
     created_at = DateTimeField(default=utcnow)
+    # The deputy's WeChat identities live on the deputy's own Account (role deputy), one per deputy: see
+    # services/binding.py.
 
 
 class Account(BaseModel):
@@ -69,6 +70,24 @@ class Account(BaseModel):
     session_version = IntegerField(default=0)  # raised by logout and password change: older sessions end
     last_login_at = DateTimeField(null=True)
     created_at = DateTimeField(default=utcnow)
+
+
+class BindCode(BaseModel):
+    """绑定码 — a one-time code the office hands a person so that a WeChat identity is bound to their account:
+    `token` goes in links (/bind/<token>) and QR scenes (bind:<token>); the 8-character code a person types
+    is kept only as a keyed hash. Written through services/binding.py only."""
+    token = CharField(max_length=32, unique=True)
+    code_hash = CharField(max_length=64, unique=True)
+    account = ForeignKeyField(Account, backref="bind_codes", on_delete="CASCADE")
+    created_by = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField()
+    used_at = DateTimeField(null=True)
+    used_channel = CharField(max_length=16, default="")  # official_account | miniprogram
+    revoked_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "bind_code"
 
 
 class Project(BaseModel):
@@ -367,4 +386,4 @@ class AuditLog(BaseModel):
 
 ALL_MODELS = [Station, Department, Deputy, Account, Project, ProjectDeputy, Milestone, ProjectUpdate, Follow,
               Upload, Case, Assignment, Answer, Rating, CaseEvent, Notification, DeliveryAttempt,
-              SubscriptionQuota, KeyValue, Counter, StatsSnapshot, CaseTally, AuditLog]
+              SubscriptionQuota, KeyValue, Counter, StatsSnapshot, CaseTally, AuditLog, BindCode]

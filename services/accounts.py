@@ -70,7 +70,10 @@ def create_user(role, username, password=None, display_name="", department=None,
         account = Account.get_or_none(Account.username == username)
         created = account is None
         if created:
-            account = Account(username=username)
+            # a deputy has one account, which carries their WeChat identities too: it gets the login
+            person = person_account(dep) if role == "deputy" else None
+            account = person if person is not None and not person.username else Account()
+            account.username = username
             if not password:
                 raise InvalidInput("missing_field", "请设置密码", field="password")
         account.role = role
@@ -84,8 +87,16 @@ def create_user(role, username, password=None, display_name="", department=None,
     return account, created
 
 
+def person_account(deputy):
+    """The deputy's own account (role deputy): their inbox and WeChat identities, with or without a console
+    login. Every deputy has one (made with the deputy record, or here when missing)."""
+    found = Account.select().where(Account.deputy == deputy, Account.role == "deputy").order_by(Account.id).first()
+    return found or Account.create(role="deputy", deputy=deputy, display_name=deputy.name)
+
+
 def citizen_for_openid(openid, unionid=None, official_account=False):
-    """The account behind a WeChat identity, created on first sight. The mini-program openid and the
+    """The account behind a WeChat identity (a bound deputy's or staff member's, or a citizen's), a citizen
+    created on first sight. The mini-program openid and the
     official-account openid of one person are joined through unionid when WeChat gives one."""
     column = Account.oa_openid if official_account else Account.openid
     with db.atomic():

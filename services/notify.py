@@ -41,6 +41,7 @@ class Message:
 
 CASE_PAGE, CASE_URL = "pages/case/detail?number={number}", "/c/{number}"
 WORK_PAGE, CONSOLE_URL = "pages/workbench/case?number={number}", "/console/cases/{number}"
+PHONE_URL = "/m/cases/{number}"  # deputies and departments: the phone workbench (handlers/mobile.py)
 
 
 def _progress(status, tip, **kw):
@@ -78,24 +79,24 @@ MESSAGES = {
                       when="代表回复群众", audience="反映人"),
     # the deputy
     "case_new": M("新的群众反映", "{number}：{title}", "case_todo", _todo("请受理群众反映", "{date_text}"),
-                  WORK_PAGE, CONSOLE_URL, when="群众通过代表码或其领办项目提交反映", audience="代表"),
+                  WORK_PAGE, PHONE_URL, when="群众通过代表码或其领办项目提交反映", audience="代表"),
     "deputy_answer": M("案件已答复", "{number} 已由{department}答复", "case_todo", _todo("已答复，请跟进", "{date_text}"),
-                       WORK_PAGE, CONSOLE_URL, when="承办单位答复", audience="代表"),
+                       WORK_PAGE, PHONE_URL, when="承办单位答复", audience="代表"),
     "deputy_unsatisfied": M("群众不满意", "{number} 的答复被评为不满意", "case_todo",
-                            _todo("群众评价不满意", "{date_text}"), WORK_PAGE, CONSOLE_URL,
+                            _todo("群众评价不满意", "{date_text}"), WORK_PAGE, PHONE_URL,
                             when="群众评价“不满意”", audience="代表"),
     # the department
     "dept_assigned": M("新交办案件", "{number}：{title}，请于{deadline_text}前办结", "case_todo", _todo("新交办，请签收办理"),
-                       "", CONSOLE_URL, when="交办（主办、协办单位）", audience="承办单位"),
+                       "", PHONE_URL, when="交办（主办、协办单位）", audience="承办单位"),
     "dept_reopened": M("案件二次办理", "{number} 群众不满意，请于{deadline_text}前重新办理", "case_todo",
-                       _todo("群众不满意，请重新办理"), "", CONSOLE_URL, when="二次办理", audience="承办单位"),
+                       _todo("群众不满意，请重新办理"), "", PHONE_URL, when="二次办理", audience="承办单位"),
     "dept_urged": M("督办提醒", "{number} 被督办，时限{deadline_text}", "case_todo", _todo("人大督办，请抓紧办理"),
-                    "", CONSOLE_URL, urgent=True, when="工作人员督办", audience="承办单位"),
+                    "", PHONE_URL, urgent=True, when="工作人员督办", audience="承办单位"),
     "dept_due_soon": M("即将到期提醒", "{number} 将于{deadline_text}到期，请抓紧办理", "case_todo",
-                       _todo("即将到期（黄牌）"), "", CONSOLE_URL,
+                       _todo("即将到期（黄牌）"), "", PHONE_URL,
                        when="每日9:00：距时限不足2个工作日（黄色督办）", audience="承办单位"),
     "dept_overdue": M("超期督办", "{number} 已超过办理时限{deadline_text}，请立即办理", "case_todo",
-                      _todo("已超期（红牌督办）"), "", CONSOLE_URL, urgent=True,
+                      _todo("已超期（红牌督办）"), "", PHONE_URL, urgent=True,
                       when="每日9:00：已超过时限（红色督办）", audience="承办单位"),
     # staff (the congress office, in scope)
     "staff_returned": M("案件被退回", "{number} 被{department}退回：{reason}", "case_todo",
@@ -116,12 +117,16 @@ MESSAGES = {
     # digests
     "digest_deputy": M("今日待办", "待受理 {pending} 件，今日答复 {answered} 件，不满意 {unsatisfied} 件", "work_digest",
                        {"thing1": "代表工作日报", "number2": "{pending}", "thing3": "待受理{pending}件，新答复{answered}件",
-                        "date4": "{date_text}"}, "pages/workbench/index", "/console/cases",
+                        "date4": "{date_text}"}, "pages/workbench/index", "/m/",
                        when="每日8:30，有待受理、新答复或不满意的案件时", audience="代表"),
     "digest_department": M("今日待办", "待签收 {to_sign} 件，办理中 {handling} 件，即将到期 {due_soon} 件，已超期 {overdue} 件",
                            "work_digest", {"thing1": "承办工作日报", "number2": "{handling}",
                                            "thing3": "待签收{to_sign}件，超期{overdue}件", "date4": "{date_text}"},
-                           "", "/console/cases", when="每日8:30，有待签收或办理中的案件时", audience="承办单位"),
+                           "", "/m/", when="每日8:30，有待签收或办理中的案件时", audience="承办单位"),
+    # anyone who binds their WeChat (services/binding.py)
+    "bind_confirmed": M("微信绑定成功", "您已绑定为 {who}（{channel}）", "work_digest",
+                        {"thing1": "微信绑定成功", "number2": "1", "thing3": "您已绑定为{who}", "date4": "{date_text}"},
+                        "", "/m/", when="用绑定码绑定公众号或小程序", audience="代表、工作人员、承办单位"),
     # a project's followers
     "project_update": M("项目有新进展", "{project}：{text}", "project_progress",
                         {"thing1": "{project}", "thing2": "{text}", "character_string3": "{progress}%",

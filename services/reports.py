@@ -111,3 +111,27 @@ def deputy_inbox(account, state="", q="", category="", page=1, per_page=20):
     total = query.count()
     rows = list(query.order_by(Case.submitted_at.desc(), Case.id.desc()).paginate(page, per_page))
     return rows, total, {s: counts.get(s, 0) for s in workflow.STATES}
+
+
+DEPARTMENT_TABS = {"todo": ("assigned",), "open": ("in_progress",), "closed": workflow.CONCLUDED_STATES}
+
+
+def department_inbox(account, tab="todo", page=1, per_page=20):
+    """A department's cases: assigned to it in the current round and waiting to be signed (todo), in hand
+    (open), or answered (closed, any case ever assigned to it). Returns (rows, total, counts per tab)."""
+    from models import Assignment
+    if account.role != "department" or not account.department_id:
+        raise Forbidden("not_department", "只有承办单位可以使用承办工作台")
+    current = Assignment.select(Assignment.case).where(Assignment.department == account.department_id,
+                                                       Assignment.active == True,  # noqa: E712
+                                                       Assignment.round == Case.round)
+    ever = Assignment.select(Assignment.case).where(Assignment.department == account.department_id)
+    queries = {name: Case.select().where(Case.state.in_(states),
+                                         Case.id.in_(ever if name == "closed" else current))
+               for name, states in DEPARTMENT_TABS.items()}
+    if tab not in queries:
+        raise InvalidInput("invalid_choice", "请选择有效的分类", field="tab")
+    query = queries[tab]
+    order = (Case.deadline, Case.id) if tab != "closed" else (Case.answered_at.desc(), Case.id)
+    rows = list(query.order_by(*order).paginate(page, per_page))
+    return rows, query.count(), {name: q.count() for name, q in queries.items()}

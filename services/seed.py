@@ -83,6 +83,8 @@ def seed_demo(log=print):
                 term_start=dt.date(2021, 12, 1) if i != 29 else dt.date(2016, 12, 1),
                 term_end=dt.date(2021, 11, 30) if i == 29 else dt.date(2026, 12, 31) if i % 7 == 6
                 else dt.date(2027, 11, 30)))  # DB0030's term has ended: its page sends citizens to the station
+        for deputy in deputies:
+            accounts.person_account(deputy)
         for username, (role, password, name, links) in DEV_PASSWORDS.items():
             accounts.create_user(role, username, password, name, **links)
         # WeChat identities the sandbox stand-in accepts: odd citizens follow the official account, the

@@ -332,7 +332,8 @@ def _return(case, actor, data):
 
 def _progress(case, actor, data):
     text(data, "note", "办理进展")
-    return {}, {"department": actor.account.department.name}
+    photos = uploads(data, "photos", actor)
+    return {}, {"department": actor.account.department.name, **({"photos": photos} if photos else {})}
 
 
 def _pending_extension(case):

@@ -77,7 +77,7 @@ def wechat_standin():
 def app(schema, database_url, tmp_path, wechat_standin):
     wechat_standin.reset()
     app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-                      "WECHAT_API_BASE": wechat_standin.base_url})
+                      "WECHAT_API_BASE": wechat_standin.base_url, "WECHAT_OPEN_BASE": wechat_standin.base_url})
     db.connect(reuse_if_open=True)
     wipe()
     with app.app_context():

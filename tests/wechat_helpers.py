@@ -68,3 +68,24 @@ def read_reply(xml):
         type=data["MsgType"], source=data["FromUserName"], target=data["ToUserName"], content=data.get("Content"),
         articles=[{"title": i.get("Title") or "", "description": i.get("Description") or "", "url": i.get("Url") or "",
                    "image": i.get("PicUrl") or ""} for i in items])
+
+
+WECHAT_UA = ("Mozilla/5.0 (Linux; Android 13) AppleWebKit/537.36 Chrome/116.0 Mobile Safari/537.36 "
+             "MicroMessenger/8.0.47.2560 NetType/WIFI Language/zh_CN")
+
+
+def web_oauth(client, path, name, headers=None):
+    """Open `path` in WeChat's browser as WeChat user `name`: the app sends the visitor to the stand-in's
+    authorize page, which sends them back with a code; returns the final response of the app."""
+    from urllib.parse import urlsplit
+
+    import requests
+    headers = {"User-Agent": WECHAT_UA, **(headers or {})}
+    response = client.get(path, headers=headers)
+    if response.status_code != 302 or "/connect/oauth2/authorize" not in response.headers["Location"]:
+        return response
+    back = requests.get(response.headers["Location"].split("#")[0] + f"&as={name}", allow_redirects=False,
+                        timeout=5)
+    assert back.status_code == 302, back.text
+    url = urlsplit(back.headers["Location"])
+    return client.get(f"{url.path}?{url.query}", headers=headers)

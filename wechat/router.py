@@ -19,7 +19,8 @@ from flask import current_app
 from peewee import JOIN
 
 from models import Account, Case, CaseEvent, DeliveryAttempt, Deputy, Notification, Project, Station
-from services import accounts, directory, workflow
+from services import accounts, binding, directory, workflow
+from services.errors import ServiceError
 from services.calendar import local
 from wechat import client
 from wechat.errors import WeChatError
@@ -148,6 +149,7 @@ def help_text(greeting="您好，这里是“代表连心”。"):
             "· 我的 —— 我最近的反映\n"
             "· 代表 姓名或代码 —— 找人大代表\n"
             "· 项目 名称或代码 —— 看民生实事进展\n"
+            "· 绑定 绑定码 —— 代表和工作人员绑定微信\n"
             "· 帮助 —— 显示本菜单\n"
             f"扫描代表码即可向代表反映问题。<a href=\"{base}/public/cases\">公开问题清单</a>")
 
@@ -329,13 +331,40 @@ def scene_card(scene):
 def subscribed(msg):
     account = follower(msg)
     Account.update(oa_followed=True).where(Account.id == account.id).execute()
-    card = scene_card(msg.scene_id) if msg.event == "subscribe_scan" else None
-    return card or help_text("感谢关注“代表连心”！")
+    scene = (msg.scene_id or "") if msg.event == "subscribe_scan" else ""
+    if scene.startswith(BIND_SCENE):
+        return bind(msg, scene[len(BIND_SCENE):])
+    return (scene_card(scene) if scene else None) or help_text("感谢关注“代表连心”！")
 
 
 @router.event("scan")
 def scanned(msg):
+    if (msg.scene_id or "").startswith(BIND_SCENE):
+        return bind(msg, msg.scene_id[len(BIND_SCENE):])
     return scene_card(msg.scene_id) or help_text()
+
+
+# --- binding (绑定码, services/binding.py) ----------------------------------------------------------
+
+BIND_SCENE = "bind:"
+
+
+def bind(msg, secret):
+    """Bind the sender's official-account identity to the person a binding code or QR token names."""
+    unionid, _ = binding.oa_profile(msg.source)
+    try:
+        account, _ = binding.redeem(secret, "official_account", msg.source, unionid, followed=True)
+    except ServiceError as err:
+        return err.message
+    return (f"您已绑定为 {binding.describe(account)}。今后的待办提醒会通过本公众号发给您。\n"
+            f"<a href=\"{base_url()}/m/\">打开手机工作台</a>")
+
+
+@router.command("绑定")
+def bind_command(msg, argument=""):
+    if not argument:
+        return "请发送“绑定 绑定码”，例如：绑定 ABCD2345。绑定码由人大常委会办公室提供。"
+    return bind(msg, argument)
 
 
 @router.event("unsubscribe")

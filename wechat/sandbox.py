@@ -30,6 +30,8 @@ def configure(cfg):
                WECHAT_MP_APP_ID=cfg.get("WECHAT_MP_APP_ID") or "wxsandbox0mini0001",
                WECHAT_OA_APP_SECRET="sandbox-secret", WECHAT_MP_APP_SECRET="sandbox-secret",
                WECHAT_OA_TOKEN=cfg.get("WECHAT_OA_TOKEN") or "sandbox")
+    if "weixin.qq.com" in (cfg.get("WECHAT_OPEN_BASE") or "weixin.qq.com"):
+        cfg["WECHAT_OPEN_BASE"] = cfg["WECHAT_API_BASE"]  # web OAuth's authorize page: the stand-in's
 
 
 def _sandbox_only():

@@ -13,19 +13,23 @@ Conventions (deterministic, so tests can name users):
 - Valid openids: those it issued, those configured (`configure(openids=…)`), and any "openid-<name>"
   (mini-program) or "oa-<name>" (official account). cgi-bin/user/info gives "oa-<name>" the unionid
   "unionid-<name>" when the name contains "union".
+- Web OAuth: /connect/oauth2/authorize sends the visitor back with code "code-<name>" (name from `as=`, the
+  cookie /_standin/as sets, or a typed answer); sns/oauth2/access_token turns it into openid "oa-<name>".
 - msg_sec_check v2: text containing "违禁" → risky, "待审" → review, else pass.
 - Template ids: when `templates` is configured ({id: [keyword keys] or None}), other ids → 40037 and
   missing keywords → 47003; when it is empty, any id is accepted.
 """
 import base64
+import html
 import io
 import json
 import re
 import secrets
 import threading
 import time
+from urllib.parse import urlencode
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, jsonify, redirect, request
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 ERRMSG = {
@@ -48,6 +52,7 @@ KINDS = {
     "user_info": "cgi-bin/user/info", "oauth": "sns/oauth2/access_token",
 }
 TOKEN_TTL = 7200
+OAUTH_COOKIE = "standin_wechat_user"  # the sandbox's "who am I in WeChat" for web OAuth
 
 # keyword type → check of its value (WECHAT.md §4.1)
 _T = r"\d{1,2}:\d{2}(:\d{2})?"
@@ -167,6 +172,20 @@ class WeChatStandIn:
         def calls():
             with self._lock:
                 return jsonify(list(reversed(self.calls[-200:])))
+
+        @app.get("/connect/oauth2/authorize")
+        def oauth_authorize():
+            return self._oauth_authorize()
+
+        @app.get("/_standin/as")
+        def act_as():
+            """Sandbox: this browser is now WeChat user <name> (remembered in a cookie), then on to `next`."""
+            name, nxt = request.args.get("name", ""), request.args.get("next", "")
+            if not re.fullmatch(r"[\w.-]{1,50}", name) or not nxt.startswith(("http://", "https://")):
+                return Response("stand-in: name and next (an absolute URL) are required", status=400)
+            response = redirect(nxt)
+            response.set_cookie(OAUTH_COOKIE, name, httponly=True, samesite="Lax")
+            return response
 
         @app.route("/<path:path>", methods=["GET", "POST"])
         def endpoint(path):
@@ -324,6 +343,39 @@ class WeChatStandIn:
             self._issued.add(openid)
         return {"access_token": secrets.token_hex(16), "expires_in": 7200, "refresh_token": secrets.token_hex(16),
                 "openid": openid, "scope": "snsapi_base"}
+
+    def _oauth_authorize(self):
+        """WeChat's web OAuth authorize page (open.weixin.qq.com/connect/oauth2/authorize): checks what WeChat
+        checks, then sends the visitor back to redirect_uri with code "code-<name>" and the state. Who the
+        visitor is: `as=<name>` in the query (tests), else the stand-in's cookie (/_standin/as, the sandbox),
+        else a small page where they type a name, like a WeChat user confirming who they are."""
+        args = request.args
+        call = {"path": "/connect/oauth2/authorize", "method": "GET", "query": args.to_dict(), "json": None,
+                "appid": args.get("appid"), "errcode": None, "at": time.time()}
+        with self._lock:
+            self.calls.append(call)
+        back = args.get("redirect_uri", "")
+        problem = ("appid" if not args.get("appid") or (self.apps and args["appid"] not in self.apps) else
+                   "redirect_uri" if not back.startswith(("http://", "https://")) else
+                   "response_type" if args.get("response_type") != "code" else
+                   "scope" if args.get("scope") not in ("snsapi_base", "snsapi_userinfo") else "")
+        if problem:
+            call["errcode"] = 10003 if problem == "redirect_uri" else 10001
+            return Response(f"<p>Oops! Something went wrong:( {problem} 参数错误</p>", status=400,
+                            mimetype="text/html")
+        name = args.get("as") or request.cookies.get(OAUTH_COOKIE) or ""
+        if not re.fullmatch(r"[\w.-]{1,50}", name):
+            hidden = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+                             for k, v in args.items() if k != "as")
+            call["errcode"] = "chooser"
+            return Response(
+                '<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
+                "<title>微信授权（替身）</title><h3>微信网页授权（接口替身）</h3><p>你是哪位微信用户？</p>"
+                f'<form method="get">{hidden}<input name="as" placeholder="用户名，如 alice" required>'
+                '<button type="submit">确认</button></form>', mimetype="text/html")
+        call["errcode"] = 0
+        sep = "&" if "?" in back else "?"
+        return redirect(f"{back}{sep}{urlencode({'code': f'code-{name}', 'state': args.get('state', '')})}")
 
     def _subscribe_send(self, body, query, call):
         self._check_template(body)
