@@ -33,8 +33,9 @@ def create_app(config=None):
     from handlers import api, console, files, health, mobile, public, publiclist, security  # noqa: E402
     import jobs
     import qr
+    import sms
     import wechat
-    for part in (security, health, files, api, public, publiclist, mobile, console, wechat, qr, jobs):
+    for part in (security, health, files, api, public, publiclist, mobile, console, wechat, sms, qr, jobs):
         part.init_app(app)
     register_commands(app)
     return app

@@ -108,6 +108,19 @@ def load():
         # {"case_progress": "<id>", ...}. A key without an id is not pushed on that channel (docs/notifications.md).
         WECHAT_MP_TEMPLATES=env_json("WECHAT_MP_TEMPLATES"),
         WECHAT_OA_TEMPLATES=env_json("WECHAT_OA_TEMPLATES"),
+        # SMS through Tencent Cloud SMS (docs/sms.md): endpoint, API key, SmsSdkAppId, approved signature and
+        # template ids ({"case_progress": "<id>", "verify_code": "<id>"}); SMS is off until they are set.
+        SMS_API_BASE=env_str("SMS_API_BASE", "https://sms.tencentcloudapi.com"),
+        SMS_SECRET_ID=env_str("SMS_SECRET_ID"),
+        SMS_SECRET_KEY=env_str("SMS_SECRET_KEY"),
+        SMS_SDK_APP_ID=env_str("SMS_SDK_APP_ID"),
+        SMS_SIGN_NAME=env_str("SMS_SIGN_NAME"),
+        SMS_REGION=env_str("SMS_REGION", "ap-guangzhou"),
+        SMS_TEMPLATES=env_json("SMS_TEMPLATES"),
+        SMS_TIMEOUT=env_int("SMS_TIMEOUT", 5),
+        SMS_DAILY_CAP=env_int("SMS_DAILY_CAP", 10),  # SMS to one number per day (codes and notices together)
+        # H5: how long a reporter's browser keeps its signed claim to their cases (days).
+        H5_CLAIM_DAYS=env_int("H5_CLAIM_DAYS", 365),
     )
     return cfg
 

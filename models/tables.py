@@ -173,6 +173,7 @@ class Case(BaseModel):
     latitude = FloatField(null=True)
     longitude = FloatField(null=True)
     contact_phone = SealedField(default="")  # encrypted at rest (models/sealing.py)
+    sms_notify = BooleanField(default=False)  # 接收短信提醒: progress by SMS to contact_phone
     anonymous = BooleanField(default=False)
     client_request_id = CharField(max_length=64, null=True, unique=True)
     state = CharField(max_length=16, default="submitted", index=True)
@@ -278,7 +279,7 @@ class Notification(BaseModel):
     urgent = BooleanField(default=False)
     dedupe_key = CharField(max_length=150, unique=True)
     state = CharField(max_length=16, default="pending")  # pending | sending | sent | failed | inbox
-    channel = CharField(max_length=16, default="")       # subscribe | template | inbox
+    channel = CharField(max_length=16, default="")       # subscribe | template | sms | inbox
     attempts = IntegerField(default=0)
     next_attempt_at = DateTimeField(default=utcnow)
     claimed_by = CharField(max_length=64, default="")

@@ -78,6 +78,30 @@ def vet(account, text_):
         check_text(account, str(text_))
 
 
+def rate(case, account, data):
+    """A reporter rates the answer (every door: mini-program, H5, official account). 不满意 must say why,
+    and opens the next round at once when rounds are left (MAX_ROUNDS): rating and reopening commit together."""
+    value = data.get("value")
+    comment = str(data.get("comment") or "").strip()
+    if value == "unsatisfied" and not comment:
+        raise InvalidInput("reason_required", "请写一写哪里不满意，以便承办单位重新办理", field="comment")
+    vet(account, comment)
+    with workflow.write_transaction():
+        fresh = workflow.perform(case, "rate", account, {"value": value, "comment": comment})
+        if fresh.rating == "unsatisfied" and "reopen" in workflow.allowed_actions(fresh, workflow.SYSTEM):
+            fresh = workflow.perform(fresh, "reopen", workflow.SYSTEM, {})
+    return fresh
+
+
+def answers(case):
+    """The departments' answers to this case, latest first, in the citizen's words."""
+    from models import Answer
+    return [{"round": a.round, "department": a.department.name if a.department_id else "承办单位",
+             "klass": a.answer_class, "klass_label": workflow.ANSWER_CLASSES.get(a.answer_class, ""),
+             "text": a.text, "attachments": list(a.attachments or []), "at": a.created_at}
+            for a in case.answers.order_by(Answer.round.desc(), Answer.id.desc())]
+
+
 def mine(account, page=1, per_page=20):
     """The reporter's own cases, newest first. Returns (rows, total)."""
     query = Case.select().where(Case.reporter == account)

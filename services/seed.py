@@ -53,7 +53,7 @@ PROJECTS = [
     ("柳林镇高标准农田建设5000亩", "NYJ", "ZLL", 15, "planned"), ("全县农贸市场标准化改造", "SJJ", None, 55, "in_progress"),
 ]
 PLAN = (["submitted"] * 6 + ["accepted"] * 5 + ["declined"] * 4 + ["assigned"] * 6 + ["in_progress"] * 10
-        + ["answered"] * 7 + ["rated"] * 7 + ["closed"] * 12 + ["closed_unrated"] * 3 + ["second_round"] * 2)
+        + ["answered"] * 7 + ["rated"] * 7 + ["closed"] * 12 + ["closed_unrated"] * 3 + ["second_round"] * 2 + ["withdrawn"])
 
 
 def seed_demo(log=print):
@@ -159,7 +159,8 @@ def _case(rng, i, goal, deputies, citizens, projects):
     handler = Account.get_or_none(Account.role == "department", Account.department ==
                                   Department.get(Department.code == dept))
     handler = handler or _handler_for(dept)
-    steps = {"submitted": [], "accepted": ["accept"], "declined": ["decline"], "assigned": ["accept", "assign"],
+    steps = {"submitted": [], "withdrawn": ["withdraw"], "accepted": ["accept"], "declined": ["decline"],
+             "assigned": ["accept", "assign"],
              "in_progress": ["accept", "assign", "sign"]}.get(goal, ["accept", "assign", "sign", "answer"])
     if goal in ("rated", "closed", "second_round"):
         steps += ["rate"]
@@ -169,7 +170,7 @@ def _case(rng, i, goal, deputies, citizens, projects):
         steps += ["reopen", "sign"]
     unsatisfied = goal == "second_round" or (goal == "rated" and i % 3 == 0)
     for action in steps:
-        actor = {"accept": deputy or staff, "decline": deputy or staff, "assign": staff, "sign": handler,
+        actor = {"withdraw": citizen, "accept": deputy or staff, "decline": deputy or staff, "assign": staff, "sign": handler,
                  "answer": handler, "rate": citizen, "close": staff, "reopen": staff}[action]
         data = {"decline": {"reason": "duplicate" if i % 2 else "judicial"},
                 "assign": {"lead": dept, "days": 15, "note": "请按时办理并答复群众"},
@@ -182,7 +183,7 @@ def _case(rng, i, goal, deputies, citizens, projects):
     if goal == "closed_unrated":
         Case.update(answered_at=case.answered_at - dt.timedelta(days=10)).where(Case.id == case.id).execute()
         case = workflow.perform(Case.get_by_id(case.id), "auto_close", workflow.SYSTEM)
-    if i % 4 == 0 and case.state != "declined":
+    if i % 4 == 0 and case.state not in ("declined", "withdrawn"):
         case = workflow.perform(case, "publish", staff)
     _backdate(case, days=(len(PLAN) - i) * 3)
 

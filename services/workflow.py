@@ -28,6 +28,7 @@ STATES = {  # state: (title for staff, title for citizens, category)
     "answered": ("已答复", "已答复，请您评价", "open"),
     "rated": ("已评价", "您已评价", "open"),
     "closed": ("已办结", "已办结", "closed"),
+    "withdrawn": ("已撤回", "您已撤回", "closed"),
 }
 OPEN_STATES = tuple(s for s, v in STATES.items() if v[2] == "open")
 HANDLING_STATES = ("assigned", "in_progress")
@@ -48,11 +49,26 @@ RETURN_REASONS = {"not_our_duty": "不属本单位职责", "wrong_area": "属地
                   "insufficient": "内容不清，无法办理", "other": "其他原因"}
 ANSWER_CLASSES = {"A": "已解决", "B": "列入年度计划解决", "C": "列入规划逐步解决", "D": "因条件限制难以解决，已作解释"}
 RATINGS = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
+# Where a citizen can turn instead when a report is declined, told on their case page (by decline reason).
+DECLINE_ADVICE = {
+    "duplicate": "同样的问题已有人反映，正在办理中，办理结果会在公开问题清单中公布。",
+    "out_of_scope": "可以拨打 12345 政务服务便民热线，或到相关部门的办事窗口反映。",
+    "judicial": "涉及诉讼、仲裁的事项，请向人民法院、仲裁机构或司法所咨询；也可以拨打 12348 法律服务热线。",
+    "insufficient": "请写清楚地点和具体情况后重新反映，也可以在联络站接待日当面向代表反映。",
+    "other": "如有疑问，可以在联络站接待日当面向代表反映，或拨打 12345 政务服务便民热线。",
+}
 
 LIMITS = {"title": 50, "content": 2000, "note": 1000, "photos": 9, "location": 200, "comment": 500}
 
 
-def state_label(state, for_citizen=False):
+# How the published issue list (问题清单) names each state, speaking to the public, not to the reporter.
+PUBLIC_STATES = {"submitted": "已提交", "accepted": "已受理", "assigned": "办理中", "in_progress": "办理中",
+                 "answered": "已答复", "rated": "群众已评价", "closed": "已办结"}
+
+
+def state_label(state, for_citizen=False, for_public=False):
+    if for_public:
+        return PUBLIC_STATES.get(state, STATES[state][0])
     return STATES[state][1 if for_citizen else 0]
 
 
@@ -472,6 +488,8 @@ ACTIONS = {a.name: a for a in [
     A("opinion", "代表意见", NOT_ENDED, None, ("deputy",), apply=_require("note"), note_field="note", public=False),
     A("reply", "回复群众", NOT_ENDED, None, ("deputy",), apply=_require("note"), note_field="note",
       citizen_text="代表回复了您"),
+    A("withdraw", "撤回", ("submitted",), "withdrawn", ("reporter",), note_field="note",
+      citizen_text="您撤回了反映"),
     A("supplement", "补充材料", ("submitted", "accepted", "assigned", "in_progress"), None, ("reporter",),
       apply=_supplement, note_field="note", citizen_text="您补充了材料"),
     A("assign", "交办", ("accepted",), "assigned", ("office",), apply=_assign, note_field="note",
@@ -491,13 +509,13 @@ ACTIONS = {a.name: a for a in [
     A("answer", "答复", ("in_progress",), "answered", ("lead",), apply=_answer, citizen_text="承办单位已答复，请您评价"),
     A("rate", "评价", ("answered",), "rated", ("reporter",), apply=_rate, note_field="comment",
       citizen_text="您评价了办理结果"),
-    A("reopen", "二次办理", ("rated",), "assigned", ("office",), guard=_reopen_guard, apply=_reopen,
+    A("reopen", "二次办理", ("rated",), "assigned", ("office", "system"), guard=_reopen_guard, apply=_reopen,
       note_field="note", citizen_text="案件进入二次办理"),
     A("close", "办结", ("answered", "rated"), "closed", ("office",), apply=_close(None), note_field="note",
       citizen_text="案件已办结"),
     A("auto_close", "逾期未评价自动办结", ("answered",), "closed", ("system",), guard=_auto_close_guard,
       apply=_close("unrated"), citizen_text="答复后未评价，案件自动办结"),
-    A("publish", "公开", tuple(s for s in STATES if s != "declined"), None, ("office",),
+    A("publish", "公开", tuple(s for s in STATES if s not in ("declined", "withdrawn")), None, ("office",),
       guard=lambda c: ("already_published", "已公开") if c.published else None,
       apply=_flag("published", True), public=False),
     A("unpublish", "取消公开", tuple(STATES), None, ("office",),
@@ -626,6 +644,9 @@ def submit_case(actor, data, source="miniprogram", flagged_reason=""):
         latitude=_coordinate(data, "latitude", 90), longitude=_coordinate(data, "longitude", 180),
         contact_phone=phone(data), anonymous=boolean(data, "anonymous", "匿名"),
     )
+    fields["sms_notify"] = boolean(data, "sms_notify", "短信提醒")
+    if fields["sms_notify"] and not fields["contact_phone"].startswith("1"):
+        raise InvalidInput("mobile_required", "接收短信提醒请填写手机号", field="contact_phone")
     try:
         with write_transaction():
             if request_id and (existing := Case.get_or_none(Case.client_request_id == request_id)):

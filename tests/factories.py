@@ -8,6 +8,7 @@ PATHS = {  # how to bring a fresh case to each state: (action, actor key, data)
     "submitted": [],
     "accepted": [("accept", "deputy", {})],
     "declined": [("decline", "deputy", {"reason": "duplicate"})],
+    "withdrawn": [("withdraw", "citizen", {})],
     "assigned": [("accept", "deputy", {}), ("assign", "staff", {"lead": "D1", "assist": ["D2"], "days": 5})],
 }
 PATHS["in_progress"] = PATHS["assigned"] + [("sign", "lead", {})]

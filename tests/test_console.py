@@ -359,7 +359,7 @@ def test_dashboard_figures_match_a_dataset_computed_by_hand(client, w):
     assert "承办单位：县交通运输局（满意率 50.0%，1/2）" in page and "承办单位：县住建局" not in page
     counts = dict(re.findall(r'data-state="(\w+)">(\d+)<', page))
     assert counts == {"submitted": "1", "accepted": "0", "declined": "1", "assigned": "0", "in_progress": "2",
-                      "answered": "2", "rated": "1", "closed": "2"}
+                      "answered": "2", "rated": "1", "closed": "2", "withdrawn": "0"}
     assert page.count("<svg") >= 6
     deputy = re.search(r'id="by-deputy".*?<td>周建华</td>(.*?)</tr>', page, re.S).group(1)
     assert re.findall(r'<td class="num">([^<]*)</td>', deputy)[:3] == ["9", "8", "88.9%"]

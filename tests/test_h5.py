@@ -52,7 +52,7 @@ def test_report_without_wechat_gets_a_case_number_and_how_to_follow_it(client, w
     assert case.reporter.role == "citizen" and case.reporter.display_name == "王大爷"
     assert case.flagged  # no WeChat identity, no content check: staff look at it first
     page = client.get(f"/c/{number}?new=1").get_data(as_text=True)
-    assert "提交成功" in page and number in page and f"查询 {number}" in page and "小程序" in page
+    assert "提交成功" in page and number in page and f"查询 {number}" in page and "查我的反映" in page
     # the same browser reports again as the same citizen; another browser cannot open the case
     second = case_number(report(client, "/d/DEP001", content="路灯坏了两个月，晚上很黑。"))
     assert Case.get(Case.number == second).reporter_id == case.reporter_id

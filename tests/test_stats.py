@@ -34,7 +34,7 @@ def busy_month(w, seed=7):
             for case in rng.sample(cases, min(len(cases), 10)):
                 case = Case.get_by_id(case.id)
                 choices = [(a, p) for p in people for a in workflow.allowed_actions(case, p)
-                           if a not in ("opinion", "reply", "progress", "publish", "unpublish")]
+                           if a not in ("opinion", "reply", "progress", "publish", "unpublish", "withdraw")]
                 if not choices:
                     continue
                 action, person = rng.choice(choices)

@@ -21,19 +21,20 @@ VALID = {
     "approve_extension": ("staff", {}), "refuse_extension": ("staff", {}), "urge": ("staff", {}),
     "answer": ("lead", {"answer_class": "B", "text": "已列入明年计划。"}), "rate": ("citizen", {"value": "satisfied"}),
     "reopen": ("staff", {"days": 10}), "close": ("staff", {}), "auto_close": (None, {}),
-    "publish": ("staff", {}), "unpublish": ("staff", {}),
+    "publish": ("staff", {}), "unpublish": ("staff", {}), "withdraw": ("citizen", {}),
 }
 EXPECTED_TARGET = {  # (state, action) -> resulting state, for every allowed pair; every other pair is refused
     ("submitted", "accept"): "accepted", ("submitted", "decline"): "declined", ("submitted", "forward"): "accepted",
     ("accepted", "assign"): "assigned", ("assigned", "sign"): "in_progress", ("assigned", "return"): "accepted",
     ("in_progress", "answer"): "answered", ("answered", "rate"): "rated", ("answered", "close"): "closed",
     ("rated", "close"): "closed", ("rated", "reopen"): "assigned",
+    ("submitted", "withdraw"): "withdrawn",
 }
 STAYS = {
     "opinion": workflow.NOT_ENDED, "reply": workflow.NOT_ENDED,
     "supplement": ("submitted", "accepted", "assigned", "in_progress"), "progress": ("in_progress",),
     "request_extension": ("in_progress",), "urge": ("assigned", "in_progress"),
-    "publish": tuple(s for s in workflow.STATES if s != "declined"),
+    "publish": tuple(s for s in workflow.STATES if s not in ("declined", "withdrawn")),
 }
 
 
