@@ -81,8 +81,8 @@ def vet(account, text_):
 def rate(case, account, data):
     """A reporter rates the answer (every door: mini-program, H5, official account). 不满意 must say why,
     and opens the next round at once when rounds are left (MAX_ROUNDS): rating and reopening commit together."""
-    value = data.get("value")
-    comment = str(data.get("comment") or "").strip()
+    value = workflow.choice(data, "value", workflow.RATINGS, "评价")
+    comment = workflow.text(data, "comment", "评价意见", required=False)
     if value == "unsatisfied" and not comment:
         raise InvalidInput("reason_required", "请写一写哪里不满意，以便承办单位重新办理", field="comment")
     vet(account, comment)
