@@ -63,3 +63,9 @@ def parse_day(value):
     except ValueError:
         return None
     return day if day is None or dt.date(1970, 1, 1) <= day <= dt.date(9000, 1, 1) else None
+
+
+def utc_start(day):
+    """The UTC moment (naive, as stored) at which a local date begins."""
+    start = dt.datetime.combine(day, dt.time(), tzinfo=tz())
+    return start.astimezone(dt.timezone.utc).replace(tzinfo=None)
