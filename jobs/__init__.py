@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import click
 
-from jobs import lease, tasks
+from jobs import tasks
 from models import db
+from services import lease
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,9 @@ import time
 from freezegun import freeze_time
 
 import jobs
-from jobs import lease, tasks
+from jobs import tasks
 from models import Case, CaseEvent, Follow, KeyValue, Notification, ProjectUpdate, StatsSnapshot, db, utcnow
+from services import lease
 from tests.factories import case_in, new_case, world
 from tests.test_delivery import _env, _outbox
 
