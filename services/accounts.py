@@ -129,7 +129,7 @@ def login(username, password, address=""):
     (bad_credentials), Forbidden (account_locked / account_inactive) or TooMany (rate_limited)."""
     import datetime as dt
 
-    from services import ratelimit
+    from services import audit, ratelimit
     from services.errors import Forbidden, Unauthorized
     limit, window = FAILURES_PER_ADDRESS
     per_address = f"login-failed:{address}"
@@ -137,6 +137,7 @@ def login(username, password, address=""):
         raise ratelimit.too_many(window, "登录失败次数太多，请稍后再试")
 
     def failed(error):
+        audit.record(None, "login_failed", ("account", name[:64]), {"reason": error.code})
         if address:
             ratelimit.hit(per_address, limit, window, "登录失败次数太多，请稍后再试")
         raise error
@@ -169,6 +170,7 @@ def login(username, password, address=""):
     if not account.active:
         raise Forbidden("account_inactive", "账号已停用，请联系管理员")
     Account.update(failed_logins=0, locked_until=None, last_login_at=now).where(Account.id == account.id).execute()
+    audit.record(account, "login", account)
     return Account.get_by_id(account.id)
 
 
