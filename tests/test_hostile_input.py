@@ -206,3 +206,44 @@ def test_h5_anonymous_checkbox_is_read_strictly(app, client):
     assert client.post("/d/DEP001", data={**base, "client_request_id": "b"}).status_code == 303
     assert [c.anonymous for c in Case.select().order_by(Case.id)] == [True, False]
     assert KeyValue.select().count() >= 1
+
+
+def test_every_api_route_that_takes_a_body_refuses_malformed_ones(app, client):
+    """A sweep over the app's own routing table (every view that reads a JSON body), so a new endpoint is
+    covered the day it is added."""
+    import inspect
+    w = world()
+    case = case_in(w, "submitted")
+    fill = {"number": case.number, "code": "XM001", "action": "accept", "token": "x" * 20}
+    reads_body = lambda rule: "body()" in inspect.getsource(app.view_functions[rule.endpoint])  # noqa: E731
+    routes = [(rule, method) for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1/")
+              and reads_body(rule) for method in sorted(rule.methods & {"POST", "PUT", "DELETE"})]
+    assert len(routes) >= 9
+    before = stored()
+    for rule, method in routes:
+        path = rule.rule[len("/api/v1"):]
+        for name in rule.arguments:
+            path = path.replace(f"<{name}>", fill[name])
+        for account in (w.citizen, w.deputy_account):
+            for kind, raw in HOSTILE_BODIES.items():
+                response = Api(client, account).call(method, path, content_type="application/json",
+                                                     data=raw if isinstance(raw, bytes) else raw.encode())
+                assert 400 <= response.status_code < 500, (method, path, kind, response.status_code)
+                assert error(response)[1]
+    assert stored() == before
+
+
+@pytest.mark.parametrize("field, value", [("days", "1" + "0" * 400), ("days", "1e999"), ("days", "-3"),
+                                          ("lead", "\u200b\u200b"), ("lead", "D1" * 100), ("assist", "\ud7ff" * 40)])
+def test_console_forms_with_hostile_values_explain_and_change_nothing(app, client, field, value):
+    import time
+
+    from handlers.console import password_mark
+    w = world()
+    case = case_in(w, "accepted")
+    with client.session_transaction() as sess:
+        sess.update(uid=w.staff.id, seen=time.time(), pw=password_mark(w.staff), csrf="t")
+    form = {"csrf_token": "t", "lead": "D1", "days": "5", field: value}
+    response = client.post(f"/console/cases/{case.number}/act/assign", data=form)
+    assert response.status_code == 400 and 'role="alert"' in response.get_data(as_text=True)  # the form again
+    assert Case.get_by_id(case.id).state == "accepted"
