@@ -3,7 +3,7 @@ import click
 from flask import Flask, jsonify, render_template, request
 
 import config as settings
-from models import db, open_database
+from models import db, open_database, sealing
 from services.errors import ServiceError
 
 
@@ -14,6 +14,7 @@ def create_app(config=None):
     cfg.update(config or {})
     app.config.from_mapping(settings.finish(cfg))
     open_database(app.config["DATABASE_URL"])
+    sealing.configure(app.config.get("PERSONAL_DATA_KEY"), app.config["SECRET_KEY"])
 
     @app.before_request
     def _connect():

@@ -25,7 +25,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from handlers import webauth
 from handlers.security import csrf_token
 from models import Account, Case, Deputy, Project, Rating, Station
-from services import calendar, directory, follows, ratelimit, reports, smscode, workflow
+from services import calendar, directory, follows, privacy, ratelimit, reports, smscode, workflow
 from services.errors import InvalidInput, NotFound, ServiceError
 from services.uploads import save_image, url_for_upload
 
@@ -120,8 +120,9 @@ def handle_report(target, code):
         photos = [save_image(f, account).token for f in files]
         data = {target: code, "category": form["category"], "content": form["content"],
                 "location": form["location"], "contact_phone": form["contact_phone"],
-                "anonymous": bool(form["anonymous"]), "sms_notify": bool(form["sms_notify"]), "photos": photos,
+                "anonymous": form["anonymous"], "sms_notify": form["sms_notify"], "photos": photos,
                 "client_request_id": request.form.get("client_request_id", "")[:64] or None}
+        account = account or reports.web_reporter_of(data)
         with workflow.write_transaction():
             if account is None:
                 account = Account.create(role="citizen", display_name=form["name"].strip()[:20] or "网页访客")
@@ -292,6 +293,17 @@ def show_case(found, number, error=None, status=200, form=None):
                 promise=found.deadline if found.state in workflow.HANDLING_STATES else None,
                 last_round=found.round >= current_app.config.get("MAX_ROUNDS", 2),
                 photos=[url_for_upload(t) for t in found.photos or []])
+
+
+@bp.route("/me/delete", methods=["GET", "POST"])
+def delete_account():
+    """注销: the visitor's own web or WeChat citizen account and personal details (services/privacy)."""
+    account = visitor()
+    if request.method == "POST" and account is not None:
+        privacy.delete_account(account)
+        session.clear()
+        return page("public/delete_account.html", done=True, signed_in=False)
+    return page("public/delete_account.html", done=False, signed_in=account is not None)
 
 
 @bp.post("/c/<number>/<action>")

@@ -157,7 +157,8 @@ def deliver(xml):
         crypto = WeChatCrypto(cfg["WECHAT_OA_TOKEN"], cfg["WECHAT_OA_AES_KEY"], cfg["WECHAT_OA_APP_ID"])
         envelope = xmltodict.parse(crypto.encrypt_message(xml, nonce, timestamp))["xml"]
         url += f"&encrypt_type=aes&msg_signature={envelope['MsgSignature']}"
-        xml = f"<xml><ToUserName><![CDATA[gh_sandbox]]></ToUserName><Encrypt><![CDATA[{envelope['Encrypt']}]]></Encrypt></xml>"
+        xml = (f"<xml><ToUserName><![CDATA[gh_sandbox]]></ToUserName>"
+               f"<Encrypt><![CDATA[{envelope['Encrypt']}]]></Encrypt></xml>")
     resp = current_app.test_client().post(url, data=xml.encode())
     xml = resp.get_data(as_text=True)
     if cfg.get("WECHAT_OA_AES_KEY") and xml.startswith("<xml>"):

@@ -4,17 +4,14 @@ import datetime as dt
 from flask import g, render_template, request
 
 from models import Account, Notification
-from services import charts, stats
+from services import calendar, charts, stats
 from services.workflow import STATES
 
 from . import STAFF, bp, roles
 
 
 def _day(name):
-    try:
-        return dt.date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
+    return calendar.parse_day(request.args.get(name, ""))
 
 
 def _rate_order(rows, rate):
