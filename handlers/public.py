@@ -98,8 +98,8 @@ def reporter_of(case):
 
 def remember_citizen(openid):
     """Web OAuth identified the visitor: their reports belong to the citizen account of that openid."""
-    from services.accounts import citizen_for_openid
-    remember(citizen_for_openid(openid, official_account=True))
+    from services.accounts import oa_citizen
+    remember(oa_citizen(openid))
 
 
 webauth.protect(bp, "deputy", "project", "station", "case", "lookup", on_identified=remember_citizen)

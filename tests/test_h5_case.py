@@ -237,3 +237,17 @@ def test_large_text_mode_is_one_tap_and_remembered(client, w):
     assert client.get("/large?on=1&next=//evil.example").headers["Location"].endswith("/")
     client.get("/large?on=0")
     assert 'class="large"' not in html(client.get("/"))
+
+
+def test_inside_wechat_one_citizen_across_h5_official_account_and_mini_program(client, w, wechat_standin):
+    from models import Account
+    from tests.wechat_helpers import WECHAT_UA, post_plain, read_reply, text_xml, web_oauth
+    mini = Account.create(role="citizen", openid="openid-unionwang", unionid="unionid-unionwang")
+    web_oauth(client, "/d/DEP001", "unionwang")
+    case = Case.get(Case.number == case_number(report(client, "/d/DEP001", headers={"User-Agent": WECHAT_UA})))
+    assert case.reporter_id == mini.id and Account.get_by_id(mini.id).oa_openid == "oa-unionwang"
+    chat = lambda text: read_reply(post_plain(client, text_xml(text, openid="oa-unionwang"))  # noqa: E731
+                                   .get_data(as_text=True)).content
+    assert "状态：已提交，等待代表受理" in chat(f"查询 {case.number}")
+    assert case.number in chat("我的")
+    assert Account.select().where(Account.role == "citizen").count() == 3  # the world's two and this one

@@ -153,3 +153,21 @@ def test_the_stand_in_checks_what_the_provider_checks(app, sms_standin):
         sms.send("1234", "verify_code", ["123456", "5"])
     assert err.value.errcode == "InvalidParameterValue.IncorrectPhoneNumber"
     assert len(sms_standin.sent(PHONE)) == 5
+
+
+def test_sandbox_mode_uses_the_stand_in_and_shows_what_it_sent(app, database_url, sms_standin, wechat_standin):
+    from app import create_app
+    from tests.conftest import TEST_CONFIG
+    sandbox = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "WECHAT_OA_APP_SECRET": "",
+                          "WECHAT_MP_APP_SECRET": "", "WECHAT_SANDBOX": True, "WECHAT_API_BASE": wechat_standin.base_url,
+                          "SMS_API_BASE": sms_standin.base_url, "SMS_SECRET_ID": "", "SMS_TEMPLATES": {}})
+    assert sandbox.config["SMS_SECRET_ID"] == sms.SANDBOX["SMS_SECRET_ID"]  # made-up credentials, local only
+    with sandbox.app_context():
+        sms.send(PHONE, "verify_code", ["246810", "5"])
+    page = sandbox.test_client().get("/dev/sms").get_data(as_text=True)
+    assert "【代表连心】您的验证码为246810" in page and "+8613912345678" in page
+    assert app.test_client().get("/dev/sms").status_code == 404  # not in sandbox mode: no such page
+    real = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "WECHAT_SANDBOX": False,
+                       "SMS_API_BASE": "https://sms.tencentcloudapi.com", "SMS_SECRET_ID": "", "SMS_TEMPLATES": {}})
+    with real.app_context():
+        assert not sms.enabled()  # no credentials: SMS is off, never the sandbox's made-up ones

@@ -22,8 +22,6 @@ from models import Account, Case, CaseEvent, DeliveryAttempt, Deputy, Notificati
 from services import accounts, binding, directory, workflow
 from services.errors import ServiceError
 from services.calendar import local
-from wechat import client
-from wechat.errors import WeChatError
 from wechat.prepared import Prepared
 
 log = logging.getLogger("wechat.router")
@@ -149,12 +147,7 @@ def follower(msg):
         return account
     if _read_only.get():
         raise NeedsClaim
-    unionid = None
-    try:
-        unionid = client.oa_user_info(msg.source).get("unionid")
-    except WeChatError as err:
-        log.warning("wechat: no profile for %s (%s); not linked to a mini-program account", msg.source, err)
-    return accounts.citizen_for_openid(msg.source, unionid, official_account=True)
+    return accounts.oa_citizen(msg.source)
 
 
 # --- help -----------------------------------------------------------------------------------------
