@@ -52,7 +52,7 @@ PROJECTS = [
     ("河西镇卫生院综合楼建设", "WJJ", "ZHX", 30, "in_progress"), ("城区公共厕所新建及提升改造20座", "CGJ", "ZCG", 100, "completed"),
     ("柳林镇高标准农田建设5000亩", "NYJ", "ZLL", 15, "planned"), ("全县农贸市场标准化改造", "SJJ", None, 55, "in_progress"),
 ]
-PLAN = (["submitted"] * 6 + ["accepted"] * 5 + ["declined"] * 4 + ["assigned"] * 6 + ["in_progress"] * 10
+PLAN = (["submitted"] * 5 + ["accepted"] * 5 + ["declined"] * 4 + ["assigned"] * 6 + ["in_progress"] * 10
         + ["answered"] * 7 + ["rated"] * 7 + ["closed"] * 12 + ["closed_unrated"] * 3 + ["second_round"] * 2 + ["withdrawn"])
 
 
