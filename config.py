@@ -84,6 +84,11 @@ def load():
         DEFAULT_DEADLINE_DAYS=env_int("DEFAULT_DEADLINE_DAYS", 15),
         AUTO_CLOSE_DAYS=env_int("AUTO_CLOSE_DAYS", 7),
         MAX_ROUNDS=env_int("MAX_ROUNDS", 2),
+        # Time limits on the steps before the department's (working days): 受理 and 签收 (docs/workflow.md).
+        ACCEPT_DAYS=env_int("ACCEPT_DAYS", 3),
+        SIGN_DAYS=env_int("SIGN_DAYS", 2),
+        # The audit log is kept this many days (at least 180; the nightly purge removes older entries).
+        AUDIT_RETENTION_DAYS=max(180, env_int("AUDIT_RETENTION_DAYS", 365)),
         # Notifications: quiet hours hold non-urgent pushes (local time, HH:MM).
         QUIET_HOURS=env_str("QUIET_HOURS", "22:00-08:00"),
         # Notifications: WeChat sends in flight at once while draining the outbox (one thread each).

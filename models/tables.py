@@ -194,6 +194,13 @@ class Case(BaseModel):
     responded_at = DateTimeField(null=True)  # the first accept / decline / forward (代表响应)
     closed_at = DateTimeField(null=True)
     updated_at = DateTimeField(default=utcnow)
+    # corrections (migration 0008): the staff's summary beside the citizen's own words, the original a
+    # duplicate was merged into, where a case was transferred (转办), who entered it on a citizen's behalf
+    summary = TextField(default="")
+    merged_into = ForeignKeyField("self", null=True, backref="duplicates", on_delete="RESTRICT")
+    transfer_to = CharField(max_length=32, default="")
+    entered_by = ForeignKeyField(Account, null=True, backref="entered_cases", on_delete="SET NULL")
+    review = CharField(max_length=8, default="")  # flagged content reviewed: passed | withheld (不予公开)
 
     class Meta:
         indexes = (
@@ -246,6 +253,7 @@ class Rating(BaseModel):
     value = CharField(max_length=16)  # satisfied | basic | unsatisfied
     comment = TextField(default="")
     rater = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    by_phone = BooleanField(default=False)  # given by phone to staff during a 回访, entered by them
     created_at = DateTimeField(default=utcnow)
 
 

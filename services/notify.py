@@ -11,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from models import Account, Assignment, Follow, Notification, Station, utcnow
+from models import Account, Assignment, Case, Follow, Notification, Station, utcnow
 
 # --- templates ------------------------------------------------------------------------------------
 # key: (the template's title in WeChat's library, {keyword: label}); the keyword's prefix is its type.
@@ -77,6 +77,12 @@ MESSAGES = {
     "case_replied": M("代表回复了您", "{number}：{note}", "case_progress",
                       _progress("代表回复", "{note}"), CASE_PAGE, CASE_URL,
                       when="代表回复群众", audience="反映人"),
+    "case_merged": M("反映已合并办理", "您的反映 {number} 与相同问题 {original} 合并办理，后续进展会继续通知您",
+                     "case_progress", _progress("合并办理", "与{original}合并办理"), CASE_PAGE, CASE_URL,
+                     when="工作人员把重复反映合并到原案件", audience="反映人"),
+    "case_transferred": M("反映已转办", "您的反映 {number} 已转交{transfer_to}办理：{reason}", "case_progress",
+                          _progress("已转办", "已转交{transfer_to}"), CASE_PAGE, CASE_URL,
+                          when="工作人员转办到上级人大、12345等其他渠道", audience="反映人"),
     # the deputy
     "case_new": M("新的群众反映", "{number}：{title}", "case_todo", _todo("请受理群众反映", "{date_text}"),
                   WORK_PAGE, PHONE_URL, when="群众通过代表码或其领办项目提交反映", audience="代表"),
@@ -102,6 +108,18 @@ MESSAGES = {
     "staff_returned": M("案件被退回", "{number} 被{department}退回：{reason}", "case_todo",
                         _todo("被退回：{reason}", "{date_text}"),
                         "", CONSOLE_URL, when="承办单位退回", audience="工作人员（辖区内）"),
+    "staff_new": M("联络站收到新反映", "{number}：{title}", "case_todo", _todo("请受理群众反映", "{date_text}"),
+                   "", CONSOLE_URL, when="群众直接向联络站反映（未选代表）", audience="工作人员（辖区内）"),
+    "staff_forwarded": M("代表转交案件", "{number}：{title}（代表意见：{note}）", "case_todo",
+                         _todo("代表转交，请交办", "{date_text}"), "", CONSOLE_URL,
+                         when="代表转交人大办", audience="工作人员（辖区内）"),
+    "staff_extension": M("延期申请待审批", "{number} {department}申请延期：{reason}", "case_todo",
+                         _todo("延期申请待审批", "{date_text}"), "", CONSOLE_URL,
+                         when="承办单位申请延期", audience="工作人员（辖区内）"),
+    "staff_supplement": M("群众补充了材料", "{number}：{note}", "case_todo", _todo("群众补充材料", "{date_text}"),
+                          "", CONSOLE_URL, when="群众补充材料", audience="工作人员（辖区内）"),
+    "dept_supplement": M("群众补充了材料", "{number}：{note}", "case_todo", _todo("群众补充材料，请查看"), "",
+                         CONSOLE_URL, when="办理中的案件群众补充材料", audience="承办单位"),
     "staff_unsatisfied": M("群众不满意", "{number} 的答复被评为不满意，可安排二次办理", "case_todo",
                            _todo("群众不满意，可二次办理", "{date_text}"), "", CONSOLE_URL,
                            when="群众评价“不满意”", audience="工作人员（辖区内）"),
@@ -146,7 +164,12 @@ MESSAGES = {
 AUDIENCE = {
     "submit": [("deputy", "case_new")],
     "accept": [("reporter", "case_accepted")],
-    "forward": [("reporter", "case_accepted")],
+    "forward": [("reporter", "case_accepted"), ("staff", "staff_forwarded")],
+    "request_extension": [("staff", "staff_extension")],
+    "supplement": [("staff", "staff_supplement"), ("departments", "dept_supplement")],
+    "reassign": [("reporter", "case_assigned"), ("departments", "dept_assigned")],
+    "merge": [("reporter", "case_merged")],
+    "transfer": [("reporter", "case_transferred")],
     "decline": [("reporter", "case_declined")],
     "assign": [("reporter", "case_assigned"), ("departments", "dept_assigned")],
     "return": [("staff", "staff_returned")],
@@ -164,8 +187,9 @@ SYSTEM_URGE_AUDIENCE = {1: [("departments", "dept_due_soon")],
 
 
 def recipients(case, audience):
-    if audience == "reporter":
-        return [case.reporter] if case.reporter_id else []
+    if audience == "reporter":  # with the reporters of duplicates merged into this case
+        merged = Case.select(Case.reporter).where(Case.merged_into == case.id)
+        return list(Account.select().where((Account.id == case.reporter_id) | Account.id.in_(merged)))
     if audience == "deputy":
         return list(Account.select().where(Account.deputy == case.deputy_id, Account.role == "deputy",
                                            Account.active == True)) if case.deputy_id else []  # noqa: E712
@@ -223,20 +247,23 @@ def write(account, kind, dedupe_key, values, case=None, project=None):
 def case_changed(case, event):
     """Write the notifications an event on a case causes (called inside the workflow's transaction)."""
     plan = list(AUDIENCE.get(event.action, []))
+    if event.action == "submit" and not case.deputy_id:  # a station report: the station's staff receive it
+        plan.append(("staff", "staff_new"))
     if event.action == "rate":
         plan += RATING_AUDIENCE.get(event.data.get("value"), [])
     if event.action == "urge" and event.actor_role == "system":
         plan = SYSTEM_URGE_AUDIENCE.get(event.data.get("level"), plan)
     if not plan:
         return
-    from services.workflow import DECLINE_REASONS, RETURN_REASONS  # the workflow owns the reason codes
+    from services.workflow import DECLINE_REASONS, RETURN_REASONS, TRANSFER_TARGETS  # the workflow's codes
     values = {"number": case.number, "title": case.title, "state": case.state, "note": event.note[:40],
               "deadline": case.deadline.isoformat() if case.deadline else "",
               "deadline_text": date_text(case.deadline),
               "department": event.data.get("lead") or event.data.get("department")
               or (case.lead_department.name if case.lead_department_id else ""),
               "reason": DECLINE_REASONS.get(event.data.get("reason")) or RETURN_REASONS.get(
-                  event.data.get("reason"), "")}
+                  event.data.get("reason"), event.data.get("reason", "")),
+              "original": event.data.get("original", ""), "transfer_to": TRANSFER_TARGETS.get(case.transfer_to, "")}
     for audience, kind in plan:
         for account in recipients(case, audience):
             write(account, kind, f"e{event.id}:{account.id}:{kind}", values, case=case)

@@ -52,8 +52,9 @@ PROJECTS = [
     ("河西镇卫生院综合楼建设", "WJJ", "ZHX", 30, "in_progress"), ("城区公共厕所新建及提升改造20座", "CGJ", "ZCG", 100, "completed"),
     ("柳林镇高标准农田建设5000亩", "NYJ", "ZLL", 15, "planned"), ("全县农贸市场标准化改造", "SJJ", None, 55, "in_progress"),
 ]
-PLAN = (["submitted"] * 5 + ["accepted"] * 5 + ["declined"] * 4 + ["assigned"] * 6 + ["in_progress"] * 10
-        + ["answered"] * 7 + ["rated"] * 7 + ["closed"] * 12 + ["closed_unrated"] * 3 + ["second_round"] * 2 + ["withdrawn"])
+PLAN = (["submitted"] * 6 + ["accepted"] * 5 + ["declined"] * 4 + ["assigned"] * 6 + ["in_progress"] * 10
+        + ["answered"] * 7 + ["rated"] * 7 + ["closed"] * 12 + ["closed_unrated"] * 3 + ["second_round"] * 2
+        + ["withdrawn", "merged", "transferred"])
 
 
 def seed_demo(log=print):
@@ -159,9 +160,9 @@ def _case(rng, i, goal, deputies, citizens, projects):
     handler = Account.get_or_none(Account.role == "department", Account.department ==
                                   Department.get(Department.code == dept))
     handler = handler or _handler_for(dept)
-    steps = {"submitted": [], "withdrawn": ["withdraw"], "accepted": ["accept"], "declined": ["decline"],
-             "assigned": ["accept", "assign"],
-             "in_progress": ["accept", "assign", "sign"]}.get(goal, ["accept", "assign", "sign", "answer"])
+    steps = {"submitted": [], "withdrawn": ["withdraw"], "accepted": ["accept"], "declined": ["decline"], "assigned": ["accept", "assign"],
+             "in_progress": ["accept", "assign", "sign"], "merged": ["merge"],
+             "transferred": ["transfer"]}.get(goal, ["accept", "assign", "sign", "answer"])
     if goal in ("rated", "closed", "second_round"):
         steps += ["rate"]
     if goal == "closed":
@@ -171,19 +172,23 @@ def _case(rng, i, goal, deputies, citizens, projects):
     unsatisfied = goal == "second_round" or (goal == "rated" and i % 3 == 0)
     for action in steps:
         actor = {"withdraw": citizen, "accept": deputy or staff, "decline": deputy or staff, "assign": staff, "sign": handler,
-                 "answer": handler, "rate": citizen, "close": staff, "reopen": staff}[action]
+                 "answer": handler, "rate": citizen, "close": staff, "reopen": staff, "merge": staff,
+                 "transfer": staff}[action]
         data = {"decline": {"reason": "duplicate" if i % 2 else "judicial"},
                 "assign": {"lead": dept, "days": 15, "note": "请按时办理并答复群众"},
                 "answer": {"answer_class": "ABCD"[i % 4] if i % 3 else "A",
                            "text": "经现场核实，已安排专人处理，相关问题已按计划推进，感谢您的监督。"},
                 "rate": {"value": "unsatisfied" if unsatisfied else ("satisfied", "basic")[i % 2],
                          "comment": "希望继续跟进" if unsatisfied else "处理及时"},
-                "reopen": {"days": 10}}.get(action, {})
+                "reopen": {"days": 10}, "transfer": {"to": "12345", "reason": "属政务服务热线受理范围"},
+                "merge": {"reason": "与已在办理的反映为同一问题"}}.get(action, {})
+        if action == "merge":  # into the first case still being handled
+            data["original"] = Case.select().where(Case.state == "in_progress").order_by(Case.id).first().number
         case = workflow.perform(case, action, actor, data)
     if goal == "closed_unrated":
         Case.update(answered_at=case.answered_at - dt.timedelta(days=10)).where(Case.id == case.id).execute()
         case = workflow.perform(Case.get_by_id(case.id), "auto_close", workflow.SYSTEM)
-    if i % 4 == 0 and case.state not in ("declined", "withdrawn"):
+    if i % 4 == 0 and "publish" in workflow.allowed_actions(case, staff):
         case = workflow.perform(case, "publish", staff)
     _backdate(case, days=(len(PLAN) - i) * 3)
 

@@ -15,6 +15,9 @@ PATHS["in_progress"] = PATHS["assigned"] + [("sign", "lead", {})]
 PATHS["answered"] = PATHS["in_progress"] + [("answer", "lead", {"answer_class": "A", "text": "已经修好了路面。"})]
 PATHS["rated"] = PATHS["answered"] + [("rate", "citizen", {"value": "unsatisfied"})]
 PATHS["closed"] = PATHS["answered"] + [("rate", "citizen", {"value": "satisfied"}), ("close", "staff", {})]
+ORIGINAL = "<a new case>"  # in a path's data: the number of another case, made for the purpose
+PATHS["merged"] = [("merge", "staff", {"original": ORIGINAL, "reason": "重复反映"})]
+PATHS["transferred"] = [("transfer", "staff", {"to": "upper", "reason": "属上级人大职权"})]
 
 
 def station(code, name, parent=None, level="town"):
@@ -64,10 +67,16 @@ def case_in(w, state, **data):
     """A case brought to `state` through the real workflow."""
     case = new_case(w, **data)
     for action, who, payload in PATHS[state]:
+        payload = with_original(w, payload)
         actor = {"citizen": w.citizen, "deputy": w.deputy_account, "staff": w.staff, "lead": w.lead}[who]
         case = workflow.perform(case, action, actor, payload)
     assert case.state == state
     return Case.get_by_id(case.id)
+
+
+def with_original(w, data):
+    """`data` with ORIGINAL replaced by the number of a fresh case."""
+    return {**data, "original": new_case(w).number} if data.get("original") == ORIGINAL else data
 
 
 def csrf_of(page):

@@ -129,11 +129,12 @@ def password():
 @bp.get("/")
 @roles(*EVERYONE)
 def home():
-    return redirect(url_for("console.cases"))
+    """The console opens on 待办 for staff and departments; deputies on their cases."""
+    return redirect(url_for("console.cases" if g.account.role == "deputy" else "console.todo_home"))
 
 
 def init_app(app):
-    from . import cases, dashboard, people, projects  # noqa: F401  (routes register on bp)
+    from . import audit, cases, dashboard, people, projects  # noqa: F401  (routes register on bp)
     app.add_template_global(lambda: g.get("account"), "current_account")
     app.add_template_filter(lambda m: calendar.local(m).strftime("%Y-%m-%d %H:%M") if m else "", "local")
     app.add_template_global(ROLES, "ROLE_LABELS")
