@@ -251,3 +251,18 @@ def test_inside_wechat_one_citizen_across_h5_official_account_and_mini_program(c
     assert "状态：已提交，等待代表受理" in chat(f"查询 {case.number}")
     assert case.number in chat("我的")
     assert Account.select().where(Account.role == "citizen").count() == 3  # the world's two and this one
+
+
+def test_a_merged_duplicate_links_to_its_original_which_its_reporter_may_follow(app, client, w):
+    from tests.factories import new_case
+    original = new_case(w, content="村口道路坑洼严重，雨天积水，已经很久了。")
+    duplicate = filed(client)
+    workflow.perform(duplicate, "merge", w.staff, {"original": original.number, "reason": "重复反映"})
+    page = html(client.get(f"/c/{duplicate.number}"))
+    assert f'href="/c/{original.number}"' in page and "合并办理" in page
+    followed = client.get(f"/c/{original.number}")
+    assert followed.status_code == 200 and "已合并在这里一起办理" in html(followed)
+    assert 'id="withdraw"' not in html(followed) and 'id="supplement"' not in html(followed)  # read-only
+    assert post(client, original.number, "withdraw").status_code == 404  # acting is for its own reporter
+    assert Case.get_by_id(original.id).state == "submitted"
+    assert app.test_client().get(f"/c/{original.number}").status_code == 404

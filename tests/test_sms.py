@@ -47,6 +47,17 @@ def test_progress_goes_by_sms_exactly_once_to_reporters_who_ticked_it(w, sms_sta
     assert [r.state for r in reporter_rows(silent)] == ["inbox"]
 
 
+def test_the_reporter_of_a_merged_duplicate_hears_the_original_by_sms(w, sms_standin):
+    original = web_case(w, sms_notify=False, phone="13700001111")
+    duplicate = web_case(w)
+    workflow.perform(duplicate, "merge", w.staff, {"original": original.number, "reason": "重复反映"})
+    workflow.perform(original, "accept", w.deputy_account)
+    delivery.drain()
+    texts = [m["text"] for m in sms_standin.sent(PHONE)]
+    assert len(texts) == 2 and duplicate.number in texts[0] and "合并" in texts[0]
+    assert original.number in texts[1] and "反映已受理" in texts[1] and sms_standin.sent("13700001111") == []
+
+
 def test_a_reporter_who_follows_the_official_account_gets_the_template_message_not_the_sms(app, w, wechat_standin,
                                                                                               sms_standin):
     app.config.update(WECHAT_OA_TEMPLATES=OA)
