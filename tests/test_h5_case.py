@@ -110,6 +110,8 @@ def test_withdraw_before_acceptance_and_nothing_after(client, w):
     assert post(client, case.number, "withdraw", note="已经自己解决了").status_code == 303
     fresh = Case.get_by_id(case.id)
     assert fresh.state == "withdrawn"
+    told = Notification.get(Notification.case == case.id, Notification.kind == "deputy_withdrawn")
+    assert told.account_id == w.deputy_account.id and "无需再受理" in told.body
     assert "您已撤回" in html(client.get(f"/c/{case.number}"))
     rated = post(client, case.number, "rate", value="satisfied")
     assert rated.status_code == 409 and "不能“评价”" in html(rated) and Rating.select().count() == 0
