@@ -324,7 +324,9 @@ def sms_phone(notification, account):
             or not sms.enabled("case_progress"):
         return ""
     case = Case.get_or_none(Case.id == notification.case_id)
-    return case.contact_phone if case and case.sms_notify and case.reporter_id == account.id else ""
+    if case is not None and case.reporter_id != account.id:  # news of the original a duplicate was merged into
+        case = Case.get_or_none(Case.merged_into == case.id, Case.reporter == account.id)
+    return case.contact_phone if case is not None and case.sms_notify else ""
 
 
 def send_sms(phone, key, params):
