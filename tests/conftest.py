@@ -17,6 +17,7 @@ TEST_CONFIG = {
     "TESTING": True, "SECRET_KEY": "test-secret", "PUBLIC_BASE_URL": "http://daibiao.test",
     "WECHAT_OA_APP_ID": "wxoatest0000000001", "WECHAT_OA_APP_SECRET": "oa-secret",
     "WECHAT_OA_TOKEN": "testtoken", "WECHAT_MP_APP_ID": "wxmptest0000000001", "WECHAT_MP_APP_SECRET": "mp-secret",
+    "WECHAT_TEMPLATES_FILE": "",  # never a developer's instance/wechat_templates.json
 }
 
 

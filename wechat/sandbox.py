@@ -2,6 +2,7 @@
 import hashlib
 import json
 import time
+from pathlib import Path
 
 import requests
 import xmltodict
@@ -17,6 +18,8 @@ LABELS = {"stable_token": "获取接口令牌", "token": "获取接口令牌（�
           "menu": "公众号菜单", "user_info": "关注者信息", "oauth": "网页授权"}
 PATH_LABELS = {"/" + path: LABELS.get(kind, kind) for kind, path in KINDS.items()}
 SANDBOX_OPENID = "oa-sandbox-visitor"
+# The mapping `flask wechat templates --write` makes of the stand-in's templates (tests keep it so).
+TEMPLATES_FILE = Path(__file__).with_name("sandbox_templates.json")
 
 
 def configure(cfg):
@@ -26,10 +29,30 @@ def configure(cfg):
         raise RuntimeError(f"沙箱模式（WECHAT_SANDBOX）不能与真实的微信凭据同时开启：请删除 {'、'.join(real)}，或关闭沙箱模式")
     if "weixin.qq.com" in (cfg.get("WECHAT_API_BASE") or "weixin.qq.com"):
         raise RuntimeError("沙箱模式须把 WECHAT_API_BASE 指向微信接口替身（make run 会自动启动它）")
+    mapping = json.loads(TEMPLATES_FILE.read_text(encoding="utf-8"))
     cfg.update(WECHAT_OA_APP_ID=cfg.get("WECHAT_OA_APP_ID") or "wxsandbox0fficial1",
                WECHAT_MP_APP_ID=cfg.get("WECHAT_MP_APP_ID") or "wxsandbox0mini0001",
                WECHAT_OA_APP_SECRET="sandbox-secret", WECHAT_MP_APP_SECRET="sandbox-secret",
-               WECHAT_OA_TOKEN=cfg.get("WECHAT_OA_TOKEN") or "sandbox")
+               WECHAT_OA_TOKEN=cfg.get("WECHAT_OA_TOKEN") or "sandbox",
+               WECHAT_MP_TEMPLATES=cfg.get("WECHAT_MP_TEMPLATES") or mapping["mp"],
+               WECHAT_OA_TEMPLATES=cfg.get("WECHAT_OA_TEMPLATES") or mapping["oa"])
+
+
+def standin_setup(cfg):
+    """What the stand-in must know of the sandbox's apps: their secrets, and that the mini-program is
+    linked to the official account."""
+    return {"apps": {cfg["WECHAT_OA_APP_ID"]: cfg["WECHAT_OA_APP_SECRET"],
+                     cfg["WECHAT_MP_APP_ID"]: cfg["WECHAT_MP_APP_SECRET"]},
+            "links": {cfg["WECHAT_OA_APP_ID"]: [cfg["WECHAT_MP_APP_ID"]]}}
+
+
+def tell_standin(what, **body):
+    """Tell the stand-in what a phone's WeChat app would tell WeChat's servers: a consent ("consent":
+    openid, template_ids) or a message to the official account ("wrote": openid)."""
+    try:
+        requests.post(current_app.config["WECHAT_API_BASE"].rstrip("/") + f"/_standin/{what}", json=body, timeout=3)
+    except requests.RequestException as err:
+        current_app.logger.warning("sandbox: the stand-in did not hear of %s (%s)", what, err)
 
 
 def _sandbox_only():
@@ -67,6 +90,7 @@ def say():
     xml = (f"<xml><ToUserName><![CDATA[gh_sandbox]]></ToUserName><FromUserName><![CDATA[{SANDBOX_OPENID}]]>"
            f"</FromUserName><CreateTime>{timestamp}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
            f"<Content><![CDATA[{text.replace(']]>', '')}]]></Content><MsgId>{time.time_ns()}</MsgId></xml>")
+    tell_standin("wrote", openid=SANDBOX_OPENID)
     resp = current_app.test_client().post(
         f"/wechat?signature={signature}&timestamp={timestamp}&nonce={nonce}", data=xml.encode())
     return redirect(url_for("wechat_sandbox.page", said=text, reply=readable(resp.get_data(as_text=True))))
