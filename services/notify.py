@@ -202,6 +202,9 @@ MESSAGES = {
                            {"project": "{project}", "update": "已完工：{text}", "percent": "100%", "time": "{time}"},
                            "pages/project/detail?code={code}", "/p/{code}",
                            when="项目进展达到100%或标记完工", audience="项目关注者"),
+    # whoever wrote to the official account
+    "late_answer": M("公众号的回复", "{text}", "", {}, when="公众号的回复超过5秒、客服消息又发不出时（只进站内消息，列入发送失败）",
+                     audience="向公众号发消息的人"),
     "project_digest": M("本周项目进展", "您关注的 {count} 个项目本周有 {updates} 条进展", "work_digest",
                         _digest("关注项目周报", "{updates}", "{names}"),
                         "pages/project/following", "/p/{code}",
@@ -284,6 +287,18 @@ def write(account, kind, dedupe_key, values, case=None, project=None):
         body=_fmt(message.body, values)[:500], link=_fmt(message.page or message.url, values)[:255], data=values,
         urgent=message.urgent, dedupe_key=dedupe_key[:150],
     ).on_conflict_ignore().as_rowcount().execute()
+
+
+def undeliverable(oa_openid, dedupe_key, text, reason):
+    """A reply WeChat would not carry (a late answer the customer-service API refused): kept in the
+    follower's inbox and 'failed', so staff see it under 发送失败. Safe to repeat (dedupe_key)."""
+    from models import db
+    from services.accounts import citizen_for_openid
+    with db.atomic():
+        account = citizen_for_openid(oa_openid, official_account=True)
+        if write(account, "late_answer", dedupe_key, {"text": text[:480]}):
+            Notification.update(state="failed", channel="custom", last_error=reason[:255]).where(
+                Notification.dedupe_key == dedupe_key[:150]).execute()
 
 
 def case_changed(case, event):

@@ -3,10 +3,11 @@ from models import Case, Notification
 from services import workflow
 from tests.api_client import Api, jpeg
 from tests.factories import world
+from tests.wechat_helpers import wire
 
 
 def test_citizen_journey_login_report_and_rate(app, client, wechat_standin):
-    app.config["WECHAT_MP_TEMPLATES"] = {"case_progress": "tpl-progress"}
+    wire(app)
     w = world()
     # Log in with wx.login's code.
     token = client.post("/api/v1/auth/login", json={"code": "code-wang"}).get_json()["token"]

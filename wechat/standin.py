@@ -14,10 +14,11 @@ What it knows, like WeChat's servers do, and how tests tell it what the WeChat a
 - `consent(openid, template_id, n=1)`: the person ticked the template in wx.requestSubscribeMessage;
   `unfollow(openid)` / `follow(openid)`; `user_wrote(openid, trigger)`: a message (48 h, 5 answers),
   or a menu click / follow / scan (1 minute, 3 answers) opens the customer-service window.
-- jscode2session: code "code-<name>" → openid "openid-<name>" (once per code); unionid "unionid-<name>"
-  when the code contains "union". Mini-program openids are "openid-<name>" (and those it issued),
-  official-account openids "oa-<name>"; each is valid only on its own app's APIs. A login counts as
-  using the mini-program (content checks need one in the last 2 hours).
+- jscode2session: code "code-<name>" (or "code-<name>~<anything>", a later wx.login of the same person)
+  → openid "openid-<name>", each code once; unionid "unionid-<name>" when the name contains "union".
+  Mini-program openids are "openid-<name>" (and those it issued), official-account openids "oa-<name>";
+  each is valid only on its own app's APIs. `opened(openid)`: the person has the mini-program open (a
+  login counts too); content checks need that in the last 2 hours.
 - msg_sec_check v2: text containing "违禁" → risky, "待审" → review, else pass.
 """
 import base64
@@ -224,6 +225,11 @@ class WeChatStandIn:
         with self._lock:
             return self._consents.get((openid, template_id), 0)
 
+    def opened(self, openid):
+        """The person is using the mini-program now (WeChat knows; content checks ask for it)."""
+        with self._lock:
+            self._issued[openid] = time.time()
+
     def unfollow(self, openid):
         self._unfollowed.add(openid)
 
@@ -299,7 +305,13 @@ class WeChatStandIn:
             """Sandbox: the mini-program's wx.requestSubscribeMessage, as WeChat's servers learn of it."""
             body = request.get_json(force=True, silent=True) or {}
             for template_id in body.get("template_ids") or ():
-                self.consent(body.get("openid"), template_id)
+                self.consent(body.get("openid"), template_id, int(body.get("count") or 1))
+            return jsonify({"errcode": 0})
+
+        @app.post("/_standin/opened")
+        def opened():
+            """Tests: the person has the mini-program open while it calls our API."""
+            self.opened((request.get_json(force=True, silent=True) or {}).get("openid"))
             return jsonify({"errcode": 0})
 
         @app.post("/_standin/wrote")
@@ -476,19 +488,18 @@ class WeChatStandIn:
     def _jscode2session(self, body, query, call):
         self._check_app(query.get("appid"), query.get("secret"))
         code = query.get("js_code") or ""
-        if query.get("grant_type") != "authorization_code" or not re.fullmatch(r"code-[\w.-]{1,50}", code):
+        if query.get("grant_type") != "authorization_code" or not re.fullmatch(r"code-[\w.-]{1,50}(~\w{1,20})?", code):
             raise Fail(40029)
         with self._lock:
             if code in self._codes and self.strict("login_once"):
                 raise Fail(40163)
             self._codes.add(code)
         call["appid"] = query["appid"]
-        name = code[len("code-"):]
+        name = code[len("code-"):].split("~")[0]
         result = {"openid": f"openid-{name}", "session_key": base64.b64encode(secrets.token_bytes(16)).decode()}
-        if "union" in code:
+        if "union" in name:
             result["unionid"] = f"unionid-{name}"
-        with self._lock:
-            self._issued[result["openid"]] = time.time()
+        self.opened(result["openid"])
         return result
 
     def _oauth2_access_token(self, body, query, call):
