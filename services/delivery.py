@@ -314,11 +314,13 @@ def _finish(attempt, result, errcode=None, detail=""):
 
 
 def _reason(err):
+    """The errcode, what it means in Chinese, and WeChat's own words (47003 names the keyword)."""
     code = getattr(err, "errcode", None)
+    if code is None:
+        return f"网络错误：{err}"[:255]
+    said = (getattr(err, "errmsg", "") or "").split(" rid:")[0].strip()
     known = ERRORS.get(code)
-    text = f"{code} {known}" if known else (f"{code} {getattr(err, 'errmsg', '')}" if code is not None
-                                            else f"网络错误：{err}")
-    return text[:255]
+    return (f"{code} {known}（{said}）" if known and said else f"{code} {known or said}")[:255]
 
 
 def backoff(attempts):

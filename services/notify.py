@@ -337,6 +337,8 @@ def project_updated(project, update):
 LIMITS = {"thing": 20, "number": 32, "letter": 32, "symbol": 5, "character_string": 32, "phone_number": 17,
           "car_number": 8, "name": 10, "phrase": 5, "amount": 10}
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+_DAY, _CLOCK = r"\d{4}年\d{1,2}月\d{1,2}日", r"\d{1,2}:\d{2}"
+_MOMENTS = {"date": re.compile(rf"{_DAY}(\s{_CLOCK})?"), "time": re.compile(rf"({_DAY}\s)?{_CLOCK}")}
 
 
 def _printable(ch):
@@ -380,8 +382,11 @@ def fit(keyword, value):
         return "".join(ch for ch in text if ch.isascii() and ch.isalnum() or _HAN.match(ch))[:8]
     if kind == "name" and text.isascii():
         return text[:20]
+    if kind in _MOMENTS:  # our times and dates are written for these already; anything else is dropped
+        found = _MOMENTS[kind].search(text)
+        return found.group(0) if found else ""
     limit = LIMITS.get(kind)
-    if limit is None:  # time, date, enum, const: our values are formatted for them already
+    if limit is None:  # enum, const: only the template's own values (the mapping refuses them)
         return text
     return _cut(text, limit)
 

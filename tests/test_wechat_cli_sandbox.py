@@ -2,8 +2,11 @@
 import pytest
 
 from app import create_app
+from models import Account
+from services import delivery, inbox, notify
 from tests.conftest import TEST_CONFIG
 from wechat.cli import load_menu
+from wechat.sandbox import standin_setup
 
 
 def test_create_menu_publishes_the_repository_menu(app, runner, wechat_standin):
@@ -45,14 +48,18 @@ def sandbox_app(database_url, base, **extra):
 
 
 def test_sandbox_page_shows_what_was_sent_to_wechat(app, database_url, wechat_standin):
-    wechat_standin.configure(apps={})
     sandbox = sandbox_app(database_url, wechat_standin.base_url)
+    wechat_standin.configure(**standin_setup(sandbox.config))  # as `flask wechat standin` starts it
     with sandbox.app_context():
-        from wechat import client
-        client.send_subscribe_message("openid-alice", "tpl-1", {"thing1": "反映已受理"}, "pages/index/index")
+        # out of the box: a consent given in the mini-program reaches WeChat's side, and the push goes out
+        citizen = Account.create(role="citizen", openid="openid-alice", display_name="alice")
+        inbox.record_consents(citizen, {inbox.templates()["case_progress"]: "accept"})
+        notify.write(citizen, "case_accepted", "sb1", {"number": "2026-000001", "title": "路灯坏了"})
+        sandbox.config["QUIET_HOURS"] = ""
+        assert delivery.drain() == {"sent": 1}
         web = sandbox.test_client()
         page = web.get("/dev/wechat").get_data(as_text=True)
-        assert "小程序订阅消息" in page and "openid-alice" in page and "反映已受理" in page
+        assert "小程序订阅消息" in page and "openid-alice" in page and "已受理" in page
         # a newcomer can talk to the official account from the page, through the real webhook
         said = web.post("/dev/wechat/say", data={"text": "帮助"}, follow_redirects=True).get_data(as_text=True)
         assert "查询 案件号" in said

@@ -104,14 +104,14 @@ def wire(app, **config):
 
 def subscribe(account, key="case_progress", count=1):
     """The person ticks the template in wx.requestSubscribeMessage: WeChat (the stand-in at WECHAT_API_BASE)
-    and we both count the consent."""
+    and we both count the consent (for the template id configured now)."""
     import requests
     from flask import current_app
 
     from services import delivery
     delivery.add_quota(account, key, count)
     requests.post(current_app.config["WECHAT_API_BASE"].rstrip("/") + "/_standin/consent", timeout=5,
-                  json={"openid": account.openid, "template_ids": [MP_IDS[key]], "count": count})
+                  json={"openid": account.openid, "template_ids": [delivery.template_id("subscribe", key)], "count": count})
 
 
 def value(body, name):
