@@ -15,7 +15,8 @@ bp = Blueprint("wechat_sandbox", __name__, template_folder="templates")
 LABELS = {"stable_token": "获取接口令牌", "token": "获取接口令牌（旧接口）", "jscode2session": "小程序登录",
           "subscribe": "小程序订阅消息", "template": "公众号模板消息", "custom": "公众号客服消息",
           "msg_sec_check": "内容安全检测", "wxacode": "小程序码", "qrcode": "公众号带参二维码",
-          "menu": "公众号菜单", "user_info": "关注者信息", "oauth": "网页授权"}
+          "menu": "公众号菜单", "user_info": "关注者信息", "oauth": "网页授权",
+          "mp_templates": "小程序模板列表", "mp_keywords": "公共模板关键词", "oa_templates": "公众号模板列表"}
 PATH_LABELS = {"/" + path: LABELS.get(kind, kind) for kind, path in KINDS.items()}
 SANDBOX_OPENID = "oa-sandbox-visitor"
 # The mapping `flask wechat templates --write` makes of the stand-in's templates (tests keep it so).

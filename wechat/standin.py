@@ -16,7 +16,7 @@ What it knows, like WeChat's servers do, and how tests tell it what the WeChat a
   or a menu click / follow / scan (1 minute, 3 answers) opens the customer-service window.
 - jscode2session: code "code-<name>" (or "code-<name>~<anything>", a later wx.login of the same person)
   → openid "openid-<name>", each code once; unionid "unionid-<name>" when the name contains "union".
-  Mini-program openids are "openid-<name>" (and those it issued), official-account openids "oa-<name>";
+  Mini-program openids are "openid-<name>", official-account openids "oa-<name>" (and any configured);
   each is valid only on its own app's APIs. `opened(openid)`: the person has the mini-program open (a
   login counts too); content checks need that in the last 2 hours.
 - msg_sec_check v2: text containing "违禁" → risky, "待审" → review, else pass.
@@ -197,7 +197,7 @@ class WeChatStandIn:
             self._tokens = {}       # token -> [appid, expires_at]
             self._latest = {}       # (appid, "token"|"stable") -> the newest token
             self._forced = {}       # appid -> [times of forced refreshes]
-            self._issued = {}       # openid -> time of its last login
+            self._opened = {}       # openid -> when the person last used the mini-program
             self._codes = set()     # login codes used
             self._consents = {}     # (openid, template id) -> unused consents
             self._unfollowed = set()
@@ -228,7 +228,7 @@ class WeChatStandIn:
     def opened(self, openid):
         """The person is using the mini-program now (WeChat knows; content checks ask for it)."""
         with self._lock:
-            self._issued[openid] = time.time()
+            self._opened[openid] = time.time()
 
     def unfollow(self, openid):
         self._unfollowed.add(openid)
@@ -399,8 +399,7 @@ class WeChatStandIn:
         prefix = "openid" if app == "mp" else "oa"
         ours = re.fullmatch(rf"{prefix}-[\w.-]{{1,50}}", openid or "")
         theirs = re.fullmatch(r"(openid|oa)-[\w.-]{1,50}", openid or "")
-        if not openid or not (openid in self._issued or openid in self.openids or ours
-                              or (theirs and not self.strict("app_openid"))):
+        if not openid or not (openid in self.openids or ours or (theirs and not self.strict("app_openid"))):
             raise Fail(40003)
 
     def _check_template(self, body, app):
@@ -510,8 +509,6 @@ class WeChatStandIn:
             raise Fail(40029)
         call["appid"] = query["appid"]
         openid = f"oa-{code[len('code-'):]}"
-        with self._lock:
-            self._issued[openid] = time.time()
         return {"access_token": secrets.token_hex(16), "expires_in": 7200, "refresh_token": secrets.token_hex(16),
                 "openid": openid, "scope": "snsapi_base"}
 
@@ -589,7 +586,7 @@ class WeChatStandIn:
             raise Fail(47001)
         openid = body.get("openid")
         self._check_openid(openid, "mp")
-        if self.strict("recent_use") and time.time() - self._issued.get(openid, 0) > RECENT_USE:
+        if self.strict("recent_use") and time.time() - self._opened.get(openid, 0) > RECENT_USE:
             raise Fail(61010)
         if body.get("scene") not in (1, 2, 3, 4):
             raise Fail(40129)
