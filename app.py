@@ -13,7 +13,6 @@ def create_app(config=None):
     cfg = settings.load()
     cfg.update(config or {})
     app.config.from_mapping(settings.finish(cfg))
-    app.config.setdefault("MAX_CONTENT_LENGTH", 12 * 1024 * 1024)
     open_database(app.config["DATABASE_URL"])
 
     @app.before_request
@@ -30,11 +29,12 @@ def create_app(config=None):
             db.close()
 
     register_errors(app)
-    from handlers import api, console, files, health, public, publiclist  # noqa: E402
+    from handlers import api, console, files, health, mobile, public, publiclist, security  # noqa: E402
     import jobs
     import qr
+    import sms
     import wechat
-    for part in (health, files, api, public, publiclist, console, wechat, qr, jobs):
+    for part in (security, health, files, api, public, publiclist, mobile, console, wechat, sms, qr, jobs):
         part.init_app(app)
     check_templates(app.config)
     register_commands(app)

@@ -72,6 +72,8 @@ def load():
         TIMEZONE=env_str("TIMEZONE", "Asia/Shanghai"),
         # WeChat: every API call, the token fetch included, goes to WECHAT_API_BASE.
         WECHAT_API_BASE=env_str("WECHAT_API_BASE", "https://api.weixin.qq.com/"),
+        # WeChat web OAuth's authorize page (handlers/webauth.py); the sandbox points it at the stand-in.
+        WECHAT_OPEN_BASE=env_str("WECHAT_OPEN_BASE", "https://open.weixin.qq.com"),
         WECHAT_OA_APP_ID=env_str("WECHAT_OA_APP_ID"),
         WECHAT_OA_APP_SECRET=env_str("WECHAT_OA_APP_SECRET"),
         WECHAT_OA_TOKEN=env_str("WECHAT_OA_TOKEN"),
@@ -96,6 +98,11 @@ def load():
         DEFAULT_DEADLINE_DAYS=env_int("DEFAULT_DEADLINE_DAYS", 15),
         AUTO_CLOSE_DAYS=env_int("AUTO_CLOSE_DAYS", 7),
         MAX_ROUNDS=env_int("MAX_ROUNDS", 2),
+        # Time limits on the steps before the department's (working days): 受理 and 签收 (docs/workflow.md).
+        ACCEPT_DAYS=env_int("ACCEPT_DAYS", 3),
+        SIGN_DAYS=env_int("SIGN_DAYS", 2),
+        # The audit log is kept this many days (at least 180; the nightly purge removes older entries).
+        AUDIT_RETENTION_DAYS=max(180, env_int("AUDIT_RETENTION_DAYS", 365)),
         # Notifications: quiet hours hold non-urgent pushes (local time, HH:MM).
         QUIET_HOURS=env_str("QUIET_HOURS", "22:00-08:00"),
         # Notifications: WeChat sends in flight at once while draining the outbox (one thread each).
@@ -103,7 +110,15 @@ def load():
         # Mini-program API: bearer-token lifetime (seconds) and reports per person per hour.
         API_TOKEN_MAX_AGE=env_int("API_TOKEN_MAX_AGE", 7 * 24 * 3600),
         REPORT_RATE_LIMIT=(env_int("REPORT_RATE_LIMIT", 10), 3600),
+        BIND_CODE_TTL=env_int("BIND_CODE_TTL", 72),  # hours a binding code (绑定码) stays valid
         CONSOLE_IDLE_MINUTES=env_int("CONSOLE_IDLE_MINUTES", 60),  # console sessions end after this idle time
+        # Security (docs/security.md): reverse proxies in front (nginx: 1) whose X-Forwarded-For/-Proto count,
+        # the largest request body, and the session cookie's flags (Secure follows PUBLIC_BASE_URL's scheme).
+        TRUSTED_PROXIES=env_int("TRUSTED_PROXIES", 0),
+        MAX_CONTENT_LENGTH=env_int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024),
+        API_MAX_JSON=env_int("API_MAX_JSON", 64 * 1024),
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
         # WeChat templates per message template (services/notify.py TEMPLATES): {"case_progress": {"id": "<id>",
         # "keywords": {"<rule><kid>": "<value>"}, "long_term": false}, ...}. Written by `flask --app app wechat
         # templates --write` into WECHAT_TEMPLATES_FILE ({"mp": {...}, "oa": {...}}); the two variables, when
@@ -111,6 +126,19 @@ def load():
         WECHAT_TEMPLATES_FILE=env_str("WECHAT_TEMPLATES_FILE", str(INSTANCE / "wechat_templates.json")),
         WECHAT_MP_TEMPLATES=env_json("WECHAT_MP_TEMPLATES"),
         WECHAT_OA_TEMPLATES=env_json("WECHAT_OA_TEMPLATES"),
+        # SMS through Tencent Cloud SMS (docs/sms.md): endpoint, API key, SmsSdkAppId, approved signature and
+        # template ids ({"case_progress": "<id>", "verify_code": "<id>"}); SMS is off until they are set.
+        SMS_API_BASE=env_str("SMS_API_BASE", "https://sms.tencentcloudapi.com"),
+        SMS_SECRET_ID=env_str("SMS_SECRET_ID"),
+        SMS_SECRET_KEY=env_str("SMS_SECRET_KEY"),
+        SMS_SDK_APP_ID=env_str("SMS_SDK_APP_ID"),
+        SMS_SIGN_NAME=env_str("SMS_SIGN_NAME"),
+        SMS_REGION=env_str("SMS_REGION", "ap-guangzhou"),
+        SMS_TEMPLATES=env_json("SMS_TEMPLATES"),
+        SMS_TIMEOUT=env_int("SMS_TIMEOUT", 5),
+        SMS_DAILY_CAP=env_int("SMS_DAILY_CAP", 10),  # SMS to one number per day (codes and notices together)
+        # H5: how long a reporter's browser keeps its signed claim to their cases (days).
+        H5_CLAIM_DAYS=env_int("H5_CLAIM_DAYS", 365),
     )
     return cfg
 
@@ -123,4 +151,5 @@ def finish(cfg):
         saved = json_file(cfg["WECHAT_TEMPLATES_FILE"])
         cfg["WECHAT_MP_TEMPLATES"] = cfg.get("WECHAT_MP_TEMPLATES") or saved.get("mp") or {}
         cfg["WECHAT_OA_TEMPLATES"] = cfg.get("WECHAT_OA_TEMPLATES") or saved.get("oa") or {}
+    cfg.setdefault("SESSION_COOKIE_SECURE", str(cfg.get("PUBLIC_BASE_URL", "")).startswith("https://"))
     return cfg

@@ -2,96 +2,107 @@
 
 Mobile-first, server-rendered, no JavaScript needed. They work in any browser and inside WeChat.
 
-Who reports: inside WeChat (user agent MicroMessenger, WECHAT_OA_APP_ID set) the official account's silent
-OAuth (snsapi_base) gives the visitor's openid, and the report belongs to that citizen's account. Anywhere
+Who reports: inside WeChat the official account's silent OAuth (handlers/webauth.py) gives the visitor's
+openid, and the report belongs to that citizen's account (so 查询/我的 in the official account and the
+push links work for it). Anywhere
 else the visitor has no account: the first report creates an anonymous web citizen, remembered by the
-signed session cookie, so later reports from the same browser go to the same account and /c/<number> shows
-their progress there. Without the cookie nobody else can open the case page.
+signed session cookie and by a long-lived signed claim cookie (H5_CLAIM_DAYS), so later reports from the
+same browser go to the same account and /c/<number> shows their progress there. From any other browser
+"查我的反映" (/lookup) proves the phone number left on the report with an SMS code (services/smscode.py).
+Nobody else can open a case page: a forged or expired claim proves nothing and says so.
+
+The case page is the reporter's whole loop: the answer, the rating (不满意 opens the next round), supplements
+with photos, withdrawal before acceptance, the decline reason with where to go instead, the deadline.
 """
-import hmac
 import os
+import re
 import secrets
-from urllib.parse import urlencode
+import time
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, session, url_for
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from models import Account, Case, Deputy, Project, Station
-from services import calendar, directory, follows, ratelimit, reports, workflow
+from handlers import webauth
+from handlers.security import csrf_token
+from models import Account, Case, Deputy, Project, Rating, Station
+from services import calendar, directory, follows, ratelimit, reports, smscode, workflow
 from services.errors import InvalidInput, NotFound, ServiceError
 from services.uploads import save_image, url_for_upload
 
 bp = Blueprint("public", __name__)
-OAUTH_URL = "https://open.weixin.qq.com/connect/oauth2/authorize"
-OAUTH_STATE = "h5"
 H5_PHOTOS = 3
-FORM_FIELDS = ("category", "content", "location", "name", "contact_phone", "anonymous")
+FORM_FIELDS = ("category", "content", "location", "name", "contact_phone", "anonymous", "sms_notify")
+CLAIM_COOKIE = "h5_claim"
+LARGE_COOKIE = "h5_large"
+PHONE_PROOF_SECONDS = 2 * 3600  # how long an SMS-proven phone opens its cases in this browser session
 
 
 # --- who is visiting ------------------------------------------------------------------------------
 
+def _claims():
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="h5-claim")
+
+
+def read_claim():
+    """(account id, problem) from the claim cookie: problem is "" (none sent or good), "forged" or "expired"."""
+    raw = request.cookies.get(CLAIM_COOKIE)
+    if not raw:
+        return None, ""
+    try:
+        return int(_claims().loads(raw, max_age=current_app.config["H5_CLAIM_DAYS"] * 86400)), ""
+    except SignatureExpired:
+        return None, "expired"
+    except (BadSignature, TypeError, ValueError):
+        return None, "forged"
+
+
 def visitor():
-    """The citizen account this browser reports as, or None."""
-    account_id = session.get("h5_citizen")
+    """The citizen account this browser reports as (session, else its signed claim), or None."""
+    account_id = session.get("h5_citizen") or read_claim()[0]
     return Account.get_or_none(Account.id == account_id, Account.role == "citizen") if account_id else None
 
 
-def in_wechat():
-    return "micromessenger" in request.headers.get("User-Agent", "").lower()
+def remember(account):
+    """This browser is this citizen from now on: the session, and the long-lived claim (set after the request)."""
+    session["h5_citizen"] = account.id
+    session.permanent = True
+    request.environ["h5.remember"] = account.id
 
 
-@bp.before_request
-def wechat_identity():
-    """Inside WeChat, identify the visitor once through the official account's silent OAuth."""
-    if request.method != "GET" or request.endpoint not in ("public.deputy", "public.project", "public.station"):
-        return None
-    cfg = current_app.config
-    # Sandbox mode has a made-up AppID that WeChat's real authorize page would reject: skip OAuth there.
-    if not cfg.get("WECHAT_OA_APP_ID") or cfg.get("WECHAT_SANDBOX") or not in_wechat() or session.get("h5_oa"):
-        return None
-    code = request.args.get("code")
-    if code and request.args.get("state") == OAUTH_STATE:
-        openid = oauth_openid(code)
-        if openid:
-            from services.accounts import citizen_for_openid
-            session["h5_citizen"] = citizen_for_openid(openid, official_account=True).id
-            session["h5_oa"] = True
-            session.permanent = True
-        return None  # identified or not, the page is shown; never a second round trip
-    if session.get("h5_oauth_tried"):
-        return None
-    session["h5_oauth_tried"] = True
-    back = cfg["PUBLIC_BASE_URL"] + request.full_path.rstrip("?")
-    query = urlencode({"appid": cfg["WECHAT_OA_APP_ID"], "redirect_uri": back, "response_type": "code",
-                       "scope": "snsapi_base", "state": OAUTH_STATE})
-    return redirect(f"{OAUTH_URL}?{query}#wechat_redirect")
+@bp.after_request
+def keep_claim(response):
+    account_id = request.environ.get("h5.remember")
+    if account_id:
+        days = current_app.config["H5_CLAIM_DAYS"]
+        response.set_cookie(CLAIM_COOKIE, _claims().dumps(account_id), max_age=days * 86400, httponly=True,
+                            samesite="Lax", secure=request.is_secure)
+    return response
 
 
-def oauth_openid(code):
-    """The OAuth code → the visitor's official-account openid (None when WeChat refuses or is away)."""
-    from wechat import client
-    from wechat.errors import WeChatError
-    try:
-        oa = client.official_account()
-        data = oa.request("GET", "sns/oauth2/access_token", params={
-            "appid": oa.appid, "secret": oa.secret, "code": code, "grant_type": "authorization_code"})
-    except WeChatError as err:
-        current_app.logger.warning("H5 OAuth failed: %s", err)
-        return None
-    return data.get("openid") or None
+def proven_phone():
+    """The phone this browser proved with an SMS code in the last PHONE_PROOF_SECONDS, or ''."""
+    proof = session.get("h5_phone") or {}
+    return proof.get("phone", "") if time.time() - proof.get("at", 0) < PHONE_PROOF_SECONDS else ""
 
 
-# --- CSRF -----------------------------------------------------------------------------------------
+def reporter_of(case):
+    """The reporter's account when this browser may act for them (their claim, or their proven phone)."""
+    account = visitor()
+    if account is not None and case.reporter_id == account.id:
+        return account
+    phone = proven_phone()
+    if phone and case.contact_phone == phone and case.reporter_id:
+        return case.reporter
+    return None
 
-def csrf_token():
-    if "csrf" not in session:  # the same session key as the console's, so both forms work side by side
-        session["csrf"] = secrets.token_urlsafe(24)
-    return session["csrf"]
+
+def remember_citizen(openid):
+    """Web OAuth identified the visitor: their reports belong to the citizen account of that openid."""
+    from services.accounts import citizen_for_openid
+    remember(citizen_for_openid(openid, official_account=True))
 
 
-def check_csrf():
-    sent, kept = request.form.get("csrf_token", ""), session.get("csrf", "")
-    if not sent or not kept or not hmac.compare_digest(sent, kept):
-        raise InvalidInput("csrf_failed", "页面已过期，请刷新页面后重新提交")
+webauth.protect(bp, "deputy", "project", "station", "case", "lookup", on_identified=remember_citizen)
 
 
 # --- reporting ------------------------------------------------------------------------------------
@@ -100,7 +111,6 @@ def handle_report(target, code):
     """Validate and file the report of the form on a public page; returns (redirect or None, error, form)."""
     form = {k: request.form.get(k, "") for k in FORM_FIELDS}
     try:
-        check_csrf()
         per_ip = current_app.config.get("H5_REPORTS_PER_IP_HOUR", 30)
         ratelimit.hit(f"h5-report:{request.remote_addr}", per_ip, 3600, "提交太频繁，请一小时后再试")
         account = visitor()
@@ -110,7 +120,7 @@ def handle_report(target, code):
         photos = [save_image(f, account).token for f in files]
         data = {target: code, "category": form["category"], "content": form["content"],
                 "location": form["location"], "contact_phone": form["contact_phone"],
-                "anonymous": bool(form["anonymous"]), "photos": photos,
+                "anonymous": bool(form["anonymous"]), "sms_notify": bool(form["sms_notify"]), "photos": photos,
                 "client_request_id": request.form.get("client_request_id", "")[:64] or None}
         with workflow.write_transaction():
             if account is None:
@@ -121,8 +131,7 @@ def handle_report(target, code):
             case, _ = reports.submit(account, data, source="h5")
     except ServiceError as err:
         return None, err, form
-    session["h5_citizen"] = account.id
-    session.permanent = True
+    remember(account)
     return redirect(url_for("public.case", number=case.number, new=1), code=303), None, form
 
 
@@ -150,22 +159,51 @@ def with_form(template, target, code, **context):
 
 # --- pages ----------------------------------------------------------------------------------------
 
-@bp.get("/")
-def home():
+def home_lists():
     stations = list(Station.select().where(Station.level.in_(("county", "town"))).order_by(Station.path))
     projects = list(Project.select().where(Project.published == True)  # noqa: E712
                     .order_by(Project.year.desc(), Project.code).limit(20))
+    return stations, projects
+
+
+@bp.get("/")
+def home():
+    stations, projects = home_lists()
     return page("public/home.html", stations=stations, projects=projects)
 
 
 @bp.get("/go")
 def go():
-    """The home page's "enter a code" box: a deputy, project or station code → its page."""
+    """The home page's boxes: a deputy, project or station code → its page; a case number → the case page.
+    A code that matches nothing is said so on the home page (not a 404)."""
     code = request.args.get("code", "").strip().upper()
     for kind, model in (("d", Deputy), ("p", Project), ("s", Station)):
         if code and model.select().where(model.code == code).exists():
             return redirect(f"/{kind}/{code}")
-    return not_found("这个编号")
+    number = case_number(request.args.get("number") or code)
+    if number and Case.select().where(Case.number == number).exists():
+        return redirect(url_for("public.case", number=number))
+    field = "number" if request.args.get("number") is not None else "code"
+    message = (f"没有找到案件号 {request.args.get('number', '').strip()[:20]}，请核对后重新输入（例如 2026-000123）"
+               if field == "number" else f"没有找到编号 {code[:20]}，请核对代表码、项目编号或站点编号")
+    stations, projects = home_lists()
+    return page("public/home.html", 404, stations=stations, projects=projects, error=message, error_field=field)
+
+
+def case_number(text):
+    """"2026-123", "2026 000123", "2026000123" → "2026-000123"; '' when it is not a case number."""
+    found = re.fullmatch(r"(\d{4})\s*[-－—]?\s*(\d{1,6})", (text or "").strip())
+    return f"{found.group(1)}-{int(found.group(2)):06d}" if found else ""
+
+
+@bp.get("/large")
+def large():
+    """长辈版: one tap switches large text on (or off); remembered for a year in this browser."""
+    back = request.args.get("next") or "/"
+    response = redirect(back if back.startswith("/") and not back.startswith("//") else "/")
+    response.set_cookie(LARGE_COOKIE, "1" if request.args.get("on", "1") == "1" else "0", max_age=365 * 86400,
+                        samesite="Lax", secure=request.is_secure)
+    return response
 
 
 @bp.route("/d/<code>", methods=["GET", "POST"])
@@ -204,7 +242,6 @@ def follow(code):
     except NotFound:
         return not_found("这个项目")
     account = visitor()
-    check_csrf()
     if account is None or not account.oa_openid:
         raise InvalidInput("wechat_required", "请在微信中打开本页后再关注")
     (follows.unfollow if request.form.get("action") == "unfollow" else follows.follow)(account, found)
@@ -225,16 +262,89 @@ def station(code):
 
 @bp.get("/c/<number>")
 def case(number):
-    """The reporter's own case, on the browser (or WeChat identity) that filed it."""
-    account = visitor()
+    """The reporter's own case: on the browser (or WeChat identity) that filed it, or after an SMS code."""
     found = Case.get_or_none(Case.number == number.strip())
-    if found is None or account is None or found.reporter_id != account.id:
-        return not_found("这件反映")
-    return page("public/case.html", case=found, new=bool(request.args.get("new")),
+    return show_case(found, number) if found is not None else not_mine(number)
+
+
+def not_mine(number, status=404):
+    """Nobody learns whether a case exists unless it is theirs; a bad claim is named as such."""
+    problem = {"forged": "这部手机保存的查看凭证无效。", "expired": "这部手机保存的查看凭证已过期。"}.get(
+        read_claim()[1], "")
+    return page("public/case_locked.html", 403 if problem else status, number=number.strip()[:20], problem=problem)
+
+
+def show_case(found, number, error=None, status=200, form=None):
+    reporter = reporter_of(found)
+    if reporter is None:
+        return not_mine(number)
+    allowed = workflow.allowed_actions(found, reporter)
+    station = found.station if found.station_id else None
+    rating = found.ratings.order_by(Rating.id.desc()).first() if found.rating or found.round > 1 else None
+    return page("public/case.html", status, case=found, new=bool(request.args.get("new")), error=error,
+                form=form or {}, allowed=allowed, station=station, rating=rating,
                 state=workflow.state_label(found.state, for_citizen=True),
                 category=workflow.CATEGORIES.get(found.category, ""),
-                timeline=workflow.timeline(found, account, for_citizen=True),
+                timeline=workflow.timeline(found, reporter, for_citizen=True),
+                answers=reports.answers(found), ratings=workflow.RATINGS,
+                decline_reason=workflow.DECLINE_REASONS.get(found.decline_reason, ""),
+                decline_advice=workflow.DECLINE_ADVICE.get(found.decline_reason, ""),
+                promise=found.deadline if found.state in workflow.HANDLING_STATES else None,
+                last_round=found.round >= current_app.config.get("MAX_ROUNDS", 2),
                 photos=[url_for_upload(t) for t in found.photos or []])
+
+
+@bp.post("/c/<number>/<action>")
+def case_action(number, action):
+    """The reporter's buttons: rate (评价), supplement (补充材料 with photos), withdraw (撤回)."""
+    found = Case.get_or_none(Case.number == number.strip())
+    if found is None or action not in ("rate", "supplement", "withdraw"):
+        return not_mine(number)
+    reporter = reporter_of(found)
+    if reporter is None:
+        return not_mine(number)
+    form = {k: request.form.get(k, "") for k in ("value", "comment", "note")}
+    try:
+        if action == "rate":
+            reports.rate(found, reporter, form)
+        elif action == "supplement":
+            files = [f for f in request.files.getlist("photos") if f and f.filename]
+            if len(files) > H5_PHOTOS:
+                raise InvalidInput("too_many_photos", f"最多上传{H5_PHOTOS}张照片", field="photos")
+            if not files and not form["note"].strip():
+                raise InvalidInput("missing_field", "请填写补充内容或选择照片", field="note")
+            reports.vet(reporter, form["note"])
+            photos = [save_image(f, reporter).token for f in files]
+            workflow.perform(found, "supplement", reporter, {"note": form["note"], "photos": photos})
+        else:
+            workflow.perform(found, "withdraw", reporter, {"note": form["note"]})
+    except ServiceError as err:
+        return show_case(Case.get_by_id(found.id), number, error=err.message, status=err.status, form=form)
+    return redirect(url_for("public.case", number=found.number, done=action) + "#top", code=303)
+
+
+# --- 查我的反映: a phone number and an SMS code --------------------------------------------------------
+
+@bp.route("/lookup", methods=["GET", "POST"])
+def lookup():
+    """GET: this browser's own reports, or (after a code) the proven phone's; POST step=send|verify."""
+    phone, error, sent, status = request.form.get("phone", ""), None, False, 200
+    if request.method == "POST":
+        try:
+            if request.form.get("step") == "verify":
+                proven = smscode.verify(phone, request.form.get("code"), request.remote_addr)
+                session["h5_phone"] = {"phone": proven, "at": time.time()}
+                return redirect(url_for("public.lookup"), code=303)
+            phone = smscode.request_code(phone, request.remote_addr)
+            sent = True
+        except ServiceError as err:
+            error, status, sent = err.message, err.status, request.form.get("step") == "verify"
+    account = visitor()
+    own = reports.mine(account, per_page=20)[0] if account is not None else []
+    proven = proven_phone()
+    by_phone = [c for c in smscode.cases_for(proven) if c.id not in {o.id for o in own}] if proven else []
+    return page("public/lookup.html", status, phone=phone, sent=sent, error=error, own=own, proven=proven,
+                by_phone=by_phone, label=lambda c: workflow.state_label(c.state, for_citizen=True))
 
 
 def photo_url(value):
@@ -274,8 +384,14 @@ def verification_file(app):
         app.add_url_rule(f"{prefix}/{name}", f"wechat_verify{prefix.replace('/', '_')}", serve)
 
 
+def large_text():
+    """长辈版 for every page built on public/base.html (the H5 pages and the public list)."""
+    return {"large": request.cookies.get(LARGE_COOKIE) == "1"}
+
+
 def init_app(app):
     app.register_blueprint(bp)
+    app.context_processor(large_text)
     app.add_template_filter(local_date, "h5_date")
     app.add_template_global(url_for_upload, "upload_url")
     verification_file(app)

@@ -43,8 +43,9 @@ class Deputy(BaseModel):
     public_contact = CharField(max_length=100, default="")
     term_start = DateField(null=True)
     term_end = DateField(null=True)
-    openid = CharField(max_length=64, null=True, unique=True)  # bound WeChat (mini-program) openid
     created_at = DateTimeField(default=utcnow)
+    # The deputy's WeChat identities live on the deputy's own Account (role deputy), one per deputy: see
+    # services/binding.py.
 
 
 class Account(BaseModel):
@@ -65,8 +66,27 @@ class Account(BaseModel):
     failed_logins = IntegerField(default=0)
     locked_until = DateTimeField(null=True)
     password_changed_at = DateTimeField(null=True)
+    session_version = IntegerField(default=0)  # raised by logout and password change: older sessions end
     last_login_at = DateTimeField(null=True)
     created_at = DateTimeField(default=utcnow)
+
+
+class BindCode(BaseModel):
+    """绑定码 — a one-time code the office hands a person so that a WeChat identity is bound to their account:
+    `token` goes in links (/bind/<token>) and QR scenes (bind:<token>); the 8-character code a person types
+    is kept only as a keyed hash. Written through services/binding.py only."""
+    token = CharField(max_length=32, unique=True)
+    code_hash = CharField(max_length=64, unique=True)
+    account = ForeignKeyField(Account, backref="bind_codes", on_delete="CASCADE")
+    created_by = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField()
+    used_at = DateTimeField(null=True)
+    used_channel = CharField(max_length=16, default="")  # official_account | miniprogram
+    revoked_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "bind_code"
 
 
 class Project(BaseModel):
@@ -152,6 +172,7 @@ class Case(BaseModel):
     latitude = FloatField(null=True)
     longitude = FloatField(null=True)
     contact_phone = CharField(max_length=32, default="")
+    sms_notify = BooleanField(default=False)  # 接收短信提醒: progress by SMS to contact_phone
     anonymous = BooleanField(default=False)
     client_request_id = CharField(max_length=64, null=True, unique=True)
     state = CharField(max_length=16, default="submitted", index=True)
@@ -173,6 +194,13 @@ class Case(BaseModel):
     responded_at = DateTimeField(null=True)  # the first accept / decline / forward (代表响应)
     closed_at = DateTimeField(null=True)
     updated_at = DateTimeField(default=utcnow)
+    # corrections (migration 0008): the staff's summary beside the citizen's own words, the original a
+    # duplicate was merged into, where a case was transferred (转办), who entered it on a citizen's behalf
+    summary = TextField(default="")
+    merged_into = ForeignKeyField("self", null=True, backref="duplicates", on_delete="RESTRICT")
+    transfer_to = CharField(max_length=32, default="")
+    entered_by = ForeignKeyField(Account, null=True, backref="entered_cases", on_delete="SET NULL")
+    review = CharField(max_length=8, default="")  # flagged content reviewed: passed | withheld (不予公开)
 
     class Meta:
         indexes = (
@@ -225,6 +253,7 @@ class Rating(BaseModel):
     value = CharField(max_length=16)  # satisfied | basic | unsatisfied
     comment = TextField(default="")
     rater = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    by_phone = BooleanField(default=False)  # given by phone to staff during a 回访, entered by them
     created_at = DateTimeField(default=utcnow)
 
 
@@ -257,7 +286,7 @@ class Notification(BaseModel):
     urgent = BooleanField(default=False)
     dedupe_key = CharField(max_length=150, unique=True)
     state = CharField(max_length=16, default="pending")  # pending | sending | sent | failed | inbox
-    channel = CharField(max_length=16, default="")       # subscribe | template | inbox
+    channel = CharField(max_length=16, default="")       # subscribe | template | sms | inbox
     attempts = IntegerField(default=0)
     next_attempt_at = DateTimeField(default=utcnow)
     claimed_by = CharField(max_length=64, default="")
@@ -365,4 +394,4 @@ class AuditLog(BaseModel):
 
 ALL_MODELS = [Station, Department, Deputy, Account, Project, ProjectDeputy, Milestone, ProjectUpdate, Follow,
               Upload, Case, Assignment, Answer, Rating, CaseEvent, Notification, DeliveryAttempt,
-              SubscriptionQuota, KeyValue, Counter, StatsSnapshot, CaseTally, AuditLog]
+              SubscriptionQuota, KeyValue, Counter, StatsSnapshot, CaseTally, AuditLog, BindCode]

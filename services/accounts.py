@@ -1,18 +1,47 @@
 """Accounts: console users with hashed passwords, and citizens known by their WeChat openid/unionid."""
+import functools
+from pathlib import Path
+
+from peewee import Case as When
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models import Account, Department, Deputy, Station, db, utcnow
 from services.errors import InvalidInput, NotFound
 
 WEB_ROLES = ("staff", "department", "admin", "deputy")
-MIN_PASSWORD = 8
+MIN_PASSWORD = 10
+COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
+
+
+@functools.cache
+def common_passwords():
+    lines = COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def check_password_policy(password, username=""):
+    """At least MIN_PASSWORD characters, not a well-known password, not the username (either way round)."""
+    password = password or ""
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput("weak_password", f"密码至少{MIN_PASSWORD}位", field="password")
+    lowered, name = password.lower(), (username or "").strip().lower()
+    if lowered in common_passwords() or len(set(lowered)) < 4:
+        raise InvalidInput("weak_password", "密码太常见，容易被猜中，请换一个", field="password")
+    if name and (name in lowered or lowered in name):
+        raise InvalidInput("weak_password", "密码不能包含用户名", field="password")
 
 
 def set_password(account, password):
-    if len(password or "") < MIN_PASSWORD:
-        raise InvalidInput("weak_password", f"密码至少{MIN_PASSWORD}位", field="password")
+    """A new password (checked against the policy); every session and token issued before it ends."""
+    check_password_policy(password, account.username)
     account.password_hash = generate_password_hash(password)
     account.password_changed_at = utcnow()
+    account.session_version = (account.session_version or 0) + 1
+
+
+def end_sessions(account):
+    """Every console session and API token of this account stops working (logout, deletion)."""
+    Account.update(session_version=Account.session_version + 1).where(Account.id == account.id).execute()
 
 
 def password_ok(account, password):
@@ -42,7 +71,10 @@ def create_user(role, username, password=None, display_name="", department=None,
         account = Account.get_or_none(Account.username == username)
         created = account is None
         if created:
-            account = Account(username=username)
+            # a deputy has one account, which carries their WeChat identities too: it gets the login
+            person = person_account(dep) if role == "deputy" else None
+            account = person if person is not None and not person.username else Account()
+            account.username = username
             if not password:
                 raise InvalidInput("missing_field", "请设置密码", field="password")
         account.role = role
@@ -56,8 +88,16 @@ def create_user(role, username, password=None, display_name="", department=None,
     return account, created
 
 
+def person_account(deputy):
+    """The deputy's own account (role deputy): their inbox and WeChat identities, with or without a console
+    login. Every deputy has one (made with the deputy record, or here when missing)."""
+    found = Account.select().where(Account.deputy == deputy, Account.role == "deputy").order_by(Account.id).first()
+    return found or Account.create(role="deputy", deputy=deputy, display_name=deputy.name)
+
+
 def citizen_for_openid(openid, unionid=None, official_account=False):
-    """The account behind a WeChat identity, created on first sight. The mini-program openid and the
+    """The account behind a WeChat identity (a bound deputy's or staff member's, or a citizen's), a citizen
+    created on first sight. The mini-program openid and the
     official-account openid of one person are joined through unionid when WeChat gives one."""
     column = Account.oa_openid if official_account else Account.openid
     with db.atomic():
@@ -77,30 +117,55 @@ def citizen_for_openid(openid, unionid=None, official_account=False):
 
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
+FAILURES_PER_ADDRESS = (30, 600)   # failed logins one client address may make per 10 minutes
+BAD_CREDENTIALS = "用户名或密码错误"
 
 
-def login(username, password):
-    """The console account for these credentials. Five wrong passwords in a row lock it for 15 minutes.
-    Raises Unauthorized (bad_credentials) or Forbidden (account_locked / account_inactive)."""
+def login(username, password, address=""):
+    """The console account for these credentials. Five wrong passwords in a row lock it for 15 minutes;
+    every attempt takes its turn with one UPDATE that counts it and checks the lock in the same
+    statement, so a parallel burst is checked at most five times and the right password inside a locked
+    burst is refused too. A correct login resets the count. Unknown user and wrong password get the same
+    message. Failures (only failures) also count against the client address. Raises Unauthorized
+    (bad_credentials), Forbidden (account_locked / account_inactive) or TooMany (rate_limited)."""
     import datetime as dt
 
+    from services import ratelimit
     from services.errors import Forbidden, Unauthorized
-    account = Account.get_or_none(Account.username == (username or "").strip())
+    limit, window = FAILURES_PER_ADDRESS
+    per_address = f"login-failed:{address}"
+    if address and ratelimit.count(per_address) >= limit:
+        raise ratelimit.too_many(window, "登录失败次数太多，请稍后再试")
+
+    def failed(error):
+        if address:
+            ratelimit.hit(per_address, limit, window, "登录失败次数太多，请稍后再试")
+        raise error
+
+    name = (username or "").strip() if isinstance(username, str) else ""
+    account = Account.get_or_none(Account.username == name) if name else None
     if account is None or account.role not in WEB_ROLES or not account.password_hash:
         check_password_hash(_DUMMY_HASH, password or "")  # same work whether or not the name exists
-        raise Unauthorized("bad_credentials", "用户名或密码错误")
+        failed(Unauthorized("bad_credentials", BAD_CREDENTIALS))
     now = utcnow()
-    if account.locked_until and account.locked_until > now:
-        minutes = max(1, int((account.locked_until - now).total_seconds() // 60) + 1)
-        raise Forbidden("account_locked", f"密码错误次数过多，账号已锁定，请{minutes}分钟后再试")
-    if not password_ok(account, password):
-        failed = (account.failed_logins or 0) + 1
-        locked = now + dt.timedelta(minutes=LOCK_MINUTES) if failed >= MAX_FAILED_LOGINS else None
-        Account.update(failed_logins=0 if locked else failed, locked_until=locked).where(
-            Account.id == account.id).execute()
-        if locked:
-            raise Forbidden("account_locked", f"密码错误次数过多，账号已锁定{LOCK_MINUTES}分钟")
-        raise Unauthorized("bad_credentials", f"用户名或密码错误（还可尝试{MAX_FAILED_LOGINS - failed}次）")
+    lock = now + dt.timedelta(minutes=LOCK_MINUTES)
+    # a lock that has run out starts a fresh count
+    Account.update(failed_logins=0, locked_until=None).where(Account.id == account.id,
+                                                              Account.locked_until <= now).execute()
+    # take a turn: counted before the password is checked, refused once the count is full. locked_until is
+    # set first: MySQL evaluates SET left to right (later terms see earlier results), SQLite all at once.
+    turn = Account.update({Account.locked_until: When(None, [(Account.failed_logins + 1 >= MAX_FAILED_LOGINS, lock)],
+                                                      None),
+                           Account.failed_logins: Account.failed_logins + 1}).where(
+        Account.id == account.id, Account.locked_until.is_null(), Account.failed_logins < MAX_FAILED_LOGINS).execute()
+    if not turn:
+        until = Account.select(Account.locked_until).where(Account.id == account.id).scalar() or lock
+        minutes = max(1, int((until - now).total_seconds() // 60) + 1)
+        failed(Forbidden("account_locked", f"密码错误次数过多，账号已锁定，请{minutes}分钟后再试"))
+    if not password_ok(account, password if isinstance(password, str) else ""):
+        if Account.select(Account.locked_until).where(Account.id == account.id).scalar():
+            failed(Forbidden("account_locked", f"密码错误次数过多，账号已锁定，请{LOCK_MINUTES}分钟后再试"))
+        failed(Unauthorized("bad_credentials", BAD_CREDENTIALS))
     if not account.active:
         raise Forbidden("account_inactive", "账号已停用，请联系管理员")
     Account.update(failed_logins=0, locked_until=None, last_login_at=now).where(Account.id == account.id).execute()

@@ -3,16 +3,14 @@
 The token is an itsdangerous signature over the account id (salted, time-stamped); WeChat's
 session_key never leaves the server and is not even kept. Who the person is:
 
-1. an account already bound to this mini-program openid acts in its own role (a deputy or department
-   account whose `openid` was set acts as that deputy/department in the workbench);
-2. otherwise, an openid bound to a deputy (`Deputy.openid`) signs in as that deputy's account
-   (the deputy's console account when it has no openid yet, else a new deputy account);
-3. otherwise the person is a citizen (`accounts.citizen_for_openid`, joined through unionid).
+an account bound to this mini-program openid (services/binding.py: a deputy's or a console account's)
+acts in its own role, in the workbench; anyone else is a citizen (`accounts.citizen_for_openid`, joined
+through unionid — which also finds a person bound on the official account with the same unionid).
 """
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from models import Account, Deputy, db, utcnow
+from models import Account, utcnow
 from services import accounts
 from services.errors import Forbidden, ServiceError, Unauthorized
 
@@ -30,7 +28,7 @@ def _serializer():
 
 def issue_token(account):
     """A bearer token for this account, valid for API_TOKEN_MAX_AGE seconds (default 7 days)."""
-    return _serializer().dumps({"a": account.id})
+    return _serializer().dumps({"a": account.id, "v": account.session_version or 0})
 
 
 def account_for_token(token):
@@ -44,25 +42,9 @@ def account_for_token(token):
     except BadSignature:
         raise Unauthorized("token_invalid", "登录信息无效，请重新登录") from None
     account = Account.get_or_none(Account.id == payload.get("a")) if isinstance(payload, dict) else None
-    if account is None or not account.active:
+    if account is None or not account.active or payload.get("v", 0) != (account.session_version or 0):
         raise Unauthorized("token_invalid", "登录信息无效，请重新登录")
     return account
-
-
-def account_for_openid(openid, unionid=None):
-    """The account behind a mini-program openid (see the module docstring for the order)."""
-    with db.atomic():
-        if Account.get_or_none(Account.openid == openid) is None:
-            deputy = Deputy.get_or_none(Deputy.openid == openid)
-            if deputy is not None:
-                account = (Account.select().where(Account.deputy == deputy, Account.role == "deputy",
-                                                   Account.openid.is_null()).order_by(Account.id).first()
-                           or Account(role="deputy", deputy=deputy, display_name=deputy.name))
-                account.openid = openid
-                account.unionid = unionid or account.unionid
-                account.save()
-                return account
-        return accounts.citizen_for_openid(openid, unionid)
 
 
 def login(code):
@@ -80,7 +62,7 @@ def login(code):
         raise Unauthorized("invalid_code", "登录凭证无效，请重新进入小程序", errcode=err.errcode) from None
     except WeChatUnavailable:
         raise ServiceError("wechat_unavailable", "微信服务暂时不可用，请稍后再试", status=503) from None
-    account = account_for_openid(session["openid"], session.get("unionid"))
+    account = accounts.citizen_for_openid(session["openid"], session.get("unionid"))
     if not account.active:
         raise Forbidden("account_disabled", "账号已停用，请联系人大常委会办公室")
     Account.update(last_login_at=utcnow()).where(Account.id == account.id).execute()

@@ -1,6 +1,8 @@
 """审计日志 — the one place that writes the audit log: every change that matters and every view of a
 citizen's personal data by staff. Call `record` inside the transaction of the change it reports, so the
 entry and the change commit together (a view has no change: it commits on its own)."""
+import datetime as dt
+
 from flask import has_request_context, request
 
 from models import AuditLog, utcnow
@@ -34,6 +36,33 @@ def record(actor, action, target=None, detail=None, ip=None):
     return AuditLog.create(at=utcnow(), actor=account, actor_role=role, actor_name=name[:64], action=action[:48],
                            target_type=kind, target_id=key, detail=detail or {},
                            ip=(ip if ip is not None else client_ip())[:45])
+
+
+def search(start=None, end=None, actor="", action="", target="", ip=""):
+    """The log filtered for the console page and its export, newest first. `start`/`end` are local dates
+    (end inclusive); `actor` matches the name kept with the entry, `action` a prefix (case. → every case
+    change), `target` a case number, code or id."""
+    from services import calendar
+    query = AuditLog.select().order_by(AuditLog.at.desc(), AuditLog.id.desc())
+    if start:
+        query = query.where(AuditLog.at >= calendar.utc_start(start))
+    if end:
+        query = query.where(AuditLog.at < calendar.utc_start(end + dt.timedelta(days=1)))
+    if actor:
+        query = query.where(AuditLog.actor_name == actor)
+    if action:
+        query = query.where(AuditLog.action.startswith(action))
+    if target:
+        query = query.where(AuditLog.target_id == target)
+    if ip:
+        query = query.where(AuditLog.ip == ip)
+    return query
+
+
+def purge(days, now=None):
+    """Remove entries older than the retention period (never less than 180 days); returns how many."""
+    cutoff = (now or utcnow()) - dt.timedelta(days=max(180, days))
+    return AuditLog.delete().where(AuditLog.at < cutoff).execute()
 
 
 def entries(target=None, actor=None, action=None, limit=200):

@@ -53,3 +53,9 @@ def local(moment):
 def today():
     """Today's date in the configured time zone."""
     return local(utcnow()).date()
+
+
+def utc_start(day):
+    """The UTC moment (naive, as stored) at which a local date begins."""
+    start = dt.datetime.combine(day, dt.time(), tzinfo=tz())
+    return start.astimezone(dt.timezone.utc).replace(tzinfo=None)

@@ -1,7 +1,8 @@
-"""Delivering the outbox: claim rows, pick the best channel per person, send through WeChat, record it.
+"""Delivering the outbox: claim rows, pick the best channel per person, send through WeChat or SMS, record it.
 
 Channels, best first: a mini-program subscribe message (when the person holds quota for the template),
-an official-account template message (when they follow the account), and always the in-app inbox —
+an official-account template message (when they follow the account), an SMS (a reporter's case news,
+when they ticked 接收短信提醒 on the report and left a mobile number), and always the in-app inbox —
 the Notification row itself, readable whatever WeChat says. The delivery rules (claiming, back-off,
 crash reconciliation, quiet hours, what each channel guarantees) are written in docs/notifications.md.
 """
@@ -18,8 +19,10 @@ from concurrent.futures import ThreadPoolExecutor
 from flask import current_app
 from peewee import IntegrityError
 
-from models import Account, DeliveryAttempt, Notification, SubscriptionQuota, db, is_mysql, utcnow
-from services import calendar, notify
+import sms
+from models import Account, Case, DeliveryAttempt, Notification, SubscriptionQuota, db, is_mysql, utcnow
+from services import calendar, notify, ratelimit
+from services.errors import TooMany
 from wechat.prepared import Prepared
 
 log = logging.getLogger(__name__)
@@ -29,17 +32,30 @@ MAX_ATTEMPTS = 8               # tries of one channel before the row is failed
 BACKOFF_BASE = 60              # seconds: 1, 2, 4, 8 … minutes
 BACKOFF_CAP = 3600
 SENDING_TIMEOUT = 600          # a row 'sending' longer than this was left by a crashed process
-RETRY_CODES = {-1, 40001, 40014, 42001, 45009, 45011}   # WeChat busy / token trouble / rate limits
+RETRY_CODES = {-1, 40001, 40014, 42001, 45009, 45011,   # WeChat busy / token trouble / rate limits
+               "InternalError.Timeout", "RequestLimitExceeded",  # SMS: the provider busy,
+               "LimitExceeded.PhoneNumberThirtySecondLimit", "LimitExceeded.PhoneNumberOneHourLimit"}  # or paced
 LIMIT_CODES = {45009, 45011}   # daily quota / per-minute frequency reached: the drain run stops
 DAILY_QUOTA = 45009            # the channel's daily quota is spent: wait for WeChat's reset at 00:00 Beijing time
-GONE_CODES = {43101, 43004, 45015}  # the person cannot receive on this channel (refused, unfollowed…)
-CHANNELS = ("subscribe", "template")
+GONE_CODES = {43101, 43004, 45015,  # the person cannot receive on this channel (refused, unfollowed…)
+              "LimitExceeded.PhoneNumberDailyLimit", "FailedOperation.PhoneNumberInBlacklist",
+              "InvalidParameterValue.IncorrectPhoneNumber", "DailyCap"}
+CHANNELS = ("subscribe", "template", "sms")
+CHANNEL_LABELS = {"subscribe": "订阅消息", "template": "模板消息", "sms": "短信"}
 ERRORS = {  # errcode -> what staff read in the console
     43101: "用户未订阅或订阅次数已用完", 43004: "用户未关注公众号", 45015: "用户已取消关注或超出回复时限",
     40003: "openid 无效（不是本应用的用户）", 40037: "模板 id 无效（请运行 flask wechat templates --check）",
     47003: "模板参数不正确（请运行 flask wechat templates --check）", 41030: "小程序页面路径无效",
     40165: "小程序页面路径无效", 40166: "小程序未关联公众号", 40001: "access_token 无效", 42001: "access_token 已过期",
     45009: "今日发送次数已用完，零点后重发", -1: "微信系统繁忙",
+    # Tencent Cloud SMS codes (SendStatusSet[].Code or Error.Code)
+    "LimitExceeded.PhoneNumberDailyLimit": "该号码今日短信已达运营商上限", "DailyCap": "该号码今日短信已达本系统上限",
+    "LimitExceeded.PhoneNumberOneHourLimit": "该号码一小时内短信已达上限", "InternalError.Timeout": "短信平台超时",
+    "LimitExceeded.PhoneNumberThirtySecondLimit": "30秒内已向该号码发过相同短信",
+    "FailedOperation.PhoneNumberInBlacklist": "号码在免打扰名单中", "InvalidParameterValue.IncorrectPhoneNumber": "手机号格式错误",
+    "FailedOperation.TemplateIncorrectOrUnapproved": "短信模板未审核通过（请检查 SMS_TEMPLATES 配置）",
+    "FailedOperation.SignatureIncorrectOrUnapproved": "短信签名未审核通过（请检查 SMS_SIGN_NAME 配置）",
+    "AuthFailure.SignatureFailure": "短信接口签名错误（请检查 SMS_SECRET_ID / SMS_SECRET_KEY）",
 }
 
 
@@ -255,14 +271,34 @@ _CLOSE = Prepared(lambda: Notification.update(state=_ARG("state"), channel=_ARG(
     Notification.id == _ARG("id")))
 
 
-def channels(account, key):
-    """The WeChat channels this person can be reached on for this template, best first."""
+def channels(account, key, notification=None):
+    """The channels this person can be reached on for this template (and notification), best first."""
     found = []
     if account.openid and template_id("subscribe", key) and _HAS_QUOTA.first(account=account.id, key=key) is not None:
         found.append("subscribe")
     if template_id("template", key) and oa_recipient(account) is not None:
         found.append("template")
+    if notification is not None and sms_phone(notification, account) and not is_quiet():
+        found.append("sms")
     return found
+
+
+def sms_phone(notification, account):
+    """The mobile number to text: a reporter's news about their case, when they ticked 接收短信提醒."""
+    if not notification.case_id or notify.MESSAGES[notification.kind].template != "case_progress" \
+            or not sms.enabled("case_progress"):
+        return ""
+    case = Case.get_or_none(Case.id == notification.case_id)
+    return case.contact_phone if case and case.sms_notify and case.reporter_id == account.id else ""
+
+
+def send_sms(phone, key, params):
+    """One SMS, counted against SMS_DAILY_CAP for the number (codes and notices together)."""
+    try:
+        ratelimit.hit(f"sms-day:{phone}", current_app.config.get("SMS_DAILY_CAP", 10), 86400)
+    except TooMany:
+        raise sms.SmsError("DailyCap", "daily cap of this number reached") from None
+    return sms.send(phone, key, params)
 
 
 def add_quota(account, key, count=1):
@@ -296,8 +332,12 @@ def _send(notification, account, channel):
     """Send through one channel; returns WeChat's msgid (template messages) or None."""
     from wechat import client as wx
     key = notify.MESSAGES[notification.kind].template
-    data = notify.template_data(notification, channel)
     page, url = notify.links(notification, current_app.config["PUBLIC_BASE_URL"])
+    if channel == "sms":
+        serial = send_sms(sms_phone(notification, account), key, [notification.data.get("number", ""),
+                                                                   notification.title[:20]])
+        return str(serial)[:32] or None  # the provider's SerialNo, kept like WeChat's msgid
+    data = notify.template_data(notification, channel)
     if channel == "subscribe":
         wx.send_subscribe_message(account.openid, template_id(channel, key), data, page or None)
         return None
@@ -310,7 +350,8 @@ def _send(notification, account, channel):
 
 
 def _finish(attempt, result, errcode=None, detail=""):
-    _FINISH.execute(result=result, now=utcnow(), errcode=errcode, detail=detail[:255], id=attempt.id)
+    _FINISH.execute(result=result, now=utcnow(), errcode=errcode if isinstance(errcode, int) else None,
+                    detail=detail[:255], id=attempt.id)  # SMS codes are words: they are in the detail
 
 
 def _reason(err):
@@ -335,7 +376,7 @@ def deliver(notification, account=None):
     message = notify.MESSAGES.get(notification.kind)
     problems = []
     permanent = False
-    for channel in channels(account, message.template) if message and account.active else []:
+    for channel in channels(account, message.template, notification) if message and account.active else []:
         spent = quota_spent(channel)
         if spent is not None:  # today's quota is gone: wait for it, as WeChat would refuse anyway
             _postpone(notification, spent)
@@ -345,16 +386,16 @@ def deliver(notification, account=None):
             continue
         try:
             msgid = _send(notification, account, channel)
-        except (WeChatUnavailable, WeChatAPIError) as err:
+        except (WeChatUnavailable, WeChatAPIError, sms.SmsUnavailable, sms.SmsError) as err:
             code = getattr(err, "errcode", None)
             reason = _reason(err)
-            if isinstance(err, WeChatUnavailable) or code in RETRY_CODES:
+            if isinstance(err, (WeChatUnavailable, sms.SmsUnavailable)) or code in RETRY_CODES:
                 outcome = _retry(notification, attempt, channel, code, reason)
                 return "limited" if outcome == "retry" and code in LIMIT_CODES else outcome
             with db.atomic():
                 _finish(attempt, "failed", code, reason)
                 _channel_gone(account, channel, code, message.template)
-            problems.append(f"{'订阅消息' if channel == 'subscribe' else '模板消息'}：{reason}")
+            problems.append(f"{CHANNEL_LABELS[channel]}：{reason}")
             permanent = permanent or code not in GONE_CODES
             continue
         except Exception as err:  # a bug must not leave the row 'sending' forever

@@ -3,6 +3,8 @@
 Labels for the codes stored on these tables live here, once (the API, the H5 pages and the console
 can all use them).
 """
+import re
+
 from peewee import JOIN, fn
 
 from models import Deputy, Milestone, Project, ProjectDeputy, ProjectUpdate, Station
@@ -54,6 +56,25 @@ def search_deputies(station=None, q="", page=1, per_page=20):
         query = query.where(Deputy.name.contains(q) | (Deputy.code == q.upper()))
     total = query.count()
     return list(query.order_by(Deputy.code).paginate(page, per_page)), total
+
+
+def station_for_place(text):
+    """The most local station whose place name (its name without 联络站/联络点… ) occurs in `text`, or None:
+    "城关镇" or "城关镇东门村口" → 城关镇联络站."""
+    text = str(text or "").strip()
+    if len(text) < 2:
+        return None
+    best = None
+    for station in Station.select().order_by(Station.path):
+        place = re.sub(r"(人大代表)?(联络总站|联络站|联络点|联络窗口?|联络岗|代表之家)$", "", station.name).strip()
+        if len(place) >= 2 and (place in text or text in place) and (best is None or len(station.path) > len(best.path)):
+            best = station
+    return best
+
+
+def root_station():
+    """The county's own station (the top of the tree), for a report that names no place."""
+    return Station.select().where(Station.parent.is_null()).order_by(Station.id).first()
 
 
 def station_deputies(station):

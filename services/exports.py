@@ -1,17 +1,43 @@
-"""问题清单 / 一览表 — the case list offices pass around, as Excel (openpyxl) and as CSV.
+"""问题清单 / 一览表 and the other tables offices hand on, as Excel (openpyxl) and CSV — the one place for
+how a cell is written out.
 
-One row per case with the columns offices use; the reporter is always masked (name and phone).
+The 问题清单 has a title row, 序号 and every column leaders ask for, real date cells, widths, a frozen header
+and a print set-up (A4 landscape, fit to width, the header row repeated on every page). The reporter is
+always masked (name and phone). Every text cell is made safe: characters XML 1.0 forbids are dropped (an
+Excel file with them would not open) and a cell that begins with = + - @ (or a tab / carriage return) is
+prefixed with an apostrophe so no spreadsheet runs it as a formula.
 """
 import csv
+import datetime as dt
 import io
+import re
+from urllib.parse import quote
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
 
-from services.workflow import ANSWER_CLASSES, RATINGS, state_label
+from models import Answer, Assignment, Station
+from services import calendar
+from services.workflow import ANSWER_CLASSES, CATEGORIES, RATINGS, SOURCES, state_label
 
-COLUMNS = ["编号", "反映人（脱敏）", "代表", "问题摘要", "承办单位", "时限", "状态", "答复类别", "满意度"]
-WIDTHS = [14, 22, 10, 40, 22, 12, 10, 22, 10]
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe(value):
+    """A cell value that is only ever data: XML-illegal characters dropped, formulas neutralised."""
+    if not isinstance(value, str):
+        return value
+    value = _XML_ILLEGAL.sub("", value)
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def attachment(name):
+    """Content-Disposition for a download with a Chinese file name (and an ASCII fallback)."""
+    return {"Content-Disposition": f"attachment; filename=export.{name.rsplit('.', 1)[1]}; "
+                                   f"filename*=UTF-8''{quote(name)}"}
 
 
 def mask_name(name):
@@ -28,40 +54,142 @@ def reporter_label(case):
     return " ".join(p for p in (mask_name(case.reporter.display_name) or "群众", masked) if p)
 
 
-def row(case):
-    return [
-        case.number, reporter_label(case), case.deputy.name if case.deputy_id else "",
-        case.title, case.lead_department.name if case.lead_department_id else "",
-        case.deadline.isoformat() if case.deadline else "", state_label(case.state),
-        f"{case.answer_class} {ANSWER_CLASSES[case.answer_class]}" if case.answer_class else "",
-        RATINGS.get(case.rating, "未评价" if case.state in ("answered", "closed") else ""),
-    ]
+# (heading, width, how to get the value from one case and its context)
+COLUMNS = [
+    ("序号", 6, lambda c, x: x["index"]),
+    ("编号", 13, lambda c, x: c.number),
+    ("提交日期", 11, lambda c, x: calendar.local(c.submitted_at).date()),
+    ("来源", 8, lambda c, x: SOURCES.get(c.source, c.source)),
+    ("类别", 9, lambda c, x: CATEGORIES.get(c.category, c.category)),
+    ("联络站", 16, lambda c, x: c.station.name if c.station_id else ""),
+    ("代表", 8, lambda c, x: c.deputy.name if c.deputy_id else ""),
+    ("反映人（脱敏）", 16, lambda c, x: reporter_label(c)),
+    ("标题", 24, lambda c, x: c.title),
+    ("反映内容", 40, lambda c, x: c.content),
+    ("主办单位", 16, lambda c, x: c.lead_department.name if c.lead_department_id else ""),
+    ("协办单位", 16, lambda c, x: "、".join(x["assist"])),
+    ("交办日期", 11, lambda c, x: x["assigned"]),
+    ("办理时限", 11, lambda c, x: c.deadline),
+    ("是否超期", 8, lambda c, x: x["overdue"]),
+    ("督办", 8, lambda c, x: {1: "黄牌", 2: "红牌"}.get(c.urge_level, "")),
+    ("答复日期", 11, lambda c, x: calendar.local(c.answered_at).date() if c.answered_at else None),
+    ("答复类别", 16, lambda c, x: f"{c.answer_class} {ANSWER_CLASSES[c.answer_class]}" if c.answer_class else ""),
+    ("答复内容", 40, lambda c, x: x["answer"]),
+    ("满意度", 9, lambda c, x: RATINGS.get(c.rating, "未评价" if c.state in ("answered", "closed") else "")),
+    ("状态", 9, lambda c, x: state_label(c.state)),
+]
+HEADINGS = [name for name, _, _ in COLUMNS]
 
 
-def to_xlsx(cases, title="问题清单"):
-    book = Workbook()
-    sheet = book.active
-    sheet.title = title[:31]
-    sheet.append(COLUMNS)
-    for cell in sheet[1]:
+def _context(cases):
+    """What the rows need besides the case itself, fetched in three queries for the whole list."""
+    ids = [c.id for c in cases]
+    assist, assigned, answer = {}, {}, {}
+    if ids:
+        for a in Assignment.select().where(Assignment.case.in_(ids)).order_by(Assignment.id):
+            assigned.setdefault(a.case_id, calendar.local(a.assigned_at).date())
+            if a.active and a.role == "assist":
+                assist.setdefault(a.case_id, []).append(a.department.name)
+        for a in Answer.select().where(Answer.case.in_(ids)).order_by(Answer.id):
+            answer[a.case_id] = a.text  # the latest answer
+    return assist, assigned, answer
+
+
+def rows(cases):
+    cases = list(cases)
+    assist, assigned, answer = _context(cases)
+    today = calendar.today()
+    for index, case in enumerate(cases, start=1):
+        late = case.deadline is not None and (
+            case.deadline < today if case.answered_at is None else case.answered_on_time is False)
+        context = {"index": index, "assist": assist.get(case.id, []), "assigned": assigned.get(case.id),
+                   "answer": answer.get(case.id, ""), "overdue": "是" if late else ""}
+        yield [safe(get(case, context)) for _, _, get in COLUMNS]
+
+
+def list_title(day=None):
+    """××县人大代表联络站群众意见建议办理情况一览表（截至 2026年12月1日）: ×× from the county's root station."""
+    root = Station.select().where(Station.parent.is_null()).order_by(Station.id).first()
+    county = re.split(r"人大|联络", root.name)[0] if root else ""
+    day = day or calendar.today()
+    return f"{county}人大代表联络站群众意见建议办理情况一览表（截至{day.year}年{day.month}月{day.day}日）"
+
+
+THIN = Side(style="thin", color="999999")
+
+
+def _sheet(book, title, headings, widths, body, heading_row=2):
+    """A sheet with a merged title row, a bold frozen header repeated on every printed page, borders,
+    widths and A4 landscape fitted to one page wide. Dates become real date cells."""
+    sheet = book.create_sheet(re.sub(r"[\\/*?:\[\]]", "", title)[:31] or "Sheet")
+    sheet.append([safe(title)])
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headings))
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet["A1"].alignment = Alignment(horizontal="center", vertical="center")
+    sheet.row_dimensions[1].height = 28
+    sheet.append(headings)
+    for cell in sheet[heading_row]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
-        cell.alignment = Alignment(horizontal="center")
-    for case in cases:
-        sheet.append(row(case))
-    for i, width in enumerate(WIDTHS):
-        sheet.column_dimensions[chr(ord("A") + i)].width = width
-    sheet.freeze_panes = "A2"
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = Border(top=THIN, bottom=THIN, left=THIN, right=THIN)
+    for values in body:
+        sheet.append(values)
+        for cell in sheet[sheet.max_row]:
+            cell.border = Border(top=THIN, bottom=THIN, left=THIN, right=THIN)
+            cell.alignment = Alignment(vertical="top", wrap_text=True)
+            if isinstance(cell.value, dt.date):
+                cell.number_format = "yyyy-mm-dd hh:mm" if isinstance(cell.value, dt.datetime) else "yyyy-mm-dd"
+    for i, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = width
+    sheet.freeze_panes = f"A{heading_row + 1}"
+    sheet.print_title_rows = f"{heading_row}:{heading_row}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    return sheet
+
+
+def _book():
+    book = Workbook()
+    book.remove(book.active)
+    return book
+
+
+def _save(book):
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def to_xlsx(cases, title=None):
+    book = _book()
+    _sheet(book, title or list_title(), HEADINGS, [w for _, w, _ in COLUMNS], rows(cases))
+    return _save(book)
 
 
 def to_csv(cases):
     """UTF-8 with a byte-order mark so that Excel on Windows opens the Chinese text correctly."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    for case in cases:
-        writer.writerow(row(case))
+    writer.writerow(HEADINGS)
+    for values in rows(cases):
+        writer.writerow(["" if v is None else v.isoformat() if isinstance(v, dt.date) else v for v in values])
     return "\ufeff" + out.getvalue()
+
+
+def table_xlsx(sheets):
+    """Several tables in one workbook: [(title, headings, widths, rows)] (the statistics tables)."""
+    book = _book()
+    for title, headings, widths, body in sheets:
+        _sheet(book, title, headings, widths, ([safe(v) for v in r] for r in body))
+    return _save(book)
+
+
+def audit_xlsx(entries):
+    body = ([calendar.local(e.at).replace(tzinfo=None), e.actor_name or "系统", e.actor_role, e.action,
+             f"{e.target_type} {e.target_id}".strip(), "；".join(f"{k}={v}" for k, v in (e.detail or {}).items()),
+             e.ip] for e in entries)
+    return table_xlsx([("审计日志", ["时间", "操作人", "角色", "操作", "对象", "详情", "IP"],
+                        [18, 12, 10, 18, 20, 50, 16], body)])

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from models import Account, Assignment, Follow, Notification, Station, utcnow
+from models import Account, Assignment, Case, Follow, Notification, Station, utcnow
 
 # --- templates ------------------------------------------------------------------------------------
 # key: (what to look for in WeChat's library, {value: (label, keyword rules it may fill, words of a
@@ -111,6 +111,7 @@ class Message:
 
 CASE_PAGE, CASE_URL = "pages/case/detail?number={number}", "/c/{number}"
 WORK_PAGE, CONSOLE_URL = "pages/workbench/case?number={number}", "/console/cases/{number}"
+PHONE_URL = "/m/cases/{number}"  # deputies and departments: the phone workbench (handlers/mobile.py)
 
 
 def _progress(status, tip, **kw):
@@ -149,31 +150,49 @@ MESSAGES = {
     "case_replied": M("代表回复了您", "{number}：{note}", "case_progress",
                       _progress("代表回复", "{note}"), CASE_PAGE, CASE_URL,
                       when="代表回复群众", audience="反映人"),
+    "case_merged": M("反映已合并办理", "您的反映 {number} 与相同问题 {original} 合并办理，后续进展会继续通知您",
+                     "case_progress", _progress("合并办理", "与{original}合并办理"), CASE_PAGE, CASE_URL,
+                     when="工作人员把重复反映合并到原案件", audience="反映人"),
+    "case_transferred": M("反映已转办", "您的反映 {number} 已转交{transfer_to}办理：{reason}", "case_progress",
+                          _progress("已转办", "已转交{transfer_to}"), CASE_PAGE, CASE_URL,
+                          when="工作人员转办到上级人大、12345等其他渠道", audience="反映人"),
     # the deputy
     "case_new": M("新的群众反映", "{number}：{title}", "case_todo", _todo("请受理群众反映", "{date_text}"),
-                  WORK_PAGE, CONSOLE_URL, when="群众通过代表码或其领办项目提交反映", audience="代表"),
+                  WORK_PAGE, PHONE_URL, when="群众通过代表码或其领办项目提交反映", audience="代表"),
     "deputy_answer": M("案件已答复", "{number} 已由{department}答复", "case_todo", _todo("已答复，请跟进", "{date_text}"),
-                       WORK_PAGE, CONSOLE_URL, when="承办单位答复", audience="代表"),
+                       WORK_PAGE, PHONE_URL, when="承办单位答复", audience="代表"),
     "deputy_unsatisfied": M("群众不满意", "{number} 的答复被评为不满意", "case_todo",
-                            _todo("群众评价不满意", "{date_text}"), WORK_PAGE, CONSOLE_URL,
+                            _todo("群众评价不满意", "{date_text}"), WORK_PAGE, PHONE_URL,
                             when="群众评价“不满意”", audience="代表"),
     # the department
     "dept_assigned": M("新交办案件", "{number}：{title}，请于{deadline_text}前办结", "case_todo", _todo("新交办，请签收办理"),
-                       "", CONSOLE_URL, when="交办（主办、协办单位）", audience="承办单位"),
+                       "", PHONE_URL, when="交办（主办、协办单位）", audience="承办单位"),
     "dept_reopened": M("案件二次办理", "{number} 群众不满意，请于{deadline_text}前重新办理", "case_todo",
-                       _todo("群众不满意，请重新办理"), "", CONSOLE_URL, when="二次办理", audience="承办单位"),
+                       _todo("群众不满意，请重新办理"), "", PHONE_URL, when="二次办理", audience="承办单位"),
     "dept_urged": M("督办提醒", "{number} 被督办，时限{deadline_text}", "case_todo", _todo("人大督办，请抓紧办理"),
-                    "", CONSOLE_URL, urgent=True, when="工作人员督办", audience="承办单位"),
+                    "", PHONE_URL, urgent=True, when="工作人员督办", audience="承办单位"),
     "dept_due_soon": M("即将到期提醒", "{number} 将于{deadline_text}到期，请抓紧办理", "case_todo",
-                       _todo("即将到期（黄牌）"), "", CONSOLE_URL,
+                       _todo("即将到期（黄牌）"), "", PHONE_URL,
                        when="每日9:00：距时限不足2个工作日（黄色督办）", audience="承办单位"),
     "dept_overdue": M("超期督办", "{number} 已超过办理时限{deadline_text}，请立即办理", "case_todo",
-                      _todo("已超期（红牌督办）"), "", CONSOLE_URL, urgent=True,
+                      _todo("已超期（红牌督办）"), "", PHONE_URL, urgent=True,
                       when="每日9:00：已超过时限（红色督办）", audience="承办单位"),
     # staff (the congress office, in scope)
     "staff_returned": M("案件被退回", "{number} 被{department}退回：{reason}", "case_todo",
                         _todo("被退回：{reason}", "{date_text}"),
                         "", CONSOLE_URL, when="承办单位退回", audience="工作人员（辖区内）"),
+    "staff_new": M("联络站收到新反映", "{number}：{title}", "case_todo", _todo("请受理群众反映", "{date_text}"),
+                   "", CONSOLE_URL, when="群众直接向联络站反映（未选代表）", audience="工作人员（辖区内）"),
+    "staff_forwarded": M("代表转交案件", "{number}：{title}（代表意见：{note}）", "case_todo",
+                         _todo("代表转交，请交办", "{date_text}"), "", CONSOLE_URL,
+                         when="代表转交人大办", audience="工作人员（辖区内）"),
+    "staff_extension": M("延期申请待审批", "{number} {department}申请延期：{reason}", "case_todo",
+                         _todo("延期申请待审批", "{date_text}"), "", CONSOLE_URL,
+                         when="承办单位申请延期", audience="工作人员（辖区内）"),
+    "staff_supplement": M("群众补充了材料", "{number}：{note}", "case_todo", _todo("群众补充材料", "{date_text}"),
+                          "", CONSOLE_URL, when="群众补充材料", audience="工作人员（辖区内）"),
+    "dept_supplement": M("群众补充了材料", "{number}：{note}", "case_todo", _todo("群众补充材料，请查看"), "",
+                         CONSOLE_URL, when="办理中的案件群众补充材料", audience="承办单位"),
     "staff_unsatisfied": M("群众不满意", "{number} 的答复被评为不满意，可安排二次办理", "case_todo",
                            _todo("群众不满意，可二次办理", "{date_text}"), "", CONSOLE_URL,
                            when="群众评价“不满意”", audience="工作人员（辖区内）"),
@@ -188,11 +207,15 @@ MESSAGES = {
     # digests
     "digest_deputy": M("今日待办", "待受理 {pending} 件，今日答复 {answered} 件，不满意 {unsatisfied} 件", "work_digest",
                        _digest("代表工作日报", "{pending}", "待受理{pending}件，新答复{answered}件"),
-                       "pages/workbench/index", "/console/cases",
+                       "pages/workbench/index", "/m/",
                        when="每日8:30，有待受理、新答复或不满意的案件时", audience="代表"),
     "digest_department": M("今日待办", "待签收 {to_sign} 件，办理中 {handling} 件，即将到期 {due_soon} 件，已超期 {overdue} 件",
                            "work_digest", _digest("承办工作日报", "{handling}", "待签收{to_sign}件，超期{overdue}件"),
-                           "", "/console/cases", when="每日8:30，有待签收或办理中的案件时", audience="承办单位"),
+                           "", "/m/", when="每日8:30，有待签收或办理中的案件时", audience="承办单位"),
+    # anyone who binds their WeChat (services/binding.py)
+    "bind_confirmed": M("微信绑定成功", "您已绑定为 {who}（{channel}）", "work_digest",
+                        _digest("微信绑定成功", "1", "您已绑定为{who}"),
+                        "", "/m/", when="用绑定码绑定公众号或小程序", audience="代表、工作人员、承办单位"),
     # a project's followers
     "project_update": M("项目有新进展", "{project}：{text}", "project_progress",
                         {"project": "{project}", "update": "{text}", "percent": "{progress}%", "time": "{time}"},
@@ -215,7 +238,12 @@ MESSAGES = {
 AUDIENCE = {
     "submit": [("deputy", "case_new")],
     "accept": [("reporter", "case_accepted")],
-    "forward": [("reporter", "case_accepted")],
+    "forward": [("reporter", "case_accepted"), ("staff", "staff_forwarded")],
+    "request_extension": [("staff", "staff_extension")],
+    "supplement": [("staff", "staff_supplement"), ("departments", "dept_supplement")],
+    "reassign": [("reporter", "case_assigned"), ("departments", "dept_assigned")],
+    "merge": [("reporter", "case_merged")],
+    "transfer": [("reporter", "case_transferred")],
     "decline": [("reporter", "case_declined")],
     "assign": [("reporter", "case_assigned"), ("departments", "dept_assigned")],
     "return": [("staff", "staff_returned")],
@@ -233,8 +261,9 @@ SYSTEM_URGE_AUDIENCE = {1: [("departments", "dept_due_soon")],
 
 
 def recipients(case, audience):
-    if audience == "reporter":
-        return [case.reporter] if case.reporter_id else []
+    if audience == "reporter":  # with the reporters of duplicates merged into this case
+        merged = Case.select(Case.reporter).where(Case.merged_into == case.id)
+        return list(Account.select().where((Account.id == case.reporter_id) | Account.id.in_(merged)))
     if audience == "deputy":
         return list(Account.select().where(Account.deputy == case.deputy_id, Account.role == "deputy",
                                            Account.active == True)) if case.deputy_id else []  # noqa: E712
@@ -304,20 +333,23 @@ def undeliverable(oa_openid, dedupe_key, text, reason):
 def case_changed(case, event):
     """Write the notifications an event on a case causes (called inside the workflow's transaction)."""
     plan = list(AUDIENCE.get(event.action, []))
+    if event.action == "submit" and not case.deputy_id:  # a station report: the station's staff receive it
+        plan.append(("staff", "staff_new"))
     if event.action == "rate":
         plan += RATING_AUDIENCE.get(event.data.get("value"), [])
     if event.action == "urge" and event.actor_role == "system":
         plan = SYSTEM_URGE_AUDIENCE.get(event.data.get("level"), plan)
     if not plan:
         return
-    from services.workflow import DECLINE_REASONS, RETURN_REASONS  # the workflow owns the reason codes
+    from services.workflow import DECLINE_REASONS, RETURN_REASONS, TRANSFER_TARGETS  # the workflow's codes
     values = {"number": case.number, "title": case.title, "state": case.state, "note": event.note[:40],
               "deadline": case.deadline.isoformat() if case.deadline else "",
               "deadline_text": date_text(case.deadline),
               "department": event.data.get("lead") or event.data.get("department")
               or (case.lead_department.name if case.lead_department_id else ""),
               "reason": DECLINE_REASONS.get(event.data.get("reason")) or RETURN_REASONS.get(
-                  event.data.get("reason"), "")}
+                  event.data.get("reason"), event.data.get("reason", "")),
+              "original": event.data.get("original", ""), "transfer_to": TRANSFER_TARGETS.get(case.transfer_to, "")}
     for audience, kind in plan:
         for account in recipients(case, audience):
             write(account, kind, f"e{event.id}:{account.id}:{kind}", values, case=case)

@@ -27,6 +27,16 @@ def hit(key, limit, window_seconds, message=None):
                     KeyValue.expires_at: When(None, [(lapsed, expires)], KeyValue.expires_at)}).execute()
         count = int(KeyValue.get_by_id(key).value)
     if count > limit:
-        minutes = max(1, window_seconds // 60)
-        raise TooMany("rate_limited", message or f"操作太频繁，请{minutes}分钟后再试", retry_after=window_seconds)
+        raise too_many(window_seconds, message)
     return count
+
+
+def count(key):
+    """The hits counted against `key` in its current window (0 when none or lapsed), without counting one."""
+    row = KeyValue.get_or_none(KeyValue.key == f"rl:{key}"[:191])
+    return int(row.value) if row is not None and row.expires_at and row.expires_at > utcnow() else 0
+
+
+def too_many(window_seconds, message=None):
+    minutes = max(1, window_seconds // 60)
+    return TooMany("rate_limited", message or f"操作太频繁，请{minutes}分钟后再试", retry_after=window_seconds)

@@ -65,6 +65,30 @@ def vet(account, text_):
         check_text(account, str(text_))
 
 
+def rate(case, account, data):
+    """A reporter rates the answer (every door: mini-program, H5, official account). 不满意 must say why,
+    and opens the next round at once when rounds are left (MAX_ROUNDS): rating and reopening commit together."""
+    value = data.get("value")
+    comment = str(data.get("comment") or "").strip()
+    if value == "unsatisfied" and not comment:
+        raise InvalidInput("reason_required", "请写一写哪里不满意，以便承办单位重新办理", field="comment")
+    vet(account, comment)
+    with workflow.write_transaction():
+        fresh = workflow.perform(case, "rate", account, {"value": value, "comment": comment})
+        if fresh.rating == "unsatisfied" and "reopen" in workflow.allowed_actions(fresh, workflow.SYSTEM):
+            fresh = workflow.perform(fresh, "reopen", workflow.SYSTEM, {})
+    return fresh
+
+
+def answers(case):
+    """The departments' answers to this case, latest first, in the citizen's words."""
+    from models import Answer
+    return [{"round": a.round, "department": a.department.name if a.department_id else "承办单位",
+             "klass": a.answer_class, "klass_label": workflow.ANSWER_CLASSES.get(a.answer_class, ""),
+             "text": a.text, "attachments": list(a.attachments or []), "at": a.created_at}
+            for a in case.answers.order_by(Answer.round.desc(), Answer.id.desc())]
+
+
 def mine(account, page=1, per_page=20):
     """The reporter's own cases, newest first. Returns (rows, total)."""
     query = Case.select().where(Case.reporter == account)
@@ -98,3 +122,27 @@ def deputy_inbox(account, state="", q="", category="", page=1, per_page=20):
     total = query.count()
     rows = list(query.order_by(Case.submitted_at.desc(), Case.id.desc()).paginate(page, per_page))
     return rows, total, {s: counts.get(s, 0) for s in workflow.STATES}
+
+
+DEPARTMENT_TABS = {"todo": ("assigned",), "open": ("in_progress",), "closed": workflow.CONCLUDED_STATES}
+
+
+def department_inbox(account, tab="todo", page=1, per_page=20):
+    """A department's cases: assigned to it in the current round and waiting to be signed (todo), in hand
+    (open), or answered (closed, any case ever assigned to it). Returns (rows, total, counts per tab)."""
+    from models import Assignment
+    if account.role != "department" or not account.department_id:
+        raise Forbidden("not_department", "只有承办单位可以使用承办工作台")
+    current = Assignment.select(Assignment.case).where(Assignment.department == account.department_id,
+                                                       Assignment.active == True,  # noqa: E712
+                                                       Assignment.round == Case.round)
+    ever = Assignment.select(Assignment.case).where(Assignment.department == account.department_id)
+    queries = {name: Case.select().where(Case.state.in_(states),
+                                         Case.id.in_(ever if name == "closed" else current))
+               for name, states in DEPARTMENT_TABS.items()}
+    if tab not in queries:
+        raise InvalidInput("invalid_choice", "请选择有效的分类", field="tab")
+    query = queries[tab]
+    order = (Case.deadline, Case.id) if tab != "closed" else (Case.answered_at.desc(), Case.id)
+    rows = list(query.order_by(*order).paginate(page, per_page))
+    return rows, query.count(), {name: q.count() for name, q in queries.items()}

@@ -11,13 +11,13 @@ from models import (Account, Case, CaseEvent, Deputy, Department, Follow, Milest
 from services import accounts, delivery, notify, stats, workflow
 
 DEV_PASSWORDS = {  # username: (role, password, name, links) — printed by `make run`; development only
-    "admin": ("admin", "admin12345", "系统管理员", {}),
-    "staff": ("staff", "staff12345", "县人大常委会办公室 王敏", {}),
-    "chengguan": ("staff", "staff12345", "城关镇人大 李强", {"station": "ZCG"}),
-    "zhujian": ("department", "dept12345", "县住建局 张伟", {"department": "ZJJ"}),
-    "jiaotong": ("department", "dept12345", "县交通运输局 刘洋", {"department": "JTJ"}),
-    "chengguanju": ("department", "dept12345", "县城管局 陈静", {"department": "CGJ"}),
-    "daibiao": ("deputy", "deputy12345", "代表 王建华", {"deputy": "DB0001"}),
+    "admin": ("admin", "guanli-2026!", "系统管理员", {}),
+    "staff": ("staff", "bangong-2026!", "县人大常委会办公室 王敏", {}),
+    "chengguan": ("staff", "bangong-2026!", "城关镇人大 李强", {"station": "ZCG"}),
+    "zhujian": ("department", "chengban-2026!", "县住建局 张伟", {"department": "ZJJ"}),
+    "jiaotong": ("department", "chengban-2026!", "县交通运输局 刘洋", {"department": "JTJ"}),
+    "chengguanju": ("department", "chengban-2026!", "县城管局 陈静", {"department": "CGJ"}),
+    "daibiao": ("deputy", "lvzhi-2026!", "代表 王建华", {"deputy": "DB0001"}),
 }
 
 TOWNS = [("ZCG", "城关镇", ["东门社区", "西街社区", "南塘村"]), ("ZHX", "河西镇", ["河西村", "新桥村"]),
@@ -53,7 +53,8 @@ PROJECTS = [
     ("柳林镇高标准农田建设5000亩", "NYJ", "ZLL", 15, "planned"), ("全县农贸市场标准化改造", "SJJ", None, 55, "in_progress"),
 ]
 PLAN = (["submitted"] * 6 + ["accepted"] * 5 + ["declined"] * 4 + ["assigned"] * 6 + ["in_progress"] * 10
-        + ["answered"] * 7 + ["rated"] * 7 + ["closed"] * 12 + ["closed_unrated"] * 3 + ["second_round"] * 2)
+        + ["answered"] * 7 + ["rated"] * 7 + ["closed"] * 12 + ["closed_unrated"] * 3 + ["second_round"] * 2
+        + ["withdrawn", "merged", "transferred"])
 
 
 def seed_demo(log=print):
@@ -83,6 +84,8 @@ def seed_demo(log=print):
                 term_start=dt.date(2021, 12, 1) if i != 29 else dt.date(2016, 12, 1),
                 term_end=dt.date(2021, 11, 30) if i == 29 else dt.date(2026, 12, 31) if i % 7 == 6
                 else dt.date(2027, 11, 30)))  # DB0030's term has ended: its page sends citizens to the station
+        for deputy in deputies:
+            accounts.person_account(deputy)
         for username, (role, password, name, links) in DEV_PASSWORDS.items():
             accounts.create_user(role, username, password, name, **links)
         # WeChat identities the sandbox stand-in accepts: odd citizens follow the official account, the
@@ -157,8 +160,9 @@ def _case(rng, i, goal, deputies, citizens, projects):
     handler = Account.get_or_none(Account.role == "department", Account.department ==
                                   Department.get(Department.code == dept))
     handler = handler or _handler_for(dept)
-    steps = {"submitted": [], "accepted": ["accept"], "declined": ["decline"], "assigned": ["accept", "assign"],
-             "in_progress": ["accept", "assign", "sign"]}.get(goal, ["accept", "assign", "sign", "answer"])
+    steps = {"submitted": [], "withdrawn": ["withdraw"], "accepted": ["accept"], "declined": ["decline"], "assigned": ["accept", "assign"],
+             "in_progress": ["accept", "assign", "sign"], "merged": ["merge"],
+             "transferred": ["transfer"]}.get(goal, ["accept", "assign", "sign", "answer"])
     if goal in ("rated", "closed", "second_round"):
         steps += ["rate"]
     if goal == "closed":
@@ -167,27 +171,31 @@ def _case(rng, i, goal, deputies, citizens, projects):
         steps += ["reopen", "sign"]
     unsatisfied = goal == "second_round" or (goal == "rated" and i % 3 == 0)
     for action in steps:
-        actor = {"accept": deputy or staff, "decline": deputy or staff, "assign": staff, "sign": handler,
-                 "answer": handler, "rate": citizen, "close": staff, "reopen": staff}[action]
+        actor = {"withdraw": citizen, "accept": deputy or staff, "decline": deputy or staff, "assign": staff, "sign": handler,
+                 "answer": handler, "rate": citizen, "close": staff, "reopen": staff, "merge": staff,
+                 "transfer": staff}[action]
         data = {"decline": {"reason": "duplicate" if i % 2 else "judicial"},
                 "assign": {"lead": dept, "days": 15, "note": "请按时办理并答复群众"},
                 "answer": {"answer_class": "ABCD"[i % 4] if i % 3 else "A",
                            "text": "经现场核实，已安排专人处理，相关问题已按计划推进，感谢您的监督。"},
                 "rate": {"value": "unsatisfied" if unsatisfied else ("satisfied", "basic")[i % 2],
                          "comment": "希望继续跟进" if unsatisfied else "处理及时"},
-                "reopen": {"days": 10}}.get(action, {})
+                "reopen": {"days": 10}, "transfer": {"to": "12345", "reason": "属政务服务热线受理范围"},
+                "merge": {"reason": "与已在办理的反映为同一问题"}}.get(action, {})
+        if action == "merge":  # into the first case still being handled
+            data["original"] = Case.select().where(Case.state == "in_progress").order_by(Case.id).first().number
         case = workflow.perform(case, action, actor, data)
     if goal == "closed_unrated":
         Case.update(answered_at=case.answered_at - dt.timedelta(days=10)).where(Case.id == case.id).execute()
         case = workflow.perform(Case.get_by_id(case.id), "auto_close", workflow.SYSTEM)
-    if i % 4 == 0 and case.state != "declined":
+    if i % 4 == 0 and "publish" in workflow.allowed_actions(case, staff):
         case = workflow.perform(case, "publish", staff)
     _backdate(case, days=(len(PLAN) - i) * 3)
 
 
 def _handler_for(dept_code):
     dept = Department.get(Department.code == dept_code)
-    account, _ = accounts.create_user("department", f"dept-{dept_code.lower()}", "dept12345",
+    account, _ = accounts.create_user("department", f"dept-{dept_code.lower()}", "chengban-2026!",
                                       f"{dept.name}经办人", department=dept_code)
     return account
 

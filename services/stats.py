@@ -89,9 +89,9 @@ def day_expr(month=False):
 def scoped(query, start=None, end=None, station=None, **filters):
     """Cases submitted in [start, end) (local dates), within a station's subtree, with exact-match filters."""
     if start:
-        query = query.where(Case.submitted_at >= _utc(start))
+        query = query.where(Case.submitted_at >= calendar.utc_start(start))
     if end:
-        query = query.where(Case.submitted_at < _utc(end))
+        query = query.where(Case.submitted_at < calendar.utc_start(end))
     if station is not None:
         query = query.where(Case.station.in_(_subtree(station)))
     for name, value in filters.items():
@@ -104,9 +104,6 @@ def _subtree(station):
     return Station.select(Station.id).where(Station.path.startswith(station.path))
 
 
-def _utc(day):
-    local = dt.datetime.combine(day, dt.time(), tzinfo=calendar.tz())
-    return local.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 def figures(by=None, as_of=None, live=False, **scope):
@@ -137,10 +134,15 @@ def _live(by, as_of, scope):
     return [_finish(row, int(row.pop("not_yet_due") or 0)) for row in _cases_by(by, columns, scope).dicts()]
 
 
+def counted(query):
+    """The cases the figures count: a duplicate merged into its original counts once, as the original."""
+    return query.where(Case.state != "merged")
+
+
 def _cases_by(by, columns, scope):
     """`columns` over the cases in scope, one row per value of `by` (as "key") or one row overall."""
     key = month_expr() if by == "month" else DIMENSIONS[by] if by else None
-    query = scoped(Case.select(*([key.alias("key")] if key is not None else []), *columns), **scope)
+    query = counted(scoped(Case.select(*([key.alias("key")] if key is not None else []), *columns), **scope))
     return query.group_by(key).order_by(key) if key is not None else query
 
 
@@ -226,7 +228,9 @@ def _label(rows, by):
 
 def _rows_of(case):
     """The tally rows one case adds to: {(dim, period, day, station, key): {column: amount}}, a day row and
-    a month row (dated the 1st) for each dimension."""
+    a month row (dated the 1st) for each dimension. A merged duplicate adds to none."""
+    if case.state == "merged":
+        return {}
     day = calendar.local(case.submitted_at).date()
     station = case.station_id or 0
     amounts = {"total": 1, **{name: int(bool(test(case))) for name, test in TESTS.items()}}
@@ -268,7 +272,8 @@ def rebuild():
             key = fn.COALESCE(column.cast("CHAR" if is_mysql() else "TEXT"), "")
             for period, day in (("D", day_expr()), ("M", day_expr(month=True))):
                 query = Case.select(SQL(f"'{dim}'"), SQL(f"'{period}'"), day, fn.COALESCE(Case.station, 0), key,
-                                    fn.COUNT(Case.id), *sums).group_by(day, Case.station, key)
+                                    fn.COUNT(Case.id), *sums).where(Case.state != "merged").group_by(
+                    day, Case.station, key)
                 CaseTally.insert_from(query, [CaseTally.dim, CaseTally.period, CaseTally.day, CaseTally.station,
                                               CaseTally.key, *(getattr(CaseTally, name) for name in SUMS)]).execute()
     return CaseTally.select().count()

@@ -50,16 +50,41 @@ def save_image(source, account=None):
         image = image.convert("RGB")
     out = io.BytesIO()
     image.save(out, format=kind, **({"quality": 85, "optimize": True} if kind == "JPEG" else {}))
+    return _store(out.getvalue(), ext, mime, account, width=image.width, height=image.height)
+
+
+def _store(data, ext, mime, account, **size):
+    """Write the bytes under UPLOAD_FOLDER/<year>/<month>/<token>.<ext> and record the Upload."""
     token = secrets.token_urlsafe(16)
     now = utcnow()
     relative = os.path.join(f"{now:%Y}", f"{now:%m}", f"{token}.{ext}")
     path = os.path.join(current_app.config["UPLOAD_FOLDER"], relative)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "wb") as fh:
-        fh.write(out.getvalue())
-    return Upload.create(token=token, account=account, path=relative, mime=mime, size=out.tell(),
-                         width=image.width, height=image.height)
+        fh.write(data)
+    return Upload.create(token=token, account=account, path=relative, mime=mime, size=len(data), **size)
 
 
 def url_for_upload(token):
     return f"/uploads/{token}"
+
+
+PDF_MAX_BYTES = 10 * 1024 * 1024
+
+
+def save_attachment(source, account=None):
+    """An answer letter or an update's attachment: a PDF (答复函, checked by its bytes: a %PDF- header and an
+    %%EOF trailer, at most PDF_MAX_BYTES) kept as it is, or an image cleaned by save_image."""
+    limit = current_app.config.get("PDF_MAX_BYTES", PDF_MAX_BYTES)
+    stream = getattr(source, "stream", source)
+    head = stream.read(5) if not isinstance(source, (bytes, bytearray)) else bytes(source[:5])
+    if head != b"%PDF-":
+        if not isinstance(source, (bytes, bytearray)):
+            stream.seek(0)
+        return save_image(source, account)
+    data = bytes(source) if isinstance(source, (bytes, bytearray)) else head + stream.read(limit)
+    if len(data) > limit:
+        raise ServiceError("too_large", f"PDF 文件不能超过{limit // (1024 * 1024)}MB", status=413)
+    if b"%%EOF" not in data[-2048:]:
+        raise InvalidInput("not_a_pdf", "PDF 文件不完整或已损坏，请重新导出后上传")
+    return _store(data, "pdf", "application/pdf", account)

@@ -13,7 +13,7 @@ from flask import current_app, has_app_context
 
 from models import (Account, Answer, Assignment, Case, CaseEvent, Counter, Department, Deputy, Project,
                     ProjectDeputy, Rating, Station, Upload, db, utcnow)
-from services import calendar, notify
+from services import audit, calendar, notify
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 # --- states ---------------------------------------------------------------------------------------
@@ -27,6 +27,9 @@ STATES = {  # state: (title for staff, title for citizens, category)
     "answered": ("已答复", "已答复，请您评价", "open"),
     "rated": ("已评价", "您已评价", "open"),
     "closed": ("已办结", "已办结", "closed"),
+    "withdrawn": ("已撤回", "您已撤回", "closed"),
+    "merged": ("已合并", "已与相同问题合并办理", "closed"),       # a duplicate merged into its original
+    "transferred": ("已转办", "已转交其他渠道办理", "closed"),  # 转办: to another level or channel
 }
 OPEN_STATES = tuple(s for s, v in STATES.items() if v[2] == "open")
 HANDLING_STATES = ("assigned", "in_progress")
@@ -47,11 +50,33 @@ RETURN_REASONS = {"not_our_duty": "不属本单位职责", "wrong_area": "属地
                   "insufficient": "内容不清，无法办理", "other": "其他原因"}
 ANSWER_CLASSES = {"A": "已解决", "B": "列入年度计划解决", "C": "列入规划逐步解决", "D": "因条件限制难以解决，已作解释"}
 RATINGS = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
+# Where a citizen can turn instead when a report is declined, told on their case page (by decline reason).
+DECLINE_ADVICE = {
+    "duplicate": "同样的问题已有人反映，正在办理中，办理结果会在公开问题清单中公布。",
+    "out_of_scope": "可以拨打 12345 政务服务便民热线，或到相关部门的办事窗口反映。",
+    "judicial": "涉及诉讼、仲裁的事项，请向人民法院、仲裁机构或司法所咨询；也可以拨打 12348 法律服务热线。",
+    "insufficient": "请写清楚地点和具体情况后重新反映，也可以在联络站接待日当面向代表反映。",
+    "other": "如有疑问，可以在联络站接待日当面向代表反映，或拨打 12345 政务服务便民热线。",
+}
+TRANSFER_TARGETS = {"upper": "上级人大", "12345": "12345政务服务便民热线", "petition": "信访部门",
+                    "judicial": "法院、检察院等司法机关", "other": "其他渠道"}
+CALLBACK_RESULTS = {"resolved": "已联系，群众认可", "unresolved": "已联系，问题未解决", "unreachable": "未联系上"}
+INTAKE_SOURCES = {"visit": "接待日来访", "phone": "电话反映", "letter": "来信"}  # staff entering on behalf
+SOURCES = {"miniprogram": "小程序", "h5": "网页", "official_account": "公众号", "console": "工作台",
+           **INTAKE_SOURCES}
 
-LIMITS = {"title": 50, "content": 2000, "note": 1000, "photos": 9, "location": 200, "comment": 500}
+LIMITS = {"title": 50, "content": 2000, "note": 1000, "photos": 9, "location": 200, "comment": 500,
+          "summary": 1000, "reason": 500}
 
 
-def state_label(state, for_citizen=False):
+# How the published issue list (问题清单) names each state, speaking to the public, not to the reporter.
+PUBLIC_STATES = {"submitted": "已提交", "accepted": "已受理", "assigned": "办理中", "in_progress": "办理中",
+                 "answered": "已答复", "rated": "群众已评价", "closed": "已办结"}
+
+
+def state_label(state, for_citizen=False, for_public=False):
+    if for_public:
+        return PUBLIC_STATES.get(state, STATES[state][0])
     return STATES[state][1 if for_citizen else 0]
 
 
@@ -138,6 +163,23 @@ def mask_phone(phone, actor):
     if not phone or as_actor(actor).role in ("staff", "admin"):
         return phone
     return phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else "****"
+
+
+def may_see_phone(case, actor):
+    """Who may see the reporter's full phone to call them (回访): the office in scope, and a department the
+    case is assigned to unless the report is anonymous."""
+    actor = as_actor(actor)
+    if owns(case, actor, "office"):
+        return True
+    return actor.role == "department" and not case.anonymous and owns(case, actor, "handler")
+
+
+def reveal_phone(case, actor):
+    """The reporter's full phone, recorded in the audit log (every view)."""
+    if not may_see_phone(case, actor):
+        raise Forbidden("not_permitted", "您无权查看反映人的完整电话")
+    audit.record(as_actor(actor), "view_phone", case, {"purpose": "回访"})
+    return case.contact_phone
 
 
 # --- input cleaning (one place for field rules) ---------------------------------------------------
@@ -229,6 +271,8 @@ def _decline(case, actor, data):
 
 
 def _assign(case, actor, data):
+    """交办 (and 改派): the lead and assisting departments of the current round, with a deadline."""
+    before = case.lead_department.name if case.lead_department_id else ""
     lead = Department.get_or_none(Department.code == data.get("lead"), Department.active == True)  # noqa: E712
     if lead is None:
         raise InvalidInput("unknown_department", "请选择主办单位", field="lead")
@@ -242,7 +286,83 @@ def _assign(case, actor, data):
     for dept, role in [(lead, "lead")] + [(d, "assist") for d in assists]:
         Assignment.create(case=case.id, department=dept, role=role, round=case.round, deadline=deadline)
     return ({"deadline": deadline, "lead_department": lead.id},
-            {"lead": lead.name, "assist": [d.name for d in assists], "days": days, "deadline": deadline.isoformat()})
+            {"lead": lead.name, "assist": [d.name for d in assists], "days": days, "deadline": deadline.isoformat(),
+             **({"previous": before} if before else {})})
+
+
+def _reason(apply=None):
+    """Corrections need a reason (stored as the event's `reason`), then do `apply`'s work."""
+    def wrapped(case, actor, data):
+        why = text(data, "reason", "原因")
+        changes, event = apply(case, actor, data) if apply else ({}, {})
+        return changes, {**event, "reason": why}
+    return wrapped
+
+
+def _recall(case, actor, data):
+    """撤回交办: the current round's assignments end; the case waits to be assigned again."""
+    before = case.lead_department.name if case.lead_department_id else ""
+    Assignment.update(active=False).where(Assignment.case == case.id, Assignment.active == True).execute()  # noqa
+    return {"deadline": None, "lead_department": None}, {"previous": before}
+
+
+EDITABLE = {"title": "标题", "category": "类别", "summary": "工作摘要"}
+
+
+def _edit(case, actor, data):
+    """Staff correct the title, category or their summary; the citizen's own words (content) never change."""
+    changed = {}
+    for name, label in EDITABLE.items():
+        if name not in data:
+            continue
+        value = choice(data, name, CATEGORIES, label) if name == "category" else \
+            text(data, name, label, required=name == "title")
+        if value != getattr(case, name):
+            changed[name] = value
+    if not changed:
+        raise InvalidInput("nothing_changed", "没有修改任何内容", field="title")
+    return changed, {"changes": {k: [getattr(case, k), v] for k, v in changed.items()}}
+
+
+def _review(verdict):
+    def apply(case, actor, data):
+        changes = {"flagged": False, "review": verdict}
+        if verdict == "withheld":
+            changes["published"] = False
+        return changes, {"flag": case.flag_reason}
+    return apply
+
+
+def _merge(case, actor, data):
+    """合并: this duplicate follows its original (the reporter hears the original's news; figures count it once)."""
+    number = str(data.get("original") or "").strip()
+    original = Case.get_or_none(Case.number == number)
+    if original is None or not can_view(original, actor):
+        raise InvalidInput("unknown_case", "未找到要合并到的原案件，请核对编号", field="original")
+    if original.id == case.id:
+        raise InvalidInput("same_case", "不能合并到案件自身", field="original")
+    if original.state in ("merged", "declined", "transferred"):
+        raise InvalidInput("original_ended", f"原案件{original.number}已{state_label(original.state)}，不能合并到它",
+                           field="original")
+    Assignment.update(active=False).where(Assignment.case == case.id, Assignment.active == True).execute()  # noqa
+    return ({"merged_into": original.id, "closed_at": utcnow(), "close_reason": "merged", "deadline": None},
+            {"original": original.number, "original_title": original.title})
+
+
+def _transfer(case, actor, data):
+    to = choice(data, "to", TRANSFER_TARGETS, "转办去向")
+    return {"transfer_to": to, "closed_at": utcnow(), "close_reason": "transferred"}, {"to": to}
+
+
+def _callback(case, actor, data):
+    result = choice(data, "result", CALLBACK_RESULTS, "回访结果")
+    text(data, "note", "回访情况")
+    return {}, {"result": result}
+
+
+def _contact(case, actor, data):
+    text(data, "note", "联系情况")
+    return {}, {"department": actor.account.department.name}
 
 
 def _sign(case, actor, data):
@@ -261,7 +381,8 @@ def _return(case, actor, data):
 
 def _progress(case, actor, data):
     text(data, "note", "办理进展")
-    return {}, {"department": actor.account.department.name}
+    photos = uploads(data, "photos", actor)
+    return {}, {"department": actor.account.department.name, **({"photos": photos} if photos else {})}
 
 
 def _pending_extension(case):
@@ -320,11 +441,19 @@ def _answer(case, actor, data):
 def _rate(case, actor, data):
     value = choice(data, "value", RATINGS, "评价")
     comment = text(data, "comment", "评价意见", required=False)
-    Rating.create(case=case.id, round=case.round, value=value, comment=comment, rater=actor.account)
-    return {"rating": value}, {"value": value}
+    by_phone = actor.role in ("staff", "admin")  # 电话回访: staff enter the rating the citizen gave by phone
+    Rating.create(case=case.id, round=case.round, value=value, comment=comment, rater=actor.account,
+                  by_phone=by_phone)
+    return {"rating": value}, {"value": value, **({"by_phone": True} if by_phone else {})}
 
 
 def _reopen(case, actor, data):
+    """二次办理: a new round, by the same departments, or by others when staff choose a new lead."""
+    if data.get("lead"):
+        case.round += 1  # the new round's assignments, by the same rule as 交办
+        changes, event = _assign(case, actor, data)
+        return ({**changes, "round": case.round, "answer_class": "", "rating": "", "answered_at": None,
+                 "answered_on_time": None, "urge_level": 0}, {**event, "round": case.round})
     lead = Assignment.select().where(Assignment.case == case.id, Assignment.round == case.round,
                                      Assignment.role == "lead").order_by(Assignment.id.desc()).first()
     days = number(data, "days", "办理时限（工作日）", 1, 90, setting("DEFAULT_DEADLINE_DAYS", 15))
@@ -381,6 +510,20 @@ def _urge_guard(case):
     return ("max_urge", "已是最高督办级别") if case.urge_level >= 2 else None
 
 
+def _flagged_guard(case):
+    return None if case.flagged else ("not_flagged", "该案件无需审核")
+
+
+def _publish_guard(case):
+    if case.published:
+        return "already_published", "已公开"
+    if case.flagged:
+        return "needs_review", "内容待人工审核，审核通过后才能公开"
+    if case.review == "withheld":
+        return "withheld", "该案件已审核为不予公开"
+    return None
+
+
 def _require(*fields_):
     def apply(case, actor, data):
         for name in fields_:
@@ -390,6 +533,7 @@ def _require(*fields_):
 
 
 NOT_ENDED = ("submitted", "accepted", "assigned", "in_progress", "answered", "rated")
+ANY = tuple(STATES)
 A = Action
 ACTIONS = {a.name: a for a in [
     A("accept", "受理", ("submitted",), "accepted", ("deputy", "office"), citizen_text="代表已受理您的反映"),
@@ -400,6 +544,8 @@ ACTIONS = {a.name: a for a in [
     A("opinion", "代表意见", NOT_ENDED, None, ("deputy",), apply=_require("note"), note_field="note", public=False),
     A("reply", "回复群众", NOT_ENDED, None, ("deputy",), apply=_require("note"), note_field="note",
       citizen_text="代表回复了您"),
+    A("withdraw", "撤回", ("submitted",), "withdrawn", ("reporter",), note_field="note",
+      citizen_text="您撤回了反映"),
     A("supplement", "补充材料", ("submitted", "accepted", "assigned", "in_progress"), None, ("reporter",),
       apply=_supplement, note_field="note", citizen_text="您补充了材料"),
     A("assign", "交办", ("accepted",), "assigned", ("office",), apply=_assign, note_field="note",
@@ -419,15 +565,33 @@ ACTIONS = {a.name: a for a in [
     A("answer", "答复", ("in_progress",), "answered", ("lead",), apply=_answer, citizen_text="承办单位已答复，请您评价"),
     A("rate", "评价", ("answered",), "rated", ("reporter",), apply=_rate, note_field="comment",
       citizen_text="您评价了办理结果"),
-    A("reopen", "二次办理", ("rated",), "assigned", ("office",), guard=_reopen_guard, apply=_reopen,
+    A("reopen", "二次办理", ("rated",), "assigned", ("office", "system"), guard=_reopen_guard, apply=_reopen,
       note_field="note", citizen_text="案件进入二次办理"),
+    # corrections: each a new event with a reason; nothing is overwritten
+    A("reassign", "改派", HANDLING_STATES, "assigned", ("office",), apply=_reason(_assign), note_field="note",
+      citizen_text="已改交其他承办单位办理"),
+    A("recall", "撤回交办", HANDLING_STATES, "accepted", ("office",), apply=_reason(_recall), public=False),
+    A("edit", "修改案件信息", ANY, None, ("office",), apply=_reason(_edit), public=False),
+    A("approve_content", "审核通过", ANY, None, ("office",), guard=_flagged_guard, apply=_review("passed"),
+      note_field="note", public=False),
+    A("withhold", "不予公开", ANY, None, ("office",), guard=_flagged_guard, apply=_reason(_review("withheld")),
+      public=False),
+    A("merge", "合并重复反映", ("submitted", "accepted", "assigned", "in_progress"), "merged", ("office",),
+      apply=_reason(_merge), citizen_text="您的反映与相同问题合并办理"),
+    A("transfer", "转办", ("submitted", "accepted"), "transferred", ("office",), apply=_reason(_transfer),
+      citizen_text="您的反映已转交其他渠道办理"),
+    # 回访: departments contact the reporter, staff call back after the answer and may enter a phone rating
+    A("contact", "联系群众", HANDLING_STATES, None, ("handler",), apply=_contact, note_field="note", public=False),
+    A("callback", "电话回访", CONCLUDED_STATES, None, ("office",), apply=_callback, note_field="note",
+      public=False),
+    A("rate_by_phone", "录入电话评价", ("answered",), "rated", ("office",), apply=_rate, note_field="comment",
+      citizen_text="工作人员电话回访，记录了您的评价"),
     A("close", "办结", ("answered", "rated"), "closed", ("office",), apply=_close(None), note_field="note",
       citizen_text="案件已办结"),
     A("auto_close", "逾期未评价自动办结", ("answered",), "closed", ("system",), guard=_auto_close_guard,
       apply=_close("unrated"), citizen_text="答复后未评价，案件自动办结"),
-    A("publish", "公开", tuple(s for s in STATES if s != "declined"), None, ("office",),
-      guard=lambda c: ("already_published", "已公开") if c.published else None,
-      apply=_flag("published", True), public=False),
+    A("publish", "公开", tuple(s for s in STATES if s not in ("declined", "withdrawn", "merged", "transferred")),
+      None, ("office",), guard=_publish_guard, apply=_flag("published", True), public=False),
     A("unpublish", "取消公开", tuple(STATES), None, ("office",),
       guard=lambda c: None if c.published else ("not_published", "尚未公开"),
       apply=_flag("published", False), public=False),
@@ -478,8 +642,8 @@ def perform(case, action_name, actor, data=None):
             error, code, message = refusal
             raise error(code, message, action=action_name)
         changes, event_data = action.apply(current, actor, data)
-        if action_name in RESPONSES and current.responded_at is None:
-            changes["responded_at"] = utcnow()
+        if action_name in RESPONSES and current.responded_at is None and actor.role == "deputy":
+            changes["responded_at"] = utcnow()  # 代表响应: only the deputy's own first answer counts
         note = text(data, action.note_field, "说明", required=False) if action.note_field else ""
         target = action.target or current.state
         updated = Case.update(state=target, version=Case.version + 1, updated_at=utcnow(), **changes).where(
@@ -491,6 +655,9 @@ def perform(case, action_name, actor, data=None):
         fresh = Case.get_by_id(current.id)
         stats.record(current, fresh)
         notify.case_changed(fresh, event)
+        audit.record(actor, f"case.{action_name}", fresh, {"from": current.state, "to": target, "event": event.id,
+                                                           **({"reason": event_data["reason"]}
+                                                              if "reason" in event_data else {})})
         return fresh
 
 
@@ -550,6 +717,12 @@ def submit_case(actor, data, source="miniprogram", flagged_reason=""):
                 raise Conflict("request_id_taken", "请求编号重复，请重新提交")
             return existing
     deputy, station, project = resolve_target(data)
+    entered_by = None
+    if actor.role in ("staff", "admin"):  # 代录: staff enter what a citizen said at a reception day or by phone
+        source = choice(data, "intake", INTAKE_SOURCES, "反映方式")
+        if not in_scope(actor, station.id if station else None):
+            raise Forbidden("out_of_scope", "该代表或联络站不在您的辖区内")
+        entered_by = actor.account
     content = text(data, "content", "反映内容", minimum=5)
     title = text(data, "title", "标题", required=False) or content.replace("\n", " ")[:20]
     fields = dict(
@@ -558,11 +731,19 @@ def submit_case(actor, data, source="miniprogram", flagged_reason=""):
         latitude=_coordinate(data, "latitude", 90), longitude=_coordinate(data, "longitude", 180),
         contact_phone=phone(data), anonymous=bool(data.get("anonymous")),
     )
+    fields["sms_notify"] = bool(data.get("sms_notify"))
+    if fields["sms_notify"] and not fields["contact_phone"].startswith("1"):
+        raise InvalidInput("mobile_required", "接收短信提醒请填写手机号", field="contact_phone")
     with write_transaction():
         if request_id and (existing := Case.get_or_none(Case.client_request_id == request_id)):
             return existing
         now = utcnow()
-        case = Case.create(number=next_case_number(calendar.local(now).year), reporter=actor.account,
+        reporter = actor.account
+        if entered_by is not None:  # the citizen gets an account of their own (no WeChat identity yet)
+            reporter = Account.create(role="citizen", display_name=text(data, "citizen_name", "群众姓名", limit=50),
+                                      phone=fields["contact_phone"])
+        case = Case.create(number=next_case_number(calendar.local(now).year), reporter=reporter,
+                           entered_by=entered_by,
                            deputy=deputy, station=station, project=project, source=source,
                            client_request_id=request_id, flagged=bool(flagged_reason),
                            flag_reason=flagged_reason[:100], submitted_at=now, updated_at=now, **fields)
@@ -571,6 +752,7 @@ def submit_case(actor, data, source="miniprogram", flagged_reason=""):
                                  data={"source": source, **({"flag": flagged_reason} if flagged_reason else {})})
         stats.record(None, case)
         notify.case_changed(case, event)
+        audit.record(actor, "case.submit", case, {"source": source, **({"on_behalf": True} if entered_by else {})})
     return case
 
 
@@ -595,6 +777,23 @@ def get_case(number, actor):
     return case
 
 
+def actor_name(account, role, for_citizen=False):
+    """Who did a step, as the timeline names them: the person and their department or station. Citizens see
+    the office or department, not the names of the staff."""
+    if account is None:
+        return ROLES.get(role, "系统") if role != "citizen" else "群众"
+    if role == "department":
+        unit = account.department.name if account.department_id else "承办单位"
+    elif role in ("staff", "admin"):
+        unit = account.station.name if account.station_id else "县人大常委会"
+    elif role == "deputy":
+        unit = "人大代表"
+    else:
+        return "群众" if for_citizen or role == "citizen" else ROLES.get(role, role)
+    person = account.deputy.name if role == "deputy" and account.deputy_id else account.display_name
+    return unit if for_citizen and role != "deputy" else f"{unit} · {person}" if person else unit
+
+
 def timeline(case, actor, for_citizen=False):
     """The case's events as the actor may see them; citizens get their own wording and no internal steps."""
     actor = as_actor(actor)
@@ -607,7 +806,9 @@ def timeline(case, actor, for_citizen=False):
             "state": event.to_state, "note": event.note if (not for_citizen or event.action in (
                 "reply", "decline", "forward", "progress", "supplement", "reopen", "close")) else "",
             "actor_role": ROLES.get(event.actor_role, event.actor_role),
-            "data": {} if for_citizen and event.action not in ("answer", "rate", "assign") else event.data,
+            "actor_name": actor_name(event.actor, event.actor_role, for_citizen),
+            "data": {} if for_citizen and event.action not in ("answer", "rate", "assign", "reassign", "merge",
+                                                                "transfer") else event.data,
         })
     return items
 

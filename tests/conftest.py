@@ -76,11 +76,24 @@ def wechat_standin():
     standin.stop()
 
 
+@pytest.fixture(scope="session")
+def sms_standin():
+    """Tencent Cloud SMS stood in by a real HTTP server on 127.0.0.1 (sms/standin.py); reset before each test."""
+    from sms.standin import SmsStandIn
+    standin = SmsStandIn()
+    standin.start()
+    yield standin
+    standin.stop()
+
+
 @pytest.fixture
-def app(schema, database_url, tmp_path, wechat_standin):
+def app(schema, database_url, tmp_path, wechat_standin, sms_standin):
+    import sms
     wechat_standin.reset()
+    sms_standin.reset()
     app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-                      "WECHAT_API_BASE": wechat_standin.base_url})
+                      "WECHAT_API_BASE": wechat_standin.base_url, "WECHAT_OPEN_BASE": wechat_standin.base_url,
+                      "SMS_API_BASE": sms_standin.base_url, **sms.SANDBOX, "SMS_TEMPLATES": dict(sms.SANDBOX_TEMPLATES)})
     db.connect(reuse_if_open=True)
     wipe()
     with app.app_context():

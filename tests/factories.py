@@ -8,12 +8,16 @@ PATHS = {  # how to bring a fresh case to each state: (action, actor key, data)
     "submitted": [],
     "accepted": [("accept", "deputy", {})],
     "declined": [("decline", "deputy", {"reason": "duplicate"})],
+    "withdrawn": [("withdraw", "citizen", {})],
     "assigned": [("accept", "deputy", {}), ("assign", "staff", {"lead": "D1", "assist": ["D2"], "days": 5})],
 }
 PATHS["in_progress"] = PATHS["assigned"] + [("sign", "lead", {})]
 PATHS["answered"] = PATHS["in_progress"] + [("answer", "lead", {"answer_class": "A", "text": "已经修好了路面。"})]
 PATHS["rated"] = PATHS["answered"] + [("rate", "citizen", {"value": "unsatisfied"})]
 PATHS["closed"] = PATHS["answered"] + [("rate", "citizen", {"value": "satisfied"}), ("close", "staff", {})]
+ORIGINAL = "<a new case>"  # in a path's data: the number of another case, made for the purpose
+PATHS["merged"] = [("merge", "staff", {"original": ORIGINAL, "reason": "重复反映"})]
+PATHS["transferred"] = [("transfer", "staff", {"to": "upper", "reason": "属上级人大职权"})]
 
 
 def station(code, name, parent=None, level="town"):
@@ -63,7 +67,20 @@ def case_in(w, state, **data):
     """A case brought to `state` through the real workflow."""
     case = new_case(w, **data)
     for action, who, payload in PATHS[state]:
+        payload = with_original(w, payload)
         actor = {"citizen": w.citizen, "deputy": w.deputy_account, "staff": w.staff, "lead": w.lead}[who]
         case = workflow.perform(case, action, actor, payload)
     assert case.state == state
     return Case.get_by_id(case.id)
+
+
+def with_original(w, data):
+    """`data` with ORIGINAL replaced by the number of a fresh case."""
+    return {**data, "original": new_case(w).number} if data.get("original") == ORIGINAL else data
+
+
+def csrf_of(page):
+    """The CSRF token a rendered page put in its forms (a response or its HTML)."""
+    import re
+    html = page if isinstance(page, str) else page.get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)

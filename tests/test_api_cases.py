@@ -69,7 +69,7 @@ def test_submit_to_a_deputy_code_files_a_case_and_tells_the_deputy(app, client, 
     assert case["anonymous"] is True and case["contact_phone"] == "138****1111"
     assert [t["label"] for t in case["timeline"]] == ["您提交了反映"]
     assert "flag_reason" not in case and "flagged" not in case
-    assert {a["action"] for a in case["allowed_actions"]} == {"supplement"}
+    assert {a["action"] for a in case["allowed_actions"]} == {"supplement", "withdraw"}
     stored = Case.get(Case.number == case["number"])
     assert stored.reporter_id == w.citizen.id and stored.source == "miniprogram" and not stored.flagged
     assert Notification.select().where(Notification.account == w.deputy_account, Notification.kind == "case_new").exists()

@@ -1,6 +1,6 @@
 """The whole journeys, through the API as the mini-program drives it (WeChat is the stand-in)."""
 from models import Case, Notification
-from services import workflow
+from services import binding, workflow
 from tests.api_client import Api, jpeg
 from tests.factories import world
 from tests.wechat_helpers import wire
@@ -51,14 +51,16 @@ def test_deputy_journey_inbox_accept_reply(app, client, wechat_standin):
     citizen = Api(client, token=client.post("/api/v1/auth/login", json={"code": "code-li"}).get_json()["token"])
     number = citizen.post("/cases", json={"deputy": "DEP001", "category": "construction",
                                           "content": "西街后巷路灯坏了两个多月。"}).get_json()["case"]["number"]
-    # The deputy signs in with the openid bound to their deputy record and opens the inbox.
-    w.deputy.openid = "openid-zhou"
-    w.deputy.save()
+    # The deputy opens the mini-program, binds it with the office's binding code and opens the inbox.
+    _, code = binding.issue(w.deputy_account, w.staff)
+    first = Api(client, token=client.post("/api/v1/auth/login", json={"code": "code-zhou"}).get_json()["token"])
+    bound = first.post("/bind", json={"code": code}).get_json()
+    assert bound["account"]["role"] == "deputy" and bound["message"] == "您已绑定为 周建华 代表"
     login = client.post("/api/v1/auth/login", json={"code": "code-zhou"}).get_json()
     assert login["account"]["role"] == "deputy"
     deputy = Api(client, token=login["token"])
     titles = [n["title"] for n in deputy.get("/me/notifications").get_json()["notifications"]]
-    assert titles == ["新的群众反映"]
+    assert titles == ["微信绑定成功", "新的群众反映"]
     inbox = deputy.get("/deputy/cases?state=todo").get_json()
     assert [c["number"] for c in inbox["cases"]] == [number]
     detail = deputy.get(f"/cases/{number}").get_json()["case"]

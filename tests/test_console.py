@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from handlers.console import password_mark
-from models import Account, Case, Follow, Notification, ProjectUpdate
+from models import Account, AuditLog, Case, Follow, Notification, ProjectUpdate
 from services import accounts, calendar, stats, workflow
 from tests.factories import case_in, new_case, world
 
@@ -109,7 +109,7 @@ def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(client, w)
     case = case_in(w, "accepted")
     sign_in(client, w.staff)
     response = client.post(f"/console/cases/{case.number}/act/assign", data={"lead": "D1", "days": "5"})
-    assert response.status_code == 400 and "表单已过期" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "页面已过期" in response.get_data(as_text=True)
     wrong = client.post(f"/console/cases/{case.number}/act/assign",
                         data={"lead": "D1", "days": "5", "csrf_token": "forged"})
     assert wrong.status_code == 400
@@ -186,8 +186,25 @@ def test_department_never_sees_an_anonymous_reporter_but_staff_do(client, w):
     case = case_in(w, "in_progress", anonymous=True)
     page = sign_in(client, w.lead).get(f"/console/cases/{case.number}").get_data(as_text=True)
     assert "匿名反映" in page and "张三" not in page and "13800001111" not in page
+    assert post(client, f"/console/cases/{case.number}/phone").status_code == 403  # anonymous: not even on request
     page = sign_in(client, w.staff).get(f"/console/cases/{case.number}").get_data(as_text=True)
-    assert "张三" in page and "13800001111" in page
+    assert "张三" in page and "138****1111" in page and "13800001111" not in page  # masked until asked for
+    assert not AuditLog.select().where(AuditLog.action == "view_phone").exists()
+    page = post(client, f"/console/cases/{case.number}/phone").get_data(as_text=True)
+    assert "13800001111" in page
+    entry = AuditLog.get(AuditLog.action == "view_phone")
+    assert (entry.actor_id, entry.target_id) == (w.staff.id, case.number)
+
+
+def test_department_may_call_a_reporter_who_is_not_anonymous_and_each_view_is_audited(client, w):
+    case = case_in(w, "in_progress")
+    page = sign_in(client, w.lead).get(f"/console/cases/{case.number}").get_data(as_text=True)
+    assert "138****1111" in page and "查看完整号码" in page
+    for _ in range(2):
+        assert "13800001111" in post(client, f"/console/cases/{case.number}/phone").get_data(as_text=True)
+    assert AuditLog.select().where(AuditLog.action == "view_phone", AuditLog.actor == w.lead.id).count() == 2
+    assert post(client, f"/console/cases/{case.number}/act/contact", {"note": "已电话联系，约定周五到现场"}).status_code == 302
+    assert "已电话联系" in client.get(f"/console/cases/{case.number}").get_data(as_text=True)
 
 
 def test_deputy_view_is_read_only(client, w):
@@ -206,8 +223,10 @@ def test_staff_takes_a_case_to_closed_with_forms_and_errors_are_chinese_flashes(
     page = client.get(path).get_data(as_text=True)
     assert 'id="act-accept"' in page and 'id="act-assign"' not in page
     post(client, path + "/act/accept")
-    assert post(client, path + "/act/assign", {"days": "5"}).status_code == 302
-    assert ("error", "请选择主办单位") in flashes(client, path)
+    refused = post(client, path + "/act/assign", {"days": "7", "note": "请尽快处理，群众很着急"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "请选择主办单位" in page
+    assert "请尽快处理，群众很着急</textarea>" in page  # the form keeps what was typed
     post(client, path + "/act/assign", {"lead": "D1", "assist": "D2", "days": "5", "note": "请尽快处理"})
     case = Case.get_by_id(case.id)
     assert case.state == "assigned" and case.deadline == calendar.add_working_days(calendar.today(), 5)
@@ -250,8 +269,8 @@ def test_a_stale_form_does_not_act_twice(client, w):
     sign_in(client, w.staff)
     stale = {"seen_state": "accepted", "seen_version": str(case.version), "lead": "D1", "days": "5"}
     post(client, f"/console/cases/{case.number}/act/assign", stale)
-    post(client, f"/console/cases/{case.number}/act/assign", stale)
-    assert ("error", "案件状态已变化，请刷新后重试") in flashes(client, f"/console/cases/{case.number}")
+    again = post(client, f"/console/cases/{case.number}/act/assign", stale)
+    assert again.status_code == 409 and "案件状态已变化，请刷新后重试" in again.get_data(as_text=True)
     assert Case.get_by_id(case.id).assignments.count() == 1  # assigned once, not twice
 
 
@@ -282,24 +301,57 @@ def test_bulk_assign_reports_what_worked_and_what_did_not(client, w):
 
 # --- exports --------------------------------------------------------------------------------------
 
-def test_excel_and_csv_exports_follow_the_filter_and_mask_the_reporter(client, w):
-    answered = case_in(w, "answered")
+def test_excel_issue_list_cell_by_cell(client, w):
+    answered = case_in(w, "answered", title="村口道路坑洼")
     case_in(w, "submitted")
     sign_in(client, w.staff)
     response = client.get("/console/cases/export.xlsx?state=answered")
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(response.data)).active
-    rows = list(sheet.values)
-    assert rows[0] == ("编号", "反映人（脱敏）", "代表", "问题摘要", "承办单位", "时限", "状态", "答复类别", "满意度")
-    assert len(rows) == 2
-    number, reporter, deputy, title, dept, deadline, state, klass, rating = rows[1]
-    assert (number, reporter, deputy, dept, state, klass, rating) == (
-        answered.number, "张* 138****1111", "周建华", "县交通运输局", "已答复", "A 已解决", "未评价")
-    assert deadline == answered.deadline.isoformat() and title == answered.title
+    today = calendar.today()
+    assert sheet["A1"].value == f"青山县人大代表联络站群众意见建议办理情况一览表（截至{today.year}年{today.month}月{today.day}日）"
+    assert "A1:U1" in [str(r) for r in sheet.merged_cells.ranges]
+    headings = [c.value for c in sheet[2]]
+    assert headings == ["序号", "编号", "提交日期", "来源", "类别", "联络站", "代表", "反映人（脱敏）", "标题", "反映内容",
+                        "主办单位", "协办单位", "交办日期", "办理时限", "是否超期", "督办", "答复日期", "答复类别", "答复内容",
+                        "满意度", "状态"]
+    assert sheet.max_row == 3
+    row = dict(zip(headings, [c.value for c in sheet[3]]))
+    assert (row["序号"], row["编号"], row["来源"], row["类别"], row["联络站"], row["代表"], row["反映人（脱敏）"]) == (
+        1, answered.number, "小程序", "交通出行", "城关镇联络站", "周建华", "张* 138****1111")
+    assert (row["标题"], row["反映内容"], row["主办单位"], row["协办单位"]) == (
+        "村口道路坑洼", "村口道路坑洼严重，雨天积水。", "县交通运输局", "县住建局")
+    assert (row["是否超期"], row["督办"], row["答复类别"], row["答复内容"], row["满意度"], row["状态"]) == (
+        None, None, "A 已解决", "已经修好了路面。", "未评价", "已答复")
+    for name in ("提交日期", "交办日期", "答复日期"):  # real date cells, not text
+        assert row[name].date() == today, name
+    assert row["办理时限"].date() == answered.deadline and sheet["N3"].number_format == "yyyy-mm-dd"
+    assert sheet.freeze_panes == "A3" and sheet.print_title_rows == "$2:$2"
+    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.fitToWidth == 1
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.column_dimensions["J"].width == 40
     text = client.get("/console/cases/export.csv").get_data(as_text=True)
     assert text.startswith("\ufeff")
     lines = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert len(lines) == 3 and "13800001111" not in text and "张三" not in text
+    assert lines[0][:3] == ["序号", "编号", "提交日期"] and lines[1][2] == today.isoformat()
+
+
+def test_formula_injection_and_forbidden_characters_are_neutralised(client, w):
+    case_in(w, "submitted", title="=HYPERLINK(\"http://evil.test\",\"点我\")",
+            content="+1+cmd|' /C calc'!A0\x01 路灯坏了")
+    new_case(w, title="-2+3", content="@SUM(1+1) 路面\x0b塌陷")
+    sign_in(client, w.staff)
+    response = client.get("/console/cases/export.xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    cells = [c for row in sheet.iter_rows(min_row=3) for c in row]
+    assert all(c.data_type != "f" for c in cells)  # nothing is a formula
+    values = {c.value for c in cells if isinstance(c.value, str)}
+    assert "'=HYPERLINK(\"http://evil.test\",\"点我\")" in values and "'-2+3" in values
+    assert "'+1+cmd|' /C calc'!A0 路灯坏了" in values and "'@SUM(1+1) 路面塌陷" in values
+    text = client.get("/console/cases/export.csv").get_data(as_text=True)
+    fields = {f for line in csv.reader(io.StringIO(text.lstrip("\ufeff"))) for f in line}
+    assert "'=HYPERLINK(\"http://evil.test\",\"点我\")" in fields and not any(f.startswith(("=", "+", "@")) for f in fields)
 
 
 # --- statistics -----------------------------------------------------------------------------------
@@ -359,10 +411,11 @@ def test_dashboard_figures_match_a_dataset_computed_by_hand(client, w):
     assert "承办单位：县交通运输局（满意率 50.0%，1/2）" in page and "承办单位：县住建局" not in page
     counts = dict(re.findall(r'data-state="(\w+)">(\d+)<', page))
     assert counts == {"submitted": "1", "accepted": "0", "declined": "1", "assigned": "0", "in_progress": "2",
-                      "answered": "2", "rated": "1", "closed": "2"}
+                      "answered": "2", "rated": "1", "closed": "2", "withdrawn": "0", "merged": "0", "transferred": "0"}
     assert page.count("<svg") >= 6
     deputy = re.search(r'id="by-deputy".*?<td>周建华</td>(.*?)</tr>', page, re.S).group(1)
-    assert re.findall(r'<td class="num">([^<]*)</td>', deputy)[:3] == ["9", "8", "88.9%"]
+    # staff accepted seven of them: only the deputy's own answer (the decline) counts as responding
+    assert re.findall(r'<td class="num">([^<]*)</td>', deputy)[:3] == ["9", "1", "11.1%"]
 
 
 def test_dashboard_date_range_and_town_scope(client, w):
@@ -440,14 +493,14 @@ def test_staff_manage_deputies_stations_and_departments(client, w):
 
 def test_admin_creates_accounts_and_unlocks_them(client, w):
     sign_in(client, w.admin)
-    post(client, "/console/accounts", {"username": "hexi", "password": "hexi-pass-1", "role": "staff",
+    post(client, "/console/accounts", {"username": "hexi", "password": "river-gate-17", "role": "staff",
                                        "station": "TB", "display_name": "河西镇人大"})
     hexi = Account.get(Account.username == "hexi")
     assert hexi.role == "staff" and hexi.station_id == w.town_b.id
     Account.update(locked_until=dt.datetime(2099, 1, 1), failed_logins=0).where(Account.id == hexi.id).execute()
     post(client, f"/console/accounts/{hexi.id}/unlock")
     assert Account.get_by_id(hexi.id).locked_until is None
-    assert "密码至少8位" in post(client, "/console/accounts", {"username": "x1", "password": "short",
+    assert "密码至少10位" in post(client, "/console/accounts", {"username": "x1", "password": "short",
                                                               "role": "staff"}).get_data(as_text=True)
 
 

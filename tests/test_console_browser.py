@@ -20,7 +20,7 @@ def sign_in(page, base, username, password=PASSWORD):
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button:has-text('登录')")
-    page.wait_for_url(re.compile(r"/console/cases"))
+    page.wait_for_url(re.compile(r"/console/(todo|cases)"))  # staff and departments open on 待办
 
 
 def sign_out(page):
@@ -129,7 +129,7 @@ def test_every_staff_page_on_the_demo_county_with_dashboard_screenshot(live_serv
     import os
     seed.seed_demo(log=lambda msg: None)
     errors = watch_errors(page)
-    sign_in(page, live_server, "admin", "admin12345")
+    sign_in(page, live_server, "admin", "guanli-2026!")
     page.goto(f"{live_server}/console/stats")
     assert re.match(r"^\d+\.\d%$", kpi(page, "completion_rate")) and int(kpi(page, "total")) == 62
     assert page.locator("svg.chart").count() >= 6

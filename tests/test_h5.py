@@ -52,7 +52,7 @@ def test_report_without_wechat_gets_a_case_number_and_how_to_follow_it(client, w
     assert case.reporter.role == "citizen" and case.reporter.display_name == "王大爷"
     assert case.flagged  # no WeChat identity, no content check: staff look at it first
     page = client.get(f"/c/{number}?new=1").get_data(as_text=True)
-    assert "提交成功" in page and number in page and f"查询 {number}" in page and "小程序" in page
+    assert "提交成功" in page and number in page and f"查询 {number}" in page and "查我的反映" in page
     # the same browser reports again as the same citizen; another browser cannot open the case
     second = case_number(report(client, "/d/DEP001", content="路灯坏了两个月，晚上很黑。"))
     assert Case.get(Case.number == second).reporter_id == case.reporter_id
@@ -153,7 +153,7 @@ def test_inside_wechat_the_official_account_identifies_the_reporter(client, w, w
     response = client.get("/d/DEP001?from=card", headers=headers)
     assert response.status_code == 302
     location = response.headers["Location"]
-    assert location.startswith("https://open.weixin.qq.com/connect/oauth2/authorize?appid=wxoatest0000000001")
+    assert location.startswith(f"{wechat_standin.base_url}connect/oauth2/authorize?appid=wxoatest0000000001")
     assert "scope=snsapi_base" in location and location.endswith("#wechat_redirect")
     assert "redirect_uri=http%3A%2F%2Fdaibiao.test%2Fd%2FDEP001%3Ffrom%3Dcard" in location
     assert client.get("/d/DEP001?code=code-alice&state=h5", headers=headers).status_code == 200
@@ -178,6 +178,7 @@ def test_wechat_oauth_failure_still_shows_the_page(client, w, wechat_standin):
 
 def test_sandbox_mode_never_sends_a_phone_to_wechats_real_authorize_page(app, client, w):
     app.config["WECHAT_SANDBOX"] = True  # make run without WeChat credentials: the AppID is made up
+    app.config["WECHAT_OPEN_BASE"] = "https://open.weixin.qq.com"
     response = client.get("/d/DEP001", headers={"User-Agent": WECHAT_UA})
     assert response.status_code == 200 and "向周建华代表反映问题" in response.get_data(as_text=True)
 

@@ -5,6 +5,7 @@ from app import create_app
 from models import Account
 from services import delivery, inbox, notify
 from tests.conftest import TEST_CONFIG
+from tests.factories import csrf_of
 from wechat.cli import load_menu
 from wechat.sandbox import standin_setup
 
@@ -61,7 +62,8 @@ def test_sandbox_page_shows_what_was_sent_to_wechat(app, database_url, wechat_st
         page = web.get("/dev/wechat").get_data(as_text=True)
         assert "小程序订阅消息" in page and "openid-alice" in page and "已受理" in page
         # a newcomer can talk to the official account from the page, through the real webhook
-        said = web.post("/dev/wechat/say", data={"text": "帮助"}, follow_redirects=True).get_data(as_text=True)
+        said = web.post("/dev/wechat/say", data={"text": "帮助", "csrf_token": csrf_of(page)},
+                        follow_redirects=True).get_data(as_text=True)
         assert "查询 案件号" in said
 
 

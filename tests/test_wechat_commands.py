@@ -124,10 +124,10 @@ def test_help_and_anything_else_gets_the_help_menu_with_links(client, w, text):
     assert "查询 案件号" in reply and 'href="http://daibiao.test/public/cases"' in reply
 
 
-def test_images_and_voice_get_the_help_menu(client, w):
+def test_a_picture_outside_a_conversation_says_how_to_report(client, w):
     xml = text_xml("x").replace("<MsgType><![CDATA[text]]>", "<MsgType><![CDATA[image]]>") \
         .replace("<Content><![CDATA[x]]></Content>", "<PicUrl><![CDATA[http://x/y.jpg]]></PicUrl><MediaId>m</MediaId>")
-    assert "查询 案件号" in read_reply(post_plain(client, xml).get_data(as_text=True)).content
+    assert "请先发送“我要反映”" in read_reply(post_plain(client, xml).get_data(as_text=True)).content
 
 
 # --- events ---------------------------------------------------------------------------------------

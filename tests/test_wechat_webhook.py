@@ -45,7 +45,18 @@ VECTOR_E = dict(token="AAAAA", appid="wx134c8103faa5a59e", timestamp="1715943329
     "fUfe6HIoIpRW8mKNBQiY/Jd1svvuskA1wLef1RTtzKfMpagSCX/laZINmdnX4zrF6kIaR9P4xQrWXbsTFHTYe0Mg==]]></Encrypt></xml>"))
 
 
+REAL_CLOCK = webhook.now
+
+
+@pytest.fixture(autouse=True)
+def _real_clock():
+    yield
+    webhook.now = REAL_CLOCK
+
+
 def use_vector(app, v, key=VECTOR_KEY, previous=""):
+    """Configure the vector's account, and set the server's clock to the moment WeChat signed it."""
+    webhook.now = lambda: int(v["timestamp"]) + 30
     app.config.update(WECHAT_OA_TOKEN=v["token"], WECHAT_OA_APP_ID=v["appid"], WECHAT_OA_AES_KEY=key,
                       WECHAT_OA_AES_KEY_PREVIOUS=previous)
 

@@ -8,7 +8,7 @@ from freezegun import freeze_time
 from models import Assignment, Case, CaseEvent, Notification, db
 from services import workflow
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from tests.factories import PATHS, case_in, new_case, world
+from tests.factories import ORIGINAL, PATHS, case_in, new_case, with_original, world
 
 # What each action needs, and who does it, when it is allowed.
 VALID = {
@@ -21,19 +21,36 @@ VALID = {
     "approve_extension": ("staff", {}), "refuse_extension": ("staff", {}), "urge": ("staff", {}),
     "answer": ("lead", {"answer_class": "B", "text": "已列入明年计划。"}), "rate": ("citizen", {"value": "satisfied"}),
     "reopen": ("staff", {"days": 10}), "close": ("staff", {}), "auto_close": (None, {}),
-    "publish": ("staff", {}), "unpublish": ("staff", {}),
+    "publish": ("staff", {}), "unpublish": ("staff", {}), "withdraw": ("citizen", {}),
+    "reassign": ("staff", {"lead": "D3", "days": 5, "reason": "原单位职责不符"}),
+    "recall": ("staff", {"reason": "交办有误"}),
+    "edit": ("staff", {"title": "村口道路坑洼积水", "reason": "标题被截断"}),
+    "approve_content": ("staff", {}), "withhold": ("staff", {"reason": "含他人隐私"}),
+    "merge": ("staff", {"original": ORIGINAL, "reason": "重复反映"}),
+    "transfer": ("staff", {"to": "12345", "reason": "属12345受理范围"}),
+    "contact": ("lead", {"note": "已电话联系反映人"}),
+    "callback": ("staff", {"result": "resolved", "note": "群众表示路已修好"}),
+    "rate_by_phone": ("staff", {"value": "basic"}),
 }
 EXPECTED_TARGET = {  # (state, action) -> resulting state, for every allowed pair; every other pair is refused
     ("submitted", "accept"): "accepted", ("submitted", "decline"): "declined", ("submitted", "forward"): "accepted",
     ("accepted", "assign"): "assigned", ("assigned", "sign"): "in_progress", ("assigned", "return"): "accepted",
     ("in_progress", "answer"): "answered", ("answered", "rate"): "rated", ("answered", "close"): "closed",
     ("rated", "close"): "closed", ("rated", "reopen"): "assigned",
+    ("submitted", "withdraw"): "withdrawn",
+    ("assigned", "reassign"): "assigned", ("in_progress", "reassign"): "assigned",
+    ("assigned", "recall"): "accepted", ("in_progress", "recall"): "accepted",
+    **{(s, "merge"): "merged" for s in ("submitted", "accepted", "assigned", "in_progress")},
+    ("submitted", "transfer"): "transferred", ("accepted", "transfer"): "transferred",
+    ("answered", "rate_by_phone"): "rated",
 }
 STAYS = {
     "opinion": workflow.NOT_ENDED, "reply": workflow.NOT_ENDED,
     "supplement": ("submitted", "accepted", "assigned", "in_progress"), "progress": ("in_progress",),
     "request_extension": ("in_progress",), "urge": ("assigned", "in_progress"),
-    "publish": tuple(s for s in workflow.STATES if s != "declined"),
+    "publish": tuple(s for s in workflow.STATES if s not in ("declined", "withdrawn", "merged", "transferred")),
+    "edit": tuple(workflow.STATES), "contact": ("assigned", "in_progress"),
+    "callback": ("answered", "rated", "closed"),
 }
 
 
@@ -47,6 +64,7 @@ def test_transition_table(app, state, action):
     w = world()
     case = case_in(w, state)
     who, data = VALID[action]
+    data = with_original(w, data)
     expected = EXPECTED_TARGET.get((state, action)) or (state if state in STAYS.get(action, ()) else None)
     if action in ("approve_extension", "refuse_extension") and state == "in_progress":
         workflow.perform(case, "request_extension", w.lead, {"days": 3, "reason": "天气原因"})
@@ -55,7 +73,7 @@ def test_transition_table(app, state, action):
         with pytest.raises((Conflict, Forbidden)) as err:
             workflow.perform(case, action, actor_for(w, who), data)
         assert err.value.code in ("invalid_state", "not_permitted", "no_pending_extension", "not_due",
-                                  "not_published", "not_unsatisfied")
+                                  "not_published", "not_unsatisfied", "not_flagged")
         assert Case.get_by_id(case.id).state == state
         assert action not in workflow.allowed_actions(case, actor_for(w, who))
     else:

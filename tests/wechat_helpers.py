@@ -1,4 +1,5 @@
-"""Building deliveries exactly as WeChat's servers send them to /wechat (plaintext and AES modes)."""
+"""Building deliveries exactly as WeChat's servers send them to /wechat (plaintext and AES modes): each
+delivery signed afresh, with the current time and a nonce of its own, as the server demands."""
 import hashlib
 import itertools
 import time
@@ -6,6 +7,12 @@ import time
 from wechatpy.crypto import WeChatCrypto
 
 _ids = itertools.count(int(time.time()) * 1000)
+_nonces = itertools.count(int(time.time() * 1000) % 10**9)
+
+
+def fresh():
+    """(timestamp, nonce) for a new delivery: now, and a nonce never used before."""
+    return str(int(time.time())), str(next(_nonces))
 
 
 def sign(*parts):
@@ -42,7 +49,9 @@ def tell_wechat(client, xml):
         requests.post(f"{base}/_standin/wrote", json={"openid": found["FromUserName"], "trigger": trigger}, timeout=5)
 
 
-def post_plain(client, xml, token="testtoken", timestamp="1700000000", nonce="12345"):
+def post_plain(client, xml, token="testtoken", timestamp=None, nonce=None):
+    timestamp = fresh()[0] if timestamp is None else timestamp
+    nonce = fresh()[1] if nonce is None else nonce
     if isinstance(xml, str):
         tell_wechat(client, xml)
     return client.post(f"/wechat?signature={sign(token, timestamp, nonce)}&timestamp={timestamp}&nonce={nonce}"
@@ -59,7 +68,7 @@ def post_aes(client, envelope, token, msg_signature, timestamp, nonce, with_sign
     return client.post(url, data=envelope.encode())
 
 
-def encrypt_for(app, xml, timestamp="1700000000", nonce="12345", key=None):
+def encrypt_for(app, xml, timestamp, nonce, key=None):
     """A safe-mode envelope for `xml` and its msg_signature, as WeChat would make it."""
     import xmltodict
     cfg = app.config
@@ -81,6 +90,27 @@ def read_reply(xml):
         type=data["MsgType"], source=data["FromUserName"], target=data["ToUserName"], content=data.get("Content"),
         articles=[{"title": i.get("Title") or "", "description": i.get("Description") or "", "url": i.get("Url") or "",
                    "image": i.get("PicUrl") or ""} for i in items])
+
+
+WECHAT_UA = ("Mozilla/5.0 (Linux; Android 13) AppleWebKit/537.36 Chrome/116.0 Mobile Safari/537.36 "
+             "MicroMessenger/8.0.47.2560 NetType/WIFI Language/zh_CN")
+
+
+def web_oauth(client, path, name, headers=None):
+    """Open `path` in WeChat's browser as WeChat user `name`: the app sends the visitor to the stand-in's
+    authorize page, which sends them back with a code; returns the final response of the app."""
+    from urllib.parse import urlsplit
+
+    import requests
+    headers = {"User-Agent": WECHAT_UA, **(headers or {})}
+    response = client.get(path, headers=headers)
+    if response.status_code != 302 or "/connect/oauth2/authorize" not in response.headers["Location"]:
+        return response
+    back = requests.get(response.headers["Location"].split("#")[0] + f"&as={name}", allow_redirects=False,
+                        timeout=5)
+    assert back.status_code == 302, back.text
+    url = urlsplit(back.headers["Location"])
+    return client.get(f"{url.path}?{url.query}", headers=headers)
 
 
 # --- templates: the stand-in's realistic templates, mapped exactly as `flask wechat templates --write` does ---

@@ -19,7 +19,8 @@ from flask import current_app
 from peewee import JOIN
 
 from models import Account, Case, CaseEvent, DeliveryAttempt, Deputy, Notification, Project, Station
-from services import accounts, directory, workflow
+from services import accounts, binding, directory, workflow
+from services.errors import ServiceError
 from services.calendar import local
 from wechat import client
 from wechat.errors import WeChatError
@@ -50,6 +51,7 @@ class Router:
         self.messages, self.events, self.commands, self.clicks = {}, {}, {}, {}
         self.pure = set()
         self._words = []   # command words, longest first
+        self.conversation = None  # handler(msg) with .active(msg): takes every message of a conversation
 
     def _register(self, table, keys, pure=False):
         def decorate(handler):
@@ -87,8 +89,12 @@ class Router:
                 log.info("wechat: event %r from %s ignored (no handler)", msg.event, msg.source)
                 return None, None
             return handler, (msg,)
+        if self.conversation is not None and msg.type in CHAT_TYPES and self.conversation.active(msg):
+            return self.conversation, (msg,)
         if msg.type == "text":
             return self.resolve_text(msg, msg.content)
+        if msg.type == "voice" and said(msg):  # WeChat's speech recognition: spoken commands work too
+            return self.resolve_text(msg, said(msg))
         handler = self.messages.get(msg.type) or self.messages.get("*")
         return (handler, (msg,)) if handler else (None, None)
 
@@ -107,6 +113,18 @@ class Router:
     def run_text(self, msg, content):
         handler, args = self.resolve_text(msg, content)
         return handler(*args)
+
+
+CHAT_TYPES = ("text", "voice", "image", "location")
+
+
+def said(msg):
+    """What the follower said: a text's content, or WeChat's recognition of a voice message ('' when none)."""
+    if msg.type == "text":
+        return (msg.content or "").strip()
+    if msg.type == "voice":
+        return (getattr(msg, "recognition", None) or "").strip()
+    return ""
 
 
 router = Router()
@@ -144,10 +162,12 @@ def follower(msg):
 def help_text(greeting="您好，这里是“代表连心”。"):
     base = base_url()
     return (f"{greeting}您可以发送：\n"
+            "· 我要反映 —— 一步一步向代表反映问题\n"
             "· 查询 案件号 —— 查看反映的办理进度\n"
             "· 我的 —— 我最近的反映\n"
-            "· 代表 姓名或代码 —— 找人大代表\n"
+            "· 代表 姓名、代码或乡镇村名 —— 找人大代表\n"
             "· 项目 名称或代码 —— 看民生实事进展\n"
+            "· 绑定 绑定码 —— 代表和工作人员绑定微信\n"
             "· 帮助 —— 显示本菜单\n"
             f"扫描代表码即可向代表反映问题。<a href=\"{base}/public/cases\">公开问题清单</a>")
 
@@ -279,7 +299,18 @@ def find_deputy(msg, argument=None):
         return "请发送“代表 姓名或代码”，例如：代表 DB0001"
     rows, total = directory.search_deputies(q=argument, per_page=8)
     if not rows:
-        return f"没有找到“{argument}”这位在任代表，请核对姓名或代表码。"
+        station = directory.station_for_place(argument)
+        if station is None:
+            return f"没有找到“{argument}”这位在任代表或这个乡镇（村、社区），请核对姓名、代表码或地名。"
+        deputies = directory.station_deputies(station)
+        if not deputies:
+            return station_card(station)
+        lines = [f"{station.name}的代表（{len(deputies)}位）："] + [
+            f"{d.code} {d.name}（{directory.DEPUTY_LEVELS.get(d.level, '人大代表')}）" for d in deputies[:10]]
+        if station.reception_hours:
+            lines.append(f"接待时间：{station.reception_hours}")
+        lines.append("发送“代表 代码”查看名片，或发送“我要反映”反映问题。")
+        return "\n".join(lines)
     if total == 1:
         return deputy_card(rows[0])
     lines = [f"找到{total}位代表："] + [
@@ -329,13 +360,40 @@ def scene_card(scene):
 def subscribed(msg):
     account = follower(msg)
     Account.update(oa_followed=True).where(Account.id == account.id).execute()
-    card = scene_card(msg.scene_id) if msg.event == "subscribe_scan" else None
-    return card or help_text("感谢关注“代表连心”！")
+    scene = (msg.scene_id or "") if msg.event == "subscribe_scan" else ""
+    if scene.startswith(BIND_SCENE):
+        return bind(msg, scene[len(BIND_SCENE):])
+    return (scene_card(scene) if scene else None) or help_text("感谢关注“代表连心”！")
 
 
 @router.event("scan")
 def scanned(msg):
+    if (msg.scene_id or "").startswith(BIND_SCENE):
+        return bind(msg, msg.scene_id[len(BIND_SCENE):])
     return scene_card(msg.scene_id) or help_text()
+
+
+# --- binding (绑定码, services/binding.py) ----------------------------------------------------------
+
+BIND_SCENE = "bind:"
+
+
+def bind(msg, secret):
+    """Bind the sender's official-account identity to the person a binding code or QR token names."""
+    unionid, _ = binding.oa_profile(msg.source)
+    try:
+        account, _ = binding.redeem(secret, "official_account", msg.source, unionid, followed=True)
+    except ServiceError as err:
+        return err.message
+    return (f"您已绑定为 {binding.describe(account)}。今后的待办提醒会通过本公众号发给您。\n"
+            f"<a href=\"{base_url()}/m/\">打开手机工作台</a>")
+
+
+@router.command("绑定")
+def bind_command(msg, argument=""):
+    if not argument:
+        return "请发送“绑定 绑定码”，例如：绑定 ABCD2345。绑定码由人大常委会办公室提供。"
+    return bind(msg, argument)
 
 
 @router.event("unsubscribe")
@@ -360,3 +418,188 @@ def template_delivered(msg):
 @router.event("view", "view_miniprogram")
 def menu_link(msg):
     return None
+
+
+# --- voice, pictures and places outside a conversation ----------------------------------------------
+
+@router.message("voice", pure=True)
+def unheard_voice(msg):
+    return "抱歉，没有听清您的语音。请打字发送，例如“我要反映”或“查询 案件号”；发送“帮助”查看全部功能。"
+
+
+@router.message("image", "location", pure=True)
+def stray_media(msg):
+    return "如需反映问题，请先发送“我要反映”，再按提示发送照片或位置。发送“帮助”查看全部功能。"
+
+
+# --- 我要反映: a guided conversation that files a real case -------------------------------------------
+# Kept server-side (wechat.store) for CONVERSATION_TTL seconds after the last message: what happened →
+# where (text or a location message) → photos → phone (optional) → confirm → services.reports.submit.
+
+CONVERSATION_TTL = 600
+MAX_PHOTOS = 3
+CANCEL = ("取消", "退出", "不反映了")
+DONE = ("好了", "好", "完成", "发完了", "跳过", "没有", "不用", "无")
+YES = ("确认", "确定", "是", "提交", "好", "对")
+ASK_WHERE = "第2步：在什么地方？请发送地点（例如：南塘村村口），也可以点“+”→“位置”发送您的位置。"
+ASK_PHOTOS = f"第3步：有照片吗？请直接发送照片（最多{MAX_PHOTOS}张），发完回复“好了”；没有照片请回复“跳过”。"
+ASK_PHONE = "第4步：留个手机号，方便代表联系您吗？请发送手机号；不留请回复“跳过”。"
+KIND_TYPE = "抱歉，没有听清您的语音，请再说一遍，或者打字发送。"
+
+
+def _key(source):
+    return f"wx:report:{source}"
+
+
+def _words(text):
+    return normalize(text).replace(" ", "")
+
+
+def start_report(msg, argument=""):
+    """我要反映 [代表码或姓名 | 要反映的事]: begin the conversation."""
+    from wechat import store
+    state = {"step": "content", "started": msg.time or 0, "deputy": "", "photos": []}
+    argument = (argument or "").strip()
+    found = Deputy.get_or_none((Deputy.code == argument.upper()) & directory.serving()) if argument else None
+    intro = "好的，我们一步一步来（随时回复“取消”可以退出）。\n"
+    if found is not None:
+        state["deputy"], intro = found.code, f"好的，您的反映将送到{found.name}代表（随时回复“取消”可以退出）。\n"
+    elif len(argument) >= 5:
+        state.update(content=argument[:2000], step="where")
+        store.put(_key(msg.source), state, CONVERSATION_TTL)
+        return intro + ASK_WHERE
+    store.put(_key(msg.source), state, CONVERSATION_TTL)
+    return intro + "第1步：请说一说发生了什么事、希望怎么解决？可以打字，也可以发语音。"
+
+
+router.command("我要反映", "反映问题", "我要投诉")(start_report)
+router.click("REPORT")(start_report)
+
+
+def converse(msg):
+    from wechat import store
+    state = store.get(_key(msg.source))
+    if state is None:  # expired between resolve and now
+        return show_help(msg)
+    text = said(msg)
+    if _words(text) in CANCEL:
+        store.delete(_key(msg.source))
+        return "已取消这次反映。需要时再发送“我要反映”。"
+    if msg.type == "voice" and not text:
+        return KIND_TYPE
+    reply = STEPS[state["step"]](msg, state, text)
+    if state["step"] == "filed":
+        store.delete(_key(msg.source))
+    else:
+        store.put(_key(msg.source), state, CONVERSATION_TTL)
+    return reply
+
+
+converse.active = lambda msg: _conversation_open(msg.source)
+
+
+def _conversation_open(source):
+    from wechat import store
+    return store.get(_key(source)) is not None
+
+
+router.conversation = converse
+
+
+def _content(msg, state, text):
+    if msg.type not in ("text", "voice"):
+        return "请先用文字或语音说一说发生了什么事。"
+    if len(text) < 5:
+        return "请多说几句：在什么地方、出了什么问题（至少5个字）。"
+    state.update(content=text[:2000], step="where")
+    return ASK_WHERE
+
+
+def _where(msg, state, text):
+    if msg.type == "location":
+        state.update(location=(msg.label or "").strip()[:200] or "（位置消息）",
+                     latitude=float(msg.location_x), longitude=float(msg.location_y))
+    elif text:
+        state["location"] = text[:200]
+    else:
+        return ASK_WHERE
+    state["step"] = "photos"
+    return ASK_PHOTOS
+
+
+def _photos(msg, state, text):
+    if msg.type == "image":
+        if len(state["photos"]) >= MAX_PHOTOS:
+            return f"最多{MAX_PHOTOS}张照片，已经收到{MAX_PHOTOS}张了。请回复“好了”继续。"
+        token = _save_picture(msg)
+        if token is None:
+            return "这张照片没有收到，请重新发送；不发照片请回复“跳过”。"
+        state["photos"].append(token)
+        return f"已收到第{len(state['photos'])}张照片。还有就继续发送，发完请回复“好了”。"
+    if _words(text) in DONE:
+        state["step"] = "phone"
+        return ASK_PHONE
+    return ASK_PHOTOS
+
+
+def _save_picture(msg):
+    """Fetch the picture WeChat received (its PicUrl) and keep it as an upload (EXIF stripped)."""
+    import requests
+
+    from services.errors import ServiceError
+    from services.uploads import save_image
+    try:
+        response = requests.get(msg.image, timeout=3)
+        response.raise_for_status()
+        return save_image(response.content, follower(msg)).token
+    except (requests.RequestException, ServiceError) as err:
+        log.warning("wechat: picture from %s not saved (%s)", msg.source, err)
+        return None
+
+
+def _phone(msg, state, text):
+    from services.errors import InvalidInput
+    if msg.type not in ("text", "voice"):
+        return ASK_PHONE
+    if _words(text) in DONE:
+        state["phone"] = ""
+    else:
+        try:
+            state["phone"] = workflow.phone({"contact_phone": normalize(text).replace(" ", "")})
+        except InvalidInput:
+            return "手机号好像不对，请重新发送，或回复“跳过”。"
+        if not state["phone"]:
+            return ASK_PHONE
+    state["step"] = "confirm"
+    target = Deputy.get_or_none(Deputy.code == state["deputy"]) if state["deputy"] else None
+    return "\n".join([
+        "请确认您的反映：", f"事情：{state['content'][:100]}", f"地点：{state.get('location', '')}",
+        f"照片：{len(state['photos'])}张", f"电话：{state['phone'] or '未留'}",
+        f"送给：{target.name + '代表' if target else '所在地的代表联络站'}",
+        "回复“确认”提交，回复“取消”放弃。"])
+
+
+def _confirm(msg, state, text):
+    from services import reports
+    from services.errors import ServiceError
+    if _words(text) not in YES:
+        return "回复“确认”提交，回复“取消”放弃。"
+    account = follower(msg)
+    if not account.oa_followed:  # they are chatting with the account: pushes can reach them
+        Account.update(oa_followed=True).where(Account.id == account.id).execute()
+    station = None if state["deputy"] else (directory.station_for_place(state.get("location", ""))
+                                            or directory.root_station())
+    data = {"deputy": state["deputy"], "station": station.code if station else "", "category": "other",
+            "content": state["content"], "location": state.get("location", ""), "photos": state["photos"],
+            "latitude": state.get("latitude"), "longitude": state.get("longitude"),
+            "contact_phone": state["phone"], "client_request_id": f"oa:{msg.source}:{state['started']}"[:64]}
+    try:
+        case, _ = reports.submit(account, data, source="official_account")
+    except ServiceError as err:
+        return f"{err.message}。回复“确认”重试，或回复“取消”放弃。"
+    state["step"] = "filed"
+    return (f"已提交！案件号 {case.number}。\n办理有进展时会在这里通知您；发送“查询 {case.number}”可随时查看进度。\n"
+            f"<a href=\"{base_url()}/c/{case.number}\">查看详情</a>")
+
+
+STEPS = {"content": _content, "where": _where, "photos": _photos, "phone": _phone, "confirm": _confirm}

@@ -37,6 +37,8 @@ def configure(cfg):
                WECHAT_OA_TOKEN=cfg.get("WECHAT_OA_TOKEN") or "sandbox",
                WECHAT_MP_TEMPLATES=cfg.get("WECHAT_MP_TEMPLATES") or mapping["mp"],
                WECHAT_OA_TEMPLATES=cfg.get("WECHAT_OA_TEMPLATES") or mapping["oa"])
+    if "weixin.qq.com" in (cfg.get("WECHAT_OPEN_BASE") or "weixin.qq.com"):
+        cfg["WECHAT_OPEN_BASE"] = cfg["WECHAT_API_BASE"]  # web OAuth's authorize page: the stand-in's
 
 
 def standin_setup(cfg):
@@ -92,9 +94,19 @@ def say():
            f"</FromUserName><CreateTime>{timestamp}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
            f"<Content><![CDATA[{text.replace(']]>', '')}]]></Content><MsgId>{time.time_ns()}</MsgId></xml>")
     tell_standin("wrote", openid=SANDBOX_OPENID)
-    resp = current_app.test_client().post(
-        f"/wechat?signature={signature}&timestamp={timestamp}&nonce={nonce}", data=xml.encode())
-    return redirect(url_for("wechat_sandbox.page", said=text, reply=readable(resp.get_data(as_text=True))))
+    url = f"/wechat?signature={signature}&timestamp={timestamp}&nonce={nonce}"
+    if cfg.get("WECHAT_OA_AES_KEY"):   # the server accepts only what its mode says: encrypt as WeChat would
+        from wechatpy.crypto import WeChatCrypto
+        crypto = WeChatCrypto(cfg["WECHAT_OA_TOKEN"], cfg["WECHAT_OA_AES_KEY"], cfg["WECHAT_OA_APP_ID"])
+        envelope = xmltodict.parse(crypto.encrypt_message(xml, nonce, timestamp))["xml"]
+        url += f"&encrypt_type=aes&msg_signature={envelope['MsgSignature']}"
+        xml = f"<xml><ToUserName><![CDATA[gh_sandbox]]></ToUserName><Encrypt><![CDATA[{envelope['Encrypt']}]]></Encrypt></xml>"
+    resp = current_app.test_client().post(url, data=xml.encode())
+    xml = resp.get_data(as_text=True)
+    if cfg.get("WECHAT_OA_AES_KEY") and xml.startswith("<xml>"):
+        envelope = xmltodict.parse(xml)["xml"]
+        xml = crypto.decrypt_message(xml, envelope["MsgSignature"], envelope["TimeStamp"], envelope["Nonce"])
+    return redirect(url_for("wechat_sandbox.page", said=text, reply=readable(xml)))
 
 
 def readable(xml):

@@ -20,8 +20,11 @@ What it knows, like WeChat's servers do, and how tests tell it what the WeChat a
   each is valid only on its own app's APIs. `opened(openid)`: the person has the mini-program open (a
   login counts too); content checks need that in the last 2 hours.
 - msg_sec_check v2: text containing "违禁" → risky, "待审" → review, else pass.
+- Web OAuth: /connect/oauth2/authorize sends the visitor back with code "code-<name>" (name from `as=`, the
+  cookie /_standin/as sets, or a typed answer); sns/oauth2/access_token turns it into openid "oa-<name>".
 """
 import base64
+import html
 import io
 import json
 import re
@@ -29,8 +32,9 @@ import secrets
 import threading
 import time
 import unicodedata
+from urllib.parse import urlencode
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, jsonify, redirect, request
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 ERRMSG = {
@@ -57,6 +61,7 @@ KINDS = {
     "oa_templates": "cgi-bin/template/get_all_private_template",
 }
 TOKEN_TTL = 7200
+OAUTH_COOKIE = "standin_wechat_user"  # the sandbox's "who am I in WeChat" for web OAuth
 OLD_TOKEN_GRACE = 300          # an access token stays valid 5 minutes after a newer one is issued
 FORCE_REFRESH_PER_DAY, FORCE_REFRESH_GAP = 20, 30
 CLIENT_MSG_ID_TTL = 600        # template send: one message per openid + client_msg_id within 10 minutes
@@ -321,6 +326,20 @@ class WeChatStandIn:
             self.user_wrote(body.get("openid"), body.get("trigger") or "message")
             return jsonify({"errcode": 0})
 
+        @app.get("/connect/oauth2/authorize")
+        def oauth_authorize():
+            return self._oauth_authorize()
+
+        @app.get("/_standin/as")
+        def act_as():
+            """Sandbox: this browser is now WeChat user <name> (remembered in a cookie), then on to `next`."""
+            name, nxt = request.args.get("name", ""), request.args.get("next", "")
+            if not re.fullmatch(r"[\w.-]{1,50}", name) or not nxt.startswith(("http://", "https://")):
+                return Response("stand-in: name and next (an absolute URL) are required", status=400)
+            response = redirect(nxt)
+            response.set_cookie(OAUTH_COOKIE, name, httponly=True, samesite="Lax")
+            return response
+
         @app.route("/<path:path>", methods=["GET", "POST"])
         def endpoint(path):
             path = path.strip("/")
@@ -511,6 +530,40 @@ class WeChatStandIn:
         openid = f"oa-{code[len('code-'):]}"
         return {"access_token": secrets.token_hex(16), "expires_in": 7200, "refresh_token": secrets.token_hex(16),
                 "openid": openid, "scope": "snsapi_base"}
+
+    def _oauth_authorize(self):
+        """WeChat's web OAuth authorize page (open.weixin.qq.com/connect/oauth2/authorize): checks what WeChat
+        checks, then sends the visitor back to redirect_uri with code "code-<name>" and the state. Who the
+        visitor is: `as=<name>` in the query (tests), else the stand-in's cookie (/_standin/as, the sandbox),
+        else a small page where they type a name, like a WeChat user confirming who they are."""
+        args = request.args
+        call = {"path": "/connect/oauth2/authorize", "method": "GET", "query": args.to_dict(), "json": None,
+                "appid": args.get("appid"), "errcode": None, "at": time.time()}
+        with self._lock:
+            self.calls.append(call)
+        back = args.get("redirect_uri", "")
+        problem = ("appid" if not args.get("appid") or (self.apps and args["appid"] not in self.apps) else
+                   "redirect_uri" if not back.startswith(("http://", "https://")) else
+                   "response_type" if args.get("response_type") != "code" else
+                   "scope" if args.get("scope") not in ("snsapi_base", "snsapi_userinfo") else "")
+        if problem:
+            call["errcode"] = 10003 if problem == "redirect_uri" else 10001
+            return Response(f"<p>Oops! Something went wrong:( {problem} 参数错误</p>", status=400,
+                            mimetype="text/html")
+        name = args.get("as") or request.cookies.get(OAUTH_COOKIE) or ""
+        if not re.fullmatch(r"[\w.-]{1,50}", name):
+            hidden = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+                             for k, v in args.items() if k != "as")
+            call["errcode"] = "chooser"
+            return Response(
+                '<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
+                "<title>微信授权（替身）</title><h3>微信网页授权（接口替身）</h3><p>你是哪位微信用户？</p>"
+                f'<form method="get">{hidden}<input name="as" placeholder="用户名，如 alice" required>'
+                '<button type="submit">确认</button></form>', mimetype="text/html")
+        call["errcode"] = 0
+        sep = "&" if "?" in back else "?"
+        return redirect(f"{back}{sep}{urlencode({'code': f'code-{name}', 'state': args.get('state', '')})}")
+
 
     def _subscribe_send(self, body, query, call):
         template = self._check_template(body, "mp")

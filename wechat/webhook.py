@@ -1,11 +1,18 @@
 """The official account's server URL (/wechat): verified, decrypted, de-duplicated, answered in time.
 
 - GET: URL verification (signature over token, timestamp, nonce) → echostr.
-- POST: plaintext mode (signature) or compatible/safe mode (encrypt_type=aes, msg_signature over the
-  ciphertext too). Key rotation: WECHAT_OA_AES_KEY, then WECHAT_OA_AES_KEY_PREVIOUS; the reply is
-  encrypted with the key that worked. Bad or missing signature → 403; body over WECHAT_MAX_BODY → 413;
-  anything unreadable (malformed XML, empty body, entity declarations, unknown MsgType) → a log line and
-  "success".
+- POST: the mode is the server's configuration, never the request's. With WECHAT_OA_AES_KEY set only
+  encrypted messages are accepted (encrypt_type=aes, msg_signature over token, timestamp, nonce AND the
+  ciphertext), since a plaintext signature does not cover the body; without a key only plaintext.
+  Key rotation: WECHAT_OA_AES_KEY, then WECHAT_OA_AES_KEY_PREVIOUS; the reply is encrypted with the key
+  that worked. Bad or missing signature, the other mode, a timestamp more than 5 minutes off (MAX_SKEW)
+  or a nonce already used for another message → 403; body over WECHAT_MAX_BODY → 413; anything
+  unreadable (malformed XML, empty body, entity declarations, unknown MsgType, a MsgId or CreateTime that
+  is not a number) → a log line and "success".
+- Nonces are claimed in shared storage (wechat/store.py) for NONCE_TTL, remembering the message they
+  came with: the same nonce with the same message is WeChat's own re-delivery (answered from the
+  de-duplication storage, no second side effect); with any other message it is a forgery (403). The
+  claim runs where the answer does (under the time budget), so a locked database never holds the reply.
 - WeChat waits 5 s, then re-sends (up to 4 deliveries). The work runs in a worker thread under a time
   budget (WECHAT_REPLY_BUDGET, default 3.5 s): if it is not done in time — a slow or locked database,
   say — the reply goes out at once (a short "正在查询" for a question, else "success") and the worker's
@@ -40,6 +47,8 @@ log = logging.getLogger("wechat.webhook")
 bp = Blueprint("wechat_webhook", __name__)
 
 DEDUP_TTL = 600            # seconds a message key (and its answer) is remembered
+MAX_SKEW = 300             # seconds a message's timestamp may be off the server's clock, either way
+NONCE_TTL = 2 * MAX_SKEW   # a nonce is remembered for as long as its timestamp could pass
 LATE_TEXT = "正在查询，结果稍后发送给您。"
 
 
@@ -55,37 +64,72 @@ def webhook():
     if not token:
         log.error("wechat: WECHAT_OA_TOKEN is not set; refusing the request")
         abort(403)
-    aes = args.get("encrypt_type") == "aes"
+    aes = bool(cfg.get("WECHAT_OA_AES_KEY"))
+    if request.method == "GET":   # URL verification: the plain signature in both modes
+        if not signature_ok(token, args):
+            log.warning("wechat: bad signature from %s", request.remote_addr)
+            abort(403)
+        return Response(args.get("echostr", ""), mimetype="text/plain")
+    if aes != (args.get("encrypt_type") == "aes"):
+        log.warning("wechat: %s message refused: the server is configured for %s mode", "an encrypted" if not aes
+                    else "a plaintext", "safe (AES)" if aes else "plaintext")
+        abort(403)
     if (not aes or "signature" in args) and not signature_ok(token, args):
         log.warning("wechat: bad signature from %s", request.remote_addr)
         abort(403)
-    if request.method == "GET":
-        return Response(args.get("echostr", ""), mimetype="text/plain")
+    if not fresh(args.get("timestamp", "")):
+        log.warning("wechat: stale or malformed timestamp %r from %s", args.get("timestamp", "")[:20],
+                    request.remote_addr)
+        abort(403)
     body = read_body(cfg.get("WECHAT_MAX_BODY", 64 * 1024))
     crypto = None
     if aes:
         body, crypto = decrypt(body, token, args)
         if body is None:
             return success()
-    try:
-        msg = parse_message(body)
-    except Exception as err:  # noqa: BLE001 — expat errors, "entities are disabled", missing MsgType…
-        log.warning("wechat: unreadable message ignored (%s: %s)", err.__class__.__name__, err)
-        return success()
+    msg = readable(body)
     if msg is None:
-        log.warning("wechat: empty message body ignored")
         return success()
-    if msg.type == "unknown":
-        log.warning("wechat: unknown message type %r (event %r) from %s ignored", msg._data.get("MsgType"),
-                    msg._data.get("Event"), msg._data.get("FromUserName"))
-        return success()
-    reply = answer(msg, float(cfg.get("WECHAT_REPLY_BUDGET", 3.5)))
+    nonce = f"wx:nonce:{args.get('timestamp')}:{args.get('nonce', '')}"[:191]
+    reply = answer(msg, float(cfg.get("WECHAT_REPLY_BUDGET", 3.5)), nonce)
+    if reply is REFUSED:
+        log.warning("wechat: nonce reused with another message from %s: refused", request.remote_addr)
+        abort(403)
     if not reply:
         return success()
     xml = render(reply, msg)
     if crypto is not None:
         xml = crypto.encrypt_message(xml, args.get("nonce", ""), args.get("timestamp"))
     return Response(xml, mimetype="application/xml")
+
+
+def fresh(timestamp):
+    """A timestamp (seconds) within MAX_SKEW of the server's clock."""
+    return timestamp.isdigit() and len(timestamp) <= 12 and abs(now() - int(timestamp)) <= MAX_SKEW
+
+
+def now():
+    return time.time()
+
+
+def readable(body):
+    """The parsed message, or None (logged) when it cannot be handled: not XML, entities, no or an unknown
+    MsgType, a MsgId or CreateTime that is not a number."""
+    try:
+        msg = parse_message(body)
+        if msg is not None:
+            msg.id, msg.time  # noqa: B018 — wechatpy converts them lazily; a non-number raises here
+    except Exception as err:  # noqa: BLE001 — expat errors, "entities are disabled", missing MsgType…
+        log.warning("wechat: unreadable message ignored (%s: %s)", err.__class__.__name__, err)
+        return None
+    if msg is None:
+        log.warning("wechat: empty message body ignored")
+        return None
+    if msg.type == "unknown":
+        log.warning("wechat: unknown message type %r (event %r) from %s ignored", msg._data.get("MsgType"),
+                    msg._data.get("Event"), msg._data.get("FromUserName"))
+        return None
+    return msg
 
 
 webhook.no_request_connection = True
@@ -279,11 +323,23 @@ LOST_CONNECTION = (2006, 2013, 2055)   # MySQL: server has gone away, lost conne
 ORDINARY = object()   # process(pure_only=True), answer_here(): not answered, hand the message to a worker
 
 
-def answer_here(msg, budget):
+REFUSED = object()    # answer(): the nonce came with another message — a forgery, answered 403
+
+
+def claim_nonce(nonce, msg):
+    """True when this nonce is new, or was used by this same message before (WeChat re-delivering it)."""
+    if not nonce:
+        return True
+    key = dedup_key(msg)
+    return store.add(nonce, key, NONCE_TTL) or store.get(nonce) == key
+
+
+def answer_here(msg, budget, nonce=None):
     """A pure handler's answer on SQLite, on this request's thread and its kept connection: handing the
-    message to a worker thread costs more CPU than the answer. Reads never wait on SQLite (WAL); the claim
+    message to a worker thread costs more CPU than the answer. Reads never wait on SQLite (WAL); the claims
     may wait for the write lock, so the busy timeout is the budget meanwhile. ORDINARY (nothing stored) for
-    any other handler or database, Redis storage, NeedsClaim, or a lock held past the budget."""
+    any other handler or database, Redis storage, NeedsClaim, or a lock held past the budget; REFUSED for
+    a nonce another message used."""
     if not isinstance(db.obj, SqliteDatabase) or router.resolve(msg)[0] not in router.pure \
             or not store.uses_database():
         return ORDINARY
@@ -292,6 +348,8 @@ def answer_here(msg, budget):
     busy = conn.execute("PRAGMA busy_timeout").fetchone()[0]
     conn.execute(f"PRAGMA busy_timeout = {int(budget * 1000)}")
     try:
+        if not claim_nonce(nonce, msg):
+            return REFUSED
         return process(msg, pure_only=True)
     except Exception as err:  # noqa: BLE001 — "database is locked": nothing was stored; a worker retries
         log.warning("wechat: %s not answered on the request thread (%s); handed to a worker", dedup_key(msg), err)
@@ -300,11 +358,12 @@ def answer_here(msg, budget):
         conn.execute(f"PRAGMA busy_timeout = {busy}")
 
 
-def answer(msg, budget):
+def answer(msg, budget, nonce=None):
     """process(msg) in a worker thread (a pure handler on SQLite: answer_here); past the budget, reply now
-    and send the answer later."""
+    and send the answer later. The nonce is claimed first (claim_nonce): REFUSED when another message had
+    it — then nothing is handled, and nothing follows later either."""
     start = time.monotonic()
-    reply = answer_here(msg, budget)
+    reply = answer_here(msg, budget, nonce)
     if reply is not ORDINARY:
         return reply
     budget -= time.monotonic() - start
@@ -314,7 +373,7 @@ def answer(msg, budget):
 
     def work():
         try:
-            reply = attempt(msg)
+            reply = attempt(msg, nonce)
         except Exception:  # noqa: BLE001
             log.exception("wechat: handling %s from %s failed", dedup_key(msg), msg.source)
             reply = None
@@ -322,7 +381,7 @@ def answer(msg, budget):
             state.update(done=True, reply=reply)
             late = state["late"]
         finished.set()
-        if late and reply:
+        if late and reply and reply is not REFUSED:
             deliver_late(msg, reply)
 
     _workers.submit(app, work)
@@ -336,20 +395,23 @@ def answer(msg, budget):
     return LATE_TEXT if msg.type == "text" or getattr(msg, "event", "") == "click" else None
 
 
-def attempt(msg):
-    """process(msg) on this thread's connection; once more on a fresh one when a kept MySQL connection
-    turns out to have been lost meanwhile (server restart, wait_timeout) — nothing was committed then."""
+def attempt(msg, nonce=None):
+    """claim_nonce, then process(msg), on this thread's connection; once more on a fresh one when a kept
+    MySQL connection turns out to have been lost meanwhile (server restart, wait_timeout) — nothing was
+    committed then."""
+    def run():
+        return process(msg) if claim_nonce(nonce, msg) else REFUSED
     reused = not db.is_closed()
     db.connect(reuse_if_open=True)
     try:
-        return process(msg)
+        return run()
     except (OperationalError, InterfaceError) as err:
         if not (reused and err.args and err.args[0] in LOST_CONNECTION):
             raise
         log.warning("wechat: a kept database connection was lost (%s); trying again", err)
         _close(db.obj)
         db.connect()
-        return process(msg)
+        return run()
 
 
 def deliver_late(msg, reply):

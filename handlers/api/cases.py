@@ -55,8 +55,8 @@ def supplement(number):
 @login_required
 def rate(number):
     data = body()
-    reports.vet(g.account, data.get("comment"))
-    return act(number, "rate", {"value": data.get("value"), "comment": data.get("comment")})
+    fresh = reports.rate(workflow.get_case(number, g.account), g.account, data)
+    return jsonify({"case": case_detail(fresh, g.account)})
 
 
 @bp.post("/cases/<number>/actions/<action>")

@@ -1,7 +1,7 @@
 """Sign-in, the signed-in person, subscribe-message consents and the in-app inbox."""
-from flask import g, jsonify
+from flask import g, jsonify, request
 
-from services import apiauth, inbox
+from services import apiauth, binding, inbox
 
 from .common import account_json, body, bp, login_required, paging, when
 
@@ -52,3 +52,16 @@ def mark_read():
     data = body()
     marked = inbox.mark_read(g.account, data.get("ids"), bool(data.get("all")))
     return jsonify({"marked": marked, "unread": inbox.unread(g.account)})
+
+
+@bp.post("/bind")
+@login_required
+def bind():
+    """{"token": …} (from pages/bind/index?t=…) or {"code": "ABCD2345"}: bind this mini-program identity to the
+    person the binding code names; → {token, expires_in, account, bound} signed in as that person."""
+    data = body()
+    account, bound = binding.redeem(data.get("token") or data.get("code"), "miniprogram", g.account.openid,
+                                    g.account.unionid, address=request.remote_addr)
+    return jsonify({"token": apiauth.issue_token(account), "expires_in": apiauth.max_age(),
+                    "account": account_json(account), "bound": bound,
+                    "message": f"您已绑定为 {binding.describe(account)}"})

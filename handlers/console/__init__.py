@@ -6,15 +6,15 @@ carries, and the role check each route declares with @roles(...).
 """
 import functools
 import hashlib
-import secrets
 import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 
 from models import Account
-from services import accounts, calendar, ratelimit
-from services.errors import Forbidden, InvalidInput, ServiceError
+from handlers.security import new_csrf_token
+from services import accounts, calendar
+from services.errors import Forbidden, ServiceError
 from services.workflow import ROLES, Actor
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -25,22 +25,14 @@ IDLE_MINUTES = 60  # a console session ends after this long without a request (C
 
 
 def password_mark(account):
-    """Changes whenever the password does, so a password change ends every other session."""
-    return hashlib.sha256((account.password_hash or "").encode()).hexdigest()[:16]
-
-
-def csrf_token():
-    if "csrf" not in session:
-        session["csrf"] = secrets.token_urlsafe(24)
-    return session["csrf"]
+    """The session's tie to the account's server-side session version: a password change or a logout
+    (accounts.end_sessions) changes it, so every other session — a copied cookie too — ends."""
+    return hashlib.sha256(f"{account.session_version or 0}:{account.password_hash or ''}".encode()).hexdigest()[:16]
 
 
 @bp.before_request
 def _load_account():
     g.account = None
-    if request.method == "POST" and (not session.get("csrf") or
-                                     request.form.get("csrf_token") != session.get("csrf")):
-        raise InvalidInput("csrf_failed", "表单已过期或来源不明，请刷新页面后重试")
     uid = session.get("uid")
     if uid is None:
         return None
@@ -94,15 +86,15 @@ def fail(err):
 def login():
     if request.method == "POST":
         try:
-            ratelimit.hit(f"console-login:{request.remote_addr}", 30, 600, "登录尝试太频繁，请稍后再试")
-            account = accounts.login(request.form.get("username"), request.form.get("password"))
+            account = accounts.login(request.form.get("username"), request.form.get("password"),
+                                     request.remote_addr or "")
         except ServiceError as err:
             flash(err.message, "error")
             return render_template("console/login.html", username=request.form.get("username", "")), err.status
         session.clear()
         session.permanent = True
-        session.update(uid=account.id, seen=time.time(), pw=password_mark(account),
-                       csrf=secrets.token_urlsafe(24))
+        session.update(uid=account.id, seen=time.time(), pw=password_mark(account))
+        new_csrf_token()
         target = request.args.get("next", "")
         return redirect(target if target.startswith("/console") else url_for("console.home"))
     return render_template("console/login.html", username="")
@@ -110,6 +102,8 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if g.account is not None:
+        accounts.end_sessions(g.account)
     session.clear()
     flash("您已退出登录", "ok")
     return redirect(url_for("console.login"))
@@ -135,14 +129,12 @@ def password():
 @bp.get("/")
 @roles(*EVERYONE)
 def home():
-    return redirect(url_for("console.cases"))
+    """The console opens on 待办 for staff and departments; deputies on their cases."""
+    return redirect(url_for("console.cases" if g.account.role == "deputy" else "console.todo_home"))
 
 
 def init_app(app):
-    from . import cases, dashboard, people, projects  # noqa: F401  (routes register on bp)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.add_template_global(csrf_token)
+    from . import audit, cases, dashboard, people, projects  # noqa: F401  (routes register on bp)
     app.add_template_global(lambda: g.get("account"), "current_account")
     app.add_template_filter(lambda m: calendar.local(m).strftime("%Y-%m-%d %H:%M") if m else "", "local")
     app.add_template_global(ROLES, "ROLE_LABELS")

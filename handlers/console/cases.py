@@ -5,18 +5,20 @@ from urllib.parse import urlencode
 from flask import Response, flash, g, redirect, render_template, request, url_for
 
 from models import Answer, Assignment, Case, Department, Deputy, Rating, Station
-from services import calendar, exports, uploads, workflow
+from services import calendar, exports, todo, uploads, workflow
 from services.errors import ServiceError
+from services.workflow import Actor
 from services.stats import scoped
 
 from . import EVERYONE, STAFF, actor, back, bp, fail, roles
 
-FILTERS = ("state", "deputy", "station", "department", "category", "overdue", "round", "start", "end", "q")
+FILTERS = ("state", "deputy", "station", "department", "category", "overdue", "round", "start", "end", "q", "todo")
 PER_PAGE = 50
 # the action forms the console offers (deputies act in the mini-program; citizens never here)
 CONSOLE_ACTIONS = ("accept", "decline", "assign", "sign", "return", "progress", "request_extension",
                    "approve_extension", "refuse_extension", "urge", "answer", "reopen", "close",
-                   "publish", "unpublish")
+                   "publish", "unpublish", "reassign", "recall", "edit", "approve_content", "withhold", "merge",
+                   "transfer", "contact", "callback", "rate_by_phone")
 
 
 def visible_cases(who):
@@ -64,10 +66,20 @@ def filtered(args):
         query = query.where(Case.state.in_(workflow.HANDLING_STATES), Case.deadline < calendar.today())
     if f["round"] == "2":
         query = query.where(Case.round >= 2)
+    if f["todo"]:
+        where = todo.condition(f["todo"], g.account)
+        query = query.where(where if where is not None else False)
     if f["q"]:
         q = f["q"][:50]
         query = query.where((Case.number == q) | Case.title.contains(q) | Case.content.contains(q))
     return query.order_by(Case.submitted_at.desc(), Case.id.desc()), f
+
+
+@bp.get("/todo")
+@roles("staff", "admin", "department")
+def todo_home():
+    return render_template("console/todo.html", items=todo.overview(g.account, visible_cases(g.account)),
+                           age=todo.age, states=workflow.STATES)
 
 
 @bp.get("/cases")
@@ -98,18 +110,12 @@ def export(fmt):
     query, _ = filtered(request.args)
     stamp = calendar.today().strftime("%Y%m%d")
     if fmt == "xlsx":
-        return Response(exports.to_xlsx(query), mimetype="application/vnd.openxmlformats-officedocument"
-                        ".spreadsheetml.sheet", headers=_attachment(f"问题清单-{stamp}.xlsx"))
+        return Response(exports.to_xlsx(query), mimetype=exports.XLSX_MIME,
+                        headers=exports.attachment(f"问题清单-{stamp}.xlsx"))
     if fmt == "csv":
         return Response(exports.to_csv(query), mimetype="text/csv; charset=utf-8",
-                        headers=_attachment(f"问题清单-{stamp}.csv"))
+                        headers=exports.attachment(f"问题清单-{stamp}.csv"))
     return Response("不支持的格式", status=404)
-
-
-def _attachment(name):
-    from urllib.parse import quote
-    return {"Content-Disposition": f"attachment; filename=cases.{name.rsplit('.', 1)[1]}; "
-                                   f"filename*=UTF-8''{quote(name)}"}
 
 
 @bp.post("/cases/bulk-assign")
@@ -139,26 +145,43 @@ def bulk_assign():
 @roles(*EVERYONE)
 def case(number):
     who = actor()
-    found = workflow.get_case(number, who)
+    return render_case(workflow.get_case(number, who), who)
+
+
+def render_case(found, who, typed=None, failed=None, reveal=False, status=200):
+    """The case page; after a refused form its typed values come back (`typed`, for action `failed`)."""
     allowed = [a for a in workflow.allowed_actions(found, who) if a in CONSOLE_ACTIONS] \
         if who.role != "deputy" else []
     return render_template(
         "console/case.html", case=found, who=who, allowed=allowed, actions=workflow.ACTIONS,
         timeline=workflow.timeline(found, who), show_reporter=workflow.reporter_visible(found, who),
-        phone=workflow.mask_phone(found.contact_phone, who),
+        phone=found.contact_phone if reveal else workflow.mask_phone(found.contact_phone, Actor()),
+        can_reveal=workflow.may_see_phone(found, who) and bool(found.contact_phone) and not reveal,
+        typed=typed or {}, failed=failed,
         assignments=list(found.assignments.order_by(Assignment.round, Assignment.id)),
         answers=list(found.answers.order_by(Answer.id)), ratings=list(found.ratings.order_by(Rating.id)),
         states=workflow.STATES, categories=workflow.CATEGORIES, decline_reasons=workflow.DECLINE_REASONS,
         return_reasons=workflow.RETURN_REASONS, answer_classes=workflow.ANSWER_CLASSES,
-        ratings_labels=workflow.RATINGS, departments=Department.select().where(
+        transfer_targets=workflow.TRANSFER_TARGETS, callback_results=workflow.CALLBACK_RESULTS,
+        sources=workflow.SOURCES, ratings_labels=workflow.RATINGS, departments=Department.select().where(
             Department.active == True).order_by(Department.code),  # noqa: E712
         deadline_table=deadline_table(), default_days=_default_days(), today=calendar.today(),
-        upload_url=uploads.url_for_upload)
+        upload_url=uploads.url_for_upload), status
 
 
 def _default_days():
     from flask import current_app
     return current_app.config.get("DEFAULT_DEADLINE_DAYS", 15)
+
+
+@bp.post("/cases/<number>/phone")
+@roles("staff", "admin", "department")
+def reveal_phone(number):
+    """The reporter's full phone, for those who may call them (回访); every view is in the audit log."""
+    who = actor()
+    found = workflow.get_case(number, who)
+    workflow.reveal_phone(found, who)
+    return render_case(found, who, reveal=True)
 
 
 @bp.post("/cases/<number>/act/<action>")
@@ -174,10 +197,11 @@ def act(number, action):
             if key not in ("csrf_token", "next", "seen_state", "seen_version")}
     data["assist"] = request.form.getlist("assist")
     try:
-        data["attachments"] = [uploads.save_image(f, g.account).token
+        data["attachments"] = [uploads.save_attachment(f, g.account).token
                                for f in request.files.getlist("attachments") if f and f.filename]
         workflow.perform(found, action, who, data)
         flash(f"已{workflow.ACTIONS[action].label}：{found.number}", "ok")
     except ServiceError as err:
         fail(err)
+        return render_case(workflow.get_case(number, who), who, typed=data, failed=action, status=err.status)
     return redirect(url_for("console.case", number=found.number))

@@ -85,7 +85,12 @@ def save_deputy(deputy, data, photo):
         raise InvalidInput("invalid_dates", "任期结束不能早于开始", field="term_end")
     if photo is not None and photo.filename:
         deputy.photo = uploads.url_for_upload(uploads.save_image(photo, g.account).token)
-    return _save(deputy, "代表")
+    with db.atomic():
+        _save(deputy, "代表")
+        person = accounts.person_account(deputy)  # the deputy's inbox and WeChat identities
+        if person.display_name != deputy.name:
+            Account.update(display_name=deputy.name).where(Account.id == person.id).execute()
+    return deputy
 
 
 @bp.route("/deputies/new", methods=["GET", "POST"], defaults={"code": None})

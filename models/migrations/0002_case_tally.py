@@ -13,7 +13,8 @@ def up(db, migrator):
             migrator.drop_index("case", "case_state_deadline"),
             migrator.add_index("case", ("state", "deadline", "submitted_at", "station_id", "lead_department_id",
                                         "deputy_id", "category", "project_id")))
-    first = CaseEvent.select(fn.MIN(CaseEvent.at)).where(CaseEvent.case == Case.id, CaseEvent.action.in_(RESPONSES))
+    first = CaseEvent.select(fn.MIN(CaseEvent.at)).where(CaseEvent.case == Case.id, CaseEvent.action.in_(RESPONSES),
+                                                         CaseEvent.actor_role == "deputy")  # the rule since 0008
     Case.update(responded_at=first).execute()
     db.create_tables([CaseTally])
     stats.rebuild()

@@ -1,0 +1,164 @@
+"""Phone pages for the people the office works with: the binding link /bind/<token> and the phone workbench
+/m/… for deputies and department handlers (server-rendered, mobile-first, no JavaScript needed).
+
+Who is signed in: inside WeChat, the identity web OAuth gives (handlers/webauth.py) when it is bound to a
+deputy or a console account (services/binding.py); anywhere else, username and password (the console's
+login rules, services/accounts.login). Every action goes through services.workflow.perform, and the
+buttons shown are workflow.allowed_actions — no rule lives here.
+"""
+from flask import Blueprint, redirect, render_template, request, session, url_for
+
+from handlers import webauth
+from handlers.security import check_csrf, csrf_token
+from models import Account, Answer
+from services import accounts, binding, ratelimit, reports, workflow
+from services.errors import NotFound, ServiceError
+from services.uploads import save_image, url_for_upload
+
+bp = Blueprint("mobile", __name__)
+SESSION_KEY = "m_account"
+WORKERS = ("deputy", "department")
+ACTIONS = {"deputy": ("accept", "decline", "forward", "opinion", "reply"),
+           "department": ("sign", "return", "progress", "request_extension", "answer")}
+PHOTOS = 6
+TABS = {"deputy": (("todo", "待受理"), ("open", "办理中"), ("closed", "已结束")),
+        "department": (("todo", "待签收"), ("open", "办理中"), ("closed", "已答复"))}
+
+webauth.protect(bp)
+
+
+def signed_in():
+    """The deputy or console account this phone works as, or None."""
+    account = Account.get_or_none(Account.id == session.get(SESSION_KEY)) if session.get(SESSION_KEY) else None
+    if account is None:
+        account = binding.bound_account("official_account", webauth.oa_openid())
+        if account is not None:
+            session[SESSION_KEY] = account.id
+    if account is None or not account.active:
+        session.pop(SESSION_KEY, None)
+        return None
+    return account
+
+
+def page(template, status=200, **context):
+    context.setdefault("error", None)
+    return render_template(template, csrf=csrf_token(), in_wechat=webauth.in_wechat(), **context), status
+
+
+# --- the binding link -----------------------------------------------------------------------------
+
+@bp.route("/bind/<token>", methods=["GET", "POST"])
+def bind(token):
+    try:
+        code = binding.code_by_token(token)
+    except NotFound as err:
+        return page("mobile/bind.html", 404, code=None, error=err.message)
+    person, openid = Account.get_by_id(code.account_id), webauth.oa_openid()
+    context = {"code": code, "who": binding.describe(person), "openid": openid,
+               "mini_path": f"pages/bind/index?t={code.token}"}
+    if request.method == "GET":
+        return page("mobile/bind.html", **context)
+    try:
+        check_csrf()
+        unionid, followed = binding.oa_profile(openid) if openid else (None, False)
+        person, _ = binding.redeem(token, "official_account", openid, unionid, followed,
+                                   address=request.remote_addr)
+    except ServiceError as err:
+        return page("mobile/bind.html", err.status, error=err.message, **context)
+    session[SESSION_KEY] = person.id
+    return page("mobile/bound.html", who=binding.describe(person), person=person)
+
+
+# --- signing in -----------------------------------------------------------------------------------
+
+@bp.route("/m/login", methods=["POST"])
+def login():
+    try:
+        check_csrf()
+        ratelimit.hit(f"console-login:{request.remote_addr}", 30, 600, "登录尝试太频繁，请稍后再试")
+        account = accounts.login(request.form.get("username"), request.form.get("password"))
+    except ServiceError as err:
+        return page("mobile/login.html", err.status, error=err.message, username=request.form.get("username", ""))
+    session[SESSION_KEY] = account.id
+    session.permanent = True
+    return redirect(url_for("mobile.home"), code=303)
+
+
+@bp.post("/m/logout")
+def logout():
+    check_csrf()
+    session.pop(SESSION_KEY, None)
+    webauth.forget()
+    return redirect(url_for("mobile.home"), code=303)
+
+
+# --- the workbench --------------------------------------------------------------------------------
+
+@bp.get("/m/")
+def home():
+    account = signed_in()
+    if account is None:
+        return page("mobile/login.html", username="", unbound=bool(webauth.oa_openid()))
+    if account.role not in WORKERS:
+        return page("mobile/desk.html", account=account, who=binding.describe(account))
+    tab = request.args.get("tab") or "todo"
+    tab = tab if tab in dict(TABS[account.role]) else "todo"
+    if account.role == "deputy":
+        rows, total, by_state = reports.deputy_inbox(account, tab, per_page=50)
+        counts = {name: sum(by_state[s] for s in reports.INBOX_FILTERS[name]) for name, _ in TABS["deputy"]}
+    else:
+        rows, total, counts = reports.department_inbox(account, tab, per_page=50)
+    return page("mobile/home.html", account=account, who=binding.describe(account), rows=rows, total=total,
+                counts=counts, tab=tab, tabs=TABS[account.role], state_label=workflow.state_label,
+                categories=workflow.CATEGORIES)
+
+
+def worker():
+    account = signed_in()
+    if account is None or account.role not in WORKERS:
+        return None
+    return account
+
+
+@bp.route("/m/cases/<number>", methods=["GET", "POST"])
+def case(number):
+    account = worker()
+    if account is None:
+        return redirect(url_for("mobile.home"))
+    found = workflow.get_case(number, account)
+    error = None
+    if request.method == "POST":
+        action = request.form.get("action", "")
+        try:
+            check_csrf()
+            if action not in ACTIONS[account.role]:
+                raise NotFound("unknown_action", "不支持的操作")
+            if request.form.get("seen_version", type=int) is not None:  # a form shown before a change fails
+                found.version = request.form.get("seen_version", type=int)
+                found.state = request.form.get("seen_state")
+            data = {key: request.form.get(key) for key in request.form
+                    if key not in ("csrf_token", "action", "seen_state", "seen_version")}
+            files = [f for f in request.files.getlist("photos") if f and f.filename][:PHOTOS]
+            data["photos" if action == "progress" else "attachments"] = [save_image(f, account).token
+                                                                          for f in files]
+            workflow.perform(found, action, account, data)
+            return redirect(url_for("mobile.case", number=found.number, done=action), code=303)
+        except ServiceError as err:
+            error = err
+            found = workflow.get_case(number, account)
+    allowed = [a for a in workflow.allowed_actions(found, account) if a in ACTIONS[account.role]]
+    done = workflow.ACTIONS.get(request.args.get("done", ""))
+    return page("mobile/case.html", error.status if error else 200, error=error.message if error else None,
+                account=account, case=found, allowed=allowed, actions=workflow.ACTIONS, done=done,
+                state=workflow.state_label(found.state), category=workflow.CATEGORIES.get(found.category, ""),
+                timeline=workflow.timeline(found, account), show_reporter=workflow.reporter_visible(found, account),
+                phone=workflow.mask_phone(found.contact_phone, account),
+                photos=[url_for_upload(t) for t in found.photos or []],
+                answers=list(found.answers.order_by(Answer.id)),
+                assignment=workflow.department_assignment(found, workflow.as_actor(account), lead_only=False),
+                decline_reasons=workflow.DECLINE_REASONS, return_reasons=workflow.RETURN_REASONS,
+                answer_classes=workflow.ANSWER_CLASSES)
+
+
+def init_app(app):
+    app.register_blueprint(bp)

@@ -1,0 +1,140 @@
+"""待办 — what waits on *me*: one definition per to-do list, used by the console's home page (counts and the
+oldest items with their ages), by the queue's `todo=` filter (so a count and its list always agree) and by
+the morning digest for staff. Staff see their station's subtree; a department sees its own assignments.
+
+Time limits on the steps before the department's: a new report should be accepted within ACCEPT_DAYS
+working days and an assignment signed within SIGN_DAYS; past that a case is late (受理超时 / 签收超时),
+shown and counted here, and escalated by the scheduler (jobs.tasks.escalate_late_steps).
+"""
+import datetime as dt
+from dataclasses import dataclass
+
+from peewee import fn
+
+from models import Assignment, Case, CaseEvent
+from services import calendar
+from services.workflow import HANDLING_STATES, NOT_ENDED, setting
+
+DUE_SOON_DAYS = 2  # working days left at which a case is "due soon" (the scheduler's yellow card)
+
+
+@dataclass(frozen=True)
+class Todo:
+    key: str
+    label: str
+    hint: str    # what to do, shown beside the count
+    since: str   # which moment the age counts from: submitted | updated
+
+
+def _late_before(days):
+    """The UTC moment before which a step started `days` working days ago is late today."""
+    start = calendar.today()
+    for _ in range(days):
+        start -= dt.timedelta(days=1)
+        while not calendar.is_workday(start):
+            start -= dt.timedelta(days=1)
+    return calendar.utc_start(start)
+
+
+def _due_soon_until():
+    return calendar.add_working_days(calendar.today(), DUE_SOON_DAYS)
+
+
+def _last_event_is(action):
+    """The case's latest timeline entry is `action` (nobody has acted on it since)."""
+    latest = CaseEvent.select(CaseEvent.action).where(CaseEvent.case == Case.id).order_by(
+        CaseEvent.id.desc()).limit(1)
+    return latest == action
+
+
+def _unsigned(department_id=None):
+    query = Assignment.select(Assignment.case).where(Assignment.active == True,  # noqa: E712
+                                                     Assignment.signed_at.is_null())
+    return query.where(Assignment.department == department_id) if department_id else query
+
+
+STAFF_TODOS = [
+    Todo("new", "新反映待受理", "受理、不予受理、转办或合并", "submitted"),
+    Todo("accept_late", "受理超时", "超过受理时限仍未受理", "submitted"),
+    Todo("to_assign", "待交办", "代表转交、已受理或被退回的案件，请交办", "updated"),
+    Todo("returned", "被退回", "承办单位退回，请改派或重新交办", "updated"),
+    Todo("sign_late", "签收超时", "交办后超过签收时限未签收，可催办或改派", "updated"),
+    Todo("extension", "延期申请待审批", "同意或不同意延期", "updated"),
+    Todo("supplement", "群众补充材料", "群众补充了材料，请查看", "updated"),
+    Todo("flagged", "待人工审核", "审核通过或不予公开", "submitted"),
+    Todo("overdue", "已超期", "督办或改派", "updated"),
+    Todo("due_soon", "即将到期", f"距时限不足{DUE_SOON_DAYS}个工作日", "updated"),
+    Todo("to_close", "已答复待办结", "回访、办结", "updated"),
+    Todo("unsatisfied", "群众不满意", "回访、二次办理或办结", "updated"),
+]
+DEPARTMENT_TODOS = [
+    Todo("to_sign", "待签收", "签收或退回", "updated"),
+    Todo("handling", "办理中", "更新进展、联系群众、答复", "updated"),
+    Todo("reopened", "二次办理", "群众不满意，请重新办理", "updated"),
+    Todo("supplement", "群众补充材料", "群众补充了材料，请查看", "updated"),
+    Todo("overdue", "已超期", "请立即办理", "updated"),
+    Todo("due_soon", "即将到期", f"距时限不足{DUE_SOON_DAYS}个工作日", "updated"),
+]
+
+
+def todos_for(account):
+    return STAFF_TODOS if account.role in ("staff", "admin") else DEPARTMENT_TODOS \
+        if account.role == "department" else []
+
+
+def condition(key, account):
+    """The `where` that picks the cases of to-do `key` for this account (on top of what it may see)."""
+    today = calendar.today()
+    handling = Case.state.in_(HANDLING_STATES)
+    mine = None
+    if account.role == "department":
+        mine = Case.id.in_(Assignment.select(Assignment.case).where(
+            Assignment.department == account.department_id, Assignment.active == True,  # noqa: E712
+            Assignment.round == Case.round))
+    conditions = {
+        "new": Case.state == "submitted",
+        "accept_late": (Case.state == "submitted") & (Case.submitted_at < _late_before(
+            setting("ACCEPT_DAYS", 3))),
+        "to_assign": Case.state == "accepted",
+        "returned": (Case.state == "accepted") & Case.id.in_(Assignment.select(Assignment.case).where(
+            Assignment.round == Case.round, Assignment.returned_at.is_null(False))),
+        "sign_late": (Case.state == "assigned") & Case.id.in_(_unsigned().where(
+            Assignment.role == "lead", Assignment.assigned_at < _late_before(setting("SIGN_DAYS", 2)))),
+        "extension": (Case.state == "in_progress") & Case.id.in_(Assignment.select(Assignment.case).where(
+            Assignment.active == True, Assignment.extension_state == "requested")),  # noqa: E712
+        "supplement": Case.state.in_(NOT_ENDED) & _last_event_is("supplement"),
+        "flagged": Case.flagged == True,  # noqa: E712
+        "overdue": handling & (Case.deadline < today),
+        "due_soon": handling & (Case.deadline >= today) & (Case.deadline <= _due_soon_until()),
+        "to_close": Case.state.in_(("answered", "rated")) & (Case.rating != "unsatisfied"),
+        "unsatisfied": (Case.state == "rated") & (Case.rating == "unsatisfied"),
+        "to_sign": (Case.state == "assigned") & Case.id.in_(_unsigned(account.department_id)),
+        "handling": Case.state == "in_progress",
+        "reopened": handling & (Case.round > 1),
+    }
+    if key not in conditions or key not in {t.key for t in todos_for(account)}:
+        return None
+    found = conditions[key]
+    return found & mine if mine is not None else found
+
+
+def overview(account, visible, limit=8):
+    """[(todo, count, oldest cases)] for the account; `visible` is the query of the cases it may see."""
+    result = []
+    for todo in todos_for(account):
+        query = visible.where(condition(todo.key, account))
+        since = Case.submitted_at if todo.since == "submitted" else Case.updated_at
+        result.append((todo, query.count(), list(query.order_by(since, Case.id).limit(limit))))
+    return result
+
+
+def age(case, todo):
+    """How long it has waited, in words: 今天 / 3天 / 2个月."""
+    since = case.submitted_at if todo.since == "submitted" else case.updated_at
+    days = (calendar.today() - calendar.local(since).date()).days
+    return "今天" if days <= 0 else f"{days}天" if days < 60 else f"{days // 30}个月"
+
+
+def counts(account, visible):
+    """{key: count} (the morning digest)."""
+    return {todo.key: visible.where(condition(todo.key, account)).count() for todo in todos_for(account)}
