@@ -56,7 +56,7 @@ def test_deputy_journey_inbox_accept_reply(app, client, wechat_standin):
     first = Api(client, token=client.post("/api/v1/auth/login", json={"code": "code-zhou"}).get_json()["token"])
     bound = first.post("/bind", json={"code": code}).get_json()
     assert bound["account"]["role"] == "deputy" and bound["message"] == "您已绑定为 周建华 代表"
-    login = client.post("/api/v1/auth/login", json={"code": "code-zhou"}).get_json()
+    login = client.post("/api/v1/auth/login", json={"code": "code-zhou~2"}).get_json()  # the next wx.login
     assert login["account"]["role"] == "deputy"
     deputy = Api(client, token=login["token"])
     titles = [n["title"] for n in deputy.get("/me/notifications").get_json()["notifications"]]

@@ -78,7 +78,7 @@ RULES = {
     "follower": "template and customer-service messages only to followers (43004 / 45015)",
     "cs_window": "customer-service messages only inside a trigger's window and count (45015 / 45047)",
     "linked": "a template message opens only a mini-program linked to the official account (40166)",
-    "login_once": "a wx.login code works once (40163)",
+    "login_once": "a wx.login or web OAuth code works once (40163)",
     "force_refresh": "stable_token force_refresh at most 20 a day and 30 s apart (45009 / 45011)",
     "recent_use": "content checks only for a user of the mini-program in the last 2 hours (61010)",
 }
@@ -524,10 +524,14 @@ class WeChatStandIn:
         """Official-account web OAuth (snsapi_base): code "code-<name>" → openid "oa-<name>"."""
         self._check_app(query.get("appid"), query.get("secret"))
         code = query.get("code") or ""
-        if query.get("grant_type") != "authorization_code" or not re.fullmatch(r"code-[\w.-]{1,50}", code):
+        if query.get("grant_type") != "authorization_code" or not re.fullmatch(r"code-[\w.-]{1,50}(~\w{1,20})?", code):
             raise Fail(40029)
+        with self._lock:
+            if code in self._codes and self.strict("login_once"):
+                raise Fail(40163)
+            self._codes.add(code)
         call["appid"] = query["appid"]
-        openid = f"oa-{code[len('code-'):]}"
+        openid = f"oa-{code[len('code-'):].split('~')[0]}"
         return {"access_token": secrets.token_hex(16), "expires_in": 7200, "refresh_token": secrets.token_hex(16),
                 "openid": openid, "scope": "snsapi_base"}
 
@@ -562,7 +566,8 @@ class WeChatStandIn:
                 '<button type="submit">确认</button></form>', mimetype="text/html")
         call["errcode"] = 0
         sep = "&" if "?" in back else "?"
-        return redirect(f"{back}{sep}{urlencode({'code': f'code-{name}', 'state': args.get('state', '')})}")
+        code = f"code-{name}~{secrets.token_hex(4)}"  # a fresh code each time, like WeChat's (each works once)
+        return redirect(f"{back}{sep}{urlencode({'code': code, 'state': args.get('state', '')})}")
 
 
     def _subscribe_send(self, body, query, call):
