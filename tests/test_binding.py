@@ -11,7 +11,7 @@ from services import binding, delivery, workflow
 from tests.api_client import Api
 from tests.factories import new_case, world
 from tests.test_foundation import scratch_database_url  # noqa: F401  (fixture)
-from tests.wechat_helpers import event_xml, post_plain, read_reply, text_xml, web_oauth
+from tests.wechat_helpers import event_xml, post_plain, read_reply, text_xml, value, web_oauth, wire
 
 
 @pytest.fixture
@@ -42,12 +42,10 @@ def test_a_deputy_binds_by_sending_the_code_and_hears_it_confirmed(client, w, we
     assert BindCode.get_by_id(code.id).used_channel == "official_account"
     # the follower account the first message made is retired, not left holding nothing
     assert Account.select().where(Account.role == "citizen", Account.active == True).count() == 2  # noqa: E712
-    wechat_standin.configure(templates={})
-    app = client.application
-    app.config["WECHAT_OA_TEMPLATES"] = {key: f"tpl-{key}" for key in ("work_digest", "case_todo")}
+    wire(client.application)
     assert delivery.drain()["sent"] == 1
     sent = wechat_standin.sent("template")[0]
-    assert sent["touser"] == "oa-zhou" and sent["data"]["thing3"]["value"] == "您已绑定为周建华 代表"
+    assert sent["touser"] == "oa-zhou" and value(sent, "detail") == "您已绑定为周建华 代表"
     # binding twice is harmless; the same code from someone else is refused
     assert "您已绑定为 周建华 代表" in say(client, f"绑定 {typed}", "oa-zhou")
     assert "已经使用过" in say(client, f"绑定 {typed}", "oa-stranger")
@@ -93,7 +91,7 @@ def test_the_mini_program_binds_with_a_token_or_a_code(client, w):
     assert bound.status_code == 200 and bound.get_json()["account"]["role"] == "deputy"
     person = Account.get_by_id(w.deputy_account.id)
     assert person.openid == "openid-union-zhou" and person.unionid == "unionid-union-zhou"
-    again = client.post("/api/v1/auth/login", json={"code": "code-union-zhou"}).get_json()
+    again = client.post("/api/v1/auth/login", json={"code": "code-union-zhou~2"}).get_json()  # a new wx.login
     assert again["account"]["deputy"]["code"] == "DEP001"
     other = Api(client, token=client.post("/api/v1/auth/login", json={"code": "code-li"}).get_json()["token"])
     response = other.post("/bind", json={"code": typed})
@@ -155,7 +153,7 @@ def test_a_bound_deputy_without_a_console_account_receives_every_message_meant_f
     assert person.username is None
     _, typed = binding.issue(person, w.staff)
     say(client, f"绑定 {typed}", "oa-wang")
-    app.config["WECHAT_OA_TEMPLATES"] = {key: f"tpl-{key}" for key in ("work_digest", "case_todo", "case_progress")}
+    wire(app)
     case = new_case(w, deputy="DEP009")
     case = workflow.perform(case, "accept", person)
     case = workflow.perform(case, "assign", w.staff, {"lead": "D1", "days": 5})

@@ -9,9 +9,9 @@ from models import Account, DeliveryAttempt, Notification
 from services import delivery, workflow
 from services.errors import InvalidInput
 from tests.factories import world
+from tests.wechat_helpers import wire
 
 PHONE = "13912345678"
-OA = {"case_progress": "oa-case_progress"}
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def test_the_reporter_of_a_merged_duplicate_hears_the_original_by_sms(w, sms_sta
 
 def test_a_reporter_who_follows_the_official_account_gets_the_template_message_not_the_sms(app, w, wechat_standin,
                                                                                               sms_standin):
-    app.config.update(WECHAT_OA_TEMPLATES=OA)
+    wire(app)
     follower = Account.create(role="citizen", oa_openid="oa-wang", oa_followed=True)
     case = web_case(w, reporter=follower)
     workflow.perform(case, "accept", w.deputy_account)
@@ -70,7 +70,7 @@ def test_a_reporter_who_follows_the_official_account_gets_the_template_message_n
 
 
 def test_the_outbox_order_is_subscribe_template_sms_inbox(app, w):
-    app.config.update(WECHAT_OA_TEMPLATES=OA, WECHAT_MP_TEMPLATES={"case_progress": "mp-case_progress"})
+    wire(app)
     account = Account.create(role="citizen", openid="openid-li", oa_openid="oa-li", oa_followed=True)
     delivery.add_quota(account, "case_progress")
     case = web_case(w, reporter=account)

@@ -12,7 +12,7 @@ from models import Account, Case, CaseEvent, Notification
 from services import delivery, workflow
 from services.uploads import save_image
 from tests.factories import world
-from tests.wechat_helpers import post_plain, read_reply, text_xml
+from tests.wechat_helpers import post_plain, read_reply, text_xml, wire
 
 _ids = itertools.count(int(time.time()) * 1000 + 500_000)
 HEAD = "<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>" \
@@ -96,7 +96,7 @@ def test_by_voice_with_a_location_and_photos_to_a_deputy(client, live_server, w)
 
 
 def test_the_reporter_hears_every_step_by_template_message(app, client, w, wechat_standin):
-    app.config.update(WECHAT_OA_TEMPLATES={"case_progress": "oa-case_progress"})
+    wire(app)
     say(client, "我要反映 路灯坏了两个月，晚上很黑")
     say(client, "城关镇")
     say(client, "跳过")

@@ -9,6 +9,7 @@ workbench ("wx_…", "m_…") are dropped on a switch, so the browser starts afr
 import hashlib
 import json
 import time
+from pathlib import Path
 
 import requests
 import xmltodict
@@ -23,12 +24,15 @@ bp = Blueprint("wechat_sandbox", __name__, template_folder="templates")
 LABELS = {"stable_token": "获取接口令牌", "token": "获取接口令牌（旧接口）", "jscode2session": "小程序登录",
           "subscribe": "小程序订阅消息", "template": "公众号模板消息", "custom": "公众号客服消息",
           "msg_sec_check": "内容安全检测", "wxacode": "小程序码", "qrcode": "公众号带参二维码",
-          "menu": "公众号菜单", "user_info": "关注者信息", "oauth": "网页授权"}
+          "menu": "公众号菜单", "user_info": "关注者信息", "oauth": "网页授权",
+          "mp_templates": "小程序模板列表", "mp_keywords": "公共模板关键词", "oa_templates": "公众号模板列表"}
 PATH_LABELS = {"/" + path: LABELS.get(kind, kind) for kind, path in KINDS.items()}
 PATH_LABELS["/connect/oauth2/authorize"] = "网页授权页"
 SANDBOX_OPENID = "oa-sandbox-visitor"
 MADE_UP = ("sandbox-visitor", "alice", "bob", "wang")  # followers "oa-<name>" anyone may play
 AS_KEY = "wx_sandbox_as"  # handlers/webauth.SANDBOX_KEY: the WeChat user this browser plays
+# The mapping `flask wechat templates --write` makes of the stand-in's templates (tests keep it so).
+TEMPLATES_FILE = Path(__file__).with_name("sandbox_templates.json")
 
 
 def configure(cfg):
@@ -38,12 +42,32 @@ def configure(cfg):
         raise RuntimeError(f"沙箱模式（WECHAT_SANDBOX）不能与真实的微信凭据同时开启：请删除 {'、'.join(real)}，或关闭沙箱模式")
     if "weixin.qq.com" in (cfg.get("WECHAT_API_BASE") or "weixin.qq.com"):
         raise RuntimeError("沙箱模式须把 WECHAT_API_BASE 指向微信接口替身（make run 会自动启动它）")
+    mapping = json.loads(TEMPLATES_FILE.read_text(encoding="utf-8"))
     cfg.update(WECHAT_OA_APP_ID=cfg.get("WECHAT_OA_APP_ID") or "wxsandbox0fficial1",
                WECHAT_MP_APP_ID=cfg.get("WECHAT_MP_APP_ID") or "wxsandbox0mini0001",
                WECHAT_OA_APP_SECRET="sandbox-secret", WECHAT_MP_APP_SECRET="sandbox-secret",
-               WECHAT_OA_TOKEN=cfg.get("WECHAT_OA_TOKEN") or "sandbox")
+               WECHAT_OA_TOKEN=cfg.get("WECHAT_OA_TOKEN") or "sandbox",
+               WECHAT_MP_TEMPLATES=cfg.get("WECHAT_MP_TEMPLATES") or mapping["mp"],
+               WECHAT_OA_TEMPLATES=cfg.get("WECHAT_OA_TEMPLATES") or mapping["oa"])
     if "weixin.qq.com" in (cfg.get("WECHAT_OPEN_BASE") or "weixin.qq.com"):
         cfg["WECHAT_OPEN_BASE"] = cfg["WECHAT_API_BASE"]  # web OAuth's authorize page: the stand-in's
+
+
+def standin_setup(cfg):
+    """What the stand-in must know of the sandbox's apps: their secrets, and that the mini-program is
+    linked to the official account."""
+    return {"apps": {cfg["WECHAT_OA_APP_ID"]: cfg["WECHAT_OA_APP_SECRET"],
+                     cfg["WECHAT_MP_APP_ID"]: cfg["WECHAT_MP_APP_SECRET"]},
+            "links": {cfg["WECHAT_OA_APP_ID"]: [cfg["WECHAT_MP_APP_ID"]]}}
+
+
+def tell_standin(what, **body):
+    """Tell the stand-in what a phone's WeChat app would tell WeChat's servers: a consent ("consent":
+    openid, template_ids) or a message to the official account ("wrote": openid)."""
+    try:
+        requests.post(current_app.config["WECHAT_API_BASE"].rstrip("/") + f"/_standin/{what}", json=body, timeout=3)
+    except requests.RequestException as err:
+        current_app.logger.warning("sandbox: the stand-in did not hear of %s (%s)", what, err)
 
 
 def _sandbox_only():
@@ -128,6 +152,7 @@ def scan():
     openid = current_openid()
     followed = Account.select().where(Account.oa_openid == openid, Account.oa_followed == True).exists()  # noqa
     event, key = ("SCAN", f"bind:{token}") if followed else ("subscribe", f"qrscene_bind:{token}")
+    tell_standin("wrote", openid=openid, trigger="scan" if followed else "subscribe")
     timestamp = str(int(time.time()))
     xml = (f"<xml><ToUserName><![CDATA[gh_sandbox]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
            f"<CreateTime>{timestamp}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[{event}]]>"
@@ -143,6 +168,7 @@ def say():
     xml = (f"<xml><ToUserName><![CDATA[gh_sandbox]]></ToUserName><FromUserName><![CDATA[{current_openid()}]]>"
            f"</FromUserName><CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
            f"<Content><![CDATA[{text.replace(']]>', '')}]]></Content><MsgId>{time.time_ns()}</MsgId></xml>")
+    tell_standin("wrote", openid=current_openid())
     return redirect(url_for("wechat_sandbox.page", said=text, reply=readable(deliver(xml))))
 
 
