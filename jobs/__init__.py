@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import click
 
-from jobs import lease, tasks
+from jobs import tasks
 from models import db
+from services import lease
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,9 @@ JOBS = (
         {"day_of_week": "mon", "hour": 9, "minute": 30}),
     Job("stats_snapshot", "每晚统计快照与满意率预警", tasks.stats_snapshot, "cron", {"hour": 1, "minute": 0}),
     Job("refresh_wechat_token", "刷新微信 access_token", tasks.refresh_wechat_token, "interval", {"minutes": 30}),
+    Job("sweep_uploads", "清理无人引用的上传图片", tasks.sweep_uploads, "cron", {"hour": 3, "minute": 15}),
+    Job("purge_personal_data", "删除超过保存期限的群众个人信息", tasks.purge_personal_data, "cron",
+        {"hour": 3, "minute": 45}),
 )
 BY_ID = {job.id: job for job in JOBS}
 

@@ -7,7 +7,7 @@ from flask import current_app
 
 from models import (Account, Assignment, Case, CaseEvent, Department, Follow, Project, ProjectUpdate, Rating,
                     StatsSnapshot, db, utcnow)
-from services import calendar, delivery, notify, stats, todo, workflow
+from services import calendar, delivery, notify, privacy, stats, todo, uploads, workflow
 from services.errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -215,3 +215,13 @@ def refresh_wechat_token():
         except WeChatError as err:
             done[name] = f"skipped: {err}"
     return done
+
+
+def sweep_uploads():
+    """Remove uploaded images nothing refers to a day after they came (services/uploads.sweep_orphans)."""
+    return uploads.sweep_orphans()
+
+
+def purge_personal_data():
+    """Remove reporters' personal details from cases ended PERSONAL_DATA_RETENTION_DAYS ago (services/privacy)."""
+    return privacy.purge_expired()

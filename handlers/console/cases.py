@@ -23,11 +23,10 @@ CONSOLE_ACTIONS = ("accept", "decline", "assign", "sign", "return", "progress", 
 
 
 def _date(value):
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
+    day = calendar.parse_day(value)
+    if value and day is None:
         flash(f"日期格式有误：{value}", "error")
-        return None
+    return day
 
 
 def filtered(args):
@@ -77,7 +76,7 @@ def todo_home():
 @roles(*EVERYONE)
 def cases():
     query, f = filtered(request.args)
-    page = max(1, request.args.get("page", 1, type=int))
+    page = workflow.page(request.args)
     total = query.count()
     rows = list(query.paginate(page, PER_PAGE))
     return render_template(

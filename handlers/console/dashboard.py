@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from flask import Response, g, render_template, request, url_for
 
 from models import Account, Department, Deputy, Notification, Project, Station
-from services import charts, exports, inbox, stats
+from services import calendar, charts, exports, inbox, stats
 from services.workflow import CATEGORIES, SOURCES, STATES
 
 from . import STAFF, bp, roles
@@ -22,10 +22,7 @@ NONE = "-"  # a queue filter value meaning "none" (未交办, no station, no pro
 
 
 def _day(name):
-    try:
-        return dt.date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
+    return calendar.parse_day(request.args.get(name, ""))
 
 
 def _rate_order(rows, rate):

@@ -12,6 +12,7 @@ from services.errors import Forbidden, InvalidInput, NotFound, ServiceError
 from services.workflow import ROLES, require_scope, text
 
 from . import STAFF, actor, bp, fail, roles
+from .binding import panel as binding_panel
 
 CODE = re.compile(r"^[A-Z0-9]{2,16}$")
 
@@ -109,7 +110,8 @@ def deputy(code):
         except ServiceError as err:
             fail(err)
     return render_template("console/deputy.html", deputy=found, levels=DEPUTY_LEVELS,
-                           stations=Station.select().order_by(Station.path))
+                           stations=Station.select().order_by(Station.path),
+                           binding=binding_panel(accounts.person_account(found)) if found.id else None)
 
 
 # --- stations -------------------------------------------------------------------------------------
@@ -173,7 +175,12 @@ def departments():
             return redirect(url_for("console.departments"))
         except ServiceError as err:
             fail(err)
-    return render_template("console/departments.html", rows=list(Department.select().order_by(Department.code)))
+    handlers = {}
+    for a in Account.select().where(Account.role == "department", Account.active == True).order_by(  # noqa: E712
+            Account.username):
+        handlers.setdefault(a.department_id, []).append(a)
+    return render_template("console/departments.html", rows=list(Department.select().order_by(Department.code)),
+                           handlers=handlers)
 
 
 # --- accounts (admin) -----------------------------------------------------------------------------
