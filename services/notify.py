@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from models import Account, Assignment, Case, Follow, Notification, Station, utcnow
+from models import Account, Assignment, Case, Follow, KeyValue, Notification, Station, utcnow
 
 # --- templates ------------------------------------------------------------------------------------
 # key: (what to look for in WeChat's library, {value: (label, keyword rules it may fill, words of a
@@ -383,9 +383,39 @@ def case_changed(case, event):
               "reason": DECLINE_REASONS.get(event.data.get("reason")) or RETURN_REASONS.get(
                   event.data.get("reason"), event.data.get("reason", "")),
               "original": event.data.get("original", ""), "step": event.data.get("step", ""), "transfer_to": TRANSFER_TARGETS.get(case.transfer_to, "")}
+    digest_only = None
     for audience, kind in plan:
         for account in recipients(case, audience):
+            if account.role == "staff" and kind in STAFF_TODO_PUSHES:
+                digest_only = digest_only if digest_only is not None else digest_people()
+                if account.id in digest_only:
+                    continue  # this person takes their to-dos as the morning digest only
             write(account, kind, f"e{event.id}:{account.id}:{kind}", values, case=case)
+
+
+# staff pushes that are also on 待办 (and in the morning digest): a person may take them as the digest only
+STAFF_TODO_PUSHES = ("staff_new", "staff_forwarded", "staff_returned", "staff_extension", "staff_supplement",
+                     "staff_unsatisfied", "staff_unresolved")
+PUSH_MODES = {"now": "有新待办时即时推送", "digest": "只在每天早上推送待办汇总"}
+
+
+def digest_people():
+    """Ids of the staff who chose the morning digest only (kept in shared storage, KeyValue)."""
+    return {int(k.key.split(":")[1]) for k in KeyValue.select(KeyValue.key).where(
+        KeyValue.key.startswith("pushmode:"), KeyValue.value == "digest")}
+
+
+def push_mode(account):
+    row = KeyValue.get_or_none(KeyValue.key == f"pushmode:{account.id}")
+    return row.value if row else "now"
+
+
+def set_push_mode(account, mode):
+    from services.errors import InvalidInput
+    if mode not in PUSH_MODES:
+        raise InvalidInput("invalid_choice", "请选择推送方式", field="mode")
+    if not KeyValue.update(value=mode).where(KeyValue.key == f"pushmode:{account.id}").execute():
+        KeyValue.create(key=f"pushmode:{account.id}", value=mode)
 
 
 def project_updated(project, update):

@@ -329,3 +329,18 @@ def test_asked_after_closing_whether_it_is_really_solved_and_no_puts_it_back_on_
     reopened = workflow.perform(case, "reopen", w.staff, {"days": 5})
     assert (reopened.state, reopened.round, reopened.closed_at) == ("assigned", 2, None)
     assert queue_total(client, "/console/cases?todo=unresolved") == 0
+
+
+def test_a_staff_member_may_take_to_dos_as_the_morning_digest_only(client, w):
+    from jobs import tasks
+    sign_in(client, w.town_staff)
+    assert post(client, "/console/todo/push-mode", {"mode": "digest"}).status_code == 302
+    assert 'value="digest" checked' in client.get("/console/todo").get_data(as_text=True)
+    case = workflow.perform(new_case(w), "forward", w.deputy_account, {"note": "请交办"})
+    pushed = {(n.account_id, n.kind) for n in Notification.select().where(Notification.case == case.id)}
+    assert (w.staff.id, "staff_forwarded") in pushed and (w.town_staff.id, "staff_forwarded") not in pushed
+    tasks.daily_digest()
+    assert Notification.select().where(Notification.account == w.town_staff,
+                                       Notification.kind == "digest_staff").exists()
+    assert post(client, "/console/todo/push-mode", {"mode": "sometimes"}).status_code == 302
+    assert 'value="digest" checked' in client.get("/console/todo").get_data(as_text=True)
