@@ -147,10 +147,23 @@ def overview(account, visible, limit=8):
     return result
 
 
+def waiting_since(case, todo):
+    """When the wait began: submission, the supplement, or the step that put the case in its state (later
+    reminders, edits and views do not restart the clock)."""
+    if todo.since == "submitted":
+        return case.submitted_at
+    events = CaseEvent.select(CaseEvent.at).where(CaseEvent.case == case.id)
+    if todo.key == "supplement":
+        event = events.where(CaseEvent.action == "supplement")
+    else:
+        event = events.where(CaseEvent.to_state == case.state, CaseEvent.from_state != case.state)
+    found = event.order_by(CaseEvent.id.desc()).first()
+    return found.at if found else case.updated_at
+
+
 def age(case, todo):
     """How long it has waited, in words: 今天 / 3天 / 2个月."""
-    since = case.submitted_at if todo.since == "submitted" else case.updated_at
-    days = (calendar.today() - calendar.local(since).date()).days
+    days = (calendar.today() - calendar.local(waiting_since(case, todo)).date()).days
     return "今天" if days <= 0 else f"{days}天" if days < 60 else f"{days // 30}个月"
 
 
