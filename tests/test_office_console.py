@@ -344,3 +344,14 @@ def test_a_staff_member_may_take_to_dos_as_the_morning_digest_only(client, w):
                                        Notification.kind == "digest_staff").exists()
     assert post(client, "/console/todo/push-mode", {"mode": "sometimes"}).status_code == 302
     assert 'value="digest" checked' in client.get("/console/todo").get_data(as_text=True)
+
+
+def test_deputy_and_station_forms_keep_what_was_typed_when_refused(client, w):
+    sign_in(client, w.staff)
+    page = post(client, "/console/deputies/DEP001", {"name": "周建华", "level": "county", "station": "TA",
+                                                    "constituency": "城关镇第二选区", "term_start": "2026-13-01"})
+    text = page.get_data(as_text=True)
+    assert "任期开始格式" in text and 'value="城关镇第二选区"' in text and 'value="2026-13-01"' in text
+    page = post(client, "/console/stations/TA", {"name": "城关镇联络站", "level": "nowhere", "kind": "station",
+                                                "address": "城关镇人民路8号"})
+    assert 'value="城关镇人民路8号"' in page.get_data(as_text=True)
