@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from models import Account, Assignment, Case, Follow, KeyValue, Notification, Station, utcnow
+from models import Account, Assignment, Case, Deputy, Follow, KeyValue, Notification, Station, utcnow
 
 # --- templates ------------------------------------------------------------------------------------
 # key: (what to look for in WeChat's library, {value: (label, keyword rules it may fill, words of a
@@ -288,9 +288,15 @@ def recipients(case, audience):
     if audience == "reporter":  # with the reporters of duplicates merged into this case
         merged = Case.select(Case.reporter).where(Case.merged_into == case.id)
         return list(Account.select().where((Account.id == case.reporter_id) | Account.id.in_(merged)))
-    if audience == "deputy":
-        return list(Account.select().where(Account.deputy == case.deputy_id, Account.role == "deputy",
-                                           Account.active == True)) if case.deputy_id else []  # noqa: E712
+    if audience == "deputy":  # the case's deputy; for a station report, the station's member deputies
+        if case.deputy_id:
+            deputies = [case.deputy_id]
+        elif case.station_id:
+            deputies = Deputy.select(Deputy.id).where(Deputy.station == case.station_id)
+        else:
+            return []
+        return list(Account.select().where(Account.deputy.in_(deputies), Account.role == "deputy",
+                                           Account.active == True))  # noqa: E712
     if audience == "departments":
         departments = Assignment.select(Assignment.department).where(
             Assignment.case == case.id, Assignment.round == case.round, Assignment.active == True)  # noqa: E712

@@ -14,7 +14,7 @@ from peewee import fn
 from models import Assignment, Case, CaseEvent
 from services import calendar
 from services.stats import scoped
-from services.workflow import HANDLING_STATES, NOT_ENDED, UNRESOLVED, last_resolution, setting
+from services.workflow import HANDLING_STATES, NOT_ENDED, UNRESOLVED, deputy_cases, last_resolution, setting
 
 DUE_SOON_DAYS = 2  # working days left at which a case is "due soon" (the scheduler's yellow card)
 
@@ -91,7 +91,7 @@ def visible(who):
         return query.where(Case.id.in_(Assignment.select(Assignment.case).where(
             Assignment.department == who.department_id)))
     if who.role == "deputy":
-        return query.where(Case.deputy == who.deputy_id)
+        return query.where(deputy_cases(who.deputy)) if who.deputy_id else query.where(False)
     return query.where(False)
 
 

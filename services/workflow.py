@@ -139,7 +139,11 @@ def owns(case, actor, relation):
     if relation == "reporter":
         return actor.role == "citizen" and case.reporter_id is not None and case.reporter_id == actor.id
     if relation == "deputy":
-        return actor.role == "deputy" and case.deputy_id is not None and case.deputy_id == actor.account.deputy_id
+        if actor.role != "deputy" or not actor.account.deputy_id:
+            return False
+        if case.deputy_id is not None:
+            return case.deputy_id == actor.account.deputy_id
+        return case.station_id is not None and case.station_id == actor.account.deputy.station_id  # a station report
     if relation == "office":
         return actor.role in ("staff", "admin") and in_scope(actor, case.station_id)
     if relation == "lead":
@@ -149,6 +153,13 @@ def owns(case, actor, relation):
     if relation == "system":
         return actor.role == "system"
     raise ValueError(relation)
+
+
+def deputy_cases(deputy):
+    """The cases a deputy answers for: those sent through their code (or projects they lead), and reports made
+    to their own station without choosing a deputy (the station's member deputies share those)."""
+    mine = Case.deputy == deputy.id
+    return mine | (Case.deputy.is_null() & (Case.station == deputy.station_id)) if deputy.station_id else mine
 
 
 def can_view(case, actor):
