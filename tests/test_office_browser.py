@@ -9,7 +9,7 @@ import pytest
 from models import AuditLog, Case
 from services import accounts
 from tests.factories import new_case, world
-from tests.test_console_browser import PASSWORD, sign_out, watch_errors
+from tests.test_console_browser import PASSWORD, answer_with, sign_out, watch_errors
 
 pytestmark = pytest.mark.browser
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -93,12 +93,7 @@ def test_a_staff_and_a_department_week_in_the_browser(live_server, page, tmp_pat
     page.click("#act-contact button")
     letter = tmp_path / "答复函.pdf"
     letter.write_bytes(PDF)
-    answer = page.locator("#act-answer")
-    answer.locator("select[name=answer_class]").select_option("A")
-    answer.locator("textarea[name=text]").fill("已更换3盏路灯，详见答复函。")
-    answer.locator("input[type=file]").set_input_files(str(letter))
-    answer.locator("button").click()
-    assert "已答复" in page.inner_text(".flash.ok")
+    answer_with(page, "A", "已更换3盏路灯，详见答复函。", letter)
     assert page.locator("a.attachment").count() == 1
     sign_out(page)
 
