@@ -3,7 +3,7 @@ import click
 from flask import Flask, jsonify, render_template, request
 
 import config as settings
-from models import db, open_database
+from models import db, open_database, sealing
 from services.errors import ServiceError
 
 
@@ -14,6 +14,7 @@ def create_app(config=None):
     cfg.update(config or {})
     app.config.from_mapping(settings.finish(cfg))
     open_database(app.config["DATABASE_URL"])
+    sealing.configure(app.config.get("PERSONAL_DATA_KEY"), app.config["SECRET_KEY"])
 
     @app.before_request
     def _connect():
@@ -181,3 +182,43 @@ def register_commands(app):
             except ServiceError as err:
                 raise click.ClickException(err.message) from None
         click.echo(f"{'已创建' if created else '已更新'}账号 {account.username}（{role}）。")
+
+    @app.cli.command("bind-code")
+    @click.option("--deputy", "deputy_code", help="Deputy code (代表码): a code for that deputy.")
+    @click.option("--username", help="Console account: a code for that account.")
+    @click.option("--out", type=click.Path(dir_okay=False), help="Where to write the slip (.png or .pdf).")
+    def bind_code_command(deputy_code, username, out):
+        """Issue a one-time WeChat binding code (绑定码): prints the code, the link and where the slip is."""
+        from pathlib import Path
+
+        from models import Account, Deputy
+        from qr import printables
+        from services import binding
+        if bool(deputy_code) == bool(username):
+            raise click.UsageError("请指定 --deputy 或 --username 之一")
+        with db.connection_context():
+            if deputy_code:
+                deputy = Deputy.get_or_none(Deputy.code == deputy_code.strip().upper())
+                if deputy is None:
+                    raise click.ClickException(f"未找到代表：{deputy_code}")
+                person = accounts.person_account(deputy)
+            else:
+                person = Account.get_or_none(Account.username == username.strip())
+                if person is None:
+                    raise click.ClickException(f"未找到账号：{username}")
+            try:
+                row, code = binding.issue(person, None)
+            except ServiceError as err:
+                raise click.ClickException(err.message) from None
+            path = Path(out or Path(app.instance_path) / f"bind-{row.token[:6]}.png")
+            fmt = "pdf" if path.suffix.lower() == ".pdf" else "png"
+            sheet = printables.binding_slip(binding.describe(person), binding.pretty(code), binding.qr_target(row),
+                                            row.expires_at)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(printables.render(sheet, fmt))
+        click.echo(f"绑定对象：{binding.describe(person)}")
+        click.echo(f"绑定码：{binding.pretty(code)}（向公众号发送“绑定 {code}”）")
+        click.echo(f"绑定链接：{binding.link(row)}")
+        click.echo(f"小程序页面：pages/bind/index?t={row.token}")
+        click.echo(f"绑定单：{path}")
+        click.echo(f"有效期至：{row.expires_at:%Y-%m-%d %H:%M} UTC")

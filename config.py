@@ -117,6 +117,10 @@ def load():
         TRUSTED_PROXIES=env_int("TRUSTED_PROXIES", 0),
         MAX_CONTENT_LENGTH=env_int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024),
         API_MAX_JSON=env_int("API_MAX_JSON", 64 * 1024),
+        # Personal data: the key phone numbers are encrypted with (128 hex digits; derived from SECRET_KEY
+        # when unset), and how long after a case ends its reporter's personal details are kept (0: forever).
+        PERSONAL_DATA_KEY=env_str("PERSONAL_DATA_KEY"),
+        PERSONAL_DATA_RETENTION_DAYS=env_int("PERSONAL_DATA_RETENTION_DAYS", 3 * 365),
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,
         # WeChat templates per message template (services/notify.py TEMPLATES): {"case_progress": {"id": "<id>",

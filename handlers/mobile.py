@@ -9,9 +9,9 @@ buttons shown are workflow.allowed_actions — no rule lives here.
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
 from handlers import webauth
-from handlers.security import check_csrf, csrf_token
+from handlers.security import csrf_token, new_csrf_token
 from models import Account, Answer
-from services import accounts, binding, ratelimit, reports, workflow
+from services import accounts, binding, reports, workflow
 from services.errors import NotFound, ServiceError
 from services.uploads import save_image, url_for_upload
 
@@ -21,23 +21,33 @@ WORKERS = ("deputy", "department")
 ACTIONS = {"deputy": ("accept", "decline", "forward", "opinion", "reply"),
            "department": ("sign", "return", "progress", "request_extension", "answer")}
 PHOTOS = 6
-TABS = {"deputy": (("todo", "待受理"), ("open", "办理中"), ("closed", "已结束")),
+TABS = {"deputy": (("todo", "待受理"), ("open", "未办结"), ("closed", "已结束")),
         "department": (("todo", "待签收"), ("open", "办理中"), ("closed", "已答复"))}
 
 webauth.protect(bp)
 
 
 def signed_in():
-    """The deputy or console account this phone works as, or None."""
+    """The deputy or console account this phone works as, or None. A session signed in by the WeChat identity
+    lasts while that identity stays bound; one signed in by password, until the account's sessions end
+    (logout elsewhere, a new password: Account.session_version)."""
     account = Account.get_or_none(Account.id == session.get(SESSION_KEY)) if session.get(SESSION_KEY) else None
+    if account is not None and (session.get("m_v") != account.session_version if session.get("m_via") == "password"
+                                else account.oa_openid != webauth.oa_openid()):
+        account = None
     if account is None:
         account = binding.bound_account("official_account", webauth.oa_openid())
         if account is not None:
-            session[SESSION_KEY] = account.id
+            sign_in(account, "wechat")
     if account is None or not account.active:
         session.pop(SESSION_KEY, None)
         return None
     return account
+
+
+def sign_in(account, via):
+    session.update({SESSION_KEY: account.id, "m_via": via, "m_v": account.session_version})
+    session.permanent = True
 
 
 def page(template, status=200, **context):
@@ -59,13 +69,12 @@ def bind(token):
     if request.method == "GET":
         return page("mobile/bind.html", **context)
     try:
-        check_csrf()
         unionid, followed = binding.oa_profile(openid) if openid else (None, False)
         person, _ = binding.redeem(token, "official_account", openid, unionid, followed,
                                    address=request.remote_addr)
     except ServiceError as err:
         return page("mobile/bind.html", err.status, error=err.message, **context)
-    session[SESSION_KEY] = person.id
+    sign_in(person, "wechat")
     return page("mobile/bound.html", who=binding.describe(person), person=person)
 
 
@@ -74,20 +83,19 @@ def bind(token):
 @bp.route("/m/login", methods=["POST"])
 def login():
     try:
-        check_csrf()
-        ratelimit.hit(f"console-login:{request.remote_addr}", 30, 600, "登录尝试太频繁，请稍后再试")
-        account = accounts.login(request.form.get("username"), request.form.get("password"))
+        account = accounts.login(request.form.get("username"), request.form.get("password"),
+                                 request.remote_addr or "")
     except ServiceError as err:
         return page("mobile/login.html", err.status, error=err.message, username=request.form.get("username", ""))
-    session[SESSION_KEY] = account.id
-    session.permanent = True
+    sign_in(account, "password")
+    new_csrf_token()
     return redirect(url_for("mobile.home"), code=303)
 
 
 @bp.post("/m/logout")
 def logout():
-    check_csrf()
-    session.pop(SESSION_KEY, None)
+    for key in (SESSION_KEY, "m_via", "m_v"):
+        session.pop(key, None)
     webauth.forget()
     return redirect(url_for("mobile.home"), code=303)
 
@@ -130,7 +138,6 @@ def case(number):
     if request.method == "POST":
         action = request.form.get("action", "")
         try:
-            check_csrf()
             if action not in ACTIONS[account.role]:
                 raise NotFound("unknown_action", "不支持的操作")
             if request.form.get("seen_version", type=int) is not None:  # a form shown before a change fails

@@ -25,7 +25,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from handlers import webauth
 from handlers.security import csrf_token
 from models import Account, Case, Deputy, Project, Rating, Station
-from services import calendar, directory, follows, ratelimit, reports, smscode, workflow
+from services import calendar, directory, follows, privacy, ratelimit, reports, smscode, workflow
 from services.errors import InvalidInput, NotFound, ServiceError
 from services.uploads import save_image, url_for_upload
 
@@ -98,8 +98,8 @@ def reporter_of(case):
 
 def remember_citizen(openid):
     """Web OAuth identified the visitor: their reports belong to the citizen account of that openid."""
-    from services.accounts import citizen_for_openid
-    remember(citizen_for_openid(openid, official_account=True))
+    from services.accounts import oa_citizen
+    remember(oa_citizen(openid))
 
 
 webauth.protect(bp, "deputy", "project", "station", "case", "lookup", on_identified=remember_citizen)
@@ -120,8 +120,9 @@ def handle_report(target, code):
         photos = [save_image(f, account).token for f in files]
         data = {target: code, "category": form["category"], "content": form["content"],
                 "location": form["location"], "contact_phone": form["contact_phone"],
-                "anonymous": bool(form["anonymous"]), "sms_notify": bool(form["sms_notify"]), "photos": photos,
+                "anonymous": form["anonymous"], "sms_notify": form["sms_notify"], "photos": photos,
                 "client_request_id": request.form.get("client_request_id", "")[:64] or None}
+        account = account or reports.web_reporter_of(data)
         with workflow.write_transaction():
             if account is None:
                 account = Account.create(role="citizen", display_name=form["name"].strip()[:20] or "网页访客")
@@ -275,13 +276,18 @@ def not_mine(number, status=404):
 
 
 def show_case(found, number, error=None, status=200, form=None):
-    reporter = reporter_of(found)
+    reporter, follower = reporter_of(found), False
+    if reporter is None:  # the reporter of a duplicate merged into this case follows it, read-only
+        duplicate = next((d for d in found.duplicates if reporter_of(d) is not None), None)
+        reporter, follower = (reporter_of(duplicate), True) if duplicate else (None, False)
     if reporter is None:
         return not_mine(number)
-    allowed = workflow.allowed_actions(found, reporter)
+    allowed = [] if follower else workflow.allowed_actions(found, reporter)
     station = found.station if found.station_id else None
     rating = found.ratings.order_by(Rating.id.desc()).first() if found.rating or found.round > 1 else None
+    original = found.merged_into if found.state == "merged" and found.merged_into_id else None
     return page("public/case.html", status, case=found, new=bool(request.args.get("new")), error=error,
+                follower=follower, original=original,
                 form=form or {}, allowed=allowed, station=station, rating=rating,
                 state=workflow.state_label(found.state, for_citizen=True),
                 category=workflow.CATEGORIES.get(found.category, ""),
@@ -292,6 +298,17 @@ def show_case(found, number, error=None, status=200, form=None):
                 promise=found.deadline if found.state in workflow.HANDLING_STATES else None,
                 last_round=found.round >= current_app.config.get("MAX_ROUNDS", 2),
                 photos=[url_for_upload(t) for t in found.photos or []])
+
+
+@bp.route("/me/delete", methods=["GET", "POST"])
+def delete_account():
+    """注销: the visitor's own web or WeChat citizen account and personal details (services/privacy)."""
+    account = visitor()
+    if request.method == "POST" and account is not None:
+        privacy.delete_account(account)
+        session.clear()
+        return page("public/delete_account.html", done=True, signed_in=False)
+    return page("public/delete_account.html", done=False, signed_in=account is not None)
 
 
 @bp.post("/c/<number>/<action>")

@@ -5,7 +5,7 @@ Mobile first: cards, no wide tables (it fits a 320-px phone)."""
 from flask import Blueprint, render_template, request
 
 from models import Answer, Case, Department
-from services import stats
+from services import stats, workflow
 from services.workflow import ANSWER_CLASSES, CATEGORIES, RATINGS, state_label
 
 bp = Blueprint("publiclist", __name__)
@@ -19,7 +19,7 @@ def cases():
                         Case.submitted_at, Case.closed_at, Case.lead_department).where(Case.published == True)  # noqa
     if department is not None:
         query = query.where(Case.lead_department == department)
-    page = max(1, request.args.get("page", 1, type=int))
+    page = workflow.page(request.args)
     total = query.count()
     rows = list(query.order_by(Case.submitted_at.desc(), Case.id.desc()).paginate(page, PER_PAGE))
     names = {d.id: d.name for d in Department.select()}

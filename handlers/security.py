@@ -73,3 +73,5 @@ def init_app(app):
     app.before_request(check_csrf)
     app.after_request(headers)
     app.add_template_global(csrf_token)
+    from services import privacy
+    app.add_template_global(privacy.notice, "privacy_notice")

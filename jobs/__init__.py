@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import click
 
-from jobs import lease, tasks
+from jobs import tasks
 from models import db
+from services import lease
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +32,18 @@ JOBS = (
     Job("drain_outbox", "投递通知（微信订阅消息、公众号模板消息、站内信）", tasks.drain_outbox, "interval", {"minutes": 1}),
     Job("escalate_overdue", "超期提醒与督办（黄牌 ≤2 个工作日，红牌超期）", tasks.escalate_overdue, "cron",
         {"hour": 9, "minute": 0}),
+    Job("escalate_late_steps", "受理、签收超时提醒（先联络站，再县级）", tasks.escalate_late_steps, "cron",
+        {"hour": 9, "minute": 10}),
     Job("auto_close", "答复后逾期未评价自动办结", tasks.auto_close, "cron", {"hour": 2, "minute": 30}),
-    Job("daily_digest", "代表与承办单位每日待办汇总", tasks.daily_digest, "cron", {"hour": 8, "minute": 30}),
+    Job("purge_audit_log", "清除超过保留期的审计日志", tasks.purge_audit_log, "cron", {"hour": 3, "minute": 0}),
+    Job("daily_digest", "代表、承办单位与工作人员每日待办汇总", tasks.daily_digest, "cron", {"hour": 8, "minute": 30}),
     Job("weekly_project_digest", "关注项目每周进展汇总", tasks.weekly_project_digest, "cron",
         {"day_of_week": "mon", "hour": 9, "minute": 30}),
     Job("stats_snapshot", "每晚统计快照与满意率预警", tasks.stats_snapshot, "cron", {"hour": 1, "minute": 0}),
     Job("refresh_wechat_token", "刷新微信 access_token", tasks.refresh_wechat_token, "interval", {"minutes": 30}),
+    Job("sweep_uploads", "清理无人引用的上传图片", tasks.sweep_uploads, "cron", {"hour": 3, "minute": 15}),
+    Job("purge_personal_data", "删除超过保存期限的群众个人信息", tasks.purge_personal_data, "cron",
+        {"hour": 3, "minute": 45}),
 )
 BY_ID = {job.id: job for job in JOBS}
 

@@ -3,6 +3,7 @@ from peewee import (BigIntegerField, BooleanField, CharField, DateField, DateTim
                     IntegerField, TextField)
 
 from .base import BaseModel, JSONField, utcnow
+from .sealing import SealedField
 
 
 class Station(BaseModel):
@@ -54,7 +55,7 @@ class Account(BaseModel):
     username = CharField(max_length=64, null=True, unique=True)  # web console login
     password_hash = CharField(max_length=255, null=True)
     display_name = CharField(max_length=50, default="")
-    phone = CharField(max_length=32, default="")
+    phone = SealedField(default="")  # encrypted at rest (models/sealing.py)
     openid = CharField(max_length=64, null=True, unique=True)      # mini-program openid
     oa_openid = CharField(max_length=64, null=True, unique=True)   # official-account openid
     unionid = CharField(max_length=64, null=True, index=True)
@@ -171,7 +172,7 @@ class Case(BaseModel):
     location = CharField(max_length=200, default="")
     latitude = FloatField(null=True)
     longitude = FloatField(null=True)
-    contact_phone = CharField(max_length=32, default="")
+    contact_phone = SealedField(default="")  # encrypted at rest (models/sealing.py)
     sms_notify = BooleanField(default=False)  # 接收短信提醒: progress by SMS to contact_phone
     anonymous = BooleanField(default=False)
     client_request_id = CharField(max_length=64, null=True, unique=True)

@@ -1,13 +1,14 @@
 """Accounts: console users with hashed passwords, and citizens known by their WeChat openid/unionid."""
 import functools
+import logging
 from pathlib import Path
 
-from peewee import Case as When
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models import Account, Department, Deputy, Station, db, utcnow
 from services.errors import InvalidInput, NotFound
 
+log = logging.getLogger(__name__)
 WEB_ROLES = ("staff", "department", "admin", "deputy")
 MIN_PASSWORD = 10
 COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
@@ -113,6 +114,23 @@ def citizen_for_openid(openid, unionid=None, official_account=False):
     return account
 
 
+def oa_citizen(openid):
+    """The citizen behind an official-account openid (a follower, or a visitor WeChat's web OAuth named),
+    created on first sight and joined to their mini-program account through the unionid WeChat gives for
+    an official account bound to an Open Platform account."""
+    account = Account.get_or_none(Account.oa_openid == openid)
+    if account is not None:
+        return account
+    from wechat import client
+    from wechat.errors import WeChatError
+    unionid = None
+    try:
+        unionid = client.oa_user_info(openid).get("unionid")
+    except WeChatError as err:
+        log.warning("no profile for %s (%s); not linked to a mini-program account", openid, err)
+    return citizen_for_openid(openid, unionid, official_account=True)
+
+
 # --- console login: lock-out after repeated failures ------------------------------------------------
 
 MAX_FAILED_LOGINS = 5
@@ -130,7 +148,7 @@ def login(username, password, address=""):
     (bad_credentials), Forbidden (account_locked / account_inactive) or TooMany (rate_limited)."""
     import datetime as dt
 
-    from services import ratelimit
+    from services import audit, ratelimit
     from services.errors import Forbidden, Unauthorized
     limit, window = FAILURES_PER_ADDRESS
     per_address = f"login-failed:{address}"
@@ -138,6 +156,7 @@ def login(username, password, address=""):
         raise ratelimit.too_many(window, "登录失败次数太多，请稍后再试")
 
     def failed(error):
+        audit.record(None, "login_failed", ("account", name[:64]), {"reason": error.code})
         if address:
             ratelimit.hit(per_address, limit, window, "登录失败次数太多，请稍后再试")
         raise error
@@ -152,12 +171,13 @@ def login(username, password, address=""):
     # a lock that has run out starts a fresh count
     Account.update(failed_logins=0, locked_until=None).where(Account.id == account.id,
                                                               Account.locked_until <= now).execute()
-    # take a turn: counted before the password is checked, refused once the count is full. locked_until is
-    # set first: MySQL evaluates SET left to right (later terms see earlier results), SQLite all at once.
-    turn = Account.update({Account.locked_until: When(None, [(Account.failed_logins + 1 >= MAX_FAILED_LOGINS, lock)],
-                                                      None),
-                           Account.failed_logins: Account.failed_logins + 1}).where(
-        Account.id == account.id, Account.locked_until.is_null(), Account.failed_logins < MAX_FAILED_LOGINS).execute()
+    # take a turn: counted before the password is checked, refused once the count is full; the fifth turn
+    # sets the lock in its own statement (no SET term reads another: MySQL and SQLite order them differently)
+    open_turn = (Account.id == account.id) & Account.locked_until.is_null()
+    turn = Account.update(failed_logins=Account.failed_logins + 1).where(
+        open_turn, Account.failed_logins < MAX_FAILED_LOGINS - 1).execute() or \
+        Account.update(failed_logins=Account.failed_logins + 1, locked_until=lock).where(
+            open_turn, Account.failed_logins == MAX_FAILED_LOGINS - 1).execute()
     if not turn:
         until = Account.select(Account.locked_until).where(Account.id == account.id).scalar() or lock
         minutes = max(1, int((until - now).total_seconds() // 60) + 1)
@@ -169,6 +189,7 @@ def login(username, password, address=""):
     if not account.active:
         raise Forbidden("account_inactive", "账号已停用，请联系管理员")
     Account.update(failed_logins=0, locked_until=None, last_login_at=now).where(Account.id == account.id).execute()
+    audit.record(account, "login", account)
     return Account.get_by_id(account.id)
 
 

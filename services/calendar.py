@@ -55,6 +55,16 @@ def today():
     return local(utcnow()).date()
 
 
+def parse_day(value):
+    """A YYYY-MM-DD date from a filter, or None when empty, malformed or outside 1970–9000 (so that the day
+    after it still exists)."""
+    try:
+        day = dt.date.fromisoformat(value) if isinstance(value, str) and value else None
+    except ValueError:
+        return None
+    return day if day is None or dt.date(1970, 1, 1) <= day <= dt.date(9000, 1, 1) else None
+
+
 def utc_start(day):
     """The UTC moment (naive, as stored) at which a local date begins."""
     start = dt.datetime.combine(day, dt.time(), tzinfo=tz())

@@ -27,11 +27,12 @@ from wechat.prepared import Prepared
 
 log = logging.getLogger(__name__)
 
-BATCH = 25                     # rows a sender claims at a time
+BATCH = 25                     # rows a sender claims at a time (fewer when there are few: small_batch)
 MAX_ATTEMPTS = 8               # tries of one channel before the row is failed
 BACKOFF_BASE = 60              # seconds: 1, 2, 4, 8 … minutes
 BACKOFF_CAP = 3600
-SENDING_TIMEOUT = 600          # a row 'sending' longer than this was left by a crashed process
+SENDING_TIMEOUT = 600          # the longest a claimed batch may take when WECHAT_TIMEOUT is unknown (no app)
+LEASE_KEY = "lease:delivery:"  # + worker id: a live sender's lease; its rows are not taken from it
 RETRY_CODES = {-1, 40001, 40014, 42001, 45009, 45011,   # WeChat busy / token trouble / rate limits
                "InternalError.Timeout", "RequestLimitExceeded",  # SMS: the provider busy,
                "LimitExceeded.PhoneNumberThirtySecondLimit", "LimitExceeded.PhoneNumberOneHourLimit"}  # or paced
@@ -116,13 +117,51 @@ def claim(worker, limit=BATCH, now=None):
                                             Notification.state == "sending").order_by(Notification.id))
 
 
-def reconcile(now=None, timeout=SENDING_TIMEOUT):
-    """Rows left 'sending' by a crashed process go back to 'pending'; their open attempts become 'unknown'.
-    They are sent again (at-least-once: docs/notifications.md). Returns how many rows were recovered."""
+def send_seconds():
+    """The longest one row can take to send: each channel's call may wait WECHAT_TIMEOUT, plus a token fetch."""
+    timeout = current_app.config.get("WECHAT_TIMEOUT", 5) if current_app else 5
+    return (len(CHANNELS) + 1) * (timeout + 1)
+
+
+def claim_timeout():
+    """A row 'sending' longer than a whole batch of sends takes was left by a stuck or crashed process."""
+    return BATCH * send_seconds() + 30
+
+
+def lease_seconds():
+    """How long a sender's lease lasts without renewal: two row sends. It is renewed before a row once a
+    third of it has passed, so a live sender's gap between renewals (a third plus one send) stays inside."""
+    return 2 * send_seconds()
+
+
+def hold_lease(worker, now=None):
+    """Take or renew this sender's lease (a KeyValue row with an expiry, services/lease.py)."""
+    from services import lease
+    return lease.acquire(worker, ttl=lease_seconds(), now=now, key=LEASE_KEY + worker)
+
+
+def drop_lease(worker):
+    from services import lease
+    lease.release(worker, key=LEASE_KEY + worker)
+
+
+def live_senders(now=None):
+    """Worker ids whose lease has not run out."""
+    from models import KeyValue
+    return [row.value for row in KeyValue.select(KeyValue.value).where(
+        KeyValue.key.startswith(LEASE_KEY), KeyValue.expires_at > (now or utcnow()))]
+
+
+def reconcile(now=None, timeout=None):
+    """Rows left 'sending' go back to 'pending', their open attempts become 'unknown': at once when the
+    sender that claimed them holds no lease any more (it crashed: kill -9, power loss), else after
+    `timeout` (claim_timeout: a whole batch's sends). They are sent again (at-least-once:
+    docs/notifications.md). Returns how many rows were recovered."""
     now = now or utcnow()
-    cutoff = now - dt.timedelta(seconds=timeout)
-    query = Notification.select(Notification.id).where(Notification.state == "sending",
-                                                       Notification.claimed_at <= cutoff)
+    cutoff = now - dt.timedelta(seconds=claim_timeout() if timeout is None else timeout)
+    stuck_rows = (Notification.state == "sending") & (
+        (Notification.claimed_at <= cutoff) | Notification.claimed_by.not_in(live_senders(now) or [""]))
+    query = Notification.select(Notification.id).where(stuck_rows)
     # rows locked (MySQL) or the write lock held (SQLite): two reconcilers never recover the same row twice
     with _exclusive():
         stuck = [n.id for n in (query.for_update() if is_mysql() else query)]
@@ -134,6 +173,14 @@ def reconcile(now=None, timeout=SENDING_TIMEOUT):
             Notification.id.in_(stuck)).execute()
     log.warning("recovered %d notifications left in 'sending'", recovered)
     return recovered
+
+
+def small_batch(senders, now=None):
+    """Rows per claim: the due rows shared out among the senders (so 64 rows and 16 senders give each 4),
+    at most BATCH."""
+    due = Notification.select().where(Notification.state == "pending",
+                                      Notification.next_attempt_at <= (now or utcnow())).count()
+    return max(1, min(BATCH, -(-due // senders)))
 
 
 def release(ids, worker):
@@ -148,8 +195,10 @@ def drain(worker=None, limit=None, budget_seconds=240, now=None, concurrency=Non
     connection; claims never overlap, so every row is still sent by one sender. WeChat's rate-limit
     answers (45009, 45011) stop the whole run: the next one tries again a minute later."""
     worker = worker or worker_id()
+    hold_lease(worker, now)          # before any claim: rows claimed by a worker without a lease are taken back
     reconcile(now)
     senders = max(1, concurrency or current_app.config.get("DELIVERY_CONCURRENCY", 1))
+    batch_size = small_batch(senders, now)
     deadline = time.monotonic() + budget_seconds
     counts = Counter()
     lock = threading.Lock()
@@ -164,9 +213,16 @@ def drain(worker=None, limit=None, budget_seconds=240, now=None, concurrency=Non
             left[0] -= n
             return n
 
+    renewed = [time.monotonic()]
+
+    def renew():  # before each row: the lease outlives any one send
+        if time.monotonic() - renewed[0] > lease_seconds() / 3:
+            renewed[0] = time.monotonic()
+            hold_lease(worker)
+
     def send():
         while not stop.is_set() and time.monotonic() < deadline:
-            wanted = take(BATCH)
+            wanted = take(batch_size)
             batch = claim(worker, wanted, now) if wanted > 0 else []
             take(len(batch) - wanted)
             if not batch:
@@ -176,24 +232,28 @@ def drain(worker=None, limit=None, budget_seconds=240, now=None, concurrency=Non
                 if stop.is_set() or time.monotonic() > deadline:  # hand the rest back at once
                     release([n.id for n in batch[i:]], worker)
                     return
+                renew()
                 outcome = deliver(notification, people.get(notification.account_id))
                 with lock:
                     counts[outcome] += 1
                 if outcome == "limited":
                     stop.set()
 
-    if senders == 1:
-        send()
-    else:
-        app = current_app._get_current_object()
+    try:
+        if senders == 1:
+            send()
+        else:
+            app = current_app._get_current_object()
 
-        def sender():
-            with app.app_context(), db.connection_context():
-                send()
+            def sender():
+                with app.app_context(), db.connection_context():
+                    send()
 
-        with ThreadPoolExecutor(senders, thread_name_prefix="delivery") as pool:
-            for future in [pool.submit(sender) for _ in range(senders)]:
-                future.result()
+            with ThreadPoolExecutor(senders, thread_name_prefix="delivery") as pool:
+                for future in [pool.submit(sender) for _ in range(senders)]:
+                    future.result()
+    finally:
+        drop_lease(worker)
     if counts["limited"]:
         log.warning("WeChat rate limit reached: the drain stopped early")
     return {k: v for k, v in counts.items() if v}
@@ -289,7 +349,9 @@ def sms_phone(notification, account):
             or not sms.enabled("case_progress"):
         return ""
     case = Case.get_or_none(Case.id == notification.case_id)
-    return case.contact_phone if case and case.sms_notify and case.reporter_id == account.id else ""
+    if case is not None and case.reporter_id != account.id:  # news of the original a duplicate was merged into
+        case = Case.get_or_none(Case.merged_into == case.id, Case.reporter == account.id)
+    return case.contact_phone if case is not None and case.sms_notify else ""
 
 
 def send_sms(phone, key, params):

@@ -58,7 +58,8 @@ def mark_read(account, ids=None, everything=False):
     query = Notification.update(read_at=utcnow()).where(Notification.account == account,
                                                         Notification.read_at.is_null())
     if not everything:
-        if not isinstance(ids, list) or not ids or not all(isinstance(i, int) for i in ids) or len(ids) > 200:
+        if not isinstance(ids, list) or not ids or len(ids) > 200 or \
+                not all(type(i) is int and 0 < i < 2**63 for i in ids):
             raise InvalidInput("invalid_ids", "请选择要标为已读的消息", field="ids")
         query = query.where(Notification.id.in_(ids))
     return query.execute()

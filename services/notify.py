@@ -161,6 +161,9 @@ MESSAGES = {
                   WORK_PAGE, PHONE_URL, when="群众通过代表码或其领办项目提交反映", audience="代表"),
     "deputy_answer": M("案件已答复", "{number} 已由{department}答复", "case_todo", _todo("已答复，请跟进", "{date_text}"),
                        WORK_PAGE, PHONE_URL, when="承办单位答复", audience="代表"),
+    "deputy_withdrawn": M("群众撤回了反映", "{number}：{title} 已由反映人撤回，无需再受理", "case_todo",
+                          _todo("反映人已撤回，无需受理", "{date_text}"), WORK_PAGE, PHONE_URL,
+                          when="反映人在受理前撤回反映", audience="代表"),
     "deputy_unsatisfied": M("群众不满意", "{number} 的答复被评为不满意", "case_todo",
                             _todo("群众评价不满意", "{date_text}"), WORK_PAGE, PHONE_URL,
                             when="群众评价“不满意”", audience="代表"),
@@ -193,6 +196,14 @@ MESSAGES = {
                           "", CONSOLE_URL, when="群众补充材料", audience="工作人员（辖区内）"),
     "dept_supplement": M("群众补充了材料", "{number}：{note}", "case_todo", _todo("群众补充材料，请查看"), "",
                          CONSOLE_URL, when="办理中的案件群众补充材料", audience="承办单位"),
+    "staff_late": M("环节超时", "{number} 已超过{step}时限，请尽快处理", "case_todo", _todo("{step}超时，请处理", "{date_text}"),
+                    "", CONSOLE_URL, when="每日9:10：超过受理时限（ACCEPT_DAYS）或签收时限（SIGN_DAYS）未办，先提醒联络站工作人员，"
+                    "再超一个时限提醒县级工作人员", audience="工作人员（先辖区联络站，再县级）"),
+    "dept_sign_late": M("请尽快签收", "{number} 交办后已超过签收时限，请尽快签收", "case_todo", _todo("超过签收时限"),
+                        "", PHONE_URL, when="每日9:10：交办后超过签收时限未签收", audience="承办单位"),
+    "digest_staff": M("今日待办", "新反映 {new} 件，待交办 {to_assign} 件，延期待批 {extension} 件，超期 {overdue} 件",
+                      "work_digest", _digest("人大工作日报", "{total}", "新反映{new}件，超期{overdue}件"),
+                      "", "/console/todo", when="每日8:30，工作人员有待办事项时", audience="工作人员（辖区内）"),
     "staff_unsatisfied": M("群众不满意", "{number} 的答复被评为不满意，可安排二次办理", "case_todo",
                            _todo("群众不满意，可二次办理", "{date_text}"), "", CONSOLE_URL,
                            when="群众评价“不满意”", audience="工作人员（辖区内）"),
@@ -243,6 +254,7 @@ AUDIENCE = {
     "supplement": [("staff", "staff_supplement"), ("departments", "dept_supplement")],
     "reassign": [("reporter", "case_assigned"), ("departments", "dept_assigned")],
     "merge": [("reporter", "case_merged")],
+    "withdraw": [("deputy", "deputy_withdrawn")],
     "transfer": [("reporter", "case_transferred")],
     "decline": [("reporter", "case_declined")],
     "assign": [("reporter", "case_assigned"), ("departments", "dept_assigned")],
@@ -260,6 +272,12 @@ SYSTEM_URGE_AUDIENCE = {1: [("departments", "dept_due_soon")],
                         2: [("departments", "dept_overdue"), ("staff", "staff_overdue")]}
 
 
+# a late step (the scheduler's 超时提醒): level 1 the station's own staff, level 2 the county office
+ESCALATE_AUDIENCE = {("受理", 1): [("station_staff", "staff_late")], ("受理", 2): [("county_staff", "staff_late")],
+                     ("签收", 1): [("departments", "dept_sign_late"), ("station_staff", "staff_late")],
+                     ("签收", 2): [("county_staff", "staff_late")]}
+
+
 def recipients(case, audience):
     if audience == "reporter":  # with the reporters of duplicates merged into this case
         merged = Case.select(Case.reporter).where(Case.merged_into == case.id)
@@ -274,6 +292,11 @@ def recipients(case, audience):
                                            Account.department.in_(departments)))
     if audience == "staff":
         return staff_for(case.station_id)
+    if audience == "station_staff":  # the station's own staff (county-wide staff when it has none)
+        scoped = [a for a in staff_for(case.station_id) if a.station_id is not None]
+        return scoped or staff_for(None)
+    if audience == "county_staff":
+        return staff_for(None)
     raise ValueError(audience)
 
 
@@ -337,6 +360,8 @@ def case_changed(case, event):
         plan.append(("staff", "staff_new"))
     if event.action == "rate":
         plan += RATING_AUDIENCE.get(event.data.get("value"), [])
+    if event.action == "escalate":
+        plan = ESCALATE_AUDIENCE[(event.data.get("step"), event.data.get("level"))]
     if event.action == "urge" and event.actor_role == "system":
         plan = SYSTEM_URGE_AUDIENCE.get(event.data.get("level"), plan)
     if not plan:
@@ -349,7 +374,7 @@ def case_changed(case, event):
               or (case.lead_department.name if case.lead_department_id else ""),
               "reason": DECLINE_REASONS.get(event.data.get("reason")) or RETURN_REASONS.get(
                   event.data.get("reason"), event.data.get("reason", "")),
-              "original": event.data.get("original", ""), "transfer_to": TRANSFER_TARGETS.get(case.transfer_to, "")}
+              "original": event.data.get("original", ""), "step": event.data.get("step", ""), "transfer_to": TRANSFER_TARGETS.get(case.transfer_to, "")}
     for audience, kind in plan:
         for account in recipients(case, audience):
             write(account, kind, f"e{event.id}:{account.id}:{kind}", values, case=case)

@@ -41,7 +41,7 @@ def check_text(account, content):
 
 def submit(account, data, source="miniprogram"):
     """Returns (case, created). created is False for a replayed client request id."""
-    request_id = str(data.get("client_request_id") or "").strip()[:64]
+    request_id = workflow.request_id_of(data)
     if request_id:
         existing = Case.get_or_none(Case.client_request_id == request_id)
         if existing is not None and existing.reporter_id == account.id:
@@ -56,7 +56,20 @@ def submit(account, data, source="miniprogram"):
                                       str(data.get("location") or "").strip()]))
     flag = check_text(account, checked)
     case = workflow.submit_case(account, data, source=source, flagged_reason=flag)
-    return case, True
+    return case, not getattr(case, "replayed", False)
+
+
+def web_reporter_of(data):
+    """The browser-only citizen who already filed this form (its client_request_id, a random token only
+    that browser's page held), so a re-post after a lost answer reaches the first case instead of a 409.
+    None when there is none, or the reporter has any other identity (WeChat, phone, a login)."""
+    request_id = workflow.request_id_of(data)
+    first = Case.get_or_none(Case.client_request_id == request_id) if request_id else None
+    reporter = first.reporter if first is not None and first.reporter_id else None
+    if reporter is None or reporter.role != "citizen" or reporter.openid or reporter.oa_openid \
+            or reporter.username or reporter.phone:
+        return None
+    return reporter
 
 
 def vet(account, text_):
@@ -68,8 +81,8 @@ def vet(account, text_):
 def rate(case, account, data):
     """A reporter rates the answer (every door: mini-program, H5, official account). 不满意 must say why,
     and opens the next round at once when rounds are left (MAX_ROUNDS): rating and reopening commit together."""
-    value = data.get("value")
-    comment = str(data.get("comment") or "").strip()
+    value = workflow.choice(data, "value", workflow.RATINGS, "评价")
+    comment = workflow.text(data, "comment", "评价意见", required=False)
     if value == "unsatisfied" and not comment:
         raise InvalidInput("reason_required", "请写一写哪里不满意，以便承办单位重新办理", field="comment")
     vet(account, comment)

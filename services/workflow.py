@@ -10,9 +10,10 @@ import re
 from dataclasses import dataclass, field
 
 from flask import current_app, has_app_context
+from peewee import IntegrityError
 
 from models import (Account, Answer, Assignment, Case, CaseEvent, Counter, Department, Deputy, Project,
-                    ProjectDeputy, Rating, Station, Upload, db, utcnow)
+                    ProjectDeputy, Rating, Station, Upload, db, is_mysql, utcnow)
 from services import audit, calendar, notify
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 
@@ -114,6 +115,13 @@ def in_scope(actor, station_id):
     return Station.select().where(Station.id == station_id, Station.path.startswith(scope.path)).exists()
 
 
+def require_scope(actor, station, what):
+    """403 unless `station` (None: county-wide) lies in the actor's scope: station staff change only their
+    subtree's deputies, stations, projects and cases."""
+    if not in_scope(as_actor(actor), station.id if station is not None else None):
+        raise Forbidden("out_of_scope", f"该{what}不在您的辖区内，您不能修改")
+
+
 def department_assignment(case, actor, lead_only=True):
     """The actor's department's active assignment on this case's current round, if any."""
     if actor.role != "department" or not actor.account.department_id:
@@ -183,10 +191,26 @@ def reveal_phone(case, actor):
 
 
 # --- input cleaning (one place for field rules) ---------------------------------------------------
+# Every value a person or program sends goes through one of these (JSON bodies are first parsed by
+# handlers/api/common.body, which refuses non-finite numbers, lone surrogates and deep nesting). A value
+# of the wrong type is a 400 with a code, never str()-ed into something else.
+
+# zero-width and direction marks, soft hyphen, BOM, and control characters other than tab and newline
+INVISIBLE = re.compile("[\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164"
+                       "\ufe00-\ufe0f\ufeff\uffa0\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def clean(value, name, label):
+    """A string as stored: invisible characters removed, outer white space stripped ('' for None)."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidInput("invalid_type", f"{label}应为文字", field=name)
+    return INVISIBLE.sub("", value.replace("\r\n", "\n")).strip()
+
 
 def text(data, name, label, required=True, limit=None, minimum=1):
-    value = data.get(name)
-    value = "" if value is None else str(value).strip()
+    value = clean(data.get(name), name, label)
     if not value:
         if required:
             raise InvalidInput("missing_field", f"请填写{label}", field=name)
@@ -201,27 +225,80 @@ def text(data, name, label, required=True, limit=None, minimum=1):
 
 def choice(data, name, options, label):
     value = data.get(name)
-    if value not in options:
+    if not isinstance(value, str) or value not in options:
         raise InvalidInput("invalid_choice", f"请选择有效的{label}", field=name, options=list(options))
     return value
 
 
+INTEGER = re.compile(r"\s*[+-]?[0-9]{1,15}\s*")
+
+
 def number(data, name, label, low, high, default=None):
+    """A whole number in [low, high]: an int, an integral float, or (forms, query strings) its digits."""
     value = data.get(name, default)
-    try:
+    if isinstance(value, str) and INTEGER.fullmatch(value):
         value = int(value)
-    except (TypeError, ValueError):
-        raise InvalidInput("invalid_number", f"{label}应为数字", field=name) from None
+    elif isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput("invalid_number", f"{label}应为数字", field=name)
     if not low <= value <= high:
         raise InvalidInput("out_of_range", f"{label}应在{low}到{high}之间", field=name)
     return value
+
+
+MAX_PAGE = 10000
+
+
+def page(args):
+    """?page= on any list (API, console, public pages): 1–MAX_PAGE, else a 400 with a code."""
+    return number(args, "page", "页码", 1, MAX_PAGE, default=1)
+
+
+TRUE, FALSE = ("true", "1", "on", "yes"), ("false", "0", "off", "no", "")
+
+
+def boolean(data, name, label):
+    """True or False: JSON booleans, or a form's checkbox / query-string spelling; anything else is a 400."""
+    value = data.get(name)
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in TRUE + FALSE:
+        return value.strip().lower() in TRUE
+    raise InvalidInput("invalid_boolean", f"{label}应为“是”或“否”", field=name)
+
+
+def code(data, name, label, required=True):
+    """A public code (deputy, station, project, department): letters and digits, upper-cased."""
+    value = clean(data.get(name), name, label).upper()
+    if not value:
+        if required:
+            raise InvalidInput("missing_field", f"请选择{label}", field=name)
+        return ""
+    if len(value) > 32:
+        raise InvalidInput("invalid_code", f"{label}有误", field=name)
+    return value
+
+
+def codes(data, name, label):
+    """A list of codes (a single code counts as a list of one)."""
+    value = data.get(name) or []
+    value = [value] if isinstance(value, str) else value
+    if not isinstance(value, list) or len(value) > 20:
+        raise InvalidInput("invalid_code", f"{label}有误", field=name)
+    return [code({"c": v}, "c", label) for v in value if v not in (None, "")]
 
 
 PHONE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
 
 
 def phone(data, name="contact_phone"):
-    value = re.sub(r"[\s-]", "", str(data.get(name) or ""))
+    value = data.get(name)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    value = re.sub(r"[\s-]", "", clean(value, name, "电话"))
     if value and not PHONE.match(value):
         raise InvalidInput("invalid_phone", "请填写正确的手机号或座机号", field=name)
     return value
@@ -273,10 +350,11 @@ def _decline(case, actor, data):
 def _assign(case, actor, data):
     """交办 (and 改派): the lead and assisting departments of the current round, with a deadline."""
     before = case.lead_department.name if case.lead_department_id else ""
-    lead = Department.get_or_none(Department.code == data.get("lead"), Department.active == True)  # noqa: E712
+    lead = Department.get_or_none(Department.code == code(data, "lead", "主办单位", required=False),
+                                  Department.active == True)  # noqa: E712
     if lead is None:
         raise InvalidInput("unknown_department", "请选择主办单位", field="lead")
-    assist_codes = [c for c in (data.get("assist") or []) if c != lead.code]
+    assist_codes = [c for c in codes(data, "assist", "协办单位") if c != lead.code]
     assists = list(Department.select().where(Department.code.in_(assist_codes))) if assist_codes else []
     if len(assists) != len(set(assist_codes)):
         raise InvalidInput("unknown_department", "协办单位有误", field="assist")
@@ -352,6 +430,11 @@ def _merge(case, actor, data):
 def _transfer(case, actor, data):
     to = choice(data, "to", TRANSFER_TARGETS, "转办去向")
     return {"transfer_to": to, "closed_at": utcnow(), "close_reason": "transferred"}, {"to": to}
+
+
+def _escalate(case, actor, data):
+    level = number(data, "level", "提醒级别", 1, 2)
+    return {}, {"level": level, "step": "受理" if case.state == "submitted" else "签收"}
 
 
 def _callback(case, actor, data):
@@ -580,6 +663,9 @@ ACTIONS = {a.name: a for a in [
       apply=_reason(_merge), citizen_text="您的反映与相同问题合并办理"),
     A("transfer", "转办", ("submitted", "accepted"), "transferred", ("office",), apply=_reason(_transfer),
       citizen_text="您的反映已转交其他渠道办理"),
+    # time limits before the department's: a late 受理 or 签收 goes to the station's staff, then the county's
+    A("escalate", "超时提醒", ("submitted", "assigned"), None, ("system",), apply=_escalate, note_field="note",
+      public=False),
     # 回访: departments contact the reporter, staff call back after the answer and may enter a phone rating
     A("contact", "联系群众", HANDLING_STATES, None, ("handler",), apply=_contact, note_field="note", public=False),
     A("callback", "电话回访", CONCLUDED_STATES, None, ("office",), apply=_callback, note_field="note",
@@ -663,7 +749,6 @@ def perform(case, action_name, actor, data=None):
 
 def write_transaction():
     """A transaction that takes the write lock up front on SQLite (so racing writers queue, not fail)."""
-    from models import is_mysql
     return db.atomic() if is_mysql() or db.in_transaction() else db.atomic("IMMEDIATE")
 
 
@@ -681,7 +766,7 @@ def resolve_target(data):
     """The deputy, station and project a report goes to, from one of deputy/station/project codes."""
     deputy = station = project = None
     if data.get("deputy"):
-        deputy = Deputy.get_or_none(Deputy.code == str(data["deputy"]).strip().upper())
+        deputy = Deputy.get_or_none(Deputy.code == code(data, "deputy", "代表"))
         if deputy is None:
             raise NotFound("deputy_not_found", "未找到这位代表，请核对代表码")
         if deputy.term_end and deputy.term_end < calendar.today():
@@ -689,14 +774,14 @@ def resolve_target(data):
                 deputy.station.code if deputy.station else None))
         station = deputy.station
     elif data.get("project"):
-        project = Project.get_or_none(Project.code == str(data["project"]).strip().upper())
+        project = Project.get_or_none(Project.code == code(data, "project", "项目"))
         if project is None:
             raise NotFound("project_not_found", "未找到该项目")
         lead = (Deputy.select().join(ProjectDeputy).where(ProjectDeputy.project == project)
                 .order_by(ProjectDeputy.id).first())
         deputy, station = lead, project.station or (lead.station if lead else None)
     elif data.get("station"):
-        station = Station.get_or_none(Station.code == str(data["station"]).strip().upper())
+        station = Station.get_or_none(Station.code == code(data, "station", "联络站"))
         if station is None:
             raise NotFound("station_not_found", "未找到该联络站")
     else:
@@ -705,17 +790,14 @@ def resolve_target(data):
 
 
 def submit_case(actor, data, source="miniprogram", flagged_reason=""):
-    """A citizen reports a problem. The same client_request_id twice returns the first case."""
+    """A citizen reports a problem. The same client_request_id twice — one after the other or racing —
+    returns the first case, marked `replayed`."""
     actor = as_actor(actor)
     if actor.role not in ("citizen", "staff", "admin"):
         raise Forbidden("not_permitted", "只有群众可以提交反映")
-    request_id = str(data.get("client_request_id") or "").strip()[:64] or None
-    if request_id:
-        existing = Case.get_or_none(Case.client_request_id == request_id)
-        if existing is not None:
-            if existing.reporter_id != actor.id:
-                raise Conflict("request_id_taken", "请求编号重复，请重新提交")
-            return existing
+    request_id = request_id_of(data)
+    if request_id and (existing := Case.get_or_none(Case.client_request_id == request_id)):
+        return _replayed(existing, actor)
     deputy, station, project = resolve_target(data)
     entered_by = None
     if actor.role in ("staff", "admin"):  # 代录: staff enter what a citizen said at a reception day or by phone
@@ -729,40 +811,66 @@ def submit_case(actor, data, source="miniprogram", flagged_reason=""):
         category=choice(data, "category", CATEGORIES, "问题类别"), title=title, content=content,
         photos=uploads(data, "photos", actor), location=text(data, "location", "位置", required=False),
         latitude=_coordinate(data, "latitude", 90), longitude=_coordinate(data, "longitude", 180),
-        contact_phone=phone(data), anonymous=bool(data.get("anonymous")),
+        contact_phone=phone(data), anonymous=boolean(data, "anonymous", "匿名"),
     )
-    fields["sms_notify"] = bool(data.get("sms_notify"))
+    fields["sms_notify"] = boolean(data, "sms_notify", "短信提醒")
     if fields["sms_notify"] and not fields["contact_phone"].startswith("1"):
         raise InvalidInput("mobile_required", "接收短信提醒请填写手机号", field="contact_phone")
-    with write_transaction():
-        if request_id and (existing := Case.get_or_none(Case.client_request_id == request_id)):
-            return existing
-        now = utcnow()
-        reporter = actor.account
-        if entered_by is not None:  # the citizen gets an account of their own (no WeChat identity yet)
-            reporter = Account.create(role="citizen", display_name=text(data, "citizen_name", "群众姓名", limit=50),
-                                      phone=fields["contact_phone"])
-        case = Case.create(number=next_case_number(calendar.local(now).year), reporter=reporter,
-                           entered_by=entered_by,
-                           deputy=deputy, station=station, project=project, source=source,
-                           client_request_id=request_id, flagged=bool(flagged_reason),
-                           flag_reason=flagged_reason[:100], submitted_at=now, updated_at=now, **fields)
-        event = CaseEvent.create(case=case, actor=actor.account, actor_role=actor.role, action="submit",
-                                 to_state="submitted", at=now,
-                                 data={"source": source, **({"flag": flagged_reason} if flagged_reason else {})})
-        stats.record(None, case)
-        notify.case_changed(case, event)
-        audit.record(actor, "case.submit", case, {"source": source, **({"on_behalf": True} if entered_by else {})})
+    try:
+        with write_transaction():
+            if request_id and (existing := Case.get_or_none(Case.client_request_id == request_id)):
+                return _replayed(existing, actor)
+            now = utcnow()
+            reporter = actor.account
+            if entered_by is not None:  # the citizen gets an account of their own (no WeChat identity yet)
+                reporter = Account.create(role="citizen", phone=fields["contact_phone"],
+                                          display_name=text(data, "citizen_name", "群众姓名", limit=50))
+            case = Case.create(number=next_case_number(calendar.local(now).year), reporter=reporter,
+                               entered_by=entered_by,
+                               deputy=deputy, station=station, project=project, source=source,
+                               client_request_id=request_id, flagged=bool(flagged_reason),
+                               flag_reason=flagged_reason[:100], submitted_at=now, updated_at=now, **fields)
+            event = CaseEvent.create(case=case, actor=actor.account, actor_role=actor.role, action="submit",
+                                     to_state="submitted", at=now,
+                                     data={"source": source, **({"flag": flagged_reason} if flagged_reason else {})})
+            stats.record(None, case)
+            notify.case_changed(case, event)
+            audit.record(actor, "case.submit", case,
+                         {"source": source, **({"on_behalf": True} if entered_by else {})})
+    except IntegrityError:
+        # a retry raced the first request: its insert waited for the first one's row, then hit the unique key
+        # (MySQL 1062). The first case is committed by now; a locking read sees it even inside an outer
+        # transaction's older snapshot.
+        query = Case.select().where(Case.client_request_id == request_id)
+        existing = (query.for_update() if is_mysql() else query).first() if request_id else None
+        if existing is None:
+            raise
+        return _replayed(existing, actor)
     return case
+
+
+def _replayed(existing, actor):
+    """The first case of a repeated client_request_id (case.replayed is True), when it is this actor's."""
+    if actor.id is None or actor.id not in (existing.reporter_id, existing.entered_by_id):
+        raise Conflict("request_id_taken", "请求编号重复，请重新提交")
+    existing.replayed = True
+    return existing
+
+
+def request_id_of(data):
+    """The client's idempotency key (client_request_id), or None."""
+    return clean(data.get("client_request_id"), "client_request_id", "请求编号")[:64] or None
 
 
 def _coordinate(data, name, bound):
     value = data.get(name)
     if value in (None, ""):
         return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise InvalidInput("invalid_location", "位置坐标有误", field=name)
     try:
         value = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):   # OverflowError: an int like 10**400
         raise InvalidInput("invalid_location", "位置坐标有误", field=name) from None
     if not -bound <= value <= bound:
         raise InvalidInput("invalid_location", "位置坐标有误", field=name)

@@ -311,7 +311,7 @@ def test_a_drain_out_of_time_hands_back_what_it_has_not_started(wired, wechat_st
     for i in range(5):
         message(a, key=f"t{i}")
     wechat_standin.inject("message/template/send", delay=0.3)
-    assert delivery.drain(budget_seconds=0.1) == {"sent": 1}
+    assert delivery.drain(budget_seconds=0.1, concurrency=1) == {"sent": 1}
     left = Notification.select().where(Notification.state == "pending")
     assert left.count() == 4 and {n.claimed_by for n in left} == {""}
     assert delivery.drain() == {"sent": 4}
@@ -320,13 +320,40 @@ def test_a_drain_out_of_time_hands_back_what_it_has_not_started(wired, wechat_st
 def test_a_row_left_sending_by_a_crash_is_sent_again_and_its_attempt_marked_unknown(wired, wechat_standin):
     a = person("s", follows=True)
     row = message(a)
+    delivery.hold_lease("dead-worker")
     [claimed] = delivery.claim("dead-worker")
     attempt = delivery._begin(claimed, "template")      # the crashed process got this far
-    assert delivery.drain() == {}                        # too recent to be called dead
-    with freeze_time(dt.datetime.utcnow() + dt.timedelta(seconds=delivery.SENDING_TIMEOUT + 5)):
-        assert delivery.drain() == {"sent": 1}
+    assert delivery.drain() == {}                        # its lease still runs: the row is still its own
+    with freeze_time(dt.datetime.utcnow() + dt.timedelta(seconds=delivery.lease_seconds() + 5)):
+        assert delivery.drain() == {"sent": 1}           # the lease ran out long before the claim timeout
+    assert delivery.lease_seconds() + 5 < delivery.claim_timeout()
     assert DeliveryAttempt.get_by_id(attempt.id).result == "unknown"
     assert fresh(row).state == "sent" and len(wechat_standin.sent("template")) == 1
+
+
+def test_a_live_sender_keeps_its_rows_until_the_claim_timeout(wired, wechat_standin):
+    row = message(person("l", follows=True))
+    delivery.claim("slow-worker")
+    later = dt.datetime.utcnow() + dt.timedelta(seconds=delivery.claim_timeout() + 5)
+    with freeze_time(later):
+        delivery.hold_lease("slow-worker", now=later)   # still renewing, but stuck on this batch too long
+        assert delivery.drain() == {"sent": 1}
+    assert fresh(row).state == "sent"
+
+
+def test_the_claim_timeout_follows_the_send_timeout(wired):
+    wired.config["WECHAT_TIMEOUT"] = 5
+    five = delivery.claim_timeout()
+    wired.config["WECHAT_TIMEOUT"] = 20
+    assert delivery.claim_timeout() > five and delivery.send_seconds() >= 2 * 20
+    assert delivery.lease_seconds() < delivery.claim_timeout() / 5
+
+
+def test_few_rows_are_shared_out_in_small_batches(wired):
+    for i in range(64):
+        message(person(f"b{i}", follows=True), key=f"b{i}")
+    assert delivery.small_batch(16) == 4 and delivery.small_batch(1) == delivery.BATCH
+    assert delivery.small_batch(100) == 1
 
 
 # --- concurrent senders ---------------------------------------------------------------------------
@@ -460,18 +487,24 @@ def test_a_drainer_killed_mid_batch_loses_nothing_and_duplicates_only_the_messag
     total = _outbox(150, prefix="k")
     wechat_standin.inject("message/template/send", delay=0.05, times=60)  # slow enough to kill mid-batch
     db.close()
-    env = {**_env(wired, wechat_standin), "DELIVERY_CONCURRENCY": "4"}
+    env = {**_env(wired, wechat_standin), "DELIVERY_CONCURRENCY": "4", "WECHAT_TIMEOUT": "1"}
     proc = _drainer(env)
     deadline = time.time() + 60
     while len(wechat_standin.sent("template")) < 20 and time.time() < deadline:
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
+    killed_at = utcnow()
     db.connect(reuse_if_open=True)
     assert Notification.select().where(Notification.state == "sending").count() > 0  # it died holding a batch
-    # the restart comes after the 'sending' timeout
-    past = utcnow() - dt.timedelta(seconds=delivery.SENDING_TIMEOUT + 1)
-    Notification.update(claimed_at=past).where(Notification.state == "sending").execute()
+    # the restart re-claims them as soon as the dead sender's lease has run out (WECHAT_TIMEOUT=1: 16 s),
+    # long before the claim timeout — no clock is turned here
+    wired.config["WECHAT_TIMEOUT"] = 1
+    lapse = delivery.lease_seconds()
+    assert lapse < delivery.claim_timeout() / 10
+    while delivery.live_senders():
+        time.sleep(0.5)
+    assert (utcnow() - killed_at).total_seconds() <= lapse + 2
     db.close()
     restarted = _drainer(env)
     output = restarted.communicate(timeout=120)[0]

@@ -127,6 +127,17 @@ def test_cancel_expiry_and_a_retried_confirmation(client, w):
     assert CaseEvent.select().where(CaseEvent.action == "submit").count() == 1
 
 
+def test_read_only_commands_answer_during_a_conversation_and_it_can_start_again(client, w):
+    from tests.factories import new_case
+    mine = new_case(w, reporter=Account.create(role="citizen", oa_openid="oa-wang"))
+    say(client, "我要反映")
+    say(client, "村口的桥栏杆断了一截，很危险")
+    assert mine.number in say(client, f"查询 {mine.number}")  # answered; the conversation stays open
+    assert "第3步" in say(client, "南塘村桥头")
+    assert "第1步" in say(client, "我要反映")  # from the start again
+    assert "第2步" in say(client, "桥栏杆断了一截，很危险")
+
+
 def test_deputies_by_town_or_village(client, w):
     reply = say(client, "代表 城关镇")
     assert "城关镇联络站的代表" in reply and "DEP001 周建华" in reply and "周二 9:00-11:30" in reply

@@ -558,7 +558,7 @@ class WeChatStandIn:
         if not re.fullmatch(r"[\w.-]{1,50}", name):
             hidden = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
                              for k, v in args.items() if k != "as")
-            call["errcode"] = "chooser"
+            call["errcode"] = 0  # the page asking who they are
             return Response(
                 '<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
                 "<title>微信授权（替身）</title><h3>微信网页授权（接口替身）</h3><p>你是哪位微信用户？</p>"

@@ -1,12 +1,13 @@
 """Shared pieces of the API: the blueprint, sign-in, request parsing and JSON shapes."""
 import functools
 import json
+import math
 from pathlib import Path
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
 from services import apiauth, calendar, directory, workflow
-from services.errors import InvalidInput
+from services.errors import InvalidInput, ServiceError
 from services.uploads import url_for_upload
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -41,23 +42,60 @@ def optional_account():
     return apiauth.account_for_token(token) if token else None
 
 
+MAX_DEPTH = 8  # objects and lists inside each other: the API's own shapes need 3
+
+
 def body():
-    """The JSON object sent with the request ({} for an empty body)."""
-    if not request.get_data():
+    """The JSON object sent with the request ({} for an empty body): at most API_MAX_JSON bytes, finite
+    numbers only, no lone surrogates, at most MAX_DEPTH levels deep — else a 400 (413 when too large).
+    The field rules (services/workflow.py: text, choice, number, boolean, code…) check each value."""
+    limit = current_app.config.get("API_MAX_JSON", 64 * 1024)
+    if (request.content_length or 0) > limit:
+        raise ServiceError("too_large", "内容太大，请精简后再试", status=413)
+    raw = request.get_data(cache=True)
+    if not raw:
         return {}
-    data = request.get_json(silent=True)
+    if len(raw) > limit:
+        raise ServiceError("too_large", "内容太大，请精简后再试", status=413)
+    try:
+        data = json.loads(raw, parse_constant=_refuse, parse_float=_finite)
+        _check(data, 0)
+    except (ValueError, RecursionError):   # UnicodeError is a ValueError
+        raise InvalidInput("invalid_json", "请求内容格式有误") from None
     if not isinstance(data, dict):
         raise InvalidInput("invalid_json", "请求内容格式有误")
     return data
 
 
+def _refuse(constant):
+    raise ValueError(constant)   # NaN, Infinity, -Infinity
+
+
+def _finite(literal):
+    value = float(literal)
+    if not math.isfinite(value):   # 1e999
+        raise ValueError(literal)
+    return value
+
+
+def _check(value, depth):
+    if depth > MAX_DEPTH:
+        raise ValueError("too deep")
+    if isinstance(value, str):
+        value.encode("utf-8")      # a lone surrogate ("\ud800") raises UnicodeEncodeError
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            key.encode("utf-8")
+            _check(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check(item, depth + 1)
+
+
 def paging(default=20, most=50):
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-        per_page = min(most, max(1, int(request.args.get("per_page", default))))
-    except ValueError:
-        raise InvalidInput("invalid_number", "分页参数应为数字") from None
-    return page, per_page
+    """?page= (workflow.page) and ?per_page= (a larger one gets `most`); anything else is a 400."""
+    return workflow.page(request.args), min(most, workflow.number(request.args, "per_page", "每页条数", 1, 10**6,
+                                                                   default))
 
 
 def when(moment):

@@ -1,7 +1,8 @@
 """Sign-in, the signed-in person, subscribe-message consents and the in-app inbox."""
 from flask import g, jsonify, request
 
-from services import apiauth, binding, inbox
+from services import apiauth, binding, inbox, privacy, workflow
+from services.errors import InvalidInput
 
 from .common import account_json, body, bp, login_required, paging, when
 
@@ -17,6 +18,22 @@ def login():
 @login_required
 def me():
     return jsonify({"account": account_json(g.account)})
+
+
+@bp.delete("/me")
+@login_required
+def delete_me():
+    """注销: {"confirm": true} deletes the citizen's account and personal details (services/privacy)."""
+    if not workflow.boolean(body(), "confirm", "确认"):
+        raise InvalidInput("confirm_required", "请确认注销账号", field="confirm")
+    cases = privacy.delete_account(g.account)
+    return jsonify({"deleted": True, "cases_detached": cases})
+
+
+@bp.get("/privacy")
+def privacy_notice():
+    """The collection notice every form shows (个人信息收集说明)."""
+    return jsonify({"notice": privacy.notice()})
 
 
 @bp.get("/subscriptions")
@@ -50,7 +67,7 @@ def notifications():
 def mark_read():
     """{"ids": [..]} marks those read; {"all": true} marks every one read."""
     data = body()
-    marked = inbox.mark_read(g.account, data.get("ids"), bool(data.get("all")))
+    marked = inbox.mark_read(g.account, data.get("ids"), workflow.boolean(data, "all", "全部"))
     return jsonify({"marked": marked, "unread": inbox.unread(g.account)})
 
 

@@ -1,4 +1,6 @@
-"""A leader lease in the database (KeyValue row): when several scheduler processes run, one fires the jobs.
+"""A lease in the database (KeyValue row): one holder at a time. The scheduler leader (several scheduler
+processes, one fires the jobs) and each outbox sender (services/delivery.py: a crashed sender's rows come
+back as soon as its lease is gone) use it.
 
 The holder renews the lease well before it expires; when it dies, another process takes over once the
 lease has expired (LEASE_TTL). Jobs are also safe to run twice (dedupe keys, workflow guards, row claims),

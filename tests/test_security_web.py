@@ -1,0 +1,220 @@
+"""The web doors' defences: the lock-out under a parallel burst (real threads, real database), one message for
+unknown users and wrong passwords, the password policy, sessions that end for copied cookies, limits keyed on
+the real client address behind TRUSTED_PROXIES, cookie and header flags, no inline script, /healthz 503."""
+import re
+import threading
+from pathlib import Path
+
+import pytest
+
+from app import create_app
+from models import Account, open_database
+from services import accounts
+from services.errors import InvalidInput
+from tests.api_client import Api
+from tests.conftest import TEST_CONFIG
+from tests.factories import csrf_of, world
+
+PASSWORD = "river-gate-17"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def staff(username="wangmin"):
+    account = Account.create(role="staff", username=username, display_name="王敏")
+    accounts.set_password(account, PASSWORD)
+    account.save()
+    return account
+
+
+def login(client, username, password, address=None):
+    page = client.get("/console/login")
+    headers = {"X-Forwarded-For": address} if address else {}
+    return client.post("/console/login", data={"username": username, "password": password,
+                                               "csrf_token": csrf_of(page)}, headers=headers)
+
+
+def burst(app, attempts):
+    """Every (username, password) at once, each from its own browser; returns the status codes in order."""
+    results, gate = [None] * len(attempts), threading.Barrier(len(attempts))
+
+    def attempt(i, username, password):
+        with app.test_client() as web:
+            with web.session_transaction() as sess:
+                sess["csrf"] = "burst-token"
+            gate.wait()
+            results[i] = web.post("/console/login", data={"username": username, "password": password,
+                                                          "csrf_token": "burst-token"}).status_code
+    threads = [threading.Thread(target=attempt, args=(i, *a)) for i, a in enumerate(attempts)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return results
+
+
+# --- lock-out -------------------------------------------------------------------------------------
+
+def test_a_parallel_burst_of_wrong_passwords_is_checked_only_five_times(app):
+    staff()
+    codes = burst(app, [("wangmin", f"guess-{i:04d}-x") for i in range(24)])
+    assert set(codes) <= {401, 403} and codes.count(403) >= 19
+    account = Account.get(Account.username == "wangmin")
+    # every password check takes a counted turn first: five turns, so five checks, then the lock
+    assert account.failed_logins == 5 and account.locked_until is not None
+    assert login(app.test_client(), "wangmin", PASSWORD).status_code == 403   # the lock holds
+
+
+def test_the_right_password_inside_a_burst_wins_only_within_the_first_five_turns(app):
+    staff()
+    attempts = [("wangmin", f"guess-{i:04d}-x") for i in range(24)]
+    attempts.insert(12, ("wangmin", PASSWORD))
+    codes = burst(app, attempts)
+    right = codes[12]
+    assert right in (302, 403) and set(codes) <= {302, 401, 403}
+    account = Account.get(Account.username == "wangmin")
+    if right == 403:   # it came after the fifth turn: refused like the guesses, and the lock is in place
+        assert account.locked_until is not None and account.failed_logins == 5
+    else:              # it was among the first five turns; the guesses after it start a new count
+        assert account.failed_logins <= 5
+
+
+def test_unknown_users_and_wrong_passwords_get_the_same_answer(app, client):
+    staff()
+    unknown = login(client, "nobody-here", "whatever-1234")
+    wrong = login(client, "wangmin", "whatever-1234")
+    assert unknown.status_code == wrong.status_code == 401
+    text = lambda r: re.findall(r'<p class="flash error"[^>]*>([^<]*)</p>', r.get_data(as_text=True))  # noqa: E731
+    assert text(unknown) == text(wrong) == ["用户名或密码错误"]
+
+
+def test_successful_logins_do_not_count_against_the_address(app):
+    staff()
+    proxied = create_app({**app.config, "TRUSTED_PROXIES": 1})
+    for _ in range(35):
+        assert login(proxied.test_client(), "wangmin", PASSWORD, address="10.1.1.1").status_code == 302
+
+
+def test_failed_logins_are_limited_per_real_address_behind_the_proxy(app):
+    """Behind nginx (TRUSTED_PROXIES=1) someone failing 30 times from one address is stopped there; the
+    account's owner, from another address, still signs in with the right password."""
+    staff()
+    for i in range(6):
+        staff(f"decoy{i}")
+    proxied = create_app({**app.config, "TRUSTED_PROXIES": 1})
+    web = proxied.test_client()
+    for i in range(30):
+        assert login(web, f"decoy{i % 6}", f"wrong-guess-{i}", address="203.0.113.9").status_code in (401, 403)
+    assert login(web, "decoy0", "wrong-guess-x", address="203.0.113.9").status_code == 429
+    assert login(proxied.test_client(), "wangmin", PASSWORD, address="198.51.100.7").status_code == 302
+
+
+def test_without_trusted_proxies_the_forwarded_header_is_ignored(app, client):
+    staff()
+    from services import ratelimit
+    login(client, "wangmin", "wrong-guess-1", address="203.0.113.50")
+    assert ratelimit.count("login-failed:203.0.113.50") == 0
+    assert ratelimit.count("login-failed:127.0.0.1") == 1
+
+
+def test_h5_report_limits_are_per_real_address(app):
+    world()
+    app.config["H5_REPORTS_PER_IP_HOUR"] = 2
+    proxied = create_app({**app.config, "TRUSTED_PROXIES": 1})
+
+    def report(address, n):
+        web = proxied.test_client()
+        page = web.get("/d/DEP001")
+        return web.post("/d/DEP001", headers={"X-Forwarded-For": address}, data={
+            "csrf_token": csrf_of(page), "category": "traffic", "content": f"村口道路坑洼严重，第{n}次反映。",
+            "client_request_id": f"h5-{address}-{n}"}).status_code
+    assert [report("203.0.113.1", n) for n in range(3)] == [303, 303, 429]
+    assert report("203.0.113.2", 0) == 303   # an unrelated citizen is not limited by the first one
+
+
+# --- passwords and sessions -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("password, username", [("short-1", "li"), ("1234567890", "li"), ("password123", "li"),
+                                                ("aaaaaaaaaaaa", "li"), ("zhangwei-2026", "zhangwei"),
+                                                ("ZhangWei", "zhangwei")])
+def test_weak_passwords_are_refused(app, password, username):
+    account = Account(role="staff", username=username)
+    with pytest.raises(InvalidInput) as refused:
+        accounts.set_password(account, password)
+    assert refused.value.code == "weak_password" and account.password_hash is None
+
+
+def test_logout_ends_a_copied_session_cookie(app):
+    staff()
+    web = app.test_client()
+    assert login(web, "wangmin", PASSWORD).status_code == 302
+    cookie = web.get_cookie("session").value
+    thief = app.test_client()
+    thief.set_cookie("session", cookie)
+    assert thief.get("/console/cases").status_code == 200
+    page = web.get("/console/cases")
+    web.post("/console/logout", data={"csrf_token": csrf_of(page)})
+    stolen = thief.get("/console/cases")
+    assert stolen.status_code == 302 and "/console/login" in stolen.headers["Location"]
+
+
+def test_api_tokens_end_with_the_sessions_of_their_account(app, client):
+    w = world()
+    api = Api(client, w.citizen)
+    assert api.get("/me").status_code == 200
+    accounts.end_sessions(w.citizen)
+    assert api.get("/me").status_code == 401
+    assert Api(client, Account.get_by_id(w.citizen.id)).get("/me").status_code == 200
+
+
+# --- cookies, headers, inline script --------------------------------------------------------------
+
+def test_the_session_cookie_is_httponly_lax_and_secure_over_https(app, database_url):
+    secure = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "PUBLIC_BASE_URL": "https://rd.example.cn"})
+    for application, https in ((app, False), (secure, True)):
+        response = application.test_client().get("/console/login")   # its form's CSRF token starts a session
+        cookie = response.headers["Set-Cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+        assert ("Secure" in cookie) is https
+        assert ("Strict-Transport-Security" in response.headers) is https
+
+
+@pytest.mark.parametrize("path", ["/", "/console/login", "/healthz", "/api/v1/deputies", "/public/cases"])
+def test_security_headers_on_every_kind_of_page(app, client, path):
+    response = client.get(path)
+    csp = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp and "unsafe-inline" not in \
+        csp.split("script-src")[1].split(";")[0]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_templates_have_no_inline_script_the_policy_would_block():
+    """CSP allows scripts from static files only: no <script> without src, no on…= handlers, no javascript:."""
+    offenders = []
+    for path in list(ROOT.glob("templates/**/*.html")) + list(ROOT.glob("wechat/templates/**/*.html")):
+        html = path.read_text(encoding="utf-8")
+        for pattern in (r"<script(?![^>]*\bsrc=)[^>]*>", r"\son[a-z]+\s*=\s*[\"']", r"javascript:"):
+            offenders += [f"{path.relative_to(ROOT)}: {m}" for m in re.findall(pattern, html, re.I)]
+    assert offenders == []
+
+
+def test_max_content_length_is_what_flask_enforces(app, client):
+    assert app.config["MAX_CONTENT_LENGTH"] == 12 * 1024 * 1024
+    response = client.post("/d/DEP001", data=b"x" * (13 * 1024 * 1024), content_type="application/octet-stream")
+    assert response.status_code == 413
+
+
+# --- /healthz while the database is down ----------------------------------------------------------
+
+@pytest.mark.parametrize("url", ["sqlite:////nonexistent-dir/deeper/daibiao.db", "mysql://root@127.0.0.1:1/daibiao"],
+                         ids=["sqlite-unopenable", "mysql-unreachable"])
+def test_healthz_answers_503_with_the_reason_while_the_database_is_down(app, database_url, url):
+    down = create_app({**TEST_CONFIG, "DATABASE_URL": url})
+    try:
+        response = down.test_client().get("/healthz")
+        assert response.status_code == 503
+        body = response.get_json()
+        assert body["status"] == "error" and body["database"]["error"] and body["database"]["reason"]
+    finally:
+        open_database(database_url)
