@@ -8,7 +8,7 @@ import pytest
 from models import Account, Case
 from services import delivery, workflow
 from tests.factories import world
-from tests.wechat_helpers import WECHAT_UA, event_xml, post_plain
+from tests.wechat_helpers import WECHAT_UA, event_xml, post_plain, wire
 
 pytestmark = pytest.mark.browser
 PHONE = "13912345678"
@@ -97,7 +97,7 @@ def test_from_a_plain_phone_browser_with_sms(w, live_server, browser, phone_page
 
 def test_inside_wechat_the_push_link_opens_the_case_for_its_reporter(app, w, live_server, browser, client,
                                                                      wechat_standin):
-    app.config.update(WECHAT_OA_TEMPLATES={"case_progress": "oa-case_progress"})
+    wire(app)
     standin = wechat_standin.base_url.rstrip("/")
     context = browser.new_context(locale="zh-CN", user_agent=WECHAT_UA, viewport={"width": 360, "height": 740},
                                   is_mobile=True, has_touch=True)
