@@ -65,7 +65,8 @@ def test_from_a_plain_phone_browser_with_sms(w, live_server, browser, phone_page
     handle(w, number, "answer")
     texts = [m["text"] for m in sms_standin.sent(PHONE)]
     assert len(texts) == 3 and all(number in t for t in texts)
-    assert ["反映已受理" in texts[0], "反映已交办" in texts[1], "反映已答复" in texts[2]] == [True] * 3
+    for step in ("反映已受理", "反映已交办", "反映已答复"):  # each once (senders work side by side: any order)
+        assert sum(step in t for t in texts) == 1, step
     # a different phone (the browser's claim is not there): 查我的反映 with the SMS code
     other = browser.new_context(locale="zh-CN", viewport={"width": 320, "height": 640}, is_mobile=True,
                                 has_touch=True)
