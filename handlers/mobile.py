@@ -134,8 +134,13 @@ def case(number):
     if account is None:
         return redirect(url_for("mobile.home"))
     found = workflow.get_case(number, account)
-    error = None
-    if request.method == "POST":
+    error, reveal = None, False
+    if request.method == "POST" and request.form.get("action") == "reveal_phone":
+        try:
+            reveal = bool(workflow.reveal_phone(found, account))
+        except ServiceError as err:
+            error = err
+    elif request.method == "POST":
         action = request.form.get("action", "")
         try:
             if action not in ACTIONS[account.role]:
@@ -159,7 +164,8 @@ def case(number):
                 account=account, case=found, allowed=allowed, actions=workflow.ACTIONS, done=done,
                 state=workflow.state_label(found.state), category=workflow.CATEGORIES.get(found.category, ""),
                 timeline=workflow.timeline(found, account), show_reporter=workflow.reporter_visible(found, account),
-                phone=workflow.mask_phone(found.contact_phone, account),
+                phone=found.contact_phone if reveal else workflow.mask_phone(found.contact_phone),
+                can_reveal=not reveal and bool(found.contact_phone) and workflow.may_see_phone(found, account),
                 photos=[url_for_upload(t) for t in found.photos or []],
                 answers=list(found.answers.order_by(Answer.id)),
                 assignment=workflow.department_assignment(found, workflow.as_actor(account), lead_only=False),

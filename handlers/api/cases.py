@@ -51,6 +51,13 @@ def supplement(number):
     return act(number, "supplement", {"note": data.get("note"), "photos": data.get("photos") or []})
 
 
+@bp.post("/cases/<number>/phone")
+@login_required
+def reveal_phone(number):
+    """The reporter's full phone for those who may call them (回访); every view is in the audit log."""
+    return jsonify({"phone": workflow.reveal_phone(workflow.get_case(number, g.account), g.account)})
+
+
 @bp.post("/cases/<number>/rating")
 @login_required
 def rate(number):
@@ -104,7 +111,7 @@ def reporter_json(case, account):
         return {"anonymous": True, "display_name": "匿名群众"}
     reporter = case.reporter
     return {"anonymous": case.anonymous, "display_name": reporter.display_name or "群众",
-            "phone": workflow.mask_phone(reporter.phone, account)}
+            "phone": workflow.mask_phone(reporter.phone)}
 
 
 def timeline_json(case, account, for_citizen):
@@ -123,7 +130,7 @@ def case_detail(case, account):
     return {
         **case_brief(case, account), "content": case.content, "photos": photos(case.photos),
         "location": case.location, "latitude": case.latitude, "longitude": case.longitude,
-        "contact_phone": workflow.mask_phone(case.contact_phone, account) if visible else "",
+        "contact_phone": workflow.mask_phone(case.contact_phone) if visible else "",
         "reporter": reporter_json(case, account), "deputy": deputy_brief(case.deputy) if case.deputy_id else None,
         "station": station_brief(case.station) if case.station_id else None,
         "project": {"code": case.project.code, "name": case.project.name} if case.project_id else None,
@@ -135,5 +142,6 @@ def case_detail(case, account):
         "timeline": timeline_json(case, account, for_citizen=citizen),
         "allowed_actions": [{"action": name, "label": workflow.ACTIONS[name].label}
                             for name in workflow.allowed_actions(case, account)],
-        **({} if citizen else {"flag_reason": case.flag_reason}),
+        **({} if citizen else {"flag_reason": case.flag_reason,
+                               "can_reveal_phone": bool(case.contact_phone) and workflow.may_see_phone(case, account)}),
     }

@@ -7,7 +7,6 @@ from flask import Response, flash, g, redirect, render_template, request, url_fo
 from models import Answer, Assignment, Case, Department, Deputy, Project, Rating, Station
 from services import calendar, exports, notify, stats, todo, uploads, workflow
 from services.errors import ServiceError
-from services.workflow import Actor
 from services.stats import scoped
 
 from . import EVERYONE, STAFF, actor, back, bp, fail, roles
@@ -182,7 +181,7 @@ def render_case(found, who, typed=None, failed=None, reveal=False, status=200):
     return render_template(
         "console/case.html", case=found, who=who, allowed=allowed, actions=workflow.ACTIONS,
         timeline=workflow.timeline(found, who), show_reporter=workflow.reporter_visible(found, who),
-        phone=found.contact_phone if reveal else workflow.mask_phone(found.contact_phone, Actor()),
+        phone=found.contact_phone if reveal else workflow.mask_phone(found.contact_phone),
         can_reveal=workflow.may_see_phone(found, who) and bool(found.contact_phone) and not reveal,
         typed=typed or {}, failed=failed,
         assignments=list(found.assignments.order_by(Assignment.round, Assignment.id)),
