@@ -287,7 +287,7 @@ def show_case(found, number, error=None, status=200, form=None):
     rating = found.ratings.order_by(Rating.id.desc()).first() if found.rating or found.round > 1 else None
     original = found.merged_into if found.state == "merged" and found.merged_into_id else None
     return page("public/case.html", status, case=found, new=bool(request.args.get("new")), error=error,
-                follower=follower, original=original,
+                follower=follower, original=original, unresolved=workflow.said_unresolved(found),
                 form=form or {}, allowed=allowed, station=station, rating=rating,
                 state=workflow.state_label(found.state, for_citizen=True),
                 category=workflow.CATEGORIES.get(found.category, ""),
@@ -313,9 +313,10 @@ def delete_account():
 
 @bp.post("/c/<number>/<action>")
 def case_action(number, action):
-    """The reporter's buttons: rate (评价), supplement (补充材料 with photos), withdraw (撤回)."""
+    """The reporter's buttons: rate (评价), supplement (补充材料 with photos), withdraw (撤回), and the answer to
+    "问题是否真正解决了？" after closing (resolution, as the API's actions/resolution)."""
     found = Case.get_or_none(Case.number == number.strip())
-    if found is None or action not in ("rate", "supplement", "withdraw"):
+    if found is None or action not in ("rate", "supplement", "withdraw", "resolution"):
         return not_mine(number)
     reporter = reporter_of(found)
     if reporter is None:
@@ -333,6 +334,8 @@ def case_action(number, action):
             reports.vet(reporter, form["note"])
             photos = [save_image(f, reporter).token for f in files]
             workflow.perform(found, "supplement", reporter, {"note": form["note"], "photos": photos})
+        elif action == "resolution":
+            workflow.perform(found, "resolution", reporter, {"resolved": request.form.get("resolved", "")})
         else:
             workflow.perform(found, "withdraw", reporter, {"note": form["note"]})
     except ServiceError as err:

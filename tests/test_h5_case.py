@@ -268,3 +268,23 @@ def test_a_merged_duplicate_links_to_its_original_which_its_reporter_may_follow(
     assert post(client, original.number, "withdraw").status_code == 404  # acting is for its own reporter
     assert Case.get_by_id(original.id).state == "submitted"
     assert app.test_client().get(f"/c/{original.number}").status_code == 404
+
+
+def test_after_closing_the_reporter_answers_whether_it_is_really_solved_once(client, w):
+    case = move(w, filed(client), "accept", "assign", "sign", "answer")
+    assert 'id="resolution"' not in html(client.get(f"/c/{case.number}"))  # not before closing
+    assert post(client, case.number, "rate", value="basic").status_code == 303
+    workflow.perform(Case.get_by_id(case.id), "close", w.staff, {})
+    page = html(client.get(f"/c/{case.number}"))
+    assert "问题是否真正解决了？" in page and "已解决" in page and "没有解决" in page
+    bogus = post(client, case.number, "resolution", resolved="maybe")
+    assert bogus.status_code == 400 and 'id="resolution"' in html(bogus)
+    done = post(client, case.number, "resolution", resolved="no")
+    assert done.status_code == 303
+    page = html(client.get(done.headers["Location"]))
+    assert "感谢您的反馈" in page and "工作人员会跟进" in page and 'id="resolution"' not in page
+    assert workflow.said_unresolved(Case.get_by_id(case.id))
+    assert "staff_unresolved" in {n.kind for n in Notification.select().where(Notification.account == w.staff)}
+    again = post(client, case.number, "resolution", resolved="yes")
+    assert again.status_code == 409 and "您已反馈过" in html(again)
+    assert CaseEvent.select().where(CaseEvent.case == case.id, CaseEvent.action == "resolution").count() == 1

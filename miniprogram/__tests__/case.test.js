@@ -30,6 +30,32 @@ describe('case detail', () => {
     expect(text(page)).toContain('您的评价：满意');
   });
 
+  test('after closing, "问题是否真正解决了？" is answered with one tap and sent as the API expects', async () => {
+    const closed = caseBody({ state: 'closed', state_label: '已办结',
+      allowed_actions: [{ action: 'resolution', label: '群众反馈是否解决' }] });
+    const answered = caseBody({ state: 'closed', state_label: '已办结', allowed_actions: [],
+      timeline: [...caseBody().timeline, { at: '2026-06-01T08:00:00+08:00', label: '您反馈了问题是否真正解决', note: '' }] });
+    const wx = installWx({
+      'GET /categories': { body: CATEGORIES },
+      'GET /cases/2026-000007': { body: { case: closed } },
+      'POST /cases/2026-000007/actions/resolution': { body: { case: answered } },
+    });
+    const page = render('pages/case/detail');
+    await page.instance.onLoad({ number: '2026-000007' });
+    await flush();
+    page.instance.onAction({ detail: { action: 'resolution' } });
+    await simulate.sleep(0);
+    expect(text(page)).toContain('问题是否真正解决了？');
+    expect(page.querySelectorAll('.resolved').map((b) => b.dom.textContent.trim())).toEqual(['已解决', '没有解决']);
+    expect(page.querySelector('.submit-form')).toBeFalsy();
+    await tap(page, '.resolved', 1);
+    await flush();
+    expect(sent(wx, 'POST', '/cases/2026-000007/actions/resolution')[0].data).toEqual({ resolved: 'no' });
+    expect(wx.calls.modals).toEqual([]);
+    expect(text(page)).toContain('您反馈了问题是否真正解决');
+    expect(text(page)).not.toContain('问题是否真正解决了？');
+  });
+
   test('my cases lists mine and opens one', async () => {
     const wx = installWx({ 'GET /cases/mine?page=1': { body: { cases: [caseBody()], total: 1 } } });
     const page = render('pages/case/mine');

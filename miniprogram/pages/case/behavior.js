@@ -41,6 +41,7 @@ module.exports = Behavior({
       const { action } = event.detail;
       if (action === 'rate') { this.setData({ form: 'rate', formAction: action }); return; }
       if (action === 'decline') { this.setData({ form: 'decline', formAction: action }); return; }
+      if (action === 'resolution') { this.setData({ form: 'resolution', formAction: action }); return; }
       if (NOTE_LABELS[action]) {
         this.setData({ form: 'note', formAction: action, noteLabel: NOTE_LABELS[action], note: '' });
         return;
@@ -54,6 +55,7 @@ module.exports = Behavior({
     onNote(event) { this.setData({ note: event.detail.value }); },
     onRating(event) { this.setData({ ratingIndex: Number(event.currentTarget.dataset.index) }); },
     onReason(event) { this.setData({ reasonIndex: Number(event.detail.value) }); },
+    onResolved(event) { return this.perform('resolution', { resolved: event.currentTarget.dataset.value }); },
     onCancelForm() { this.setData({ form: '' }); },
     onSubmitForm() {
       const d = this.data;
