@@ -25,7 +25,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from handlers import webauth
 from handlers.security import csrf_token
 from models import Account, Case, Deputy, Project, Rating, Station
-from services import calendar, directory, follows, privacy, ratelimit, reports, smscode, workflow
+from services import calendar, directory, follows, privacy, ratelimit, reports, smscode, uploads, workflow
 from services.errors import InvalidInput, NotFound, ServiceError
 from services.uploads import save_image, url_for_upload
 
@@ -414,4 +414,5 @@ def init_app(app):
     app.context_processor(large_text)
     app.add_template_filter(local_date, "h5_date")
     app.add_template_global(url_for_upload, "upload_url")
+    app.add_template_global(uploads.described, "upload_files")
     verification_file(app)

@@ -140,6 +140,14 @@ def url_for_upload(token):
     return f"/uploads/{token}"
 
 
+def described(tokens):
+    """Uploads as pages show them: `url`, and `pdf` — a PDF is shown as a link, an image as a picture."""
+    tokens = list(tokens or [])
+    pdfs = {u.token for u in Upload.select(Upload.token).where(Upload.token.in_(tokens),
+                                                                Upload.mime == "application/pdf")} if tokens else set()
+    return [{"id": t, "url": url_for_upload(t), "pdf": t in pdfs} for t in tokens]
+
+
 PDF_MAX_BYTES = 10 * 1024 * 1024
 
 

@@ -1,9 +1,9 @@
 """Public directory: deputies, stations, categories and projects (no sign-in needed), and following."""
 from flask import g, jsonify, request
 
-from services import directory, follows, workflow
+from services import directory, follows, uploads, workflow
 
-from .common import bp, day, deputy_brief, login_required, optional_account, paging, photos, station_brief, when
+from .common import bp, day, deputy_brief, login_required, optional_account, paging, station_brief, when
 
 
 @bp.get("/deputies")
@@ -62,7 +62,8 @@ def project_json(project, account):
         "station": station_brief(project.station) if project.station_id else None,
         "milestones": [{"title": m.title, "planned_date": day(m.planned_date), "done_on": day(m.done_on),
                         "done": m.done_on is not None} for m in directory.project_milestones(project)],
-        "updates": [{"text": u.text, "progress": u.progress, "photos": photos(u.photos), "at": when(u.created_at)}
+        "updates": [{"text": u.text, "progress": u.progress, "photos": uploads.described(u.photos),
+                     "at": when(u.created_at)}
                     for u in directory.project_updates(project)],
         "deputies": [deputy_brief(d) for d in directory.project_deputies(project)],
         "followers": follows.follower_count(project), "following": follows.is_following(account, project),

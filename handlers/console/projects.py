@@ -104,7 +104,8 @@ def milestone_done(code, milestone_id):
 def project_update(code):
     found = projects.get(code, actor())
     try:
-        photos = [uploads.save_image(f, g.account).token for f in request.files.getlist("photos") if f and f.filename]
+        photos = [uploads.save_attachment(f, g.account).token for f in request.files.getlist("photos")
+                  if f and f.filename]
         projects.add_update(actor(), found, {"text": request.form.get("text"),
                                              "progress": request.form.get("progress"), "photos": photos})
         flash("已发布进展，关注者将收到通知", "ok")
