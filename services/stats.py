@@ -22,7 +22,7 @@ from peewee import fn
 
 from models import Case, CaseTally, Department, Deputy, Project, Station, db, is_mysql
 from services import calendar
-from services.workflow import CATEGORIES, CONCLUDED_STATES, HANDLING_STATES, STATES
+from services.workflow import CATEGORIES, CONCLUDED_STATES, HANDLING_STATES, STATES, setting
 
 SATISFACTION_FLOOR = 0.8  # under this a department or project is flagged for 二次整改
 SATISFIED = ("satisfied", "basic")
@@ -141,7 +141,7 @@ def counted(query):
 
 FIGURES = {"total": "反映总数", "handled": "已交办", "due": "应办结", "concluded": "已办结（已答复、已评价、已办结）",
            "on_time": "按期办结", "rated": "已评价", "satisfied": "满意（含基本满意）", "resolved": "办成（A类答复）",
-           "responded": "代表已响应", "responded_in_time": "代表24小时内响应"}
+           "responded": "代表已响应", "responded_in_time": "代表{hours}小时内响应"}
 
 
 def figure_condition(name, as_of=None):
@@ -154,7 +154,7 @@ def figure_condition(name, as_of=None):
     if name == "due":
         return base & COUNTS["handled"] & ~_not_yet_due(as_of or calendar.today())
     if name == "responded_in_time":
-        return base & COUNTS["responded"] & (_seconds() <= RESPONSE_HOURS * 3600)
+        return base & COUNTS["responded"] & (_seconds() <= response_hours() * 3600)
     return base & COUNTS[name]
 
 
@@ -303,17 +303,23 @@ def percent(rate):
     return "—" if rate is None else f"{rate * 100:.1f}%"
 
 
-RESPONSE_HOURS = 24  # 响应率: the deputy's first answer within this many hours of the report
+def response_hours():
+    """响应率: the deputy's first answer within this many hours of the report (setting RESPONSE_HOURS)."""
+    return setting("RESPONSE_HOURS", 24)
+
+
+def figure_label(name):
+    return FIGURES[name].format(hours=response_hours()) if name in FIGURES else None
 
 
 def deputy_responsiveness(live=False, **scope):
     """Per deputy, for cases sent to them in the period: received, responded (accepted, declined or
     forwarded by the deputy themselves: Case.responded_at), response_rate = responded / received, avg_hours
-    from submission to that first response, and in_time / in_time_rate: responded within RESPONSE_HOURS
+    from submission to that first response, and in_time / in_time_rate: responded within response_hours()
     (响应率), counted live. Sorted best first."""
     scope.pop("as_of", None)
     quick = _cases_by("deputy", [fn.COUNT(Case.id).alias("n")], scope).where(
-        Case.responded_at.is_null(False), _seconds() <= RESPONSE_HOURS * 3600)
+        Case.responded_at.is_null(False), _seconds() <= response_hours() * 3600)
     in_time = {row["key"]: row["n"] for row in quick.dicts()}
     result = []
     for row in figures(by="deputy", live=live, **scope):

@@ -206,6 +206,25 @@ def test_response_within_24_hours_is_counted_for_each_deputy(w):
     assert [c.id for c in listed] == [quick.id]
 
 
+def test_the_response_window_is_the_response_hours_setting_on_the_page_and_in_the_figures(w, app, client):
+    from freezegun import freeze_time
+    from tests.test_console import sign_in
+    with freeze_time("2026-03-02 02:00:00"):
+        quick, slow = new_case(w), new_case(w)
+    with freeze_time("2026-03-02 20:00:00"):
+        workflow.perform(quick, "accept", w.deputy_account)  # 18 hours
+    with freeze_time("2026-03-04 00:00:00"):
+        workflow.perform(slow, "accept", w.deputy_account)  # 46 hours
+    assert stats.deputy_responsiveness()[0]["in_time"] == 1
+    app.config["RESPONSE_HOURS"] = 48
+    assert stats.deputy_responsiveness()[0]["in_time"] == 2
+    assert Case.select().where(stats.figure_condition("responded_in_time")).count() == 2
+    app.config["RESPONSE_HOURS"] = 12
+    assert stats.deputy_responsiveness()[0]["in_time"] == 0
+    page = sign_in(client, w.staff).get("/console/stats").get_data(as_text=True)
+    assert "<th>12小时内响应</th>" in page and "24小时" not in page
+
+
 def test_a_station_report_reaches_the_stations_staff_and_member_deputies_who_may_accept_it(w):
     case = workflow.submit_case(w.citizen, {"station": w.town_a.code, "category": "social",
                                             "content": "社区活动室一直锁着，老人没地方去。"})

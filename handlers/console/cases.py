@@ -93,7 +93,7 @@ def cases():
     return render_template(
         "console/cases.html", rows=rows, f=f, total=total, page=page, pages=max(1, -(-total // PER_PAGE)),
         states=workflow.STATES, categories=workflow.CATEGORIES, today=calendar.today(), sources=workflow.SOURCES,
-        figure_label=stats.FIGURES.get(f["figure"]), todo_label={t.key: t.label for t in todo.todos_for(
+        figure_label=stats.figure_label(f["figure"]), todo_label={t.key: t.label for t in todo.todos_for(
             g.account)}.get(f["todo"]),
         departments=Department.select().where(Department.active == True).order_by(Department.code),  # noqa
         stations=Station.select().order_by(Station.path), deputies=Deputy.select().order_by(Deputy.code),

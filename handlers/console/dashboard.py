@@ -104,6 +104,7 @@ def dashboard():
         stations=_rate_order(by["station"], "completion_rate"),
         categories=sorted(by["category"], key=lambda r: -r["total"]), months=by["month"],
         projects=[r for r in by["project"] if r["key"] is not None], responsiveness=responsiveness,
+        response_hours=stats.response_hours(),
         flagged_departments=[r for r in departments if r["flagged"]],
         flagged_projects=[r for r in by["project"] if r["key"] is not None and r["flagged"]],
         f=request.args, percent=stats.percent, floor=stats.SATISFACTION_FLOOR, charts=charts,
@@ -132,7 +133,9 @@ def stats_export():
                               ("问题类别", "类别", by["category"]), ("按月", "月份", by["month"]),
                               ("民生实事项目", "项目", [r for r in by["project"] if r["key"] is not None])]:
         sheets.append((title, [head] + FIGURE_HEADINGS, widths, [_figure_row(r["label"], r) for r in rows]))
-    sheets.append(("代表响应", ["代表", "收到", "已响应", "响应率", "24小时内响应", "24小时响应率", "平均响应时长（小时）"],
+    hours = stats.response_hours()
+    sheets.append(("代表响应", ["代表", "收到", "已响应", "响应率", f"{hours}小时内响应", f"{hours}小时响应率",
+                               "平均响应时长（小时）"],
                    [16, 10, 10, 10, 12, 12, 20],
                    [[r["label"], r["received"], r["responded"], stats.percent(r["response_rate"]), r["in_time"],
                      stats.percent(r["in_time_rate"]), round(r["avg_hours"], 1) if r["avg_hours"] is not None
