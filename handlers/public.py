@@ -288,6 +288,7 @@ def show_case(found, number, error=None, status=200, form=None):
     original = found.merged_into if found.state == "merged" and found.merged_into_id else None
     return page("public/case.html", status, case=found, new=bool(request.args.get("new")), error=error,
                 follower=follower, original=original, unresolved=workflow.said_unresolved(found),
+                request_id=secrets.token_urlsafe(16),
                 form=form or {}, allowed=allowed, station=station, rating=rating,
                 state=workflow.state_label(found.state, for_citizen=True),
                 category=workflow.CATEGORIES.get(found.category, ""),
@@ -333,7 +334,8 @@ def case_action(number, action):
                 raise InvalidInput("missing_field", "请填写补充内容或选择照片", field="note")
             reports.vet(reporter, form["note"])
             photos = [save_image(f, reporter).token for f in files]
-            workflow.perform(found, "supplement", reporter, {"note": form["note"], "photos": photos})
+            workflow.perform(found, "supplement", reporter, {"note": form["note"], "photos": photos,
+                                                             "client_request_id": request.form.get("client_request_id")})
         elif action == "resolution":
             workflow.perform(found, "resolution", reporter, {"resolved": request.form.get("resolved", "")})
         else:

@@ -513,7 +513,19 @@ def _decide_extension(approved):
 def _supplement(case, actor, data):
     photos = uploads(data, "photos", actor)
     text(data, "note", "补充内容", required=not photos)
-    return {}, {"photos": photos} if photos else {}
+    request_id = request_id_of(data)
+    return {}, {**({"photos": photos} if photos else {}), **({"request_id": request_id} if request_id else {})}
+
+
+REPLAYABLE = ("supplement",)  # actions a client may send twice with one client_request_id: the second adds nothing
+
+
+def _already_done(case, action_name, actor, data):
+    """The same client_request_id sent again (a double tap, a retried request) for an action that adds an entry."""
+    request_id = request_id_of(data) if action_name in REPLAYABLE else None
+    return bool(request_id) and any(
+        e.data.get("request_id") == request_id for e in CaseEvent.select(CaseEvent.data).where(
+            CaseEvent.case == case.id, CaseEvent.action == action_name, CaseEvent.actor == actor.account))
 
 
 def _urge(case, actor, data):
@@ -765,6 +777,8 @@ def perform(case, action_name, actor, data=None):
         current = Case.get_or_none(Case.id == case.id)
         if current is None:
             raise NotFound("case_not_found", "案件不存在")
+        if _already_done(current, action_name, actor, data):
+            return current
         if case.version != current.version and case.state != current.state:
             raise Conflict("stale_state", "案件状态已变化，请刷新后重试")
         refusal = _refusal(current, action, actor)

@@ -256,6 +256,10 @@ def test_supplement_with_a_photo_and_refusals(app, client, wechat_standin):
     assert error(Api(client, w.deputy_account).post(f"/cases/{case.number}/supplements", json={"note": "代表补充"})) \
         == (403, "not_permitted")
     assert CaseEvent.select().where(CaseEvent.action == "supplement").count() == 1
+    for _ in range(2):  # a retried request with the same client_request_id adds nothing
+        assert api.post(f"/cases/{case.number}/supplements",
+                        json={"note": "又补充一句", "client_request_id": "sup-1"}).status_code == 200
+    assert CaseEvent.select().where(CaseEvent.action == "supplement").count() == 2
 
 
 def test_rating_an_answer(app, client, wechat_standin):

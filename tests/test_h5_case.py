@@ -288,3 +288,22 @@ def test_after_closing_the_reporter_answers_whether_it_is_really_solved_once(cli
     again = post(client, case.number, "resolution", resolved="yes")
     assert again.status_code == 409 and "您已反馈过" in html(again)
     assert CaseEvent.select().where(CaseEvent.case == case.id, CaseEvent.action == "resolution").count() == 1
+
+
+def test_a_double_submitted_supplement_adds_one_entry(client, w):
+    case = filed(client)
+    page = html(client.get(f"/c/{case.number}"))
+    request_id = re.search(r'name="client_request_id" value="([^"]+)"', page[page.index('id="supplement"'):]).group(1)
+    told = []
+    for _ in range(2):  # the same form sent twice (a double tap, a resend after a slow network)
+        sent = post(client, case.number, "supplement", note="坑在村口第二根电线杆旁边", client_request_id=request_id)
+        assert sent.status_code == 303
+        told.append(Notification.select().where(Notification.case == case.id,
+                                                Notification.kind.contains("supplement")).count())
+    events = CaseEvent.select().where(CaseEvent.case == case.id, CaseEvent.action == "supplement")
+    assert events.count() == 1 and html(client.get(f"/c/{case.number}")).count("您补充了材料") == 1
+    assert told[0] > 0 and told[1] == told[0]  # the office is told once
+    fresh = re.search(r'name="client_request_id" value="([^"]+)"', html(client.get(f"/c/{case.number}"))).group(1)
+    assert fresh != request_id
+    post(client, case.number, "supplement", note="又发现一个坑", client_request_id=fresh)
+    assert events.count() == 2

@@ -48,7 +48,8 @@ def case(number):
 def supplement(number):
     data = body()
     reports.vet(g.account, data.get("note"))
-    return act(number, "supplement", {"note": data.get("note"), "photos": data.get("photos") or []})
+    return act(number, "supplement", {"note": data.get("note"), "photos": data.get("photos") or [],
+                                      "client_request_id": data.get("client_request_id")})
 
 
 @bp.post("/cases/<number>/phone")
