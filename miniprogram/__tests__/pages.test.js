@@ -117,6 +117,33 @@ describe('report form', () => {
     expect(wx.calls.navigations).toEqual([{ kind: 'redirectTo', url: '/pages/case/detail?number=2026-000007' }]);
   });
 
+  test('the 接收短信提醒 tick box shows what the phone is used for and sends sms_notify', async () => {
+    let answer = { status: 400, body: { error: { code: 'mobile_required', message: '接收短信提醒请填写手机号' } } };
+    const wx = installWx(routes(() => answer));
+    wx.modalConfirm = false;
+    const page = render('pages/report/index');
+    page.instance.onLoad({ deputy: 'DB0001' });
+    await flush();
+    expect(text(page)).toContain('接收短信提醒（办理有进展时发短信到上面的手机号）');
+    expect(page.querySelector('.sms-notify')).toBeTruthy();
+    expect(text(page)).not.toContain('办理进展短信');
+    page.instance.onSmsNotify({ detail: { value: ['1'] } });
+    await flush();
+    expect(page.querySelector('.sms-notice').dom.textContent).toContain('手机号还用于给您发送本件反映的办理进展短信');
+    expect(text(page)).toContain('个人信息收集说明');
+    page.instance.onCategory({ detail: { value: '1' } });
+    page.instance.onContent({ detail: { value: '西街后巷路灯坏了。' } });
+    await page.instance.onSubmit();
+    expect(wx.calls.toasts).toEqual(['接收短信提醒请填写手机号']); // the server's rule, in its words
+    answer = { status: 201, body: { case: caseBody(), created: true } };
+    page.instance.onPhone({ detail: { value: '13800001111' } });
+    await page.instance.onSubmit();
+    const [first, second] = sent(wx, 'POST', '/cases').map((r) => r.data);
+    expect([first.sms_notify, second.sms_notify, second.contact_phone]).toEqual([true, true, '13800001111']);
+    page.instance.onSmsNotify({ detail: { value: [] } });
+    expect(page.instance.data.smsNotify).toBe(false);
+  });
+
   test('a retry after a failure sends the same client request id (never two cases)', async () => {
     let attempts = 0;
     const wx = installWx(routes(() => {

@@ -14,7 +14,7 @@ Component({
   behaviors: [fontSize],
   data: {
     target: null, targetName: '', categories: [], categoryIndex: -1, content: '', photos: [],
-    location: '', latitude: null, longitude: null, phone: '', anonymous: false, busy: false, limit: 2000,
+    location: '', latitude: null, longitude: null, phone: '', anonymous: false, smsNotify: false, busy: false, limit: 2000,
   },
   methods: {
     onLoad(options) {
@@ -32,6 +32,7 @@ Component({
     onContent(event) { this.setData({ content: event.detail.value }); },
     onPhone(event) { this.setData({ phone: event.detail.value }); },
     onAnonymous(event) { this.setData({ anonymous: event.detail.value }); },
+    onSmsNotify(event) { this.setData({ smsNotify: event.detail.value.length > 0 }); },
     onPickPhotos() {
       const room = MAX_PHOTOS - this.data.photos.length;
       if (room <= 0) { toast(`最多上传${MAX_PHOTOS}张图片`); return; }
@@ -77,6 +78,7 @@ Component({
         longitude: d.longitude,
         contact_phone: d.phone.trim(),
         anonymous: d.anonymous,
+        sms_notify: d.smsNotify,
         client_request_id: this.requestId,
       };
       this.setData({ busy: true });
