@@ -24,10 +24,10 @@ from flask import current_app
 from peewee import IntegrityError, fn
 
 from models import (Account, Ballot, BallotItem, BallotResult, Department, Deputy, Elector, Paper, Participation,
-                    db, utcnow)
+                    utcnow)
 from services import audit, calendar, notify
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.workflow import as_actor
+from services.workflow import as_actor, write_transaction
 
 KINDS = {"review": "部门评议", "project_vote": "民生实事项目票决", "satisfaction": "满意度测评",
          "duty_review": "述职评议", "other": "其他表决"}
@@ -178,7 +178,7 @@ def create(actor, data, parent=None):
         deputies = list(Deputy.select().where(Deputy.code.in_(codes))) if codes else []
         if not deputies or len(deputies) != len(set(codes)):
             raise InvalidInput("bad_electors", "请选择参加表决的代表")
-    with db.atomic():
+    with write_transaction():
         ballot = Ballot.create(code=_new_code(), title=title, kind=kind, method=method,
                                places=places if method == "choose" else 1, electorate=electorate,
                                opens_at=opens_at, closes_at=closes_at, rules=rules,
@@ -226,7 +226,7 @@ def _cas(ballot, expected, **changes):
 def open_ballot(actor, ballot):
     """Start the vote; every listed deputy is told (push to the phone page)."""
     _staff(actor)
-    with db.atomic():
+    with write_transaction():
         _cas(ballot, "draft", state="open")
         values = {"title": ballot.title[:40], "code": ballot.code,
                   "closes_text": notify.local_stamp(ballot.closes_at), "count": len(items(ballot))}
@@ -288,7 +288,7 @@ def _bad():
 
 def cast(ballot, marks, deputy=None, openid=None):
     """One vote: who voted and what was chosen, as two unlinked rows in one transaction (random order)."""
-    with db.atomic():
+    with write_transaction():
         refusal = may_vote(ballot, deputy, openid)
         if refusal:
             raise (Conflict if "已经投过" in refusal else Forbidden)("may_not_vote", refusal)
@@ -305,7 +305,7 @@ def cast(ballot, marks, deputy=None, openid=None):
 def close(actor, ballot):
     """End the vote and freeze the count (the first BallotResult)."""
     _staff(actor)
-    with db.atomic():
+    with write_transaction():
         _cas(ballot, "open", state="closed", closes_at=min(ballot.closes_at, utcnow()))
         _record(actor, ballot, "")
         audit.record(as_actor(actor).account, "ballot.close", ("ballot", ballot.code), {})
@@ -331,7 +331,7 @@ def result(ballot):
 
 def publish(actor, ballot):
     _staff(actor)
-    with db.atomic():
+    with write_transaction():
         _cas(ballot, "closed", state="published")
         audit.record(as_actor(actor).account, "ballot.publish", ("ballot", ballot.code), {})
     return ballot
@@ -347,7 +347,7 @@ def correct(actor, ballot, data):
     if len(note) < 4:
         raise InvalidInput("no_reason", "请写明更正的原因")
     rules = {**ballot.rules, **parse_rules({k: v for k, v in data.items() if k in RULES and v})}
-    with db.atomic():
+    with write_transaction():
         entry = _record(actor, ballot, note[:1000], rules)
         audit.record(as_actor(actor).account, "ballot.correct", ("ballot", ballot.code), {"note": note[:200]})
     return entry
