@@ -21,12 +21,13 @@ def _page(ballot, status=200, **context):
                            csrf=csrf_token(), **context), status
 
 
-def _vote(ballot, deputy=None, openid=None):
+def _vote(ballot, deputy=None, openid=None, account=None):
     refusal = ballots.may_vote(ballot, deputy, openid)
     if request.method == "GET":
         return _page(ballot, refusal=refusal, voted=request.args.get("voted"))
     try:
-        ballots.cast(ballot, ballots.parse_marks(ballot, request.form), deputy, openid)
+        ballots.cast(ballot, ballots.parse_marks(ballot, request.form), deputy, openid,
+                     ballots.clean_comment(ballot, request.form.get("comment"), account))
     except ServiceError as err:
         return _page(ballot, err.status, error=err.message, refusal=ballots.may_vote(ballot, deputy, openid))
     return redirect(request.path + "?voted=1", code=303)
@@ -40,7 +41,7 @@ def deputy_vote(code):
     ballot = ballots.get(code)  # a forged or mistyped code: the Chinese 404 page
     if ballot.electorate != "deputies":
         return redirect(url_for("ballots.public_vote", code=ballot.code))
-    return _vote(ballot, deputy=account.deputy if account.role == "deputy" else None)
+    return _vote(ballot, deputy=account.deputy if account.role == "deputy" else None, account=account)
 
 
 @bp.route("/v/<code>", methods=["GET", "POST"])

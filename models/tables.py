@@ -452,6 +452,7 @@ class Paper(BaseModel):
     id = CharField(max_length=16, primary_key=True)
     ballot = ForeignKeyField(Ballot, backref="papers", on_delete="CASCADE")
     marks = JSONField(default=list)  # choose: [item id, …]; rate: {item id: good | fair | poor}
+    comment = TextField(default="")  # 测评: the voter's optional 意见建议 (seen by staff, never published)
 
     @classmethod
     def create_table(cls, safe=True, **options):

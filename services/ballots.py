@@ -286,14 +286,34 @@ def _bad():
     raise InvalidInput("bad_marks", "选票无效，请重新选择")
 
 
-def cast(ballot, marks, deputy=None, openid=None):
+COMMENT_LIMIT = 300
+
+
+def clean_comment(ballot, text, account=None):
+    """The optional 测评 comment: trimmed, at most COMMENT_LIMIT characters, WeChat's content check as for
+    reports when the voter has an account (risky text is refused; the paper is then not written)."""
+    text = str(text or "").strip()
+    if not text:
+        return ""
+    if ballot.method != "rate":
+        raise InvalidInput("no_comment", "本次表决不收集意见")
+    if len(text) > COMMENT_LIMIT:
+        raise InvalidInput("comment_too_long", f"意见建议请不超过{COMMENT_LIMIT}字")
+    if account is not None:
+        from services.reports import vet
+        vet(account, text)
+    return text
+
+
+def cast(ballot, marks, deputy=None, openid=None, comment=""):
     """One vote: who voted and what was chosen, as two unlinked rows in one transaction (random order)."""
     with write_transaction():
         refusal = may_vote(ballot, deputy, openid)
         if refusal:
             raise (Conflict if "已经投过" in refusal else Forbidden)("may_not_vote", refusal)
         writes = [lambda: Participation.insert(ballot=ballot, voter=voter_key(ballot, deputy, openid)).execute(),
-                  lambda: Paper.insert(id=secrets.token_hex(8), ballot=ballot, marks=marks).execute()]
+                  lambda: Paper.insert(id=secrets.token_hex(8), ballot=ballot, marks=marks,
+                                       comment=comment).execute()]
         random.shuffle(writes)
         try:
             for write in writes:
@@ -388,7 +408,9 @@ def export_xlsx(ballot):
         body = [[r["rank"], r["name"], r["votes"], "当选" if r["elected"] else
                  ("并列，须再次投票" if r["id"] in data["revote"] else "")] for r in data["items"]]
         table = ("票决结果", ["名次", "事项", "得票", "结果"], [8, 40, 10, 20], body)
-    return table_xlsx([("表决概况", ["项目", "内容"], [20, 60], head), table])
+    comments = [[c.comment] for c in Paper.select(Paper.comment).where(Paper.ballot == ballot, Paper.comment != "")
+                .order_by(Paper.id)]
+    return table_xlsx([("表决概况", ["项目", "内容"], [20, 60], head), table, ("意见建议", ["意见建议"], [80], comments)])
 
 
 def percent(rate):

@@ -81,7 +81,7 @@ def test_no_table_links_a_voter_to_a_choice():
             assert Paper not in refs and "marks" not in model._meta.fields, model
         assert not (refs & {Participation}) or model is Participation, model
     paper = Paper._meta.fields
-    assert set(paper) == {"id", "ballot", "marks"}
+    assert set(paper) == {"id", "ballot", "marks", "comment"}
     assert not ({f.rel_model for f in paper.values() if isinstance(f, ForeignKeyField)} & voter_tables)
     assert set(Participation._meta.fields) == {"id", "ballot", "voter"}
 
@@ -235,6 +235,20 @@ def test_office_runs_a_department_review_to_a_frozen_published_exported_result(a
     assert rows[0][1] == "县交通运输局" and rows[0][6] == "100.0%"
     assert rows[1][1] == "县住建局" and rows[1][6] == "0.0%" and rows[1][7] == "是"
     assert client.get(f"/console/ballots/{ballot.code}/qr.png").mimetype == "image/png"
+
+
+def test_a_comment_too_long_or_on_a_choice_ballot_is_refused_and_nothing_counted(app, client):
+    w = world()
+    rate = _open_rate_ballot(w)
+    _phone_session(client, w.deputy_account)
+    form = {"csrf_token": "t", **{f"mark_{i.id}": "good" for i in ballots.items(rate)}}
+    response = client.post(f"/m/ballots/{rate.code}", data={**form, "comment": "长" * 301})
+    assert response.status_code == 400 and "不超过300字" in response.get_data(as_text=True)
+    assert nothing_counted(rate) == (0, 0)
+    assert client.post(f"/m/ballots/{rate.code}", data={**form, "comment": "希望多下基层"}).status_code == 303
+    assert Paper.get(Paper.ballot == rate).comment == "希望多下基层"
+    with pytest.raises(ServiceError, match="不收集意见"):
+        ballots.clean_comment(ballots.create(w.staff, _form_of(w)), "意见")
 
 
 def test_setup_mistakes_are_refused_in_chinese(app):

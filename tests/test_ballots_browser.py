@@ -63,6 +63,8 @@ def test_department_review_from_set_up_to_exported_results(live_server, page, ph
         phone.click("#ballots a:has-text('2026年度部门工作评议')")
         for d, mark in zip(w.depts, marks):
             phone.check(f"fieldset:has(legend:text-is('{d.name}')) input[value={mark}]")
+        if username == "deputy":
+            phone.fill("#comment", "建议县住建局加快老旧小区改造进度")
         phone.click("#submit-vote")
         assert "投票成功" in phone.inner_text("#voted")
         phone.goto(f"{live_server}/m/ballots/{code}")
@@ -81,11 +83,13 @@ def test_department_review_from_set_up_to_exported_results(live_server, page, ph
     assert "结果已公布" in page.inner_text(".flash.ok")
     with page.expect_download() as download:
         page.click("#export")
-    sheet = openpyxl.load_workbook(io.BytesIO(open(download.value.path(), "rb").read()))["测评结果"]
+    book = openpyxl.load_workbook(io.BytesIO(open(download.value.path(), "rb").read()))
+    sheet = book["测评结果"]
     rows = [[c.value for c in r] for r in sheet.iter_rows(min_row=3)]
     assert [r[1] for r in rows] == ["县交通运输局", "县住建局", "县教育局"]
     assert [r[6] for r in rows] == ["100.0%", "50.0%", "0.0%"] and [r[7] for r in rows] == [None, "是", "是"]
 
+    assert [c.value for c in book["意见建议"]["A"]][2:] == ["建议县住建局加快老旧小区改造进度"]
     phone_page.goto(f"{live_server}/v/{code}/live")
     screen = phone_page.inner_text("#results")
     assert "县交通运输局" in screen and screen.count("须整改") == 2
