@@ -22,9 +22,8 @@ def _page(ballot, status=200, **context):
 
 
 def _vote(ballot, deputy=None, openid=None, account=None):
-    refusal = ballots.may_vote(ballot, deputy, openid)
     if request.method == "GET":
-        return _page(ballot, refusal=refusal, voted=request.args.get("voted"))
+        return _page(ballot, refusal=ballots.may_vote(ballot, deputy, openid), voted=request.args.get("voted"))
     try:
         ballots.cast(ballot, ballots.parse_marks(ballot, request.form), deputy, openid,
                      ballots.clean_comment(ballot, request.form.get("comment"), account))

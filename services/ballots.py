@@ -245,8 +245,9 @@ def voter_key(ballot, deputy=None, openid=None):
     return hmac.new(key, f"ballot-voter:{openid}".encode(), hashlib.sha256).hexdigest()[:40]
 
 
-def may_vote(ballot, deputy=None, openid=None):
-    """Why this person may not vote now (a Chinese message), or None."""
+def may_vote(ballot, deputy=None, openid=None, check_twice=True):
+    """Why this person may not vote now (a Chinese message), or None. `check_twice=False` leaves voting twice
+    to the unique index on participation (cast: one query fewer per vote)."""
     now = utcnow()
     if ballot.state == "draft" or now < ballot.opens_at:
         return "投票尚未开始"
@@ -257,7 +258,7 @@ def may_vote(ballot, deputy=None, openid=None):
             return "您不在本次表决的投票人名单中"
     elif not openid:
         return "请在微信中打开本页投票（每个微信号一票）"
-    if Participation.select().where(Participation.ballot == ballot,
+    if check_twice and Participation.select().where(Participation.ballot == ballot,
                                     Participation.voter == voter_key(ballot, deputy, openid)).exists():
         return "您已经投过票了，每人只能投一次"
     return None
@@ -308,9 +309,9 @@ def clean_comment(ballot, text, account=None):
 def cast(ballot, marks, deputy=None, openid=None, comment=""):
     """One vote: who voted and what was chosen, as two unlinked rows in one transaction (random order)."""
     with write_transaction():
-        refusal = may_vote(ballot, deputy, openid)
+        refusal = may_vote(ballot, deputy, openid, check_twice=False)
         if refusal:
-            raise (Conflict if "已经投过" in refusal else Forbidden)("may_not_vote", refusal)
+            raise Forbidden("may_not_vote", refusal)
         writes = [lambda: Participation.insert(ballot=ballot, voter=voter_key(ballot, deputy, openid)).execute(),
                   lambda: Paper.insert(id=secrets.token_hex(8), ballot=ballot, marks=marks,
                                        comment=comment).execute()]
