@@ -27,7 +27,7 @@ from models import (Account, Ballot, BallotItem, BallotResult, Department, Deput
                     utcnow)
 from services import audit, calendar, notify
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.workflow import as_actor, write_transaction
+from services.workflow import SYSTEM, as_actor, write_transaction
 
 KINDS = {"review": "部门评议", "project_vote": "民生实事项目票决", "satisfaction": "满意度测评",
          "duty_review": "述职评议", "other": "其他表决"}
@@ -104,7 +104,7 @@ def tally(method, places, rules, items, electors, papers):
 # --- setting up ------------------------------------------------------------------------------------
 
 def _staff(actor):
-    if as_actor(actor).role not in ("staff", "admin"):
+    if as_actor(actor).role not in ("staff", "admin", "system"):
         raise Forbidden("not_permitted", "只有人大工作人员可以组织表决")
 
 
@@ -331,6 +331,18 @@ def close(actor, ballot):
         _record(actor, ballot, "")
         audit.record(as_actor(actor).account, "ballot.close", ("ballot", ballot.code), {})
     return ballot
+
+
+def close_due(now=None):
+    """Close (and count) every open ballot whose window has ended (the close_due_ballots job)."""
+    closed = 0
+    for ballot in Ballot.select().where(Ballot.state == "open", Ballot.closes_at <= (now or utcnow())):
+        try:
+            close(SYSTEM, ballot)
+            closed += 1
+        except Conflict:  # closed by the office meanwhile
+            pass
+    return closed
 
 
 def count(ballot, rules=None):

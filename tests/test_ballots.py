@@ -261,3 +261,14 @@ def test_setup_mistakes_are_refused_in_chinese(app):
     with pytest.raises(ServiceError, match="只有人大工作人员"):
         ballots.create(w.deputy_account, _form_of(w))
     assert Ballot.select().count() == 0
+
+
+def test_the_scheduler_closes_and_counts_a_ballot_whose_time_is_up(app, runner):
+    w = world()
+    ballot = _open_rate_ballot(w)
+    ballots.cast(ballot, {str(i.id): "good" for i in ballots.items(ballot)}, deputy=w.deputy)
+    assert ballots.close_due() == 0 and ballots.result(ballot) is None
+    Ballot.update(closes_at=utcnow() - dt.timedelta(minutes=1)).where(Ballot.id == ballot.id).execute()
+    assert runner.invoke(args=["run-jobs", "close_due_ballots", "--once"]).exit_code == 0
+    ballot = Ballot.get_by_id(ballot.id)
+    assert ballot.state == "closed" and ballots.result(ballot).data["papers"] == 1
