@@ -107,6 +107,12 @@ def purge_audit_log(now=None):
     return {"purged": audit.purge(current_app.config.get("AUDIT_RETENTION_DAYS", 365), now)}
 
 
+def close_due_ballots(now=None):
+    """Close and count the ballots whose voting time has ended (services/ballots.py)."""
+    from services import ballots
+    return {"closed": ballots.close_due(now)}
+
+
 def auto_close(now=None):
     """Close answered cases left unrated for AUTO_CLOSE_DAYS (close reason 'unrated', not 'satisfied')."""
     now = now or utcnow()

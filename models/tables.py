@@ -393,6 +393,90 @@ class AuditLog(BaseModel):
         indexes = ((("target_type", "target_id", "at"), False), (("actor", "at"), False))
 
 
+# --- 表决 ballots (services/ballots.py) --------------------------------------------------------------
+
+class Ballot(BaseModel):
+    """表决 — a vote or evaluation: items, a method (choose: up to `places` of the items; rate: 满意/基本满意/
+    不满意 per item), an electorate (listed deputies, or the public with one vote per WeChat identity), a
+    window and counting rules (`rules`, see services/ballots.py). A re-vote of tied items is a new ballot
+    whose `parent` is the first."""
+    code = CharField(max_length=16, unique=True)
+    title = CharField(max_length=120)
+    kind = CharField(max_length=16)        # review | project_vote | satisfaction | duty_review | other
+    method = CharField(max_length=8)       # choose | rate
+    places = IntegerField(default=1)       # choose: how many items may be picked (and elected)
+    electorate = CharField(max_length=8)   # deputies | public
+    opens_at = DateTimeField()
+    closes_at = DateTimeField()
+    rules = JSONField(default=dict)
+    state = CharField(max_length=12, default="draft", index=True)  # draft | open | closed | published
+    parent = ForeignKeyField("self", null=True, backref="revotes", on_delete="RESTRICT")
+    created_by = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+
+class BallotItem(BaseModel):
+    """One thing voted on: a candidate project, an evaluated department or official, a question."""
+    ballot = ForeignKeyField(Ballot, backref="items", on_delete="CASCADE")
+    sort = IntegerField(default=0)
+    name = CharField(max_length=120)
+    department = ForeignKeyField(Department, null=True, on_delete="SET NULL")
+
+    class Meta:
+        table_name = "ballot_item"
+
+
+class Elector(BaseModel):
+    """A deputy entitled to vote in a ballot (the electorate of a deputies' ballot)."""
+    ballot = ForeignKeyField(Ballot, backref="electors", on_delete="CASCADE")
+    deputy = ForeignKeyField(Deputy, on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("ballot", "deputy"), True),)
+
+
+class Participation(BaseModel):
+    """WHO voted (so nobody votes twice, and turnout is known) — and nothing about the choice. `voter` is
+    "d<deputy id>" or a keyed hash of a WeChat identity."""
+    ballot = ForeignKeyField(Ballot, backref="participations", on_delete="CASCADE")
+    voter = CharField(max_length=64)
+
+    class Meta:
+        indexes = ((("ballot", "voter"), True),)
+
+
+class Paper(BaseModel):
+    """WHAT was chosen on one ballot paper — and nothing about who: no voter, no time, a random key. The
+    table is ordered by that key (InnoDB's clustered key; WITHOUT ROWID on SQLite), so neither insertion
+    order nor a row number can be matched against `participation`."""
+    id = CharField(max_length=16, primary_key=True)
+    ballot = ForeignKeyField(Ballot, backref="papers", on_delete="CASCADE")
+    marks = JSONField(default=list)  # choose: [item id, …]; rate: {item id: good | fair | poor}
+    comment = TextField(default="")  # 测评: the voter's optional 意见建议 (seen by staff, never published)
+
+    @classmethod
+    def create_table(cls, safe=True, **options):
+        from .base import is_mysql
+        cls._meta.without_rowid = not is_mysql()
+        return super().create_table(safe, **options)
+
+
+class BallotResult(BaseModel):
+    """A frozen count, computed once the ballot closed. Never changed: a correction is a later entry (`seq`)
+    with its explanation; the latest entry is the result."""
+    ballot = ForeignKeyField(Ballot, backref="results", on_delete="CASCADE")
+    seq = IntegerField(default=1)
+    data = JSONField(default=dict)
+    note = TextField(default="")
+    created_by = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "ballot_result"
+        indexes = ((("ballot", "seq"), True),)
+
+
 ALL_MODELS = [Station, Department, Deputy, Account, Project, ProjectDeputy, Milestone, ProjectUpdate, Follow,
               Upload, Case, Assignment, Answer, Rating, CaseEvent, Notification, DeliveryAttempt,
-              SubscriptionQuota, KeyValue, Counter, StatsSnapshot, CaseTally, AuditLog, BindCode]
+              SubscriptionQuota, KeyValue, Counter, StatsSnapshot, CaseTally, AuditLog, BindCode,
+              Ballot, BallotItem, Elector, Participation, Paper, BallotResult]

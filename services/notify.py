@@ -233,6 +233,10 @@ MESSAGES = {
     "bind_confirmed": M("微信绑定成功", "您已绑定为 {who}（{channel}）", "work_digest",
                         _digest("微信绑定成功", "1", "您已绑定为{who}"),
                         "", "/m/", when="用绑定码绑定公众号或小程序", audience="代表、工作人员、承办单位"),
+    # the electors of a ballot (services/ballots.py)
+    "ballot_open": M("请参加表决", "{title} 已开始投票，请于{closes_text}前完成", "work_digest",
+                     _digest("请参加{title}", "{count}", "投票截止{closes_text}"), "", "/m/ballots/{code}",
+                     when="工作人员开始一次代表表决（如部门评议）", audience="名单中的代表"),
     # a project's followers
     "project_update": M("项目有新进展", "{project}：{text}", "project_progress",
                         {"project": "{project}", "update": "{text}", "percent": "{progress}%", "time": "{time}"},
