@@ -774,7 +774,10 @@ def perform(case, action_name, actor, data=None):
     if action is None:
         raise InvalidInput("unknown_action", "不支持的操作", action=action_name)
     with write_transaction():
-        current = Case.get_or_none(Case.id == case.id)
+        query = Case.select().where(Case.id == case.id)
+        if is_mysql() and action_name in REPLAYABLE and request_id_of(data):
+            query = query.for_update()  # a racing repeat waits here, then sees the first one's event
+        current = query.first()
         if current is None:
             raise NotFound("case_not_found", "案件不存在")
         if _already_done(current, action_name, actor, data):

@@ -8,7 +8,7 @@ import pytest
 
 from models import Case, CaseEvent, KeyValue, Notification, Rating
 from tests.api_client import Api, error
-from tests.factories import case_in, csrf_of, world
+from tests.factories import case_in, csrf_of, new_case, world
 
 # Raw JSON literals, spliced into a body as they would arrive on the wire.
 HOSTILE = {
@@ -179,6 +179,27 @@ def test_racing_retries_with_one_client_request_id_answer_with_the_first_case(ap
     assert [r.get_json()["created"] for r in answers].count(True) == 1
     assert len({r.get_json()["case"]["number"] for r in answers}) == 1
     assert Case.select().count() == 1 and CaseEvent.select().count() == 1
+
+
+def test_racing_supplements_with_one_client_request_id_add_one_entry(app):
+    """Both backends: five simultaneous supplements with one id → one timeline entry, every answer a 200."""
+    w = world()
+    case = new_case(w)
+    answers, gate = [], threading.Barrier(5)
+    token = Api(None, w.citizen).token
+
+    def send_once():
+        with app.test_client() as web:
+            gate.wait()
+            answers.append(Api(web, token=token).post(f"/cases/{case.number}/supplements",
+                                                      json={"note": "坑有一米宽", "client_request_id": "sup-race"}))
+    threads = [threading.Thread(target=send_once) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(r.status_code for r in answers) == [200] * 5, [r.get_data(as_text=True)[:200] for r in answers]
+    assert CaseEvent.select().where(CaseEvent.case == case.id, CaseEvent.action == "supplement").count() == 1
 
 
 def test_an_h5_repost_after_a_lost_answer_reaches_the_first_case(app, client):
