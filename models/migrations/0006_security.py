@@ -16,8 +16,9 @@ def up(db, migrator):
         if is_mysql():   # SQLite does not enforce VARCHAR lengths
             db.execute_sql(f"ALTER TABLE `{table}` MODIFY `{column}` VARCHAR(128) NOT NULL DEFAULT ''")
         q = '`' if is_mysql() else '"'
-        rows = db.execute_sql(f"SELECT id, {q}{column}{q} FROM {q}{table}{q} WHERE {q}{column}{q} != '' "
-                              f"AND {q}{column}{q} NOT LIKE 's1:%'").fetchall()
+        mark = "%s" if is_mysql() else "?"
+        rows = db.execute_sql(f"SELECT id, {q}{column}{q} FROM {q}{table}{q} WHERE {q}{column}{q} != ''").fetchall()
         for row_id, value in rows:
-            db.execute_sql(f"UPDATE {q}{table}{q} SET {q}{column}{q} = %s WHERE id = %s".replace(
-                "%s", "%s" if is_mysql() else "?"), (sealing.seal(value), row_id))
+            if not value.startswith(sealing.PREFIX):
+                db.execute_sql(f"UPDATE {q}{table}{q} SET {q}{column}{q} = {mark} WHERE id = {mark}",
+                               (sealing.seal(value), row_id))
