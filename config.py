@@ -106,6 +106,7 @@ def load():
         # Personal data: the key phone numbers are encrypted with (128 hex digits; derived from SECRET_KEY
         # when unset), and how long after a case ends its reporter's personal details are kept (0: forever).
         PERSONAL_DATA_KEY=env_str("PERSONAL_DATA_KEY"),
+        PERSONAL_DATA_CIPHER=env_str("PERSONAL_DATA_CIPHER", "aes"),  # aes (AES-SIV) or sm4 (国密 SM4 + SM3)
         PERSONAL_DATA_RETENTION_DAYS=env_int("PERSONAL_DATA_RETENTION_DAYS", 3 * 365),
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,
