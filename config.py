@@ -98,6 +98,8 @@ def load():
         REPORT_RATE_LIMIT=(env_int("REPORT_RATE_LIMIT", 10), 3600),
         BIND_CODE_TTL=env_int("BIND_CODE_TTL", 72),  # hours a binding code (绑定码) stays valid
         CONSOLE_IDLE_MINUTES=env_int("CONSOLE_IDLE_MINUTES", 60),  # console sessions end after this idle time
+        # 扫码确认登录: a console login of an account with a bound WeChat also needs a scan on that phone
+        LOGIN_WECHAT_CONFIRM=env_bool("LOGIN_WECHAT_CONFIRM"),
         # Security (docs/security.md): reverse proxies in front (nginx: 1) whose X-Forwarded-For/-Proto count,
         # the largest request body, and the session cookie's flags (Secure follows PUBLIC_BASE_URL's scheme).
         TRUSTED_PROXIES=env_int("TRUSTED_PROXIES", 0),

@@ -160,5 +160,18 @@ def case(number):
                 answer_classes=workflow.ANSWER_CLASSES)
 
 
+@bp.route("/m/confirm/<token>", methods=["GET", "POST"])
+def confirm_login(token):
+    """扫码确认登录: the staff member's own WeChat confirms the login waiting on the computer."""
+    done, error, status = False, None, 200
+    if request.method == "POST":
+        try:
+            accounts.confirm_wechat_login(token, webauth.oa_openid())
+            done = True
+        except ServiceError as err:
+            error, status = err.message, err.status
+    return page("mobile/confirm_login.html", status, done=done, error=error, in_wechat_now=webauth.in_wechat())
+
+
 def init_app(app):
     app.register_blueprint(bp)

@@ -91,13 +91,37 @@ def login():
         except ServiceError as err:
             flash(err.message, "error")
             return render_template("console/login.html", username=request.form.get("username", "")), err.status
-        session.clear()
-        session.permanent = True
-        session.update(uid=account.id, seen=time.time(), pw=password_mark(account))
-        new_csrf_token()
-        target = request.args.get("next", "")
-        return redirect(target if target.startswith("/console") else url_for("console.home"))
+        if accounts.needs_wechat_confirm(account):   # 扫码确认登录: the password alone is not enough
+            session.clear()
+            session["login_confirm"] = accounts.start_wechat_confirm(account)
+            session["login_next"] = request.args.get("next", "")
+            return redirect(url_for("console.login_confirm"))
+        return signed_in(account, request.args.get("next", ""))
     return render_template("console/login.html", username="")
+
+
+def signed_in(account, target):
+    session.clear()
+    session.permanent = True
+    session.update(uid=account.id, seen=time.time(), pw=password_mark(account))
+    new_csrf_token()
+    return redirect(target if target.startswith("/console") else url_for("console.home"))
+
+
+@bp.route("/login/confirm", methods=["GET", "POST"])
+def login_confirm():
+    """The QR code the staff member scans with their bound WeChat; then 继续 finishes the login."""
+    from qr import codes
+    token = session.get("login_confirm")
+    if not token:
+        return redirect(url_for("console.login"))
+    if request.method == "POST":
+        account = accounts.finish_wechat_login(token)
+        if account is not None:
+            return signed_in(account, session.get("login_next", ""))
+        flash("还没有收到手机上的确认，请用绑定的微信扫码并点“确认登录”", "error")
+    url = f"{current_app.config['PUBLIC_BASE_URL']}/m/confirm/{token}"
+    return render_template("console/login_confirm.html", qr=codes.svg(url, 240).decode(), url=url)
 
 
 @bp.post("/logout")
