@@ -11,12 +11,13 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from handlers import webauth
 from handlers.security import check_csrf, csrf_token
 from models import Account, Answer
-from services import accounts, binding, ratelimit, reports, workflow
+from services import accounts, binding, reports, workflow
 from services.errors import NotFound, ServiceError
 from services.uploads import save_image, url_for_upload
 
 bp = Blueprint("mobile", __name__)
 SESSION_KEY = "m_account"
+MARK_KEY = "m_mark"       # accounts.session_mark of the account when this phone signed in
 WORKERS = ("deputy", "department")
 ACTIONS = {"deputy": ("accept", "decline", "forward", "opinion", "reply"),
            "department": ("sign", "return", "progress", "request_extension", "answer")}
@@ -30,10 +31,13 @@ webauth.protect(bp)
 def signed_in():
     """The deputy or console account this phone works as, or None."""
     account = Account.get_or_none(Account.id == session.get(SESSION_KEY)) if session.get(SESSION_KEY) else None
+    if account is not None and session.get(MARK_KEY) != accounts.session_mark(account):
+        account = None    # logged out elsewhere or the password changed: this (maybe copied) session ends
     if account is None:
         account = binding.bound_account("official_account", webauth.oa_openid())
         if account is not None:
             session[SESSION_KEY] = account.id
+            session[MARK_KEY] = accounts.session_mark(account)
     if account is None or not account.active:
         session.pop(SESSION_KEY, None)
         return None
@@ -75,11 +79,14 @@ def bind(token):
 def login():
     try:
         check_csrf()
-        ratelimit.hit(f"console-login:{request.remote_addr}", 30, 600, "登录尝试太频繁，请稍后再试")
-        account = accounts.login(request.form.get("username"), request.form.get("password"))
+        account = accounts.login(request.form.get("username"), request.form.get("password"),
+                                 request.remote_addr or "")
+        if accounts.needs_wechat_confirm(account):   # 扫码确认登录 is on: its bound WeChat signs it in here
+            raise ServiceError("wechat_required", "该账号已绑定微信，请在微信中打开手机工作台", status=403)
     except ServiceError as err:
         return page("mobile/login.html", err.status, error=err.message, username=request.form.get("username", ""))
     session[SESSION_KEY] = account.id
+    session[MARK_KEY] = accounts.session_mark(account)
     session.permanent = True
     return redirect(url_for("mobile.home"), code=303)
 
@@ -87,6 +94,9 @@ def login():
 @bp.post("/m/logout")
 def logout():
     check_csrf()
+    account = signed_in()
+    if account is not None:
+        accounts.end_sessions(account)   # like the console: a copied cookie of this account ends too
     session.pop(SESSION_KEY, None)
     webauth.forget()
     return redirect(url_for("mobile.home"), code=303)

@@ -38,6 +38,14 @@ def set_password(account, password):
     account.session_version = (account.session_version or 0) + 1
 
 
+def session_mark(account):
+    """What a signed-in session keeps to prove it is still current: it changes with the server-side
+    session version (logout, end_sessions) and with the password, so every older session — a copied
+    cookie too — ends."""
+    import hashlib
+    return hashlib.sha256(f"{account.session_version or 0}:{account.password_hash or ''}".encode()).hexdigest()[:16]
+
+
 def end_sessions(account):
     """Every console session and API token of this account stops working (logout, deletion)."""
     Account.update(session_version=Account.session_version + 1).where(Account.id == account.id).execute()

@@ -267,3 +267,25 @@ def test_accounts_without_a_bound_wechat_sign_in_with_the_password(app):
     staff()
     web = app.test_client()
     assert login(web, "wangmin", PASSWORD).headers["Location"].endswith("/console/")
+
+
+def test_the_phone_workbench_follows_the_same_session_and_second_factor_rules(app):
+    account = Account.create(role="department", username="chengban", display_name="承办人",
+                             department=world().depts[0])
+    accounts.set_password(account, PASSWORD)
+    account.save()
+    phone = app.test_client()
+    form = lambda web: {"username": "chengban", "password": PASSWORD, "csrf_token": csrf_of(web.get("/m/"))}  # noqa
+    assert phone.post("/m/login", data=form(phone)).status_code == 303
+    copied = app.test_client()
+    copied.set_cookie("session", phone.get_cookie("session").value)
+    assert "承办人" in copied.get("/m/").get_data(as_text=True)
+    desk = app.test_client()
+    assert login(desk, "chengban", PASSWORD).status_code == 302
+    desk.post("/console/logout", data={"csrf_token": csrf_of(desk.get("/console/cases"))})
+    assert "承办人" not in copied.get("/m/").get_data(as_text=True)     # logging out ended it everywhere
+    app.config["LOGIN_WECHAT_CONFIRM"] = True
+    Account.update(oa_openid="oa-chengban").where(Account.id == account.id).execute()
+    refused = app.test_client()
+    response = refused.post("/m/login", data=form(refused))
+    assert response.status_code == 403 and "请在微信中打开" in response.get_data(as_text=True)

@@ -5,7 +5,6 @@ the session login (with idle expiry and lock-out in services.accounts), the CSRF
 carries, and the role check each route declares with @roles(...).
 """
 import functools
-import hashlib
 import time
 from urllib.parse import urlsplit
 
@@ -24,10 +23,7 @@ EVERYONE = ("staff", "admin", "department", "deputy")
 IDLE_MINUTES = 60  # a console session ends after this long without a request (CONSOLE_IDLE_MINUTES)
 
 
-def password_mark(account):
-    """The session's tie to the account's server-side session version: a password change or a logout
-    (accounts.end_sessions) changes it, so every other session — a copied cookie too — ends."""
-    return hashlib.sha256(f"{account.session_version or 0}:{account.password_hash or ''}".encode()).hexdigest()[:16]
+password_mark = accounts.session_mark   # the session's tie to the account's session version
 
 
 @bp.before_request
