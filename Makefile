@@ -40,9 +40,11 @@ run: deps
 	$(FLASK) seed-demo
 	@bash scripts/run.sh
 
+## pytest-xdist: one test process per core (each with its own database and WeChat stand-in)
+JOBS ?= $(shell nproc)
 test: deps miniprogram/node_modules/.installed
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests
-	TEST_DATABASE=mariadb $(BIN)/python -m pytest -q -p no:cacheprovider -m "not browser" tests
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(JOBS) tests
+	TEST_DATABASE=mariadb $(BIN)/python -m pytest -q -p no:cacheprovider -n $(JOBS) -m "not browser" tests
 	cd miniprogram && npx jest --ci
 
 test-sqlite: deps

@@ -39,6 +39,20 @@ def env_json(name):
     return parsed
 
 
+def json_file(path):
+    """A JSON object from a file ({} when it does not exist); a malformed one stops start-up with its path."""
+    import json
+    try:
+        parsed = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except ValueError as err:
+        raise SystemExit(f"{path} is not valid JSON: {err}") from None
+    if not isinstance(parsed, dict):
+        raise SystemExit(f"{path} must hold a JSON object")
+    return parsed
+
+
 def _dev_secret_key():
     """A development key generated once and kept under instance/ so sessions survive restarts."""
     path = INSTANCE / "secret_key"
@@ -112,8 +126,11 @@ def load():
         PERSONAL_DATA_RETENTION_DAYS=env_int("PERSONAL_DATA_RETENTION_DAYS", 3 * 365),
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,
-        # WeChat template ids per message template key (services/notify.py TEMPLATES), as JSON objects:
-        # {"case_progress": "<id>", ...}. A key without an id is not pushed on that channel (docs/notifications.md).
+        # WeChat templates per message template (services/notify.py TEMPLATES): {"case_progress": {"id": "<id>",
+        # "keywords": {"<rule><kid>": "<value>"}, "long_term": false}, ...}. Written by `flask --app app wechat
+        # templates --write` into WECHAT_TEMPLATES_FILE ({"mp": {...}, "oa": {...}}); the two variables, when
+        # set, take the place of the file's part. A template without an entry is not pushed on that channel.
+        WECHAT_TEMPLATES_FILE=env_str("WECHAT_TEMPLATES_FILE", str(INSTANCE / "wechat_templates.json")),
         WECHAT_MP_TEMPLATES=env_json("WECHAT_MP_TEMPLATES"),
         WECHAT_OA_TEMPLATES=env_json("WECHAT_OA_TEMPLATES"),
         # SMS through Tencent Cloud SMS (docs/sms.md): endpoint, API key, SmsSdkAppId, approved signature and
@@ -137,5 +154,9 @@ def finish(cfg):
     """Fill in values that depend on others (after test overrides are applied)."""
     if not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = _dev_secret_key()
+    if not (cfg.get("WECHAT_MP_TEMPLATES") and cfg.get("WECHAT_OA_TEMPLATES")) and cfg.get("WECHAT_TEMPLATES_FILE"):
+        saved = json_file(cfg["WECHAT_TEMPLATES_FILE"])
+        cfg["WECHAT_MP_TEMPLATES"] = cfg.get("WECHAT_MP_TEMPLATES") or saved.get("mp") or {}
+        cfg["WECHAT_OA_TEMPLATES"] = cfg.get("WECHAT_OA_TEMPLATES") or saved.get("oa") or {}
     cfg.setdefault("SESSION_COOKIE_SECURE", str(cfg.get("PUBLIC_BASE_URL", "")).startswith("https://"))
     return cfg

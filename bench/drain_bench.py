@@ -15,6 +15,7 @@ from models import Account, DeliveryAttempt, Notification, SubscriptionQuota, db
 from models.migrate import migrate
 from services import delivery, notify
 from tests.mariadb import MariaDB
+from tests.wechat_helpers import MAPPING, MP_IDS, value
 from wechat.standin import WeChatStandIn
 
 COUNT = 10_000
@@ -25,8 +26,8 @@ CONFIG = {
     "SECRET_KEY": "bench", "PUBLIC_BASE_URL": "http://daibiao.test", "QUIET_HOURS": "",
     "WECHAT_OA_APP_ID": "wxoabench000000001", "WECHAT_OA_APP_SECRET": "oa-secret",
     "WECHAT_MP_APP_ID": "wxmpbench000000001", "WECHAT_MP_APP_SECRET": "mp-secret",
-    "WECHAT_MP_TEMPLATES": {k: f"mp-{k}" for k in notify.TEMPLATES},
-    "WECHAT_OA_TEMPLATES": {k: f"oa-{k}" for k in notify.TEMPLATES},
+    "WECHAT_MP_TEMPLATES": MAPPING["mp"], "WECHAT_OA_TEMPLATES": MAPPING["oa"],  # the stand-in's templates
+    "WECHAT_TEMPLATES_FILE": "",
 }
 
 
@@ -60,8 +61,9 @@ class RemoteStandIn:
         self._proc.join(10)
 
 
-def outbox(n, prefix):
-    """n pending notifications: even ones to subscribers (one consent each), odd ones to followers."""
+def outbox(n, prefix, standin):
+    """n pending notifications: even ones to subscribers (one consent each, which WeChat knows of too),
+    odd ones to followers."""
     with db.atomic():
         Account.bulk_create([Account(role="citizen", openid=f"openid-{prefix}{i}") if i % 2 == 0 else
                              Account(role="citizen", oa_openid=f"oa-{prefix}{i}", oa_followed=True)
@@ -71,6 +73,8 @@ def outbox(n, prefix):
             .order_by(Account.id)]
         SubscriptionQuota.insert_many([{"account": a, "template_key": "case_progress", "remaining": 1}
                                        for a in ids[::2]]).execute()
+    for i in range(0, n, 2):
+        standin.consent(f"openid-{prefix}{i}", MP_IDS["case_progress"])
         for i, account_id in enumerate(ids):
             notify.write(account_id, "case_accepted", f"{prefix}{i}", {"number": f"{prefix}{i:05d}", "title": "测试"})
 
@@ -78,13 +82,13 @@ def outbox(n, prefix):
 def measure(standin, n, prefix, senders):
     """Drain n fresh rows with `senders` senders; (rate, seconds, problems, note)."""
     mark = len(standin.calls())
-    outbox(n, prefix)
+    outbox(n, prefix, standin)
     started, cpu = time.perf_counter(), time.process_time()
     counts = delivery.drain(concurrency=senders)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     calls = standin.calls()[mark:]
-    sent = [c["json"]["data"]["character_string1"]["value"] for c in calls
-            if c["path"].endswith("/send") and c["errcode"] == 0]
+    sent = [value(c["json"], "number") for c in calls
+            if c["path"].endswith("/send") and c["errcode"] == 0 and not c.get("repeat")]
     copies = Counter(sent)
     problems = []
     if counts != {"sent": n}:
@@ -133,7 +137,7 @@ def backend(name, url, standin):
 
 
 def run():
-    standin = RemoteStandIn(apps=APPS, latency=LATENCY)
+    standin = RemoteStandIn(apps=APPS, links={"wxoabench000000001": ["wxmpbench000000001"]}, latency=LATENCY)
     server = MariaDB().start()
     rows = []
     try:

@@ -9,7 +9,7 @@ buttons shown are workflow.allowed_actions — no rule lives here.
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
 from handlers import webauth
-from handlers.security import check_csrf, csrf_token
+from handlers.security import csrf_token, new_csrf_token
 from models import Account, Answer
 from services import accounts, binding, reports, workflow
 from services.errors import NotFound, ServiceError
@@ -17,31 +17,37 @@ from services.uploads import save_image, url_for_upload
 
 bp = Blueprint("mobile", __name__)
 SESSION_KEY = "m_account"
-MARK_KEY = "m_mark"       # accounts.session_mark of the account when this phone signed in
 WORKERS = ("deputy", "department")
 ACTIONS = {"deputy": ("accept", "decline", "forward", "opinion", "reply"),
            "department": ("sign", "return", "progress", "request_extension", "answer")}
 PHOTOS = 6
-TABS = {"deputy": (("todo", "待受理"), ("open", "办理中"), ("closed", "已结束")),
+TABS = {"deputy": (("todo", "待受理"), ("open", "未办结"), ("closed", "已结束")),
         "department": (("todo", "待签收"), ("open", "办理中"), ("closed", "已答复"))}
 
 webauth.protect(bp)
 
 
 def signed_in():
-    """The deputy or console account this phone works as, or None."""
+    """The deputy or console account this phone works as, or None. A session signed in by the WeChat identity
+    lasts while that identity stays bound; one signed in by password, until the account's sessions end
+    (logout elsewhere, a new password: Account.session_version)."""
     account = Account.get_or_none(Account.id == session.get(SESSION_KEY)) if session.get(SESSION_KEY) else None
-    if account is not None and session.get(MARK_KEY) != accounts.session_mark(account):
-        account = None    # logged out elsewhere or the password changed: this (maybe copied) session ends
+    if account is not None and (session.get("m_v") != account.session_version if session.get("m_via") == "password"
+                                else account.oa_openid != webauth.oa_openid()):
+        account = None
     if account is None:
         account = binding.bound_account("official_account", webauth.oa_openid())
         if account is not None:
-            session[SESSION_KEY] = account.id
-            session[MARK_KEY] = accounts.session_mark(account)
+            sign_in(account, "wechat")
     if account is None or not account.active:
         session.pop(SESSION_KEY, None)
         return None
     return account
+
+
+def sign_in(account, via):
+    session.update({SESSION_KEY: account.id, "m_via": via, "m_v": account.session_version})
+    session.permanent = True
 
 
 def page(template, status=200, **context):
@@ -63,13 +69,12 @@ def bind(token):
     if request.method == "GET":
         return page("mobile/bind.html", **context)
     try:
-        check_csrf()
         unionid, followed = binding.oa_profile(openid) if openid else (None, False)
         person, _ = binding.redeem(token, "official_account", openid, unionid, followed,
                                    address=request.remote_addr)
     except ServiceError as err:
         return page("mobile/bind.html", err.status, error=err.message, **context)
-    session[SESSION_KEY] = person.id
+    sign_in(person, "wechat")
     return page("mobile/bound.html", who=binding.describe(person), person=person)
 
 
@@ -78,26 +83,24 @@ def bind(token):
 @bp.route("/m/login", methods=["POST"])
 def login():
     try:
-        check_csrf()
         account = accounts.login(request.form.get("username"), request.form.get("password"),
                                  request.remote_addr or "")
         if accounts.needs_wechat_confirm(account):   # 扫码确认登录 is on: its bound WeChat signs it in here
             raise ServiceError("wechat_required", "该账号已绑定微信，请在微信中打开手机工作台", status=403)
     except ServiceError as err:
         return page("mobile/login.html", err.status, error=err.message, username=request.form.get("username", ""))
-    session[SESSION_KEY] = account.id
-    session[MARK_KEY] = accounts.session_mark(account)
-    session.permanent = True
+    sign_in(account, "password")
+    new_csrf_token()
     return redirect(url_for("mobile.home"), code=303)
 
 
 @bp.post("/m/logout")
 def logout():
-    check_csrf()
     account = signed_in()
     if account is not None:
-        accounts.end_sessions(account)   # like the console: a copied cookie of this account ends too
-    session.pop(SESSION_KEY, None)
+        accounts.end_sessions(account)   # like the console: a copied password session of this account ends too
+    for key in (SESSION_KEY, "m_via", "m_v"):
+        session.pop(key, None)
     webauth.forget()
     return redirect(url_for("mobile.home"), code=303)
 
@@ -140,7 +143,6 @@ def case(number):
     if request.method == "POST":
         action = request.form.get("action", "")
         try:
-            check_csrf()
             if action not in ACTIONS[account.role]:
                 raise NotFound("unknown_action", "不支持的操作")
             if request.form.get("seen_version", type=int) is not None:  # a form shown before a change fails

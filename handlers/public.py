@@ -98,8 +98,8 @@ def reporter_of(case):
 
 def remember_citizen(openid):
     """Web OAuth identified the visitor: their reports belong to the citizen account of that openid."""
-    from services.accounts import citizen_for_openid
-    remember(citizen_for_openid(openid, official_account=True))
+    from services.accounts import oa_citizen
+    remember(oa_citizen(openid))
 
 
 webauth.protect(bp, "deputy", "project", "station", "case", "lookup", on_identified=remember_citizen)
@@ -276,13 +276,18 @@ def not_mine(number, status=404):
 
 
 def show_case(found, number, error=None, status=200, form=None):
-    reporter = reporter_of(found)
+    reporter, follower = reporter_of(found), False
+    if reporter is None:  # the reporter of a duplicate merged into this case follows it, read-only
+        duplicate = next((d for d in found.duplicates if reporter_of(d) is not None), None)
+        reporter, follower = (reporter_of(duplicate), True) if duplicate else (None, False)
     if reporter is None:
         return not_mine(number)
-    allowed = workflow.allowed_actions(found, reporter)
+    allowed = [] if follower else workflow.allowed_actions(found, reporter)
     station = found.station if found.station_id else None
     rating = found.ratings.order_by(Rating.id.desc()).first() if found.rating or found.round > 1 else None
+    original = found.merged_into if found.state == "merged" and found.merged_into_id else None
     return page("public/case.html", status, case=found, new=bool(request.args.get("new")), error=error,
+                follower=follower, original=original,
                 form=form or {}, allowed=allowed, station=station, rating=rating,
                 state=workflow.state_label(found.state, for_citizen=True),
                 category=workflow.CATEGORIES.get(found.category, ""),

@@ -5,9 +5,9 @@ import logging
 
 from flask import current_app
 
-from models import (Account, Assignment, Case, Department, Follow, Project, ProjectUpdate, Rating, StatsSnapshot,
-                    db, utcnow)
-from services import calendar, delivery, notify, privacy, stats, uploads, workflow
+from models import (Account, Assignment, Case, CaseEvent, Department, Follow, Project, ProjectUpdate, Rating,
+                    StatsSnapshot, db, utcnow)
+from services import calendar, delivery, notify, privacy, stats, todo, uploads, workflow
 from services.errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,50 @@ def escalate_overdue(today=None):
                 break
             urged += 1
     return {"urged": urged}
+
+
+def escalate_late_steps(today=None):
+    """受理 and 签收 time limits: a report not accepted within ACCEPT_DAYS working days (an assignment not signed
+    within SIGN_DAYS) is escalated through the workflow — level 1 to the station's staff, level 2 (one more
+    period late) to the county office. Each level once per step."""
+    today = today or calendar.today()
+    raised = 0
+    for state, setting, since in (("submitted", "ACCEPT_DAYS", Case.submitted_at),
+                                  ("assigned", "SIGN_DAYS", Case.updated_at)):
+        days = current_app.config.get(setting, 3 if state == "submitted" else 2)
+        for case in Case.select().where(Case.state == state, since < calendar.utc_start(today)).order_by(Case.id):
+            entered = case.submitted_at if state == "submitted" else _entered(case)
+            late = calendar.working_days_between(calendar.local(entered).date(), today)
+            target = 2 if late > 2 * days else 1 if late > days else 0
+            level = _escalated(case, entered)
+            while level < target:
+                level += 1
+                try:
+                    case = workflow.perform(case, "escalate", workflow.SYSTEM, {"level": level, "note": (
+                        f"超过{'受理' if state == 'submitted' else '签收'}时限（{days}个工作日）")})
+                    raised += 1
+                except ServiceError as err:
+                    log.info("escalate %s skipped: %s", case.number, err.code)
+                    break
+    return {"escalated": raised}
+
+
+def _entered(case):
+    """When the case entered its current state (its latest state-changing event)."""
+    event = case.events.where(CaseEvent.to_state == case.state, CaseEvent.from_state != case.state).order_by(
+        CaseEvent.id.desc()).first()
+    return event.at if event else case.updated_at
+
+
+def _escalated(case, since):
+    levels = [e.data.get("level", 0) for e in case.events.where(CaseEvent.action == "escalate", CaseEvent.at >= since)]
+    return max(levels, default=0)
+
+
+def purge_audit_log(now=None):
+    """Remove audit entries past AUDIT_RETENTION_DAYS (never less than 180)."""
+    from services import audit
+    return {"purged": audit.purge(current_app.config.get("AUDIT_RETENTION_DAYS", 365), now)}
 
 
 def auto_close(now=None):
@@ -91,6 +135,11 @@ def daily_digest(today=None):
         for account in Account.select().where(Account.role == "department", Account.active == True,  # noqa: E712
                                               Account.department == department.id):
             written += notify.write(account, "digest_department", f"digest:{today}:{account.id}", values) or 0
+    for account in Account.select().where(Account.role == "staff", Account.active == True):  # noqa: E712
+        values = todo.counts(account, todo.visible(account))
+        values["total"] = sum(values.values())
+        if values["total"]:
+            written += notify.write(account, "digest_staff", f"digest:{today}:{account.id}", values) or 0
     return {"written": written}
 
 

@@ -241,6 +241,25 @@ def station_board(station):
     return s
 
 
+def binding_slip(who, code, link, expires_at):
+    """微信绑定单: A6 landscape (148 × 105 mm) — whom it binds, the QR to scan in WeChat, the code to type."""
+    from services.calendar import local
+    s = Sheet(148, 105, f"{who} 微信绑定单")
+    s.border(4)
+    s.rect(4, 4, 140, 14, fill=RED)
+    s.text("代表连心 · 微信绑定单", 8, 5.5, 132, 11, 6.5, weight="bold", color=WHITE, align="center", valign="middle")
+    s.code(link, 8, 24, 56)
+    s.text(who, 70, 24, 70, 14, 7, min_size=4, weight="bold", label="who")
+    s.text("绑定码", 70, 41, 70, 6, 4, color=GREY)
+    s.text(code, 70, 48, 70, 12, 9, weight="bold", color=RED, label="code")
+    s.text("用微信扫左侧二维码；或关注“代表连心”公众号，发送“绑定 绑定码”。", 70, 62, 70, 16, 3.6, min_size=2.8,
+           label="how")
+    moment = local(expires_at)
+    s.text(f"有效期至 {moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M}，仅限本人使用一次", 8, 86, 132, 8, 3.4,
+           color=GREY, align="center", valign="middle", label="expires")
+    return s
+
+
 SHEETS = {"card": ("d", deputy_card), "plaque": ("p", project_plaque), "board": ("s", station_board)}
 
 

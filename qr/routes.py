@@ -24,14 +24,14 @@ def _code(code):
     return code.upper()
 
 
-def _send(data_or_build, key, fmt, max_age, filename=None):
+def _send(data_or_build, key, fmt, max_age, filename=None):  # fmt: a key of MIME, or a mimetype
     """Answer 304 when the client has `key`'s version, otherwise build the bytes and send them."""
     etag = hashlib.sha1(f"{VERSION}|{key}".encode()).hexdigest()[:20]
     if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:
         data = data_or_build() if callable(data_or_build) else data_or_build
-        response = Response(data, mimetype=MIME[fmt])
+        response = Response(data, mimetype=MIME.get(fmt, fmt))
         if filename:
             disposition = "attachment" if request.args.get("download") else "inline"
             response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
@@ -68,6 +68,6 @@ def printable(kind, code, fmt):
 def wxacode(kind, code):
     found = codes.lookup(kind, _code(code))
     width = max(280, min(1280, codes.clamp_size(request.args.get("size", 430))))
-    data = wxa.image(kind, found.code, width)
+    data, mimetype = wxa.image(kind, found.code, width)
     key = f"wxa|{current_app.config.get('WECHAT_MP_APP_ID')}|{kind}|{found.code}|{width}"
-    return _send(data, key, "png", 86400)
+    return _send(data, key, mimetype, 86400)

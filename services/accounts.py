@@ -1,5 +1,6 @@
 """Accounts: console users with hashed passwords, and citizens known by their WeChat openid/unionid."""
 import functools
+import logging
 from pathlib import Path
 
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -7,6 +8,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from models import Account, Department, Deputy, Station, db, utcnow
 from services.errors import InvalidInput, NotFound
 
+log = logging.getLogger(__name__)
 WEB_ROLES = ("staff", "department", "admin", "deputy")
 MIN_PASSWORD = 10
 COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
@@ -118,6 +120,23 @@ def citizen_for_openid(openid, unionid=None, official_account=False):
             account.unionid = unionid
         account.save()
     return account
+
+
+def oa_citizen(openid):
+    """The citizen behind an official-account openid (a follower, or a visitor WeChat's web OAuth named),
+    created on first sight and joined to their mini-program account through the unionid WeChat gives for
+    an official account bound to an Open Platform account."""
+    account = Account.get_or_none(Account.oa_openid == openid)
+    if account is not None:
+        return account
+    from wechat import client
+    from wechat.errors import WeChatError
+    unionid = None
+    try:
+        unionid = client.oa_user_info(openid).get("unionid")
+    except WeChatError as err:
+        log.warning("no profile for %s (%s); not linked to a mini-program account", openid, err)
+    return citizen_for_openid(openid, unionid, official_account=True)
 
 
 # --- console login: lock-out after repeated failures ------------------------------------------------

@@ -74,6 +74,31 @@ def bindable(account):
     return account.role == "deputy" and account.deputy_id or (account.role != "citizen" and account.username)
 
 
+def can_manage(actor, account):
+    """Who may issue codes for and unbind a person: admins anyone bindable; staff deputies and departments."""
+    role = getattr(actor, "role", None)
+    return bool(bindable(account)) and (role == "admin" or (role == "staff" and account.role in
+                                                            ("deputy", "department")))
+
+
+def link(row):
+    return f"{current_app.config['PUBLIC_BASE_URL']}/bind/{row.token}"
+
+
+def qr_target(row):
+    """What the slip's QR code holds: the official account's temporary QR (scene bind:<token>: scanning it
+    follows the account and binds) where WeChat is configured, else the /bind/<token> link."""
+    from wechat import client
+    from wechat.errors import WeChatError
+    if current_app.config.get("WECHAT_OA_APP_ID") and current_app.config.get("WECHAT_OA_APP_SECRET"):
+        try:
+            return client.create_oa_qrcode(f"bind:{row.token}", permanent=False)["url"]
+        except WeChatError as err:
+            import logging
+            logging.getLogger(__name__).warning("binding: no official-account QR (%s); the slip has the link", err)
+    return link(row)
+
+
 def state(account):
     """Per channel: whether bound, since when and by which code (for the console pages)."""
     used = {c.used_channel: c for c in account.bind_codes.where(BindCode.used_at.is_null(False))

@@ -12,6 +12,7 @@ import os
 import socket
 import threading
 import time
+import zoneinfo
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -36,15 +37,18 @@ RETRY_CODES = {-1, 40001, 40014, 42001, 45009, 45011,   # WeChat busy / token tr
                "InternalError.Timeout", "RequestLimitExceeded",  # SMS: the provider busy,
                "LimitExceeded.PhoneNumberThirtySecondLimit", "LimitExceeded.PhoneNumberOneHourLimit"}  # or paced
 LIMIT_CODES = {45009, 45011}   # daily quota / per-minute frequency reached: the drain run stops
-GONE_CODES = {43101, 43004, 45015, 40003,  # the person cannot receive on this channel (refused, unfollowed…)
+DAILY_QUOTA = 45009            # the channel's daily quota is spent: wait for WeChat's reset at 00:00 Beijing time
+GONE_CODES = {43101, 43004, 45015,  # the person cannot receive on this channel (refused, unfollowed…)
               "LimitExceeded.PhoneNumberDailyLimit", "FailedOperation.PhoneNumberInBlacklist",
               "InvalidParameterValue.IncorrectPhoneNumber", "DailyCap"}
 CHANNELS = ("subscribe", "template", "sms")
 CHANNEL_LABELS = {"subscribe": "订阅消息", "template": "模板消息", "sms": "短信"}
 ERRORS = {  # errcode -> what staff read in the console
     43101: "用户未订阅或订阅次数已用完", 43004: "用户未关注公众号", 45015: "用户已取消关注或超出回复时限",
-    40003: "openid 无效", 40037: "模板 id 无效（请检查 WECHAT_*_TEMPLATES 配置）", 47003: "模板参数不正确",
-    41030: "小程序页面路径无效", 40001: "access_token 无效", 42001: "access_token 已过期", -1: "微信系统繁忙",
+    40003: "openid 无效（不是本应用的用户）", 40037: "模板 id 无效（请运行 flask wechat templates --check）",
+    47003: "模板参数不正确（请运行 flask wechat templates --check）", 41030: "小程序页面路径无效",
+    40165: "小程序页面路径无效", 40166: "小程序未关联公众号", 40001: "access_token 无效", 42001: "access_token 已过期",
+    45009: "今日发送次数已用完，零点后重发", -1: "微信系统繁忙",
     # Tencent Cloud SMS codes (SendStatusSet[].Code or Error.Code)
     "LimitExceeded.PhoneNumberDailyLimit": "该号码今日短信已达运营商上限", "DailyCap": "该号码今日短信已达本系统上限",
     "LimitExceeded.PhoneNumberOneHourLimit": "该号码一小时内短信已达上限", "InternalError.Timeout": "短信平台超时",
@@ -265,12 +269,33 @@ def drain(worker=None, limit=None, budget_seconds=240, now=None, concurrency=Non
 # --- channels -------------------------------------------------------------------------------------
 
 def template_id(channel, key):
-    """The configured WeChat template id; in sandbox mode (the stand-in plays WeChat) a made-up one."""
-    name = "WECHAT_MP_TEMPLATES" if channel == "subscribe" else "WECHAT_OA_TEMPLATES"
-    configured = (current_app.config.get(name) or {}).get(key, "")
-    if not configured and current_app.config.get("WECHAT_SANDBOX"):
-        return f"sandbox-{'mp' if channel == 'subscribe' else 'oa'}-{key}"
-    return configured
+    """The configured WeChat template id ("" when the template is not mapped on that channel)."""
+    entry = notify.mapping(channel, key)
+    return entry["id"] if entry else ""
+
+
+def long_term(key):
+    """A long-term subscription (政务民生 and similar mini-programs): one consent, many sends."""
+    return bool((notify.mapping("subscribe", key) or {}).get("long_term"))
+
+
+def quota_reset(now=None):
+    """When WeChat's daily quotas start again: the next midnight in Beijing (UTC, naive)."""
+    beijing = zoneinfo.ZoneInfo("Asia/Shanghai")
+    today = (now or utcnow()).replace(tzinfo=dt.timezone.utc).astimezone(beijing).date()
+    midnight = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(0, 1), beijing)
+    return midnight.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _quota_key(channel):
+    return f"wechat:quota-spent:{channel}"
+
+
+def quota_spent(channel):
+    """Until when a channel's daily quota is spent (None: it is not)."""
+    from wechat import store
+    until = store.get(_quota_key(channel))
+    return dt.datetime.fromisoformat(until) if until else None
 
 
 def template_ids(channel="subscribe"):
@@ -331,7 +356,9 @@ def sms_phone(notification, account):
             or not sms.enabled("case_progress"):
         return ""
     case = Case.get_or_none(Case.id == notification.case_id)
-    return case.contact_phone if case and case.sms_notify and case.reporter_id == account.id else ""
+    if case is not None and case.reporter_id != account.id:  # news of the original a duplicate was merged into
+        case = Case.get_or_none(Case.merged_into == case.id, Case.reporter == account.id)
+    return case.contact_phone if case is not None and case.sms_notify else ""
 
 
 def send_sms(phone, key, params):
@@ -360,9 +387,10 @@ def add_quota(account, key, count=1):
 def _begin(notification, channel):
     """Record the attempt (and spend one subscribe consent) before sending; None when no quota is left."""
     now = utcnow()
+    key = notify.MESSAGES[notification.kind].template
     with db.atomic():
-        if channel == "subscribe" and not _SPEND.execute(
-                now=now, account=notification.account_id, key=notify.MESSAGES[notification.kind].template).rowcount:
+        if channel == "subscribe" and not long_term(key) and not _SPEND.execute(
+                now=now, account=notification.account_id, key=key).rowcount:
             return None
         _TRY.execute(channel=channel, id=notification.id)
         attempt = _ATTEMPT.execute(id=notification.id, channel=channel, now=now).lastrowid
@@ -373,19 +401,20 @@ def _send(notification, account, channel):
     """Send through one channel; returns WeChat's msgid (template messages) or None."""
     from wechat import client as wx
     key = notify.MESSAGES[notification.kind].template
-    data = notify.template_data(notification)
     page, url = notify.links(notification, current_app.config["PUBLIC_BASE_URL"])
     if channel == "sms":
         serial = send_sms(sms_phone(notification, account), key, [notification.data.get("number", ""),
                                                                    notification.title[:20]])
         return str(serial)[:32] or None  # the provider's SerialNo, kept like WeChat's msgid
+    data = notify.template_data(notification, channel)
     if channel == "subscribe":
         wx.send_subscribe_message(account.openid, template_id(channel, key), data, page or None)
         return None
     appid = current_app.config.get("WECHAT_MP_APP_ID")
     mini = {"appid": appid, "pagepath": page} if page and appid else None
     msgid = wx.send_template_message(oa_recipient(account).oa_openid, template_id(channel, key), data,
-                                     url=url or None, miniprogram=mini)
+                                     url=url or None, miniprogram=mini,
+                                     client_msg_id=f"notification-{notification.id}")  # a retry is not sent twice
     return str(msgid) if msgid is not None else None
 
 
@@ -395,11 +424,13 @@ def _finish(attempt, result, errcode=None, detail=""):
 
 
 def _reason(err):
+    """The errcode, what it means in Chinese, and WeChat's own words (47003 names the keyword)."""
     code = getattr(err, "errcode", None)
+    if code is None:
+        return f"网络错误：{err}"[:255]
+    said = (getattr(err, "errmsg", "") or "").split(" rid:")[0].strip()
     known = ERRORS.get(code)
-    text = f"{code} {known}" if known else (f"{code} {getattr(err, 'errmsg', '')}" if code is not None
-                                            else f"网络错误：{err}")
-    return text[:255]
+    return (f"{code} {known}（{said}）" if known and said else f"{code} {known or said}")[:255]
 
 
 def backoff(attempts):
@@ -415,6 +446,10 @@ def deliver(notification, account=None):
     problems = []
     permanent = False
     for channel in channels(account, message.template, notification) if message and account.active else []:
+        spent = quota_spent(channel)
+        if spent is not None:  # today's quota is gone: wait for it, as WeChat would refuse anyway
+            _postpone(notification, spent)
+            return "limited"
         attempt = _begin(notification, channel)
         if attempt is None:
             continue
@@ -426,8 +461,9 @@ def deliver(notification, account=None):
             if isinstance(err, (WeChatUnavailable, sms.SmsUnavailable)) or code in RETRY_CODES:
                 outcome = _retry(notification, attempt, channel, code, reason)
                 return "limited" if outcome == "retry" and code in LIMIT_CODES else outcome
-            _finish(attempt, "failed", code, reason)
-            _channel_gone(account, channel, code, message.template)
+            with db.atomic():
+                _finish(attempt, "failed", code, reason)
+                _channel_gone(account, channel, code, message.template)
             problems.append(f"{CHANNEL_LABELS[channel]}：{reason}")
             permanent = permanent or code not in GONE_CODES
             continue
@@ -447,11 +483,17 @@ def deliver(notification, account=None):
 
 
 def _retry(notification, attempt, channel, code, reason):
-    """A transient error: give the consent back, try again later with exponential back-off."""
+    """A transient error: give the consent back, try again later with exponential back-off — or, when the
+    channel's daily quota is spent (45009), at WeChat's reset, without counting the try."""
     with db.atomic():
         _finish(attempt, "retry", code, reason)
-        if channel == "subscribe":
-            add_quota(notification.account_id, notify.MESSAGES[notification.kind].template)
+        _unspend(notification.account_id, notify.MESSAGES[notification.kind].template, channel)
+        if code == DAILY_QUOTA:
+            from wechat import store
+            reset = quota_reset()
+            store.put(_quota_key(channel), reset.isoformat(), max(60, (reset - utcnow()).total_seconds()))
+            _postpone(notification, reset, reason, tried=True)
+            return "retry"
         fresh = Notification.get_by_id(notification.id)
         if fresh.attempts >= MAX_ATTEMPTS:
             _close(notification, "failed", channel, f"多次重试仍失败：{reason}")
@@ -462,9 +504,25 @@ def _retry(notification, attempt, channel, code, reason):
     return "retry"
 
 
+def _unspend(account_id, key, channel):
+    """Give back the subscribe consent spent on a try WeChat did not send (it uses one only when it sends)."""
+    if channel == "subscribe" and not long_term(key):
+        add_quota(account_id, key)
+
+
+def _postpone(notification, until, reason="", tried=False):
+    """Back to 'pending' until `until`; a try that WeChat refused for its quota does not count."""
+    Notification.update(state="pending", claimed_by="", claimed_at=None, next_attempt_at=until,
+                        attempts=Notification.attempts - (1 if tried else 0),
+                        last_error=reason or ERRORS[DAILY_QUOTA]).where(Notification.id == notification.id).execute()
+
+
 def _channel_gone(account, channel, code, key):
-    """What WeChat told us about the person: 43101 on subscribe → no quota left; unfollowed → no OA pushes."""
-    if channel == "subscribe" and code == 43101:
+    """What WeChat told us about the person: 43101 on subscribe → no quota left (any other refusal: the
+    consent was not used, so it is given back); unfollowed → no OA pushes."""
+    if code != 43101:
+        _unspend(account.id, key, channel)
+    elif channel == "subscribe":
         SubscriptionQuota.update(remaining=0, updated_at=utcnow()).where(
             SubscriptionQuota.account == account.id, SubscriptionQuota.template_key == key).execute()
     if channel == "template" and code in (43004, 45015):

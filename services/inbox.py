@@ -3,7 +3,8 @@
 Each `accept` from wx.requestSubscribeMessage allows exactly one later send of that template
 (WeChat's one-time subscription): it adds one to the person's SubscriptionQuota for the template's
 key (services/notify.py TEMPLATES), which services/delivery.py spends. The mini-program asks for
-WeChat template ids (configured as WECHAT_MP_TEMPLATES {key: id}); results name ids or keys.
+the WeChat template ids of the configured mapping (WECHAT_MP_TEMPLATES, docs/wechat.md); results name
+ids or keys. In sandbox mode WeChat's side is the stand-in: it hears of each consent as WeChat would.
 """
 from flask import current_app
 
@@ -16,7 +17,7 @@ VERDICTS = ("accept", "reject", "ban", "filter")
 
 def templates():
     """{template key: WeChat template id} for the mini-program's subscribe messages."""
-    return dict(current_app.config.get("WECHAT_MP_TEMPLATES") or {})
+    return delivery.template_ids("subscribe")
 
 
 def quotas(account):
@@ -32,9 +33,12 @@ def record_consents(account, results):
     known = templates()
     key_of = {**{v: k for k, v in known.items()}, **{k: k for k in known}}
     ignored = [t for t in results if t not in key_of]
-    for template, verdict in results.items():
-        if verdict == "accept" and template in key_of:
-            delivery.add_quota(account, key_of[template])
+    accepted = [t for t, verdict in results.items() if verdict == "accept" and t in key_of]
+    for template in accepted:
+        delivery.add_quota(account, key_of[template])
+    if current_app.config.get("WECHAT_SANDBOX") and accepted and account.openid:
+        from wechat import sandbox
+        sandbox.tell_standin("consent", openid=account.openid, template_ids=[known[key_of[t]] for t in accepted])
     return quotas(account), ignored
 
 

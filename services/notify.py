@@ -1,29 +1,99 @@
 """Who hears what: notification intents written to the outbox in the same transaction as the change.
 
-`MESSAGES` is the one table of every message: its title and inbox text, the WeChat template it uses
-with that template's fields, where it links (mini-program page and H5/console URL), whether it may
-break quiet hours, and when it is sent. `TEMPLATES` names the four WeChat templates and their keyword
-fields; their ids come from configuration (WECHAT_MP_TEMPLATES / WECHAT_OA_TEMPLATES, see
-docs/notifications.md). `AUDIENCE` says which workflow action tells whom. Delivery (channels, retries,
-quiet hours) is services/delivery.py; this module only writes rows and renders them.
+`MESSAGES` is the one table of every message: its title and inbox text, the template it uses with the
+logical values it fills (number, title, status, …), where it links (mini-program page and H5/console URL),
+whether it may break quiet hours, and when it is sent. `TEMPLATES` names our four templates and the
+values each carries. The county's WeChat templates are its own choice: the configuration maps each of
+them to a template id and each of its keywords (WeChat's key "<rule><kid>", e.g. "thing7") to one value
+(`flask --app app wechat templates` reads the account and writes the mapping; docs/wechat.md). A
+message therefore names no WeChat key at all. `AUDIENCE` says which workflow action tells whom.
+Delivery (channels, retries, quiet hours) is services/delivery.py; this module only writes rows and
+renders them.
 """
 import re
 import unicodedata
 from dataclasses import dataclass
 
+from flask import current_app
+
 from models import Account, Assignment, Case, Follow, Notification, Station, utcnow
 
 # --- templates ------------------------------------------------------------------------------------
-# key: (the template's title in WeChat's library, {keyword: label}); the keyword's prefix is its type.
+# key: (what to look for in WeChat's library, {value: (label, keyword rules it may fill, words of a
+# WeChat keyword name that suggest it)}). Every message of a template fills all of its values.
+_NUMBER = ("案件编号", ("character_string", "thing"), ("编号", "单号"))
+_TIME = ("更新时间", ("time", "date"), ("时间", "日期"))
 TEMPLATES = {
-    "case_progress": ("反映办理进度通知", {"character_string1": "案件编号", "thing2": "反映事项",
-                                    "phrase3": "办理状态", "thing4": "温馨提示", "time5": "更新时间"}),
-    "case_todo": ("待办事项提醒", {"character_string1": "案件编号", "thing2": "事项名称", "thing3": "待办内容",
-                             "date4": "办理时限"}),
-    "project_progress": ("项目进展通知", {"thing1": "项目名称", "thing2": "最新进展", "character_string3": "完成进度",
-                                    "time4": "更新时间"}),
-    "work_digest": ("工作汇总提醒", {"thing1": "提醒事项", "number2": "件数", "thing3": "说明", "date4": "日期"}),
+    "case_progress": ("办理进度通知", {
+        "number": _NUMBER, "title": ("反映事项", ("thing",), ("事项", "标题", "名称", "主题")),
+        "status": ("办理状态", ("phrase", "thing"), ("状态", "结果", "进度")),
+        "tip": ("温馨提示", ("thing",), ("提示", "说明", "备注", "内容")), "time": _TIME}),
+    "case_todo": ("待办事项提醒", {
+        "number": _NUMBER, "title": ("事项名称", ("thing",), ("名称", "事项", "标题", "主题")),
+        "todo": ("待办内容", ("thing",), ("待办", "内容", "事项", "说明")),
+        "deadline": ("办理时限", ("date", "thing"), ("截止", "时限", "期限", "日期"))}),
+    "project_progress": ("项目进度通知", {
+        "project": ("项目名称", ("thing",), ("项目", "名称")),
+        "update": ("最新进展", ("thing",), ("进展", "说明", "情况", "内容")),
+        "percent": ("完成进度", ("character_string", "thing"), ("完成", "比例", "进度")), "time": _TIME}),
+    "work_digest": ("工作汇总提醒", {
+        "subject": ("提醒事项", ("thing",), ("提醒", "事项", "名称", "主题")),
+        "count": ("件数", ("number", "thing"), ("数量", "件数", "数")),
+        "detail": ("说明", ("thing",), ("备注", "说明", "内容", "详情")),
+        "date": ("日期", ("date",), ("日期", "时间"))}),
 }
+CHANNEL_SETTING = {"subscribe": "WECHAT_MP_TEMPLATES", "template": "WECHAT_OA_TEMPLATES"}
+KEYWORD = re.compile(r"([a-z_]+?)(\d+)")  # WeChat's keyword key: <rule><kid>
+RULES = ("thing", "number", "letter", "symbol", "character_string", "time", "date", "amount", "phone_number",
+         "car_number", "name", "phrase", "enum", "const")
+
+
+def rule_of(keyword):
+    match = KEYWORD.fullmatch(keyword or "")
+    return match.group(1) if match and match.group(1) in RULES else None
+
+
+def mapping(channel, key):
+    """The configured WeChat template for one of ours on a channel ("subscribe" or "template"):
+    {"id", "keywords": {"<rule><kid>": value}, "long_term"?}, or None when it is not configured."""
+    entry = (current_app.config.get(CHANNEL_SETTING[channel]) or {}).get(key)
+    return entry if isinstance(entry, dict) and entry.get("id") else None
+
+
+def mapping_problems(key, entry):
+    """What is wrong with one template's mapping, in Chinese ([] when it can be used)."""
+    if key not in TEMPLATES:
+        return [f"{key}：没有这个消息模板（可用：{'、'.join(TEMPLATES)}）"]
+    if not isinstance(entry, dict):
+        return [f"{key}：只有模板 id，缺少关键词映射（请运行 flask --app app wechat templates --write）"]
+    values = TEMPLATES[key][1]
+    problems = [] if isinstance(entry.get("id"), str) and entry["id"] else [f"{key}：缺少模板 id"]
+    keywords = entry.get("keywords")
+    if not isinstance(keywords, dict) or not keywords:
+        return problems + [f"{key}：缺少关键词映射（微信模板的每个关键词对应哪一项内容）"]
+    for keyword, value in keywords.items():
+        rule = rule_of(keyword)
+        if rule is None:
+            problems.append(f"{key}：{keyword} 不是微信的关键词（应为“规则+编号”，如 thing7）")
+        elif value not in values:
+            problems.append(f"{key}：{keyword} 对应的“{value}”不是本模板的内容（可用：{'、'.join(values)}）")
+        elif rule not in values[value][1]:
+            problems.append(f"{key}：{keyword} 是 {rule} 类关键词，放不下“{values[value][0]}”"
+                            f"（可用：{'、'.join(values[value][1])}）")
+    return problems
+
+
+def template_problems(cfg):
+    """Every problem of the configured mappings, checked at start-up (app.py: a bad one stops the app).
+    A channel without any mapping is not used for pushes; one with a mapping needs all four templates."""
+    problems = []
+    for setting in CHANNEL_SETTING.values():
+        configured = cfg.get(setting) or {}
+        for key, entry in configured.items():
+            problems += [f"{setting} {p}" for p in mapping_problems(key, entry)]
+        if configured:
+            problems += [f"{setting} {key}：缺少映射（{TEMPLATES[key][0]}）" for key in TEMPLATES if key not in configured]
+    return problems
 
 
 @dataclass(frozen=True)
@@ -31,7 +101,7 @@ class Message:
     title: str           # inbox title
     body: str            # inbox text (format string over the values)
     template: str        # key into TEMPLATES
-    fields: dict         # keyword -> format string over the values
+    fields: dict         # template value (number, title, …) -> format string over the row's data
     page: str = ""       # mini-program page ("" for console-only audiences)
     url: str = ""        # H5 or console path, joined to PUBLIC_BASE_URL
     urgent: bool = False  # may be pushed during quiet hours
@@ -45,12 +115,15 @@ PHONE_URL = "/m/cases/{number}"  # deputies and departments: the phone workbench
 
 
 def _progress(status, tip, **kw):
-    return {"character_string1": "{number}", "thing2": "{title}", "phrase3": status, "thing4": tip,
-            "time5": "{time}", **kw}
+    return {"number": "{number}", "title": "{title}", "status": status, "tip": tip, "time": "{time}", **kw}
 
 
 def _todo(what, deadline="{deadline_text}"):
-    return {"character_string1": "{number}", "thing2": "{title}", "thing3": what, "date4": deadline}
+    return {"number": "{number}", "title": "{title}", "todo": what, "deadline": deadline}
+
+
+def _digest(subject, count, detail):
+    return {"subject": subject, "count": count, "detail": detail, "date": "{date_text}"}
 
 
 M = Message
@@ -88,6 +161,9 @@ MESSAGES = {
                   WORK_PAGE, PHONE_URL, when="群众通过代表码或其领办项目提交反映", audience="代表"),
     "deputy_answer": M("案件已答复", "{number} 已由{department}答复", "case_todo", _todo("已答复，请跟进", "{date_text}"),
                        WORK_PAGE, PHONE_URL, when="承办单位答复", audience="代表"),
+    "deputy_withdrawn": M("群众撤回了反映", "{number}：{title} 已由反映人撤回，无需再受理", "case_todo",
+                          _todo("反映人已撤回，无需受理", "{date_text}"), WORK_PAGE, PHONE_URL,
+                          when="反映人在受理前撤回反映", audience="代表"),
     "deputy_unsatisfied": M("群众不满意", "{number} 的答复被评为不满意", "case_todo",
                             _todo("群众评价不满意", "{date_text}"), WORK_PAGE, PHONE_URL,
                             when="群众评价“不满意”", audience="代表"),
@@ -120,6 +196,14 @@ MESSAGES = {
                           "", CONSOLE_URL, when="群众补充材料", audience="工作人员（辖区内）"),
     "dept_supplement": M("群众补充了材料", "{number}：{note}", "case_todo", _todo("群众补充材料，请查看"), "",
                          CONSOLE_URL, when="办理中的案件群众补充材料", audience="承办单位"),
+    "staff_late": M("环节超时", "{number} 已超过{step}时限，请尽快处理", "case_todo", _todo("{step}超时，请处理", "{date_text}"),
+                    "", CONSOLE_URL, when="每日9:10：超过受理时限（ACCEPT_DAYS）或签收时限（SIGN_DAYS）未办，先提醒联络站工作人员，"
+                    "再超一个时限提醒县级工作人员", audience="工作人员（先辖区联络站，再县级）"),
+    "dept_sign_late": M("请尽快签收", "{number} 交办后已超过签收时限，请尽快签收", "case_todo", _todo("超过签收时限"),
+                        "", PHONE_URL, when="每日9:10：交办后超过签收时限未签收", audience="承办单位"),
+    "digest_staff": M("今日待办", "新反映 {new} 件，待交办 {to_assign} 件，延期待批 {extension} 件，超期 {overdue} 件",
+                      "work_digest", _digest("人大工作日报", "{total}", "新反映{new}件，超期{overdue}件"),
+                      "", "/console/todo", when="每日8:30，工作人员有待办事项时", audience="工作人员（辖区内）"),
     "staff_unsatisfied": M("群众不满意", "{number} 的答复被评为不满意，可安排二次办理", "case_todo",
                            _todo("群众不满意，可二次办理", "{date_text}"), "", CONSOLE_URL,
                            when="群众评价“不满意”", audience="工作人员（辖区内）"),
@@ -127,35 +211,36 @@ MESSAGES = {
                        _todo("{department}超期未办结"), "", CONSOLE_URL,
                        when="每日9:00：案件超期并升为红色督办", audience="工作人员（辖区内）"),
     "staff_satisfaction": M("满意率偏低", "{department}今年满意率{rate}，低于80%，建议二次整改", "work_digest",
-                            {"thing1": "{department}满意率偏低", "number2": "{unsatisfied}",
-                             "thing3": "满意率{rate}，建议二次整改", "date4": "{date_text}"},
+                            _digest("{department}满意率偏低", "{unsatisfied}", "满意率{rate}，建议二次整改"),
                             "", "/console/stats",
                             when="每晚统计快照后，某承办单位今年满意率低于80%（每单位每周至多一次）",
                             audience="县级工作人员"),
     # digests
     "digest_deputy": M("今日待办", "待受理 {pending} 件，今日答复 {answered} 件，不满意 {unsatisfied} 件", "work_digest",
-                       {"thing1": "代表工作日报", "number2": "{pending}", "thing3": "待受理{pending}件，新答复{answered}件",
-                        "date4": "{date_text}"}, "pages/workbench/index", "/m/",
+                       _digest("代表工作日报", "{pending}", "待受理{pending}件，新答复{answered}件"),
+                       "pages/workbench/index", "/m/",
                        when="每日8:30，有待受理、新答复或不满意的案件时", audience="代表"),
     "digest_department": M("今日待办", "待签收 {to_sign} 件，办理中 {handling} 件，即将到期 {due_soon} 件，已超期 {overdue} 件",
-                           "work_digest", {"thing1": "承办工作日报", "number2": "{handling}",
-                                           "thing3": "待签收{to_sign}件，超期{overdue}件", "date4": "{date_text}"},
+                           "work_digest", _digest("承办工作日报", "{handling}", "待签收{to_sign}件，超期{overdue}件"),
                            "", "/m/", when="每日8:30，有待签收或办理中的案件时", audience="承办单位"),
     # anyone who binds their WeChat (services/binding.py)
     "bind_confirmed": M("微信绑定成功", "您已绑定为 {who}（{channel}）", "work_digest",
-                        {"thing1": "微信绑定成功", "number2": "1", "thing3": "您已绑定为{who}", "date4": "{date_text}"},
+                        _digest("微信绑定成功", "1", "您已绑定为{who}"),
                         "", "/m/", when="用绑定码绑定公众号或小程序", audience="代表、工作人员、承办单位"),
     # a project's followers
     "project_update": M("项目有新进展", "{project}：{text}", "project_progress",
-                        {"thing1": "{project}", "thing2": "{text}", "character_string3": "{progress}%",
-                         "time4": "{time}"}, "pages/project/detail?code={code}", "/p/{code}",
+                        {"project": "{project}", "update": "{text}", "percent": "{progress}%", "time": "{time}"},
+                        "pages/project/detail?code={code}", "/p/{code}",
                         when="项目发布进展", audience="项目关注者"),
     "project_completed": M("项目已完工", "{project} 已完工：{text}", "project_progress",
-                           {"thing1": "{project}", "thing2": "已完工：{text}", "character_string3": "100%",
-                            "time4": "{time}"}, "pages/project/detail?code={code}", "/p/{code}",
+                           {"project": "{project}", "update": "已完工：{text}", "percent": "100%", "time": "{time}"},
+                           "pages/project/detail?code={code}", "/p/{code}",
                            when="项目进展达到100%或标记完工", audience="项目关注者"),
+    # whoever wrote to the official account
+    "late_answer": M("公众号的回复", "{text}", "", {}, when="公众号的回复超过5秒、客服消息又发不出时（只进站内消息，列入发送失败）",
+                     audience="向公众号发消息的人"),
     "project_digest": M("本周项目进展", "您关注的 {count} 个项目本周有 {updates} 条进展", "work_digest",
-                        {"thing1": "关注项目周报", "number2": "{updates}", "thing3": "{names}", "date4": "{date_text}"},
+                        _digest("关注项目周报", "{updates}", "{names}"),
                         "pages/project/following", "/p/{code}",
                         when="每周一9:30，关注的项目在过去一周有进展时", audience="项目关注者"),
 }
@@ -169,6 +254,7 @@ AUDIENCE = {
     "supplement": [("staff", "staff_supplement"), ("departments", "dept_supplement")],
     "reassign": [("reporter", "case_assigned"), ("departments", "dept_assigned")],
     "merge": [("reporter", "case_merged")],
+    "withdraw": [("deputy", "deputy_withdrawn")],
     "transfer": [("reporter", "case_transferred")],
     "decline": [("reporter", "case_declined")],
     "assign": [("reporter", "case_assigned"), ("departments", "dept_assigned")],
@@ -186,6 +272,12 @@ SYSTEM_URGE_AUDIENCE = {1: [("departments", "dept_due_soon")],
                         2: [("departments", "dept_overdue"), ("staff", "staff_overdue")]}
 
 
+# a late step (the scheduler's 超时提醒): level 1 the station's own staff, level 2 the county office
+ESCALATE_AUDIENCE = {("受理", 1): [("station_staff", "staff_late")], ("受理", 2): [("county_staff", "staff_late")],
+                     ("签收", 1): [("departments", "dept_sign_late"), ("station_staff", "staff_late")],
+                     ("签收", 2): [("county_staff", "staff_late")]}
+
+
 def recipients(case, audience):
     if audience == "reporter":  # with the reporters of duplicates merged into this case
         merged = Case.select(Case.reporter).where(Case.merged_into == case.id)
@@ -200,6 +292,11 @@ def recipients(case, audience):
                                            Account.department.in_(departments)))
     if audience == "staff":
         return staff_for(case.station_id)
+    if audience == "station_staff":  # the station's own staff (county-wide staff when it has none)
+        scoped = [a for a in staff_for(case.station_id) if a.station_id is not None]
+        return scoped or staff_for(None)
+    if audience == "county_staff":
+        return staff_for(None)
     raise ValueError(audience)
 
 
@@ -244,6 +341,18 @@ def write(account, kind, dedupe_key, values, case=None, project=None):
     ).on_conflict_ignore().as_rowcount().execute()
 
 
+def undeliverable(oa_openid, dedupe_key, text, reason):
+    """A reply WeChat would not carry (a late answer the customer-service API refused): kept in the
+    follower's inbox and 'failed', so staff see it under 发送失败. Safe to repeat (dedupe_key)."""
+    from models import db
+    from services.accounts import citizen_for_openid
+    with db.atomic():
+        account = citizen_for_openid(oa_openid, official_account=True)
+        if write(account, "late_answer", dedupe_key, {"text": text[:480]}):
+            Notification.update(state="failed", channel="custom", last_error=reason[:255]).where(
+                Notification.dedupe_key == dedupe_key[:150]).execute()
+
+
 def case_changed(case, event):
     """Write the notifications an event on a case causes (called inside the workflow's transaction)."""
     plan = list(AUDIENCE.get(event.action, []))
@@ -251,6 +360,8 @@ def case_changed(case, event):
         plan.append(("staff", "staff_new"))
     if event.action == "rate":
         plan += RATING_AUDIENCE.get(event.data.get("value"), [])
+    if event.action == "escalate":
+        plan = ESCALATE_AUDIENCE[(event.data.get("step"), event.data.get("level"))]
     if event.action == "urge" and event.actor_role == "system":
         plan = SYSTEM_URGE_AUDIENCE.get(event.data.get("level"), plan)
     if not plan:
@@ -263,7 +374,7 @@ def case_changed(case, event):
               or (case.lead_department.name if case.lead_department_id else ""),
               "reason": DECLINE_REASONS.get(event.data.get("reason")) or RETURN_REASONS.get(
                   event.data.get("reason"), event.data.get("reason", "")),
-              "original": event.data.get("original", ""), "transfer_to": TRANSFER_TARGETS.get(case.transfer_to, "")}
+              "original": event.data.get("original", ""), "step": event.data.get("step", ""), "transfer_to": TRANSFER_TARGETS.get(case.transfer_to, "")}
     for audience, kind in plan:
         for account in recipients(case, audience):
             write(account, kind, f"e{event.id}:{account.id}:{kind}", values, case=case)
@@ -281,8 +392,10 @@ def project_updated(project, update):
 # --- rendering for WeChat -------------------------------------------------------------------------
 
 LIMITS = {"thing": 20, "number": 32, "letter": 32, "symbol": 5, "character_string": 32, "phone_number": 17,
-          "car_number": 8, "name": 10, "phrase": 5, "amount": 14}
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+          "car_number": 8, "name": 10, "phrase": 5, "amount": 10}
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_DAY, _CLOCK = r"\d{4}年\d{1,2}月\d{1,2}日", r"\d{1,2}:\d{2}"
+_MOMENTS = {"date": re.compile(rf"{_DAY}(\s{_CLOCK})?"), "time": re.compile(rf"({_DAY}\s)?{_CLOCK}")}
 
 
 def _printable(ch):
@@ -304,39 +417,51 @@ def _cut(text, limit, ellipsis="…"):
 
 
 def fit(keyword, value):
-    """A value trimmed to what WeChat accepts for this keyword's type (thing ≤ 20, phrase ≤ 5 Chinese, …)."""
-    kind = keyword.rstrip("0123456789")
+    """A value shaped to what WeChat accepts for this keyword's rule (the rule is the key's prefix:
+    thing ≤ 20, phrase ≤ 5 Chinese characters, character_string ≤ 32 ASCII, number digits, …)."""
+    kind = rule_of(keyword) or keyword.rstrip("0123456789")
     text = unicodedata.normalize("NFC", str(value if value is not None else ""))
     text = "".join(ch for ch in text if _printable(ch))
     text = re.sub(r"\s+", " ", text).strip()
     if kind == "phrase":
         return "".join(_HAN.findall(text))[:5]
-    if kind == "number":
-        found = re.search(r"[+-]?\d+(\.\d+)?", text)
-        return found.group(0)[:32] if found else "0"
-    if kind in ("character_string", "letter", "symbol", "phone_number"):
-        return "".join(ch for ch in text if "\x21" <= ch <= "\x7e")[:LIMITS[kind]]
+    if kind in ("number", "amount"):
+        found = re.search(r"\d+(\.\d+)?", text)
+        number = found.group(0)[:LIMITS[kind]].rstrip(".") if found else "0"
+        return f"{number}元" if kind == "amount" else number
+    if kind == "symbol":
+        return "".join(ch for ch in text if unicodedata.category(ch)[0] in "PS")[:5]
+    if kind in ("character_string", "letter", "phone_number"):
+        allowed = {"letter": str.isalpha, "phone_number": lambda ch: ch in "0123456789+-() "}.get(kind)
+        return "".join(ch for ch in text if "\x21" <= ch <= "\x7e" and (allowed is None or allowed(ch)))[
+            :LIMITS[kind]].strip()
+    if kind == "car_number":
+        return "".join(ch for ch in text if ch.isascii() and ch.isalnum() or _HAN.match(ch))[:8]
     if kind == "name" and text.isascii():
         return text[:20]
+    if kind in _MOMENTS:  # our times and dates are written for these already; anything else is dropped
+        found = _MOMENTS[kind].search(text)
+        return found.group(0) if found else ""
     limit = LIMITS.get(kind)
-    if limit is None:  # time, date, enum: we format these ourselves
+    if limit is None:  # enum, const: only the template's own values (the mapping refuses them)
         return text
-    return _cut(text, limit, "" if kind in ("amount", "car_number") else "…")
+    return _cut(text, limit)
 
 
-def template_data(notification):
-    """The WeChat `data` for a notification: {keyword: {"value": fitted}} from its message's fields."""
+def template_data(notification, channel):
+    """The WeChat `data` for a notification on a channel: {keyword: {"value": fitted}} — each keyword of the
+    configured template gets the value it is mapped to, shaped by the keyword's rule."""
     message = MESSAGES[notification.kind]
     values = notification.data or {}
-    return {keyword: {"value": fit(keyword, _fmt(spec, values)) or _placeholder(keyword)}
-            for keyword, spec in message.fields.items()}
+    keywords = mapping(channel, message.template)["keywords"]
+    return {keyword: {"value": fit(keyword, _fmt(message.fields.get(value, ""), values)) or _placeholder(keyword)}
+            for keyword, value in keywords.items()}
 
 
 def _placeholder(keyword):
     """A valid value for a keyword whose value came out empty (WeChat rejects empty values)."""
-    kind = keyword.rstrip("0123456789")
-    return {"time": local_stamp(), "date": local_stamp(with_time=False), "phrase": "无",
-            "character_string": "-", "number": "0", "letter": "x"}.get(kind, "—")
+    return {"time": local_stamp(), "date": local_stamp(with_time=False), "phrase": "无", "symbol": "-",
+            "character_string": "-", "number": "0", "letter": "x", "amount": "0元"}.get(rule_of(keyword), "—")
 
 
 def links(notification, base_url):

@@ -9,13 +9,16 @@ from models import Deputy, Department, Milestone, Project, ProjectDeputy, Projec
 from services import notify
 from services.directory import PROJECT_STATUS as STATUSES
 from services.errors import Forbidden, InvalidInput, NotFound
-from services.workflow import as_actor, number, text, uploads
+from services.workflow import as_actor, in_scope, number, require_scope, text, uploads
 
 CODE = re.compile(r"^[A-Z0-9]{2,16}$")
 
 
-def can_manage(actor):
-    return as_actor(actor).role in ("staff", "admin")
+def can_manage(actor, project=None):
+    """Staff manage projects; station-scoped staff only those of their subtree (county-wide ones are the
+    county office's)."""
+    actor = as_actor(actor)
+    return actor.role in ("staff", "admin") and (project is None or in_scope(actor, project.station_id))
 
 
 def can_view(project, actor):
@@ -31,8 +34,11 @@ def can_view(project, actor):
 
 
 def can_update(project, actor):
-    """Staff and the project's own department report progress; deputies only watch."""
-    return as_actor(actor).role != "deputy" and can_view(project, actor)
+    """Staff in scope and the project's own department report progress; deputies only watch."""
+    actor = as_actor(actor)
+    if actor.role in ("staff", "admin"):
+        return can_manage(actor, project)
+    return actor.role == "department" and can_view(project, actor)
 
 
 def get(code, actor):
@@ -76,6 +82,8 @@ def save(actor, data, project=None):
     """Create (project=None) or edit a project from form data; supervising deputies by code."""
     if not can_manage(actor):
         raise Forbidden("not_permitted", "只有人大工作人员可以管理项目")
+    if project is not None:
+        require_scope(actor, project.station, "项目")
     fields = dict(
         name=text(data, "name", "项目名称", limit=120), description=text(data, "description", "项目简介",
                                                                    required=False, limit=2000),
@@ -86,6 +94,7 @@ def save(actor, data, project=None):
         planned_start=_date(data, "planned_start", "计划开工"), planned_end=_date(data, "planned_end", "计划完工"),
         status=data.get("status") or "planned", published=bool(data.get("published", True)),
     )
+    require_scope(actor, fields["station"], "项目")
     if fields["status"] not in STATUSES:
         raise InvalidInput("invalid_choice", "请选择项目状态", field="status")
     if fields["planned_start"] and fields["planned_end"] and fields["planned_end"] < fields["planned_start"]:
@@ -116,6 +125,7 @@ def save(actor, data, project=None):
 def add_milestone(actor, project, data):
     if not can_manage(actor):
         raise Forbidden("not_permitted", "只有人大工作人员可以管理项目")
+    require_scope(actor, project.station, "项目")
     return Milestone.create(project=project, title=text(data, "title", "节点名称", limit=100),
                             planned_date=_date(data, "planned_date", "计划日期"),
                             sort=project.milestones.count())

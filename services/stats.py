@@ -112,7 +112,7 @@ def figures(by=None, as_of=None, live=False, **scope):
     Read from the tally; `live=True` (or a filter the tally has no rows for) counts `case` itself."""
     as_of = as_of or calendar.today()
     filters = {k: v for k, v in scope.items() if k not in ("start", "end", "station") and v not in (None, "")}
-    if live or len(filters) > 1 or (filters and by):
+    if live or len(filters) > 1 or (filters and by) or any(k not in DIMENSIONS for k in filters):
         rows = _live(by, as_of, scope)
     else:
         rows = _tallied(by, as_of, scope, filters)
@@ -137,6 +137,23 @@ def _live(by, as_of, scope):
 def counted(query):
     """The cases the figures count: a duplicate merged into its original counts once, as the original."""
     return query.where(Case.state != "merged")
+
+
+FIGURES = {"total": "反映总数", "handled": "已交办", "due": "应办结", "concluded": "已办结（已答复、已评价、已办结）",
+           "on_time": "按期办结", "rated": "已评价", "satisfied": "满意（含基本满意）", "resolved": "办成（A类答复）",
+           "responded": "代表已响应"}
+
+
+def figure_condition(name, as_of=None):
+    """Exactly the cases one figure counts, as a `where` for the queue (the drill-down behind every number)."""
+    if name not in FIGURES:
+        return None
+    base = Case.state != "merged"
+    if name == "total":
+        return base
+    if name == "due":
+        return base & COUNTS["handled"] & ~_not_yet_due(as_of or calendar.today())
+    return base & COUNTS[name]
 
 
 def _cases_by(by, columns, scope):

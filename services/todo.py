@@ -13,6 +13,7 @@ from peewee import fn
 
 from models import Assignment, Case, CaseEvent
 from services import calendar
+from services.stats import scoped
 from services.workflow import HANDLING_STATES, NOT_ENDED, setting
 
 DUE_SOON_DAYS = 2  # working days left at which a case is "due soon" (the scheduler's yellow card)
@@ -75,6 +76,22 @@ DEPARTMENT_TODOS = [
     Todo("overdue", "已超期", "请立即办理", "updated"),
     Todo("due_soon", "即将到期", f"距时限不足{DUE_SOON_DAYS}个工作日", "updated"),
 ]
+
+
+def visible(who):
+    """The cases an account may list: staff within their station scope, a department what was ever
+    assigned to it, a deputy the cases sent to them (the same rule as workflow.can_view)."""
+    query = Case.select()
+    if who.role == "admin" or (who.role == "staff" and who.station_id is None):
+        return query
+    if who.role == "staff":
+        return scoped(query, station=who.station)
+    if who.role == "department":
+        return query.where(Case.id.in_(Assignment.select(Assignment.case).where(
+            Assignment.department == who.department_id)))
+    if who.role == "deputy":
+        return query.where(Case.deputy == who.deputy_id)
+    return query.where(False)
 
 
 def todos_for(account):

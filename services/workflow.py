@@ -115,6 +115,13 @@ def in_scope(actor, station_id):
     return Station.select().where(Station.id == station_id, Station.path.startswith(scope.path)).exists()
 
 
+def require_scope(actor, station, what):
+    """403 unless `station` (None: county-wide) lies in the actor's scope: station staff change only their
+    subtree's deputies, stations, projects and cases."""
+    if not in_scope(as_actor(actor), station.id if station is not None else None):
+        raise Forbidden("out_of_scope", f"该{what}不在您的辖区内，您不能修改")
+
+
 def department_assignment(case, actor, lead_only=True):
     """The actor's department's active assignment on this case's current round, if any."""
     if actor.role != "department" or not actor.account.department_id:
@@ -425,6 +432,11 @@ def _transfer(case, actor, data):
     return {"transfer_to": to, "closed_at": utcnow(), "close_reason": "transferred"}, {"to": to}
 
 
+def _escalate(case, actor, data):
+    level = number(data, "level", "提醒级别", 1, 2)
+    return {}, {"level": level, "step": "受理" if case.state == "submitted" else "签收"}
+
+
 def _callback(case, actor, data):
     result = choice(data, "result", CALLBACK_RESULTS, "回访结果")
     text(data, "note", "回访情况")
@@ -651,6 +663,9 @@ ACTIONS = {a.name: a for a in [
       apply=_reason(_merge), citizen_text="您的反映与相同问题合并办理"),
     A("transfer", "转办", ("submitted", "accepted"), "transferred", ("office",), apply=_reason(_transfer),
       citizen_text="您的反映已转交其他渠道办理"),
+    # time limits before the department's: a late 受理 or 签收 goes to the station's staff, then the county's
+    A("escalate", "超时提醒", ("submitted", "assigned"), None, ("system",), apply=_escalate, note_field="note",
+      public=False),
     # 回访: departments contact the reporter, staff call back after the answer and may enter a phone rating
     A("contact", "联系群众", HANDLING_STATES, None, ("handler",), apply=_contact, note_field="note", public=False),
     A("callback", "电话回访", CONCLUDED_STATES, None, ("office",), apply=_callback, note_field="note",

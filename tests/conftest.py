@@ -17,6 +17,7 @@ TEST_CONFIG = {
     "TESTING": True, "SECRET_KEY": "test-secret", "PUBLIC_BASE_URL": "http://daibiao.test",
     "WECHAT_OA_APP_ID": "wxoatest0000000001", "WECHAT_OA_APP_SECRET": "oa-secret",
     "WECHAT_OA_TOKEN": "testtoken", "WECHAT_MP_APP_ID": "wxmptest0000000001", "WECHAT_MP_APP_SECRET": "mp-secret",
+    "WECHAT_TEMPLATES_FILE": "",  # never a developer's instance/wechat_templates.json
 }
 
 
@@ -64,10 +65,12 @@ def wipe():
 
 @pytest.fixture(scope="session")
 def wechat_standin():
-    """WeChat's API stood in by a real HTTP server on 127.0.0.1 (wechat/standin.py); reset before each test."""
+    """WeChat's API stood in by a real HTTP server on 127.0.0.1 (wechat/standin.py), strict in every rule, with
+    the test apps' secrets and the mini-program linked to the official account; reset before each test."""
     from wechat.standin import WeChatStandIn
     standin = WeChatStandIn(apps={TEST_CONFIG["WECHAT_OA_APP_ID"]: TEST_CONFIG["WECHAT_OA_APP_SECRET"],
-                                  TEST_CONFIG["WECHAT_MP_APP_ID"]: TEST_CONFIG["WECHAT_MP_APP_SECRET"]})
+                                  TEST_CONFIG["WECHAT_MP_APP_ID"]: TEST_CONFIG["WECHAT_MP_APP_SECRET"]},
+                            links={TEST_CONFIG["WECHAT_OA_APP_ID"]: [TEST_CONFIG["WECHAT_MP_APP_ID"]]})
     standin.start()
     yield standin
     standin.stop()

@@ -21,8 +21,9 @@ def test_login_creates_a_citizen_and_returns_a_token_never_the_session_key(app, 
     me = Api(client, token=body["token"]).get("/me").get_json()["account"]
     assert me["role"] == "citizen" and me["role_label"] == "群众"
     assert any("jscode2session" in c["path"] for c in wechat_standin.calls)
-    # Signing in again is the same person.
-    again = login(client, "code-alice").get_json()
+    # A login code works once; the next wx.login gives a new one, and it is the same person.
+    assert error(login(client, "code-alice")) == (401, "invalid_code")
+    again = login(client, "code-alice~2").get_json()
     assert Account.select().where(Account.openid == "openid-alice").count() == 1
     assert Api(client, token=again["token"]).get("/me").status_code == 200
 
@@ -78,4 +79,4 @@ def test_a_disabled_account_loses_its_token(app, client, wechat_standin):
     token = login(client, "code-erin").get_json()["token"]
     Account.update(active=False).where(Account.openid == "openid-erin").execute()
     assert error(Api(client, token=token).get("/me")) == (401, "token_invalid")
-    assert error(login(client, "code-erin")) == (403, "account_disabled")
+    assert error(login(client, "code-erin~2")) == (403, "account_disabled")

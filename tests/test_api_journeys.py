@@ -3,10 +3,11 @@ from models import Case, Notification
 from services import binding, workflow
 from tests.api_client import Api, jpeg
 from tests.factories import world
+from tests.wechat_helpers import wire
 
 
 def test_citizen_journey_login_report_and_rate(app, client, wechat_standin):
-    app.config["WECHAT_MP_TEMPLATES"] = {"case_progress": "tpl-progress"}
+    wire(app)
     w = world()
     # Log in with wx.login's code.
     token = client.post("/api/v1/auth/login", json={"code": "code-wang"}).get_json()["token"]
@@ -55,7 +56,7 @@ def test_deputy_journey_inbox_accept_reply(app, client, wechat_standin):
     first = Api(client, token=client.post("/api/v1/auth/login", json={"code": "code-zhou"}).get_json()["token"])
     bound = first.post("/bind", json={"code": code}).get_json()
     assert bound["account"]["role"] == "deputy" and bound["message"] == "您已绑定为 周建华 代表"
-    login = client.post("/api/v1/auth/login", json={"code": "code-zhou"}).get_json()
+    login = client.post("/api/v1/auth/login", json={"code": "code-zhou~2"}).get_json()  # the next wx.login
     assert login["account"]["role"] == "deputy"
     deputy = Api(client, token=login["token"])
     titles = [n["title"] for n in deputy.get("/me/notifications").get_json()["notifications"]]

@@ -3,6 +3,7 @@ from models import Case, Notification, SubscriptionQuota
 from services import workflow
 from tests.api_client import Api, error
 from tests.factories import case_in, new_case, world
+from tests.wechat_helpers import MP_IDS, wire
 
 
 def test_the_inbox_holds_only_the_deputys_cases_with_filters_and_counts(app, client):
@@ -88,19 +89,19 @@ def test_notifications_list_and_mark_read(app, client):
 
 
 def test_each_subscribe_accept_adds_one_send(app, client):
-    app.config["WECHAT_MP_TEMPLATES"] = {"case_progress": "TPL_CASE", "project_progress": "TPL_PROJ"}
+    wire(app)
+    TPL_CASE, TPL_PROJ = MP_IDS["case_progress"], MP_IDS["project_progress"]
     w = world()
     api = Api(client, w.citizen)
-    assert api.get("/subscriptions").get_json() == {"templates": {"case_progress": "TPL_CASE",
-                                                                  "project_progress": "TPL_PROJ"}, "quotas": {}}
-    body = api.post("/subscriptions", json={"results": {"TPL_CASE": "accept", "TPL_PROJ": "reject"}}).get_json()
+    assert api.get("/subscriptions").get_json() == {"templates": MP_IDS, "quotas": {}}
+    body = api.post("/subscriptions", json={"results": {TPL_CASE: "accept", TPL_PROJ: "reject"}}).get_json()
     assert body == {"quotas": {"case_progress": 1}, "ignored": []}
-    body = api.post("/subscriptions", json={"results": {"TPL_CASE": "accept", "TPL_PROJ": "accept",
+    body = api.post("/subscriptions", json={"results": {TPL_CASE: "accept", TPL_PROJ: "accept",
                                                         "TPL_OLD": "accept"}}).get_json()
     assert body == {"quotas": {"case_progress": 2, "project_progress": 1}, "ignored": ["TPL_OLD"]}
     assert SubscriptionQuota.get(SubscriptionQuota.account == w.citizen,
                                  SubscriptionQuota.template_key == "case_progress").remaining == 2
     assert Api(client, w.other_citizen).get("/subscriptions").get_json()["quotas"] == {}
-    for bad in [{}, {"results": []}, {"results": {"TPL_CASE": "maybe"}}, {"results": {"x" * 65: "accept"}}]:
+    for bad in [{}, {"results": []}, {"results": {TPL_CASE: "maybe"}}, {"results": {"x" * 65: "accept"}}]:
         assert error(api.post("/subscriptions", json=bad)) == (400, "invalid_results")
     assert SubscriptionQuota.select().count() == 2

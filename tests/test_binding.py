@@ -5,11 +5,13 @@ import re
 
 import pytest
 
+from jobs import tasks
 from models import Account, AuditLog, BindCode, Notification, utcnow
 from services import binding, delivery, workflow
 from tests.api_client import Api
 from tests.factories import new_case, world
-from tests.wechat_helpers import event_xml, post_plain, read_reply, text_xml, web_oauth
+from tests.test_foundation import scratch_database_url  # noqa: F401  (fixture)
+from tests.wechat_helpers import event_xml, post_plain, read_reply, text_xml, value, web_oauth, wire
 
 
 @pytest.fixture
@@ -40,12 +42,10 @@ def test_a_deputy_binds_by_sending_the_code_and_hears_it_confirmed(client, w, we
     assert BindCode.get_by_id(code.id).used_channel == "official_account"
     # the follower account the first message made is retired, not left holding nothing
     assert Account.select().where(Account.role == "citizen", Account.active == True).count() == 2  # noqa: E712
-    wechat_standin.configure(templates={})
-    app = client.application
-    app.config["WECHAT_OA_TEMPLATES"] = {key: f"tpl-{key}" for key in ("work_digest", "case_todo")}
+    wire(client.application)
     assert delivery.drain()["sent"] == 1
     sent = wechat_standin.sent("template")[0]
-    assert sent["touser"] == "oa-zhou" and sent["data"]["thing3"]["value"] == "您已绑定为周建华 代表"
+    assert sent["touser"] == "oa-zhou" and value(sent, "detail") == "您已绑定为周建华 代表"
     # binding twice is harmless; the same code from someone else is refused
     assert "您已绑定为 周建华 代表" in say(client, f"绑定 {typed}", "oa-zhou")
     assert "已经使用过" in say(client, f"绑定 {typed}", "oa-stranger")
@@ -91,7 +91,7 @@ def test_the_mini_program_binds_with_a_token_or_a_code(client, w):
     assert bound.status_code == 200 and bound.get_json()["account"]["role"] == "deputy"
     person = Account.get_by_id(w.deputy_account.id)
     assert person.openid == "openid-union-zhou" and person.unionid == "unionid-union-zhou"
-    again = client.post("/api/v1/auth/login", json={"code": "code-union-zhou"}).get_json()
+    again = client.post("/api/v1/auth/login", json={"code": "code-union-zhou~2"}).get_json()  # a new wx.login
     assert again["account"]["deputy"]["code"] == "DEP001"
     other = Api(client, token=client.post("/api/v1/auth/login", json={"code": "code-li"}).get_json()["token"])
     response = other.post("/bind", json={"code": typed})
@@ -153,18 +153,21 @@ def test_a_bound_deputy_without_a_console_account_receives_every_message_meant_f
     assert person.username is None
     _, typed = binding.issue(person, w.staff)
     say(client, f"绑定 {typed}", "oa-wang")
-    app.config["WECHAT_OA_TEMPLATES"] = {key: f"tpl-{key}" for key in ("work_digest", "case_todo", "case_progress")}
+    wire(app)
     case = new_case(w, deputy="DEP009")
     case = workflow.perform(case, "accept", person)
     case = workflow.perform(case, "assign", w.staff, {"lead": "D1", "days": 5})
     case = workflow.perform(case, "sign", w.lead)
     case = workflow.perform(case, "answer", w.lead, {"answer_class": "A", "text": "路灯已经修好了。"})
     workflow.perform(case, "rate", w.citizen, {"value": "unsatisfied"})
+    new_case(w, deputy="DEP009")
+    tasks.daily_digest()
     kinds = [n.kind for n in Notification.select().where(Notification.account == person).order_by(Notification.id)]
-    assert kinds == ["bind_confirmed", "case_new", "deputy_answer", "deputy_unsatisfied"]
+    assert kinds == ["bind_confirmed", "case_new", "deputy_answer", "deputy_unsatisfied", "case_new",
+                     "digest_deputy"]
     delivery.drain()
     to_wang = [m for m in wechat_standin.sent("template") if m["touser"] == "oa-wang"]
-    assert len(to_wang) == 4
+    assert len(to_wang) == 6
     assert to_wang[1]["url"] == f"http://daibiao.test/m/cases/{case.number}"  # the phone workbench
     # unbinding stops them: the next message stays in the inbox
     assert binding.unbind(person, None, w.staff) == ["official_account"]
@@ -172,4 +175,35 @@ def test_a_bound_deputy_without_a_console_account_receives_every_message_meant_f
     second = new_case(w, deputy="DEP009")
     delivery.drain()
     row = Notification.get(Notification.account == person, Notification.case == second.id)
-    assert row.state == "inbox" and len([m for m in wechat_standin.sent("template") if m["touser"] == "oa-wang"]) == 4
+    assert row.state == "inbox" and len([m for m in wechat_standin.sent("template") if m["touser"] == "oa-wang"]) == 6
+
+
+def test_migration_0004_gives_every_deputy_an_account_and_moves_their_openid(scratch_database_url):
+    """An existing database (as of 0003, deputy.openid still there) gets bind_code, one account per deputy
+    carrying the openid the deputy record had, and loses the deputy.openid column."""
+    from peewee import CharField
+    from playhouse.migrate import MySQLMigrator, SqliteMigrator
+    from playhouse.migrate import migrate as run_ops
+
+    from app import create_app
+    from models import Deputy, Station, db, is_mysql
+    from models.migrate import SchemaVersion, migrate
+    create_app({"DATABASE_URL": scratch_database_url, "SECRET_KEY": "k"})
+    with db.connection_context():
+        migrate()
+        migrator = MySQLMigrator(db.obj) if is_mysql() else SqliteMigrator(db.obj)
+        db.drop_tables([BindCode])
+        run_ops(migrator.add_column("deputy", "openid", CharField(max_length=64, null=True, unique=True)))
+        SchemaVersion.delete().where(SchemaVersion.version == 4).execute()
+        station = Station.create(code="TA", name="城关镇联络站", level="town", kind="station")
+        with_login, bound, plain = (Deputy.create(code=f"D{i}", name=n, level="county", station=station)
+                                    for i, n in enumerate(["周建华", "吴秀英", "马立新"]))
+        console = Account.create(role="deputy", username="zhou", deputy=with_login)
+        db.execute_sql(f"UPDATE deputy SET openid = {'%s' if is_mysql() else '?'} WHERE id = "
+                       f"{'%s' if is_mysql() else '?'}", ("openid-wu", bound.id))
+        assert migrate() == [4]
+        assert "openid" not in [c.name for c in db.get_columns("deputy")]
+        people = {a.deputy_id: a for a in Account.select().where(Account.role == "deputy")}
+        assert len(people) == 3 and people[with_login.id].id == console.id
+        assert people[bound.id].openid == "openid-wu" and people[plain.id].display_name == "马立新"
+        assert BindCode.select().count() == 0

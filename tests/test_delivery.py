@@ -16,24 +16,23 @@ from freezegun import freeze_time
 from models import Account, DeliveryAttempt, Notification, SubscriptionQuota, db, utcnow
 from services import delivery, notify
 from tests.conftest import TEST_CONFIG
+from tests.wechat_helpers import MAPPING, MP_IDS, OA_IDS, subscribe as consent, value, wire
 
 ROOT = Path(__file__).resolve().parent.parent
-MP = {k: f"mp-{k}" for k in notify.TEMPLATES}
-OA = {k: f"oa-{k}" for k in notify.TEMPLATES}
 
 
 @pytest.fixture
 def wired(app):
-    """Template ids configured for both channels; no quiet hours unless a test sets them."""
-    app.config.update(QUIET_HOURS="", WECHAT_MP_TEMPLATES=MP, WECHAT_OA_TEMPLATES=OA, WECHAT_TIMEOUT=0.5)
-    return app
+    """Both channels mapped to the stand-in's templates; no quiet hours unless a test sets them."""
+    return wire(app, QUIET_HOURS="", WECHAT_TIMEOUT=0.5)
 
 
 def person(name, subscribe=0, follows=False, **extra):
+    """A citizen; `subscribe`: consents to the progress template (WeChat and we both know of them)."""
     account = Account.create(role="citizen", openid=f"openid-{name}", display_name=name,
                              oa_openid=f"oa-{name}" if follows else None, oa_followed=follows, **extra)
     if subscribe:
-        delivery.add_quota(account, "case_progress", subscribe)
+        consent(account, "case_progress", subscribe)
     return account
 
 
@@ -60,10 +59,10 @@ def test_subscribe_message_first_and_it_spends_one_consent(wired, wechat_standin
     row = fresh(row)
     assert (row.state, row.channel, row.attempts) == ("sent", "subscribe", 1)
     [body] = wechat_standin.sent("subscribe")
-    assert body["touser"] == "openid-a" and body["template_id"] == "mp-case_progress"
+    assert body["touser"] == "openid-a" and body["template_id"] == MP_IDS["case_progress"]
     assert body["page"] == "pages/case/detail?number=2026-000001"
-    assert body["data"]["character_string1"]["value"] == "2026-000001"
-    assert body["data"]["phrase3"]["value"] == "已受理"
+    assert body["data"]["character_string12"]["value"] == "2026-000001"   # WeChat's keys, from the mapping
+    assert body["data"]["phrase7"]["value"] == "已受理"
     assert wechat_standin.sent("template") == []
     assert quota(a) == 1
     assert DeliveryAttempt.get(DeliveryAttempt.notification == row.id).result == "ok"
@@ -76,7 +75,9 @@ def test_without_quota_a_follower_gets_a_template_message_with_both_links(wired,
     row = fresh(row)
     assert (row.state, row.channel) == ("sent", "template")
     [body] = wechat_standin.sent("template")
-    assert body["touser"] == "oa-b" and body["template_id"] == "oa-case_progress"
+    assert body["touser"] == "oa-b" and body["template_id"] == OA_IDS["case_progress"]
+    assert body["client_msg_id"] == f"notification-{row.id}"
+    assert set(body["data"]) == set(MAPPING["oa"]["case_progress"]["keywords"])  # no first / remark
     assert body["url"] == "http://daibiao.test/c/2026-000001"
     assert body["miniprogram"] == {"appid": TEST_CONFIG["WECHAT_MP_APP_ID"],
                                    "pagepath": "pages/case/detail?number=2026-000001"}
@@ -171,6 +172,71 @@ def test_40001_that_survives_the_clients_token_retries_is_retried_later(wired, w
         assert delivery.drain() == {"sent": 1}
     assert fresh(row).state == "sent" and quota(a) == 0
     assert len(wechat_standin.sent("subscribe")) == 1
+
+
+def test_40003_is_failed_for_staff_to_see(wired, wechat_standin):
+    a = person("bad", follows=True)
+    Account.update(oa_openid="openid-of-the-mini-program").where(Account.id == a.id).execute()  # wrong app's openid
+    row = message(a)
+    assert delivery.drain() == {"failed": 1}
+    assert "40003" in fresh(row).last_error and fresh(row).state == "failed"
+
+
+def test_a_consent_wechat_does_not_know_is_43101_from_the_stand_in_and_the_quota_drops_to_zero(wired, wechat_standin):
+    a = person("ghost", follows=True)
+    delivery.add_quota(a, "case_progress", 2)  # we think so; WeChat has no consent (no accept ever reached it)
+    row = message(a)
+    assert delivery.drain() == {"sent": 1}
+    assert (fresh(row).channel, quota(a)) == ("template", 0)
+    assert [c["errcode"] for c in wechat_standin.calls if c["path"].endswith("subscribe/send")] == [43101]
+
+
+def test_47003_does_not_spend_the_consent(wired, wechat_standin):
+    a = person("p47", subscribe=1, follows=True)
+    row = message(a)
+    wechat_standin.inject("message/subscribe/send", errcode=47003)
+    assert delivery.drain() == {"sent": 1}
+    assert fresh(row).channel == "template" and "47003" in fresh(row).last_error
+    assert quota(a) == 1 and wechat_standin.consents("openid-p47", MP_IDS["case_progress"]) == 1
+    message(a, key="n2")
+    assert delivery.drain() == {"sent": 1}   # the consent is still good for the next message
+    assert quota(a) == 0 and len(wechat_standin.sent("subscribe")) == 1
+
+
+def test_a_template_send_that_timed_out_is_retried_with_the_same_client_msg_id_and_arrives_once(wired, wechat_standin):
+    a = person("slow", follows=True)
+    row = message(a)
+    wechat_standin.inject("message/template/send", delay=1.0)  # WeChat takes it, but answers after our timeout
+    assert delivery.drain() == {"retry": 1}
+    first = next(c for c in wechat_standin.calls if c["path"].endswith("template/send"))
+    deadline = time.time() + 10
+    while first["errcode"] is None and time.time() < deadline:  # the stand-in finishes the first send
+        time.sleep(0.05)
+    with freeze_time(dt.datetime.utcnow() + dt.timedelta(minutes=2)):
+        assert delivery.drain() == {"sent": 1}
+    sends = [c for c in wechat_standin.calls if c["path"].endswith("template/send")]
+    assert len(sends) == 2 and {c["json"]["client_msg_id"] for c in sends} == {f"notification-{row.id}"}
+    assert len(wechat_standin.sent("template")) == 1   # one message reached the person
+
+
+def test_a_follower_who_left_gets_43004_and_is_marked_unfollowed(wired, wechat_standin):
+    a = person("gone", follows=True)
+    wechat_standin.unfollow("oa-gone")
+    row = message(a)
+    assert delivery.drain() == {"inbox": 1}
+    assert "43004" in fresh(row).last_error and Account.get_by_id(a.id).oa_followed is False
+
+
+def test_a_long_term_subscription_is_not_used_up(wired, wechat_standin):
+    long_term = {**MAPPING["mp"]["case_progress"], "long_term": True}
+    wired.config["WECHAT_MP_TEMPLATES"] = {**MAPPING["mp"], "case_progress": long_term}
+    wechat_standin.configure(templates={**wechat_standin.templates, MP_IDS["case_progress"]: {
+        **wechat_standin.templates[MP_IDS["case_progress"]], "type": 3}})
+    a = person("lt", subscribe=1)
+    for i in range(3):
+        message(a, key=f"lt{i}")
+    assert delivery.drain() == {"sent": 3}
+    assert quota(a) == 1 and len(wechat_standin.sent("subscribe")) == 3
 
 
 @pytest.mark.parametrize("failure", [{"status": 502}, {"errcode": -1}, {"delay": 1.0}], ids=["5xx", "-1", "timeout"])
@@ -307,8 +373,7 @@ def _crowd(n):
 
 
 def _numbers(wechat_standin):
-    return [b["data"]["character_string1"]["value"] for kind in ("subscribe", "template")
-            for b in wechat_standin.sent(kind)]
+    return [value(b, "number") for kind in ("subscribe", "template") for b in wechat_standin.sent(kind)]
 
 
 def test_concurrent_senders_deliver_every_row_exactly_once(wired, wechat_standin, monkeypatch):
@@ -344,8 +409,8 @@ def test_concurrent_failures_back_off_and_are_sent_later(wired, wechat_standin):
     assert {q.remaining for q in SubscriptionQuota.select()} == {0}
 
 
-@pytest.mark.parametrize("code", [45009, 45011])
-def test_a_wechat_rate_limit_stops_the_run_and_hands_back_the_rest(wired, wechat_standin, monkeypatch, code):
+def test_a_wechat_rate_limit_stops_the_run_and_hands_back_the_rest(wired, wechat_standin, monkeypatch):
+    code = 45011
     rows = [message(person(f"l{i}", follows=True), key=f"l{i}", number=f"L{i:05d}") for i in range(40)]
     monkeypatch.setattr(wechat_standin, "latency", 0.01)
     wechat_standin.inject("message/template/send", errcode=code)
@@ -359,11 +424,32 @@ def test_a_wechat_rate_limit_stops_the_run_and_hands_back_the_rest(wired, wechat
     assert fresh(limited[0]).state == "pending" and len(_numbers(wechat_standin)) == 39
 
 
+def test_45009_the_daily_quota_waits_for_wechats_reset_at_midnight_beijing_time(wired, wechat_standin):
+    with freeze_time("2026-11-20 06:00:00"):  # 14:00 in Beijing
+        rows = [message(person(f"y{i}", follows=True), key=f"y{i}", number=f"Y{i:05d}") for i in range(3)]
+        wechat_standin.inject("message/template/send", errcode=45009)
+        assert delivery.drain() == {"limited": 1}
+        hit = [r for r in map(fresh, rows) if r.last_error][0]
+        reset = dt.datetime(2026, 11, 20, 16, 1)  # 00:01 Beijing time, in UTC
+        assert (hit.state, hit.attempts, hit.next_attempt_at) == ("pending", 0, reset)  # the try is not counted
+        assert "45009" in hit.last_error
+    calls = len(wechat_standin.calls)
+    with freeze_time("2026-11-20 12:00:00"):  # later that day: the others wait too, without asking WeChat
+        assert delivery.drain() == {"limited": 1}
+        assert delivery.drain() == {"limited": 1}
+        assert delivery.drain() == {}
+    assert len(wechat_standin.calls) == calls
+    assert {fresh(r).next_attempt_at for r in rows} == {reset} and {fresh(r).attempts for r in rows} == {0}
+    with freeze_time("2026-11-20 16:02:00"):  # the next day in Beijing
+        assert delivery.drain() == {"sent": 3}
+
+
 # --- real processes -------------------------------------------------------------------------------
 
 def _env(app, wechat_standin):
     env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "WECHAT_API_BASE": wechat_standin.base_url,
-           "WECHAT_OA_TEMPLATES": json.dumps(OA), "WECHAT_MP_TEMPLATES": json.dumps(MP), "QUIET_HOURS": "",
+           "WECHAT_OA_TEMPLATES": json.dumps(MAPPING["oa"]), "WECHAT_MP_TEMPLATES": json.dumps(MAPPING["mp"]),
+           "WECHAT_TEMPLATES_FILE": "", "QUIET_HOURS": "",
            "PUBLIC_BASE_URL": "http://daibiao.test", "SECRET_KEY": "x"}
     for name in ("WECHAT_OA_APP_ID", "WECHAT_OA_APP_SECRET", "WECHAT_MP_APP_ID", "WECHAT_MP_APP_SECRET"):
         env[name] = TEST_CONFIG[name]
@@ -387,8 +473,7 @@ def _outbox(n, prefix="p"):
 
 
 def _delivered(wechat_standin):
-    numbers = [b["data"]["character_string1"]["value"] for b in wechat_standin.sent("template")]
-    return numbers
+    return [value(b, "number") for b in wechat_standin.sent("template")]
 
 
 def test_two_processes_drain_a_thousand_notifications_each_exactly_once(wired, wechat_standin):

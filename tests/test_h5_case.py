@@ -110,6 +110,8 @@ def test_withdraw_before_acceptance_and_nothing_after(client, w):
     assert post(client, case.number, "withdraw", note="已经自己解决了").status_code == 303
     fresh = Case.get_by_id(case.id)
     assert fresh.state == "withdrawn"
+    told = Notification.get(Notification.case == case.id, Notification.kind == "deputy_withdrawn")
+    assert told.account_id == w.deputy_account.id and "无需再受理" in told.body
     assert "您已撤回" in html(client.get(f"/c/{case.number}"))
     rated = post(client, case.number, "rate", value="satisfied")
     assert rated.status_code == 409 and "不能“评价”" in html(rated) and Rating.select().count() == 0
@@ -237,3 +239,32 @@ def test_large_text_mode_is_one_tap_and_remembered(client, w):
     assert client.get("/large?on=1&next=//evil.example").headers["Location"].endswith("/")
     client.get("/large?on=0")
     assert 'class="large"' not in html(client.get("/"))
+
+
+def test_inside_wechat_one_citizen_across_h5_official_account_and_mini_program(client, w, wechat_standin):
+    from models import Account
+    from tests.wechat_helpers import WECHAT_UA, post_plain, read_reply, text_xml, web_oauth
+    mini = Account.create(role="citizen", openid="openid-unionwang", unionid="unionid-unionwang")
+    web_oauth(client, "/d/DEP001", "unionwang")
+    case = Case.get(Case.number == case_number(report(client, "/d/DEP001", headers={"User-Agent": WECHAT_UA})))
+    assert case.reporter_id == mini.id and Account.get_by_id(mini.id).oa_openid == "oa-unionwang"
+    chat = lambda text: read_reply(post_plain(client, text_xml(text, openid="oa-unionwang"))  # noqa: E731
+                                   .get_data(as_text=True)).content
+    assert "状态：已提交，等待代表受理" in chat(f"查询 {case.number}")
+    assert case.number in chat("我的")
+    assert Account.select().where(Account.role == "citizen").count() == 3  # the world's two and this one
+
+
+def test_a_merged_duplicate_links_to_its_original_which_its_reporter_may_follow(app, client, w):
+    from tests.factories import new_case
+    original = new_case(w, content="村口道路坑洼严重，雨天积水，已经很久了。")
+    duplicate = filed(client)
+    workflow.perform(duplicate, "merge", w.staff, {"original": original.number, "reason": "重复反映"})
+    page = html(client.get(f"/c/{duplicate.number}"))
+    assert f'href="/c/{original.number}"' in page and "合并办理" in page
+    followed = client.get(f"/c/{original.number}")
+    assert followed.status_code == 200 and "已合并在这里一起办理" in html(followed)
+    assert 'id="withdraw"' not in html(followed) and 'id="supplement"' not in html(followed)  # read-only
+    assert post(client, original.number, "withdraw").status_code == 404  # acting is for its own reporter
+    assert Case.get_by_id(original.id).state == "submitted"
+    assert app.test_client().get(f"/c/{original.number}").status_code == 404

@@ -79,7 +79,10 @@ def test_daily_digest_tells_those_with_work_once_a_day(app):
     new_case(w)
     handling = with_deadline(case_in(w, "in_progress"), dt.date(2026, 11, 19))
     Notification.delete().execute()
-    assert tasks.daily_digest() == {"written": 3}  # the deputy, the lead and the assisting department
+    # the deputy, the lead and the assisting department, and the staff with 待办 (county-wide and town A)
+    assert tasks.daily_digest() == {"written": 5}
+    assert {n.account_id for n in Notification.select().where(Notification.kind == "digest_staff")} == {
+        w.staff.id, w.town_staff.id}
     deputy = Notification.get(Notification.account == w.deputy_account)
     assert deputy.kind == "digest_deputy" and deputy.data["pending"] == 1
     lead = Notification.get(Notification.account == w.lead)
@@ -149,14 +152,15 @@ def test_a_job_fires_only_in_the_leading_process(app):
     assert jobs.fire(app, job, "this-node") is None
     assert Notification.select().where(Notification.kind == "digest_deputy").count() == 0
     lease.release("other-node")
-    assert jobs.fire(app, job, "this-node") == {"written": 1}
+    assert jobs.fire(app, job, "this-node") == {"written": 3}  # the deputy and the two staff in scope
 
 
 def test_jobs_are_declared_with_stable_ids_and_schedules(app):
     scheduler = jobs.build_scheduler(app, "test", blocking=False)
     ids = {job.id for job in scheduler.get_jobs()}
-    assert ids == {"drain_outbox", "escalate_overdue", "auto_close", "daily_digest", "weekly_project_digest",
-                   "stats_snapshot", "refresh_wechat_token", "sweep_uploads", "purge_personal_data", "lease_renew"}
+    assert ids == {"drain_outbox", "escalate_overdue", "escalate_late_steps", "auto_close", "purge_audit_log",
+                   "daily_digest", "weekly_project_digest", "stats_snapshot", "refresh_wechat_token", "sweep_uploads",
+                   "purge_personal_data", "lease_renew"}
     assert str(scheduler.get_job("escalate_overdue").trigger) == "cron[hour='9', minute='0']"
     assert str(scheduler.get_job("drain_outbox").trigger) == "interval[0:01:00]"
 

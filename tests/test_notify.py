@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 
 from models import Account, Follow, Notification, ProjectUpdate
-from services import delivery, notify, workflow
+from services import delivery, notify, workflow, wxtemplates
 from tests.factories import case_in, new_case, world
+from tests.wechat_helpers import MAPPING, subscribe, value, wire
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "notifications.md"
 
@@ -42,52 +43,89 @@ def test_trimming_never_splits_a_character_from_its_marks():
     assert fitted == "a" * 18 + "…"
 
 
-@pytest.fixture
-def strict_standin(wechat_standin):
-    """The stand-in knows our template ids and their keywords, so it rejects missing or over-long values."""
-    saved = (wechat_standin.apps, wechat_standin.templates, wechat_standin.openids)
-    templates = {}
-    for key, (_, fields) in notify.TEMPLATES.items():
-        templates[f"mp-{key}"] = list(fields)
-        templates[f"oa-{key}"] = list(fields)
-    wechat_standin.configure(apps=saved[0], templates=templates, openids=saved[2])
-    yield wechat_standin
-    wechat_standin.configure(*saved)
+# Another county's choice: the same four templates picked differently in WeChat's libraries, so each of our
+# values lands in another rule (the number in a thing, the status in a thing, the time in a date…).
+OTHER_COUNTY = {
+    "mp-alt-progress": {"app": "mp", "title": "事项处理通知", "keywords": {
+        "thing1": "事项编号", "thing2": "反映事项", "thing3": "处理结果", "thing4": "备注", "date5": "处理日期"}},
+    "mp-alt-todo": {"app": "mp", "title": "待办提醒", "keywords": {
+        "character_string1": "单号", "thing2": "事项名称", "thing3": "待办内容", "thing4": "办理时限"}},
+    "mp-alt-project": {"app": "mp", "title": "项目进度提醒", "keywords": {
+        "thing1": "项目名称", "thing2": "进展情况", "thing3": "完成比例", "date4": "更新日期"}},
+    "mp-alt-digest": {"app": "mp", "title": "汇总提醒", "keywords": {
+        "thing1": "提醒事项", "thing2": "件数", "thing3": "说明", "date4": "日期"}},
+    "oa-alt-progress": {"app": "oa", "title": "事项处理通知", "keywords": {
+        "character_string9": "事项编号", "thing7": "反映事项", "phrase2": "处理状态", "time11": "处理时间"}},
+    "oa-alt-todo": {"app": "oa", "title": "待办提醒", "keywords": {
+        "thing12": "事项编号", "thing3": "事项名称", "thing5": "待办事项", "date2": "截止日期"}},
+    "oa-alt-project": {"app": "oa", "title": "项目进度提醒", "keywords": {
+        "thing5": "项目名称", "thing6": "最新进展", "character_string3": "完成进度", "time8": "更新时间"}},
+    "oa-alt-digest": {"app": "oa", "title": "汇总提醒", "keywords": {
+        "thing2": "提醒事项", "number1": "数量", "thing4": "备注", "date3": "日期"}},
+}
+HOSTILE = "路灯]]><b>不亮</b>😀\n第二行\x07\u200b" + "超长的说明" * 10
 
 
-def test_every_message_renders_data_wechat_accepts(app, strict_standin):
-    """Each message in the table, with long and awkward values, passes the stand-in's checks on both channels."""
-    app.config.update(QUIET_HOURS="", WECHAT_MP_TEMPLATES={k: f"mp-{k}" for k in notify.TEMPLATES},
-                      WECHAT_OA_TEMPLATES={k: f"oa-{k}" for k in notify.TEMPLATES})
-    awkward = "超长的说明😀" * 10
-    values = {name: awkward for name in ("number", "title", "note", "department", "reason", "project", "text",
+def _mapping_of(templates, app):
+    listed = [{"id": tid, "title": t["title"], "keywords": t["keywords"]} for tid, t in templates.items()
+              if t["app"] == app]
+    plan = wxtemplates.plan("subscribe" if app == "mp" else "template", listed)
+    assert all(mapped for _, mapped in plan.values()), plan
+    return {key: wxtemplates.entry(template, mapped) for key, (template, mapped) in plan.items()}
+
+
+@pytest.mark.parametrize("county", ["stand-in", "other"])
+def test_every_message_renders_data_wechat_accepts(app, wechat_standin, county):
+    """Each message in the table, with hostile values, passes the strict stand-in on both channels — against
+    the stand-in's templates and against another county's, mapped by the command's own proposal."""
+    templates = wechat_standin.templates if county == "stand-in" else OTHER_COUNTY
+    wechat_standin.configure(templates=templates)
+    app.config.update(QUIET_HOURS="", WECHAT_MP_TEMPLATES=_mapping_of(templates, "mp"),
+                      WECHAT_OA_TEMPLATES=_mapping_of(templates, "oa"))
+    assert notify.template_problems(app.config) == []
+    values = {name: HOSTILE for name in ("number", "title", "note", "department", "reason", "project", "text",
                                           "names", "rate")}
-    values.update(number="2026-000001", code="XM001", progress=45, deadline_text="2026年12月1日", pending=3,
-                  answered=1, unsatisfied=2, to_sign=1, handling=4, due_soon=1, overdue=2, count=2, updates=5)
+    values.update(deadline_text="", time="明天]]>")  # no deadline; a time that is none
+    values.update(code="XM001", progress="45]]>", pending="3个", answered=1, unsatisfied="两", to_sign=1,
+                  handling=4, due_soon=1, overdue=2, count=2, updates=5)
     person = Account.create(role="citizen", openid="openid-all", oa_openid="oa-all", oa_followed=True)
-    for i, kind in enumerate(notify.MESSAGES):
-        delivery.add_quota(person, notify.MESSAGES[kind].template)
+    pushed = [kind for kind, m in notify.MESSAGES.items() if m.template]
+    for i, kind in enumerate(pushed):
+        subscribe(person, notify.MESSAGES[kind].template)
         notify.write(person, kind, f"mp{i}", values)
-    assert delivery.drain()["sent"] == len(notify.MESSAGES)
-    assert len(strict_standin.sent("subscribe")) == len(notify.MESSAGES)
-    for body in strict_standin.sent("subscribe"):
+    counts = delivery.drain()
+    assert counts == {"sent": len(pushed)}, [(n.kind, n.last_error) for n in Notification.select()][:6]
+    assert len(wechat_standin.sent("subscribe")) == len(pushed), [(n.kind, n.channel, n.last_error) for n in Notification.select()][:3]
+    for body in wechat_standin.sent("subscribe"):
         assert all(len(item["value"]) <= 20 for k, item in body["data"].items() if k.startswith("thing"))
     # and the official-account channel once the consents are spent
-    for i, kind in enumerate(notify.MESSAGES):
+    for i, kind in enumerate(pushed):
         notify.write(person, kind, f"oa{i}", values)
-    assert delivery.drain()["sent"] == len(notify.MESSAGES)
-    assert len(strict_standin.sent("template")) == len(notify.MESSAGES)
+    assert delivery.drain()["sent"] == len(pushed)
+    assert len(wechat_standin.sent("template")) == len(pushed)
     assert Notification.select().where(Notification.state != "sent").count() == 0
+    assert not [c for c in wechat_standin.calls if c["errcode"] == 47003]
+
+
+def test_a_real_case_number_and_title_survive_shaping(app, wechat_standin):
+    wire(app, QUIET_HOURS="")
+    person = Account.create(role="citizen", openid="openid-cn")
+    subscribe(person)
+    notify.write(person, "case_accepted", "k", {"number": "2026-000123", "title": "村道路面破损，雨天积水严重影响群众出行安全"})
+    delivery.drain()
+    [body] = wechat_standin.sent("subscribe")
+    assert value(body, "number") == "2026-000123" and value(body, "status") == "已受理"
+    assert value(body, "title") == "村道路面破损，雨天积水严重影响群众出行…"
 
 
 def test_every_message_and_template_is_documented():
     text = DOCS.read_text(encoding="utf-8")
     for kind, message in notify.MESSAGES.items():
         assert f"`{kind}`" in text, kind
-    for key, (_, fields) in notify.TEMPLATES.items():
+    for key, (_, values) in notify.TEMPLATES.items():
         assert f"`{key}`" in text
-        for keyword in fields:
-            assert keyword in text, (key, keyword)
+        for value in values:
+            assert f"`{value}`" in text, (key, value)
 
 
 def test_links_point_to_the_mini_program_page_and_the_h5_url(app):
@@ -166,9 +204,33 @@ def test_the_same_event_never_writes_a_message_twice(app):
     assert Notification.select().where(Notification.kind == "case_new").count() == 1
 
 
-def test_every_template_keyword_has_a_known_type():
-    for key, (_, fields) in notify.TEMPLATES.items():
-        for keyword in fields:
-            assert re.fullmatch(r"(thing|number|character_string|phrase|time|date|name)\d+", keyword), keyword
+def test_every_message_fills_every_value_of_its_template_and_each_value_names_known_rules():
+    for key, (_, values) in notify.TEMPLATES.items():
+        for value, (label, rules, hints) in values.items():
+            assert label and hints and set(rules) <= set(notify.RULES), (key, value)
     for kind, message in notify.MESSAGES.items():
-        assert set(message.fields) == set(notify.TEMPLATES[message.template][1]), kind
+        if message.template:
+            assert set(message.fields) == set(notify.TEMPLATES[message.template][1]), kind
+        else:
+            assert message.fields == {}, kind  # inbox only
+
+
+@pytest.mark.parametrize("entry,problem", [
+    ("kXzR1qPZl0c3", "只有模板 id"),
+    ({"keywords": {"thing3": "title"}}, "缺少模板 id"),
+    ({"id": "x", "keywords": {}}, "缺少关键词映射"),
+    ({"id": "x", "keywords": {"title": "title"}}, "不是微信的关键词"),
+    ({"id": "x", "keywords": {"thing3": "headline"}}, "不是本模板的内容"),
+    ({"id": "x", "keywords": {"phrase3": "title"}}, "phrase 类关键词，放不下“反映事项”"),
+])
+def test_a_mismatched_mapping_stops_the_app_at_start_up(database_url, entry, problem):
+    from app import create_app
+    from tests.conftest import TEST_CONFIG
+    mapping = {**MAPPING["mp"], "case_progress": entry}
+    with pytest.raises(RuntimeError, match=problem):
+        create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "WECHAT_MP_TEMPLATES": mapping})
+    missing = {k: v for k, v in MAPPING["oa"].items() if k != "work_digest"}
+    with pytest.raises(RuntimeError, match="WECHAT_OA_TEMPLATES work_digest：缺少映射"):
+        create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "WECHAT_OA_TEMPLATES": missing})
+    assert create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "WECHAT_MP_TEMPLATES": MAPPING["mp"],
+                       "WECHAT_OA_TEMPLATES": MAPPING["oa"]})

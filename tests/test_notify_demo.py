@@ -1,10 +1,11 @@
 """Done-when: every state change in the demo county reaches the right people through the stand-in
-(sandbox mode: made-up template ids, the stand-in plays WeChat)."""
+(sandbox mode: the stand-in plays WeChat with its realistic templates, mapped as the command maps them)."""
 import datetime as dt
 
 from models import Account, Case, Deputy, Follow, Notification, Project, ProjectUpdate, SubscriptionQuota
 from services import delivery, notify, seed, workflow
 from jobs import tasks
+from tests.wechat_helpers import MAPPING, subscribe as consent, wire
 
 
 def user(name):
@@ -13,13 +14,13 @@ def user(name):
 
 def test_every_state_change_in_the_demo_county_reaches_the_right_people(app, wechat_standin):
     seed.seed_demo(log=lambda *_: None)
-    app.config.update(WECHAT_SANDBOX=True, QUIET_HOURS="", WECHAT_MP_TEMPLATES={}, WECHAT_OA_TEMPLATES={})
+    wire(app, WECHAT_SANDBOX=True, QUIET_HOURS="")
     # everyone follows the official account (as people who bound WeChat would); citizen 2 also gave consents
     for account in Account.select():
         Account.update(oa_openid=f"oa-{account.id}", oa_followed=True, openid=f"openid-{account.id}").where(
             Account.id == account.id).execute()
     citizen = Account.get(Account.display_name == "群众2")
-    delivery.add_quota(citizen, "case_progress", 10)
+    consent(citizen, "case_progress", 10)
     daibiao, staff, jiaotong = user("daibiao"), user("staff"), user("jiaotong")
     before = Notification.select(Notification.id).order_by(Notification.id.desc()).first().id
 
@@ -74,4 +75,6 @@ def test_every_state_change_in_the_demo_county_reaches_the_right_people(app, wec
     expected = sorted(f"oa-{r.account_id}" for r in Notification.select().where(
         Notification.id > before, Notification.channel == "template"))
     assert sent_to == expected
-    assert all(b["template_id"].startswith("sandbox-") for b in subscribe + template)
+    ids = {entry["id"] for channel in MAPPING.values() for entry in channel.values()}
+    assert {b["template_id"] for b in subscribe + template} <= ids
+    assert not [c for c in wechat_standin.calls if c["errcode"] not in (0, None)]  # nothing refused

@@ -223,7 +223,8 @@ def test_export_by_station_and_kind(app, runner, w, tmp_path):
 
 def test_wxacode_comes_from_wechat_once_then_from_the_cache(client, w, wechat_standin):
     first = client.get("/qr/d/DEP001.wxa.png")
-    assert first.status_code == 200 and first.mimetype == "image/png"
+    assert first.status_code == 200 and first.mimetype == "image/jpeg"  # what WeChat sends, served as it is
+    assert first.data[:3] == b"\xff\xd8\xff"
     assert decode(first.data)[0][0] == "wxacode:?scene=d=DEP001"
     again = client.get("/qr/d/DEP001.wxa.png")
     assert again.data == first.data

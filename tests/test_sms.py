@@ -9,9 +9,9 @@ from models import Account, DeliveryAttempt, Notification
 from services import delivery, workflow
 from services.errors import InvalidInput
 from tests.factories import world
+from tests.wechat_helpers import wire
 
 PHONE = "13912345678"
-OA = {"case_progress": "oa-case_progress"}
 
 
 @pytest.fixture
@@ -47,9 +47,20 @@ def test_progress_goes_by_sms_exactly_once_to_reporters_who_ticked_it(w, sms_sta
     assert [r.state for r in reporter_rows(silent)] == ["inbox"]
 
 
+def test_the_reporter_of_a_merged_duplicate_hears_the_original_by_sms(w, sms_standin):
+    original = web_case(w, sms_notify=False, phone="13700001111")
+    duplicate = web_case(w)
+    workflow.perform(duplicate, "merge", w.staff, {"original": original.number, "reason": "重复反映"})
+    workflow.perform(original, "accept", w.deputy_account)
+    delivery.drain()
+    texts = [m["text"] for m in sms_standin.sent(PHONE)]
+    assert len(texts) == 2 and duplicate.number in texts[0] and "合并" in texts[0]
+    assert original.number in texts[1] and "反映已受理" in texts[1] and sms_standin.sent("13700001111") == []
+
+
 def test_a_reporter_who_follows_the_official_account_gets_the_template_message_not_the_sms(app, w, wechat_standin,
                                                                                               sms_standin):
-    app.config.update(WECHAT_OA_TEMPLATES=OA)
+    wire(app)
     follower = Account.create(role="citizen", oa_openid="oa-wang", oa_followed=True)
     case = web_case(w, reporter=follower)
     workflow.perform(case, "accept", w.deputy_account)
@@ -59,7 +70,7 @@ def test_a_reporter_who_follows_the_official_account_gets_the_template_message_n
 
 
 def test_the_outbox_order_is_subscribe_template_sms_inbox(app, w):
-    app.config.update(WECHAT_OA_TEMPLATES=OA, WECHAT_MP_TEMPLATES={"case_progress": "mp-case_progress"})
+    wire(app)
     account = Account.create(role="citizen", openid="openid-li", oa_openid="oa-li", oa_followed=True)
     delivery.add_quota(account, "case_progress")
     case = web_case(w, reporter=account)
@@ -153,3 +164,21 @@ def test_the_stand_in_checks_what_the_provider_checks(app, sms_standin):
         sms.send("1234", "verify_code", ["123456", "5"])
     assert err.value.errcode == "InvalidParameterValue.IncorrectPhoneNumber"
     assert len(sms_standin.sent(PHONE)) == 5
+
+
+def test_sandbox_mode_uses_the_stand_in_and_shows_what_it_sent(app, database_url, sms_standin, wechat_standin):
+    from app import create_app
+    from tests.conftest import TEST_CONFIG
+    sandbox = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "WECHAT_OA_APP_SECRET": "",
+                          "WECHAT_MP_APP_SECRET": "", "WECHAT_SANDBOX": True, "WECHAT_API_BASE": wechat_standin.base_url,
+                          "SMS_API_BASE": sms_standin.base_url, "SMS_SECRET_ID": "", "SMS_TEMPLATES": {}})
+    assert sandbox.config["SMS_SECRET_ID"] == sms.SANDBOX["SMS_SECRET_ID"]  # made-up credentials, local only
+    with sandbox.app_context():
+        sms.send(PHONE, "verify_code", ["246810", "5"])
+    page = sandbox.test_client().get("/dev/sms").get_data(as_text=True)
+    assert "【代表连心】您的验证码为246810" in page and "+8613912345678" in page
+    assert app.test_client().get("/dev/sms").status_code == 404  # not in sandbox mode: no such page
+    real = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "WECHAT_SANDBOX": False,
+                       "SMS_API_BASE": "https://sms.tencentcloudapi.com", "SMS_SECRET_ID": "", "SMS_TEMPLATES": {}})
+    with real.app_context():
+        assert not sms.enabled()  # no credentials: SMS is off, never the sandbox's made-up ones

@@ -2,9 +2,12 @@
 import pytest
 
 from app import create_app
+from models import Account
+from services import delivery, inbox, notify
 from tests.conftest import TEST_CONFIG
 from tests.factories import csrf_of
 from wechat.cli import load_menu
+from wechat.sandbox import standin_setup
 
 
 def test_create_menu_publishes_the_repository_menu(app, runner, wechat_standin):
@@ -46,14 +49,18 @@ def sandbox_app(database_url, base, **extra):
 
 
 def test_sandbox_page_shows_what_was_sent_to_wechat(app, database_url, wechat_standin):
-    wechat_standin.configure(apps={})
     sandbox = sandbox_app(database_url, wechat_standin.base_url)
+    wechat_standin.configure(**standin_setup(sandbox.config))  # as `flask wechat standin` starts it
     with sandbox.app_context():
-        from wechat import client
-        client.send_subscribe_message("openid-alice", "tpl-1", {"thing1": "反映已受理"}, "pages/index/index")
+        # out of the box: a consent given in the mini-program reaches WeChat's side, and the push goes out
+        citizen = Account.create(role="citizen", openid="openid-alice", display_name="alice")
+        inbox.record_consents(citizen, {inbox.templates()["case_progress"]: "accept"})
+        notify.write(citizen, "case_accepted", "sb1", {"number": "2026-000001", "title": "路灯坏了"})
+        sandbox.config["QUIET_HOURS"] = ""
+        assert delivery.drain() == {"sent": 1}
         web = sandbox.test_client()
         page = web.get("/dev/wechat").get_data(as_text=True)
-        assert "小程序订阅消息" in page and "openid-alice" in page and "反映已受理" in page
+        assert "小程序订阅消息" in page and "openid-alice" in page and "已受理" in page
         # a newcomer can talk to the official account from the page, through the real webhook
         said = web.post("/dev/wechat/say", data={"text": "帮助", "csrf_token": csrf_of(page)},
                         follow_redirects=True).get_data(as_text=True)
@@ -66,3 +73,45 @@ def test_sandbox_refuses_real_credentials_and_is_absent_otherwise(app, client, d
     with pytest.raises(RuntimeError, match="WECHAT_API_BASE"):
         sandbox_app(database_url, "https://api.weixin.qq.com/")
     assert client.get("/dev/wechat").status_code == 404
+
+
+# --- flask wechat templates -------------------------------------------------------------------------
+
+def test_templates_command_reads_the_accounts_and_writes_the_mapping_the_sandbox_uses(app, runner, tmp_path):
+    import json
+    from wechat.sandbox import TEMPLATES_FILE
+    out = tmp_path / "wechat_templates.json"
+    app.config.update(WECHAT_TEMPLATES_FILE=str(out))
+    result = runner.invoke(args=["wechat", "templates", "--write"])
+    assert result.exit_code == 0, result.output
+    assert "case_progress「办理进度通知」需要：案件编号（number：character_string/thing）" in result.output
+    assert "character_string12（受理编号）= number" in result.output          # the mini-program's own keys
+    assert "character_string2（案件编号）= number" in result.output            # the official account's
+    assert json.loads(out.read_text("utf-8")) == json.loads(TEMPLATES_FILE.read_text("utf-8"))
+
+
+def test_templates_check_compares_the_configured_mapping_with_the_accounts(app, runner):
+    from tests.wechat_helpers import MAPPING, wire
+    wire(app)
+    result = runner.invoke(args=["wechat", "templates", "--check"])
+    assert result.exit_code == 0 and "映射与账号中的模板一致" in result.output
+    progress = MAPPING["oa"]["case_progress"]
+    app.config["WECHAT_OA_TEMPLATES"] = {**MAPPING["oa"], "case_progress": {
+        **progress, "keywords": {**{k: v for k, v in progress["keywords"].items() if k != "time4"}, "time9": "time"}},
+        "case_todo": {**MAPPING["oa"]["case_todo"], "id": "deleted-template"}}
+    result = runner.invoke(args=["wechat", "templates", "--check"])
+    assert result.exit_code == 1
+    assert "没有关键词 time9" in result.output and "time4（更新时间） 没有对应内容" in result.output
+    assert "账号中没有模板 deleted-template" in result.output
+
+
+def test_templates_command_says_what_it_cannot_match_and_lists_library_keywords(app, runner, wechat_standin):
+    from tests.wechat_helpers import OA_IDS
+    result = runner.invoke(args=["wechat", "templates", "--pick", f"case_progress={OA_IDS['work_digest']}"])
+    assert result.exit_code == 1 and "case_progress：账号中没有合适的模板（指定的" in result.output
+    wechat_standin.configure(templates={})
+    result = runner.invoke(args=["wechat", "templates"])
+    assert result.exit_code == 1 and "账号中没有合适的模板，请在后台选用一个" in result.output
+    wechat_standin.reset()
+    result = runner.invoke(args=["wechat", "templates", "--library", "1832"])
+    assert "kid 12：受理编号（character_string12）" in result.output

@@ -182,3 +182,25 @@ def test_template_delivery_report_is_recorded_on_its_attempt(client, w):
     assert DeliveryAttempt.get_by_id(sent.id).detail == "TEMPLATESENDJOBFINISH:failed:user block"
     assert Notification.get_by_id(note.id).last_error == "用户未订阅或订阅次数已用完"
     assert DeliveryAttempt.get_by_id(refused.id).detail == DeliveryAttempt.get_by_id(other_sent.id).detail == ""
+
+
+# --- passive replies as WeChat reads them ---------------------------------------------------------
+
+@pytest.mark.parametrize("title", ["路灯]]><b>不亮", "井盖]]>]]>松动\x07", "末尾]]"])
+def test_cdata_breaking_text_keeps_every_reply_valid_xml(client, w, title):
+    import xml.etree.ElementTree as ET
+    case = new_case(w, title=title)
+    for text in ("我的", f"查询 {case.number}"):
+        raw = post_plain(client, text_xml(text, openid="oa-citizen")).get_data(as_text=True)
+        content = ET.fromstring(raw).findtext("Content")   # a strict XML parser, like WeChat's
+        assert title.replace("\x07", "") in content, text
+
+
+def test_two_menu_clicks_in_the_same_second_get_their_own_answers(client, w):
+    same_second = 1764547200
+    first = post_plain(client, event_xml("CLICK", openid="oa-other", key="QUERY_CASE", create_time=same_second))
+    second = post_plain(client, event_xml("CLICK", openid="oa-other", key="FIND_DEPUTY", create_time=same_second))
+    assert "例如：查询" in read_reply(first.get_data(as_text=True)).content
+    assert "例如：代表" in read_reply(second.get_data(as_text=True)).content
+    retry = post_plain(client, event_xml("CLICK", openid="oa-other", key="FIND_DEPUTY", create_time=same_second))
+    assert read_reply(retry.get_data(as_text=True)).content == read_reply(second.get_data(as_text=True)).content

@@ -12,7 +12,7 @@ from models import Account, Case, CaseEvent, Notification
 from services import delivery, workflow
 from services.uploads import save_image
 from tests.factories import world
-from tests.wechat_helpers import post_plain, read_reply, text_xml
+from tests.wechat_helpers import post_plain, read_reply, text_xml, wire
 
 _ids = itertools.count(int(time.time()) * 1000 + 500_000)
 HEAD = "<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>" \
@@ -96,7 +96,7 @@ def test_by_voice_with_a_location_and_photos_to_a_deputy(client, live_server, w)
 
 
 def test_the_reporter_hears_every_step_by_template_message(app, client, w, wechat_standin):
-    app.config.update(WECHAT_OA_TEMPLATES={"case_progress": "oa-case_progress"})
+    wire(app)
     say(client, "我要反映 路灯坏了两个月，晚上很黑")
     say(client, "城关镇")
     say(client, "跳过")
@@ -125,6 +125,17 @@ def test_cancel_expiry_and_a_retried_confirmation(client, w):
     again = say(client, "确认", msgid=987654321)  # WeChat re-sends when the answer is slow
     assert first == again and Case.select().count() == 1
     assert CaseEvent.select().where(CaseEvent.action == "submit").count() == 1
+
+
+def test_read_only_commands_answer_during_a_conversation_and_it_can_start_again(client, w):
+    from tests.factories import new_case
+    mine = new_case(w, reporter=Account.create(role="citizen", oa_openid="oa-wang"))
+    say(client, "我要反映")
+    say(client, "村口的桥栏杆断了一截，很危险")
+    assert mine.number in say(client, f"查询 {mine.number}")  # answered; the conversation stays open
+    assert "第3步" in say(client, "南塘村桥头")
+    assert "第1步" in say(client, "我要反映")  # from the start again
+    assert "第2步" in say(client, "桥栏杆断了一截，很危险")
 
 
 def test_deputies_by_town_or_village(client, w):

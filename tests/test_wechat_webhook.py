@@ -273,3 +273,34 @@ def test_a_locked_database_for_an_event_answers_success(app, client, database_ur
 
 def test_signature_helper_matches_wechat_doc():
     assert sign("AAAAA", "1714037059", "486452656") == "899cf89e464efb63f54ddac96b0a0a235f53aa78"
+
+
+@pytest.mark.parametrize("refusal", ["45047", "45015", "unreachable"])
+def test_a_late_answer_wechat_will_not_carry_lands_in_the_inbox_and_on_the_failed_list(app, client, database_url,
+                                                                                    wechat_standin, refusal):
+    from models import Notification
+    from services import accounts
+    from tests.factories import world
+    w = world()
+    account = accounts.citizen_for_openid("oa-late", official_account=True)
+    app.config["WECHAT_REPLY_BUDGET"] = 0.3
+    if refusal == "45047":
+        wechat_standin.inject("message/custom/send", errcode=45047)
+    elif refusal == "45015":
+        wechat_standin.unfollow("oa-late")
+    else:
+        wechat_standin.inject("message/custom/send", status=503)
+    release = _hold_database_lock(database_url)
+    try:
+        resp = post_plain(client, text_xml("帮助", openid="oa-late"))
+    finally:
+        release()
+    assert read_reply(resp.get_data(as_text=True)).content == webhook.LATE_TEXT
+    webhook.wait_for_workers()
+    assert wechat_standin.sent("custom") == []
+    [row] = Notification.select().where(Notification.account == account)
+    assert row.kind == "late_answer" and row.state == "failed" and "查询 案件号" in row.body
+    assert "客服消息发送失败" in row.last_error and (refusal in row.last_error or refusal == "unreachable")
+    from tests.test_console import sign_in
+    page = sign_in(client, w.staff).get("/console/notifications/failed").get_data(as_text=True)
+    assert "公众号的回复" in page and "客服消息发送失败" in page

@@ -30,7 +30,7 @@ VALID = {
     "transfer": ("staff", {"to": "12345", "reason": "属12345受理范围"}),
     "contact": ("lead", {"note": "已电话联系反映人"}),
     "callback": ("staff", {"result": "resolved", "note": "群众表示路已修好"}),
-    "rate_by_phone": ("staff", {"value": "basic"}),
+    "rate_by_phone": ("staff", {"value": "basic"}), "escalate": (None, {"level": 1}),
 }
 EXPECTED_TARGET = {  # (state, action) -> resulting state, for every allowed pair; every other pair is refused
     ("submitted", "accept"): "accepted", ("submitted", "decline"): "declined", ("submitted", "forward"): "accepted",
@@ -50,7 +50,7 @@ STAYS = {
     "request_extension": ("in_progress",), "urge": ("assigned", "in_progress"),
     "publish": tuple(s for s in workflow.STATES if s not in ("declined", "withdrawn", "merged", "transferred")),
     "edit": tuple(workflow.STATES), "contact": ("assigned", "in_progress"),
-    "callback": ("answered", "rated", "closed"),
+    "callback": ("answered", "rated", "closed"), "escalate": ("submitted", "assigned"),
 }
 
 

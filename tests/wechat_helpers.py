@@ -32,14 +32,36 @@ def event_xml(event, openid="oa-alice", key=None, create_time=None, extra=""):
             f"<Event><![CDATA[{event}]]></Event>{key_xml}{extra}</xml>")
 
 
+TRIGGERS = {"click": "click", "scancode_push": "click", "scancode_waitmsg": "click", "subscribe": "subscribe",
+            "scan": "scan"}
+
+
+def tell_wechat(client, xml):
+    """What WeChat's servers know when they deliver a follower's message or event: the follower wrote, so
+    customer-service messages may answer (the stand-in's window rules)."""
+    import re
+
+    import requests
+    found = dict(re.findall(r"<(FromUserName|MsgType|Event)><!\[CDATA\[(.*?)\]\]>", xml))
+    trigger = "message" if found.get("MsgType") != "event" else TRIGGERS.get(found.get("Event", "").lower())
+    if trigger and found.get("FromUserName"):
+        base = client.application.config["WECHAT_API_BASE"].rstrip("/")
+        requests.post(f"{base}/_standin/wrote", json={"openid": found["FromUserName"], "trigger": trigger}, timeout=5)
+
+
 def post_plain(client, xml, token="testtoken", timestamp=None, nonce=None):
     timestamp = fresh()[0] if timestamp is None else timestamp
     nonce = fresh()[1] if nonce is None else nonce
+    if isinstance(xml, str):
+        tell_wechat(client, xml)
     return client.post(f"/wechat?signature={sign(token, timestamp, nonce)}&timestamp={timestamp}&nonce={nonce}"
                        f"&openid=x", data=xml.encode("utf-8") if isinstance(xml, str) else xml)
 
 
-def post_aes(client, envelope, token, msg_signature, timestamp, nonce, with_signature=True):
+def post_aes(client, envelope, token, msg_signature, timestamp, nonce, with_signature=True, plain=None):
+    """`plain`: the message inside the envelope, so the stand-in learns that the follower wrote."""
+    if plain:
+        tell_wechat(client, plain)
     url = f"/wechat?encrypt_type=aes&msg_signature={msg_signature}&timestamp={timestamp}&nonce={nonce}"
     if with_signature:
         url += f"&signature={sign(token, timestamp, nonce)}"
@@ -89,3 +111,44 @@ def web_oauth(client, path, name, headers=None):
     assert back.status_code == 302, back.text
     url = urlsplit(back.headers["Location"])
     return client.get(f"{url.path}?{url.query}", headers=headers)
+
+
+# --- templates: the stand-in's realistic templates, mapped exactly as `flask wechat templates --write` does ---
+
+def _mapping():
+    import json
+    from pathlib import Path
+    return json.loads((Path(__file__).resolve().parent.parent / "wechat" / "sandbox_templates.json").read_text("utf-8"))
+
+
+MAPPING = _mapping()
+MP_IDS = {key: entry["id"] for key, entry in MAPPING["mp"].items()}
+OA_IDS = {key: entry["id"] for key, entry in MAPPING["oa"].items()}
+
+
+def wire(app, **config):
+    """Both channels mapped to the stand-in's templates (plus any other settings given)."""
+    app.config.update(WECHAT_MP_TEMPLATES=MAPPING["mp"], WECHAT_OA_TEMPLATES=MAPPING["oa"], **config)
+    return app
+
+
+def subscribe(account, key="case_progress", count=1):
+    """The person ticks the template in wx.requestSubscribeMessage: WeChat (the stand-in at WECHAT_API_BASE)
+    and we both count the consent (for the template id configured now)."""
+    import requests
+    from flask import current_app
+
+    from services import delivery
+    delivery.add_quota(account, key, count)
+    requests.post(current_app.config["WECHAT_API_BASE"].rstrip("/") + "/_standin/consent", timeout=5,
+                  json={"openid": account.openid, "template_ids": [delivery.template_id("subscribe", key)], "count": count})
+
+
+def value(body, name):
+    """The value a sent template message (or subscribe message) carries for one of our values
+    (number, title, status…), found through the mapping of its template."""
+    for entry in (*MAPPING["mp"].values(), *MAPPING["oa"].values()):
+        if entry["id"] == body["template_id"]:
+            keyword = next(k for k, v in entry["keywords"].items() if v == name)
+            return body["data"][keyword]["value"]
+    raise KeyError(body["template_id"])

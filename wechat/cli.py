@@ -63,8 +63,10 @@ def register(app):
     @click.option("--port", default=5001, show_default=True)
     def standin_command(port):
         """Serve the stand-in for WeChat's API on 127.0.0.1 (sandbox mode; started by make run)."""
+        from wechat import sandbox
         from wechat.standin import WeChatStandIn
-        standin = WeChatStandIn()
+        cfg = current_app.config
+        standin = WeChatStandIn(**sandbox.standin_setup(cfg)) if cfg.get("WECHAT_SANDBOX") else WeChatStandIn()
         click.echo(f"微信接口替身已启动：{standin.start(port)}")
         try:
             while True:

@@ -8,6 +8,7 @@ answered with an errcode) and WeChatUnavailable (network error, timeout, 5xx, no
 """
 import json
 import logging
+import re
 
 import requests
 from flask import current_app
@@ -130,19 +131,62 @@ def send_subscribe_message(openid, template_id, data, page=None):
 
 
 def get_wxacode_unlimited(scene, page=None, width=430):
-    """A mini-program code (PNG bytes) for `scene` (≤ 32 characters); `page` without a leading slash."""
+    """A mini-program code for `scene` (≤ 32 characters); `page` without a leading slash. WeChat answers
+    JPEG bytes (PNG only with is_hyaline); image_type() tells which."""
     body = {"scene": scene, "width": width, "check_path": False}
     if page:
         body["page"] = page.lstrip("/")
     return mini_program().call("POST", "wxa/getwxacodeunlimit", json_body=body, raw=True)
 
 
+def image_type(data):
+    """"image/jpeg" or "image/png" for an image WeChat sent, None for anything else."""
+    if data[:3] == b"\xff\xd8\xff":
+        return "image/jpeg"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "image/png"
+    return None
+
+
+def mp_templates():
+    """The mini-program's templates (getTemplate): [{"id", "title", "keywords": {"<rule><kid>": name},
+    "long_term": type 3, "values": {keyword: [enum values]}}]."""
+    data = mini_program().call("GET", "wxaapi/newtmpl/gettemplate")
+    return [{"id": t["priTmplId"], "title": t.get("title", ""), "keywords": _keywords(t.get("content", "")),
+             "long_term": t.get("type") == 3,
+             "values": {e["keywordCode"].split(".")[0]: e.get("enumValueList") or []
+                        for e in t.get("keywordEnumValueList") or []}} for t in data.get("data") or []]
+
+
+def mp_library_keywords(tid):
+    """A library template's keywords (getPubTemplateKeyWordsById): [{"kid", "name", "rule", "example"}] —
+    what an operator chooses from (kidList) when adding the template in the mini-program console."""
+    return mini_program().call("GET", "wxaapi/newtmpl/getpubtemplatekeywords", params={"tid": tid}).get("data") or []
+
+
+def oa_templates():
+    """The official account's templates (get_all_private_template), in the same shape as mp_templates().
+    Templates from before 2023 carry {{first.DATA}} / {{remark.DATA}}: WeChat no longer shows them."""
+    data = official_account().call("GET", "cgi-bin/template/get_all_private_template")
+    return [{"id": t["template_id"], "title": t.get("title", ""), "keywords": _keywords(t.get("content", "")),
+             "long_term": False, "values": {}} for t in data.get("template_list") or []]
+
+
+def _keywords(content):
+    """{"thing7": "项目名称", …} from a template's content ("项目名称:{{thing7.DATA}}\n…")."""
+    return {key: name.strip().rstrip(":：").strip() for name, key in re.findall(r"([^\n{}]*)\{\{(\w+)\.DATA\}\}", content)
+            if key not in ("first", "remark")}
+
+
 # --- official account -----------------------------------------------------------------------------
 
-def send_template_message(openid, template_id, data, url=None, miniprogram=None):
+def send_template_message(openid, template_id, data, url=None, miniprogram=None, client_msg_id=None):
     """An official-account template message; returns WeChat's msgid (its delivery is reported to the
-    webhook as TEMPLATESENDJOBFINISH). `miniprogram` is a page path or {"appid", "pagepath"}."""
+    webhook as TEMPLATESENDJOBFINISH). `miniprogram` is a page path or {"appid", "pagepath"}. WeChat sends
+    one message per openid + `client_msg_id` within 10 minutes: a retried send does not arrive twice."""
     body = {"touser": openid, "template_id": template_id, "data": _values(data)}
+    if client_msg_id:
+        body["client_msg_id"] = client_msg_id
     if url:
         body["url"] = url
     if miniprogram:

@@ -22,8 +22,6 @@ from models import Account, Case, CaseEvent, DeliveryAttempt, Deputy, Notificati
 from services import accounts, binding, directory, workflow
 from services.errors import ServiceError
 from services.calendar import local
-from wechat import client
-from wechat.errors import WeChatError
 from wechat.prepared import Prepared
 
 log = logging.getLogger("wechat.router")
@@ -89,14 +87,19 @@ class Router:
                 log.info("wechat: event %r from %s ignored (no handler)", msg.event, msg.source)
                 return None, None
             return handler, (msg,)
-        if self.conversation is not None and msg.type in CHAT_TYPES and self.conversation.active(msg):
-            return self.conversation, (msg,)
         if msg.type == "text":
-            return self.resolve_text(msg, msg.content)
-        if msg.type == "voice" and said(msg):  # WeChat's speech recognition: spoken commands work too
-            return self.resolve_text(msg, said(msg))
-        handler = self.messages.get(msg.type) or self.messages.get("*")
-        return (handler, (msg,)) if handler else (None, None)
+            handler, args = self.resolve_text(msg, msg.content)
+        elif msg.type == "voice" and said(msg):  # WeChat's speech recognition: spoken commands work too
+            handler, args = self.resolve_text(msg, said(msg))
+        else:
+            handler = self.messages.get(msg.type) or self.messages.get("*")
+            args = (msg,) if handler else None
+        # A conversation in progress takes the message, except the read-only commands (查询, 帮助), which
+        # answer as ever and leave it open: so the busiest question costs no extra lookup.
+        overridable = handler in self.messages.values() or handler not in self.pure
+        if self.conversation is not None and msg.type in CHAT_TYPES and overridable and self.conversation.active(msg):
+            return self.conversation, (msg,)
+        return (handler, args) if handler else (None, None)
 
     def resolve_text(self, msg, content):
         text = normalize(content)
@@ -149,12 +152,7 @@ def follower(msg):
         return account
     if _read_only.get():
         raise NeedsClaim
-    unionid = None
-    try:
-        unionid = client.oa_user_info(msg.source).get("unionid")
-    except WeChatError as err:
-        log.warning("wechat: no profile for %s (%s); not linked to a mini-program account", msg.source, err)
-    return accounts.citizen_for_openid(msg.source, unionid, official_account=True)
+    return accounts.oa_citizen(msg.source)
 
 
 # --- help -----------------------------------------------------------------------------------------
@@ -487,6 +485,8 @@ def converse(msg):
         return "已取消这次反映。需要时再发送“我要反映”。"
     if msg.type == "voice" and not text:
         return KIND_TYPE
+    if _words(text).startswith("我要反映"):  # starting again
+        return start_report(msg, normalize(text)[4:].strip())
     reply = STEPS[state["step"]](msg, state, text)
     if state["step"] == "filed":
         store.delete(_key(msg.source))

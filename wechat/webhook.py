@@ -26,6 +26,7 @@
 """
 import logging
 import queue
+import re
 import threading
 import time
 
@@ -182,16 +183,30 @@ def decrypt(body, token, args):
     abort(403)
 
 
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def cdata(text):
+    """Text that stays one CDATA section: "]]>" split across two (WeChat reads them as one text), and the
+    characters XML 1.0 forbids removed — otherwise the reply is invalid and WeChat shows
+    "该公众号暂时无法提供服务"."""
+    return _XML_INVALID.sub("", str(text or "")).replace("]]>", "]]]]><![CDATA[>")
+
+
 def render(reply, msg):
+    """The passive reply's XML; every value a person or the database supplied goes through cdata()."""
     if isinstance(reply, str):
-        return create_reply(reply, msg, render=True)
-    return create_reply([{k: a.get(k, "") for k in ("title", "description", "image", "url")} for a in reply[:8]],
-                        msg, render=True)
+        return create_reply(cdata(reply), msg, render=True)
+    return create_reply([{k: cdata(a.get(k, "")) for k in ("title", "description", "image", "url")}
+                         for a in reply[:8]], msg, render=True)
 
 
 def dedup_key(msg):
+    """WeChat's retries of one delivery share it: MsgId for messages; for events FromUserName + CreateTime
+    with the event and its EventKey (two menu clicks in the same second are two events)."""
     if msg.type == "event":
-        return f"wx:evt:{msg.source}:{msg.time}:{msg.event}:{msg.id or ''}"[:191]
+        key = msg._data.get("EventKey") or ""
+        return f"wx:evt:{msg.source}:{msg.time}:{msg.event}:{msg.id or ''}:{key}"[:191]
     return f"wx:msg:{msg.id}" if msg.id else f"wx:msg:{msg.source}:{msg.time}"[:191]
 
 
@@ -400,6 +415,9 @@ def attempt(msg, nonce=None):
 
 
 def deliver_late(msg, reply):
+    """The answer that missed the 5 seconds, as a customer-service message; when WeChat will not carry it
+    (outside the 48-hour window, over the count: 45015 / 45047, or WeChat unreachable) it is kept in the
+    person's inbox and listed under 发送失败."""
     try:
         if isinstance(reply, str):
             client.send_custom_message(msg.source, content=reply)
@@ -407,6 +425,9 @@ def deliver_late(msg, reply):
             client.send_custom_message(msg.source, articles=reply)
     except WeChatError as err:
         log.error("wechat: late answer to %s could not be sent (%s)", msg.source, err)
+        from services import notify
+        text = reply if isinstance(reply, str) else "\n".join(f"{a.get('title', '')} {a.get('url', '')}" for a in reply)
+        notify.undeliverable(msg.source, f"late:{dedup_key(msg)}", text, f"客服消息发送失败：{err}")
 
 
 def wait_for_workers(timeout=30):

@@ -4,37 +4,22 @@ from urllib.parse import urlencode
 
 from flask import Response, flash, g, redirect, render_template, request, url_for
 
-from models import Answer, Assignment, Case, Department, Deputy, Rating, Station
-from services import calendar, exports, todo, uploads, workflow
+from models import Answer, Assignment, Case, Department, Deputy, Project, Rating, Station
+from services import calendar, exports, stats, todo, uploads, workflow
 from services.errors import ServiceError
 from services.workflow import Actor
 from services.stats import scoped
 
 from . import EVERYONE, STAFF, actor, back, bp, fail, roles
 
-FILTERS = ("state", "deputy", "station", "department", "category", "overdue", "round", "start", "end", "q", "todo")
+FILTERS = ("state", "deputy", "station", "department", "category", "overdue", "round", "start", "end", "q", "todo",
+           "figure", "source", "at_station", "project")
 PER_PAGE = 50
 # the action forms the console offers (deputies act in the mini-program; citizens never here)
 CONSOLE_ACTIONS = ("accept", "decline", "assign", "sign", "return", "progress", "request_extension",
                    "approve_extension", "refuse_extension", "urge", "answer", "reopen", "close",
                    "publish", "unpublish", "reassign", "recall", "edit", "approve_content", "withhold", "merge",
                    "transfer", "contact", "callback", "rate_by_phone")
-
-
-def visible_cases(who):
-    """The cases an account may list: staff within their station scope, a department what was ever
-    assigned to it, a deputy the cases sent to them (the same rule as workflow.can_view)."""
-    query = Case.select()
-    if who.role == "admin" or (who.role == "staff" and who.station_id is None):
-        return query
-    if who.role == "staff":
-        return scoped(query, station=who.station)
-    if who.role == "department":
-        return query.where(Case.id.in_(Assignment.select(Assignment.case).where(
-            Assignment.department == who.department_id)))
-    if who.role == "deputy":
-        return query.where(Case.deputy == who.deputy_id)
-    return query.where(False)
 
 
 def _date(value):
@@ -48,23 +33,29 @@ def filtered(args):
     """The queue for the signed-in account with the request's filters applied."""
     f = {name: (args.get(name) or "").strip() for name in FILTERS}
     end = _date(f["end"])
-    query = scoped(visible_cases(g.account), start=_date(f["start"]), end=end and end + dt.timedelta(days=1),
+    query = scoped(todo.visible(g.account), start=_date(f["start"]), end=end and end + dt.timedelta(days=1),
                    station=Station.get_or_none(Station.code == f["station"]) if f["station"] else None)
     if f["station"] and not Station.select().where(Station.code == f["station"]).exists():
         query = query.where(False)
     if f["state"]:
         query = query.where(Case.state == f["state"])
-    if f["deputy"]:
-        query = query.where(Case.deputy.in_(Deputy.select(Deputy.id).where(Deputy.code == f["deputy"])))
-    if f["department"]:
-        query = query.where(Case.lead_department.in_(Department.select(Department.id).where(
-            Department.code == f["department"])))
+    for name, field, model in (("deputy", Case.deputy, Deputy), ("department", Case.lead_department, Department),
+                               ("at_station", Case.station, Station), ("project", Case.project, Project)):
+        if f[name] == "-":  # none (a statistics row such as 未交办)
+            query = query.where(field.is_null())
+        elif f[name]:
+            query = query.where(field.in_(model.select(model.id).where(model.code == f[name])))
     if f["category"]:
         query = query.where(Case.category == f["category"])
     if f["overdue"]:
         query = query.where(Case.state.in_(workflow.HANDLING_STATES), Case.deadline < calendar.today())
     if f["round"] == "2":
         query = query.where(Case.round >= 2)
+    if f["figure"]:  # a statistics figure's drill-down: exactly the cases it counts
+        where = stats.figure_condition(f["figure"])
+        query = query.where(where if where is not None else False)
+    if f["source"]:
+        query = query.where(Case.source == f["source"])
     if f["todo"]:
         where = todo.condition(f["todo"], g.account)
         query = query.where(where if where is not None else False)
@@ -77,7 +68,7 @@ def filtered(args):
 @bp.get("/todo")
 @roles("staff", "admin", "department")
 def todo_home():
-    return render_template("console/todo.html", items=todo.overview(g.account, visible_cases(g.account)),
+    return render_template("console/todo.html", items=todo.overview(g.account, todo.visible(g.account)),
                            age=todo.age, states=workflow.STATES)
 
 
@@ -90,7 +81,9 @@ def cases():
     rows = list(query.paginate(page, PER_PAGE))
     return render_template(
         "console/cases.html", rows=rows, f=f, total=total, page=page, pages=max(1, -(-total // PER_PAGE)),
-        states=workflow.STATES, categories=workflow.CATEGORIES, today=calendar.today(),
+        states=workflow.STATES, categories=workflow.CATEGORIES, today=calendar.today(), sources=workflow.SOURCES,
+        figure_label=stats.FIGURES.get(f["figure"]), todo_label={t.key: t.label for t in todo.todos_for(
+            g.account)}.get(f["todo"]),
         departments=Department.select().where(Department.active == True).order_by(Department.code),  # noqa
         stations=Station.select().order_by(Station.path), deputies=Deputy.select().order_by(Deputy.code),
         query_string=urlencode([(k, v) for k, v in request.args.items(multi=True) if k != "page"]),
@@ -138,6 +131,29 @@ def bulk_assign():
     if failed:
         flash(f"{len(failed)} 件未能交办：{'；'.join(failed)}", "error")
     return redirect(back(url_for("console.cases")))
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+@roles(*STAFF)
+def new_case():
+    """代录: staff enter what a citizen reported at a reception day, by phone or by letter."""
+    typed, status = {}, 200
+    if request.method == "POST":
+        typed = {key: request.form.get(key, "") for key in ("intake", "station", "deputy", "category",
+                                                            "citizen_name", "contact_phone", "title", "content")}
+        try:
+            found = workflow.submit_case(actor(), typed, source=typed["intake"])
+            flash(f"已代录：{found.number}", "ok")
+            return redirect(url_for("console.case", number=found.number))
+        except ServiceError as err:
+            fail(err)
+            status = err.status
+    stations = Station.select().order_by(Station.path)
+    if g.account.role == "staff" and g.account.station_id:
+        stations = stations.where(Station.path.startswith(g.account.station.path))
+    return render_template("console/case_new.html", typed=typed, stations=stations,
+                           deputies=Deputy.select().where(Deputy.station.in_(stations)).order_by(Deputy.code),
+                           categories=workflow.CATEGORIES, intakes=workflow.INTAKE_SOURCES), status
 
 
 @bp.get("/cases/<number>")

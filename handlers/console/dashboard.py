@@ -1,13 +1,24 @@
-"""The statistics dashboard (figures from services.stats, the one definition) and failed notifications."""
+"""The statistics dashboard (figures from services.stats, the one definition) and failed notifications.
+
+Every number links to the queue filtered to exactly the cases it counts (`figure=` plus the same scope),
+and the tables export to Excel."""
 import datetime as dt
+from urllib.parse import urlencode
 
-from flask import g, render_template, request
+from flask import Response, g, render_template, request, url_for
 
-from models import Account, Notification
-from services import calendar, charts, stats
-from services.workflow import STATES
+from models import Account, Department, Deputy, Notification, Project, Station
+from services import calendar, charts, exports, stats
+from services.workflow import CATEGORIES, SOURCES, STATES
 
 from . import STAFF, bp, roles
+
+# the dashboard's filters: (query name, Case field for stats, model looked up by code)
+FILTERS = {"department": ("lead_department", Department), "deputy": ("deputy", Deputy), "category": ("category", None),
+           "source": ("source", None)}
+
+
+NONE = "-"  # a queue filter value meaning "none" (未交办, no station, no project)
 
 
 def _day(name):
@@ -18,19 +29,76 @@ def _rate_order(rows, rate):
     return sorted(rows, key=lambda r: (r[rate] is None, -(r[rate] or 0), -r["total"]))
 
 
+def _scope():
+    """(scope for stats.figures, the same filters as queue parameters, the chosen values for the form)."""
+    start, end = _day("start"), _day("end")
+    own = g.account.station if g.account.role == "staff" and g.account.station_id else None
+    station = Station.get_or_none(Station.code == request.args.get("station", "")) or own
+    if own is not None and not station.path.startswith(own.path):
+        station = own  # never wider than the staff member's own scope
+    scope = {"start": start, "end": end and end + dt.timedelta(days=1), "station": station}
+    params = {"start": start.isoformat() if start else "", "end": end.isoformat() if end else "",
+              "station": station.code if station is not None and station != own else ""}
+    for name, (field, model) in FILTERS.items():
+        value = (request.args.get(name) or "").strip()
+        if not value:
+            continue
+        found = model.get_or_none(model.code == value) if model else value
+        scope[field] = found.id if model and found else found if model is None else -1
+        params[name] = value
+    return scope, {k: v for k, v in params.items() if v}, own
+
+
+def _months(month, scope):
+    """A month row's queue parameters: its first and last day, clipped to the chosen period."""
+    first = dt.date.fromisoformat(month + "-01")
+    last = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    if scope["start"]:
+        first = max(first, scope["start"])
+    if scope["end"]:
+        last = min(last, scope["end"] - dt.timedelta(days=1))
+    return {"start": first.isoformat(), "end": last.isoformat()}
+
+
+def _row_params(by, rows, scope):
+    """Each row's extra queue parameters (by code, never by id)."""
+    model = {"department": Department, "station": Station, "project": Project, "deputy": Deputy}.get(by)
+    codes = {m.id: m.code for m in model.select()} if model else {}
+    name = {"department": "department", "station": "at_station", "project": "project", "deputy": "deputy"}.get(by)
+    for row in rows:
+        if by == "month":
+            row["params"] = _months(row["key"], scope)
+        elif by in ("category", "state"):
+            row["params"] = {by: row["key"]}
+        else:
+            row["params"] = {name: codes.get(row["key"], "") if row["key"] is not None else NONE}
+    return rows
+
+
+def _figures(scope):
+    overall = stats.figures(**scope)
+    by = {name: _row_params(name, stats.figures(by=name, **scope), scope)
+          for name in ("state", "department", "station", "category", "month", "project")}
+    departments = _rate_order([r for r in by["department"] if r["key"] is not None], "satisfaction_rate")
+    responsiveness = stats.deputy_responsiveness(**scope)
+    _row_params("deputy", responsiveness, scope)
+    return overall, by, departments, responsiveness
+
+
 @bp.get("/stats")
 @roles(*STAFF)
 def dashboard():
-    start, end = _day("start"), _day("end")
-    scope = {"start": start, "end": end and end + dt.timedelta(days=1),
-             "station": g.account.station if g.account.role == "staff" and g.account.station_id else None}
-    overall = stats.figures(**scope)
-    by = {name: stats.figures(by=name, **scope) for name in ("state", "department", "station", "category",
-                                                             "month", "project")}
-    departments = _rate_order([r for r in by["department"] if r["key"] is not None], "satisfaction_rate")
-    by_state = {r["key"]: r["total"] for r in by["state"]}
-    states = [{"key": k, "label": v[0], "total": by_state.get(k, 0)} for k, v in STATES.items()]
-    responsiveness = stats.deputy_responsiveness(**scope)
+    scope, params, own = _scope()
+    overall, by, departments, responsiveness = _figures(scope)
+    by_state = {r["key"]: r for r in by["state"]}
+    states = [{"key": k, "label": v[0], "total": by_state[k]["total"] if k in by_state else 0, "params": {"state": k}}
+              for k, v in STATES.items() if k != "merged"]
+
+    def link(figure, **extra):
+        return url_for("console.cases") + "?" + urlencode({**params, **extra, "figure": figure})
+    stations = Station.select().order_by(Station.path)
+    if own is not None:
+        stations = stations.where(Station.path.startswith(own.path))
     return render_template(
         "console/dashboard.html", overall=overall, states=states, departments=departments,
         stations=_rate_order(by["station"], "completion_rate"),
@@ -38,8 +106,37 @@ def dashboard():
         projects=[r for r in by["project"] if r["key"] is not None], responsiveness=responsiveness,
         flagged_departments=[r for r in departments if r["flagged"]],
         flagged_projects=[r for r in by["project"] if r["key"] is not None and r["flagged"]],
-        start=request.args.get("start", ""), end=request.args.get("end", ""), percent=stats.percent,
-        floor=stats.SATISFACTION_FLOOR, charts=charts, scope_station=scope["station"])
+        f=request.args, percent=stats.percent, floor=stats.SATISFACTION_FLOOR, charts=charts,
+        scope_station=scope["station"], link=link, export_query=urlencode(params),
+        all_departments=Department.select().order_by(Department.code), all_stations=stations,
+        all_deputies=Deputy.select().order_by(Deputy.code), categories_labels=CATEGORIES, sources=SOURCES)
+
+
+FIGURE_HEADINGS = ["件数", "应办结", "已办结", "办结率", "按期办结率", "已评价", "满意率", "办成率"]
+
+
+def _figure_row(label, r):
+    p = stats.percent
+    return [label, r["total"], r["due"], r["concluded"], p(r["completion_rate"]), p(r["on_time_rate"]), r["rated"],
+            p(r["satisfaction_rate"]), p(r["success_rate"])]
+
+
+@bp.get("/stats/export.xlsx")
+@roles(*STAFF)
+def stats_export():
+    scope, _, _ = _scope()
+    overall, by, departments, responsiveness = _figures(scope)
+    widths = [24] + [10] * 8
+    sheets = [("总体", ["范围"] + FIGURE_HEADINGS, widths, [_figure_row("全部", overall)])]
+    for title, head, rows in [("承办单位", "承办单位", departments), ("联络站", "联络站", by["station"]),
+                              ("问题类别", "类别", by["category"]), ("按月", "月份", by["month"]),
+                              ("民生实事项目", "项目", [r for r in by["project"] if r["key"] is not None])]:
+        sheets.append((title, [head] + FIGURE_HEADINGS, widths, [_figure_row(r["label"], r) for r in rows]))
+    sheets.append(("代表响应", ["代表", "收到", "已响应", "响应率", "平均响应时长（小时）"], [16, 10, 10, 10, 20],
+                   [[r["label"], r["received"], r["responded"], stats.percent(r["response_rate"]),
+                     round(r["avg_hours"], 1) if r["avg_hours"] is not None else "—"] for r in responsiveness]))
+    return Response(exports.table_xlsx(sheets), mimetype=exports.XLSX_MIME,
+                    headers=exports.attachment("办理统计.xlsx"))
 
 
 @bp.get("/notifications/failed")

@@ -8,10 +8,11 @@ from peewee import IntegrityError
 from models import Account, Deputy, Department, Station, db
 from services import accounts, uploads
 from services.directory import DEPUTY_LEVELS, STATION_KINDS, STATION_LEVELS
-from services.errors import InvalidInput, NotFound, ServiceError
-from services.workflow import ROLES, text
+from services.errors import Forbidden, InvalidInput, NotFound, ServiceError
+from services.workflow import ROLES, require_scope, text
 
-from . import STAFF, bp, fail, roles
+from . import STAFF, actor, bp, fail, roles
+from .binding import panel as binding_panel
 
 CODE = re.compile(r"^[A-Z0-9]{2,16}$")
 
@@ -72,11 +73,14 @@ def deputies():
 def save_deputy(deputy, data, photo):
     if deputy.id is None:
         deputy.code = _code(data)
+    else:
+        require_scope(actor(), deputy.station, "代表")
     deputy.name = text(data, "name", "姓名", limit=50)
     if data.get("level") not in DEPUTY_LEVELS:
         raise InvalidInput("invalid_choice", "请选择代表层级", field="level")
     deputy.level = data["level"]
     deputy.station = _station(data.get("station"))
+    require_scope(actor(), deputy.station, "代表")
     deputy.constituency = text(data, "constituency", "选区", required=False, limit=100)
     deputy.public_contact = text(data, "public_contact", "公开联系方式", required=False, limit=100)
     deputy.bio = text(data, "bio", "简介", required=False, limit=1000)
@@ -106,7 +110,8 @@ def deputy(code):
         except ServiceError as err:
             fail(err)
     return render_template("console/deputy.html", deputy=found, levels=DEPUTY_LEVELS,
-                           stations=Station.select().order_by(Station.path))
+                           stations=Station.select().order_by(Station.path),
+                           binding=binding_panel(accounts.person_account(found)) if found.id else None)
 
 
 # --- stations -------------------------------------------------------------------------------------
@@ -131,6 +136,7 @@ def station(code):
             if found.id is None:
                 found.code = _code(data)
                 found.parent = _station(data.get("parent"))
+            require_scope(actor(), found.parent if found.id is None else found, "联络站")
             found.name = text(data, "name", "名称", limit=100)
             if data.get("level") not in STATION_LEVELS or data.get("kind") not in STATION_KINDS:
                 raise InvalidInput("invalid_choice", "请选择层级和类型", field="level")
@@ -156,6 +162,8 @@ def station(code):
 @roles(*STAFF)
 def departments():
     if request.method == "POST":
+        if g.account.role != "admin":
+            raise Forbidden("not_permitted", "承办单位由管理员维护，请联系管理员")
         try:
             code = _code(request.form)
             found = Department.get_or_none(Department.code == code) or Department(code=code)
@@ -167,7 +175,12 @@ def departments():
             return redirect(url_for("console.departments"))
         except ServiceError as err:
             fail(err)
-    return render_template("console/departments.html", rows=list(Department.select().order_by(Department.code)))
+    handlers = {}
+    for a in Account.select().where(Account.role == "department", Account.active == True).order_by(  # noqa: E712
+            Account.username):
+        handlers.setdefault(a.department_id, []).append(a)
+    return render_template("console/departments.html", rows=list(Department.select().order_by(Department.code)),
+                           handlers=handlers)
 
 
 # --- accounts (admin) -----------------------------------------------------------------------------

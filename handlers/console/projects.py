@@ -5,6 +5,7 @@ from models import Case, Department, Deputy, Follow, Milestone, ProjectDeputy, P
 from services import projects, stats, uploads
 from services.directory import PROJECT_STATUS
 from services.errors import ServiceError
+from services.workflow import require_scope
 
 from . import EVERYONE, STAFF, actor, bp, fail, roles
 
@@ -47,6 +48,7 @@ def project_new():
 @roles(*STAFF)
 def project_edit(code):
     project = projects.get(code, actor())
+    require_scope(actor(), project.station, "项目")
     if request.method == "POST":
         try:
             projects.save(actor(), _form(), project)
@@ -64,7 +66,7 @@ def project(code):
     found = projects.get(code, actor())
     return render_template(
         "console/project.html", project=found, statuses=PROJECT_STATUS, who=actor(),
-        can_manage=projects.can_manage(actor()), can_update=projects.can_update(found, actor()),
+        can_manage=projects.can_manage(actor(), found), can_update=projects.can_update(found, actor()),
         supervisors=list(Deputy.select().join(ProjectDeputy).where(ProjectDeputy.project == found)),
         milestones=list(found.milestones.order_by(Milestone.sort, Milestone.id)),
         updates=list(found.updates.order_by(ProjectUpdate.created_at.desc(), ProjectUpdate.id.desc())),

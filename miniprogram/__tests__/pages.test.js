@@ -241,12 +241,36 @@ describe('the mini-program as a whole', () => {
   test('text is never smaller than 14px and nothing is wider than a 320-px screen', () => {
     ['app.wxss', ...files('pages', '.wxss'), ...files('components', '.wxss')].forEach((file) => {
       const css = fs.readFileSync(path.join(ROOT, file), 'utf8');
-      for (const [, size, unit] of css.matchAll(/font-size:\s*(\d+)(px|rpx)/g)) {
-        expect({ file, ok: unit === 'px' && Number(size) >= 14 }).toEqual({ file, ok: true });
+      for (const [, size, unit] of css.matchAll(/font-size:\s*([\d.]+)(px|rpx|rem|em|%)?/g)) {
+        // rem: of the root size, never below WeChat's standard 17px (services/fontsize.js)
+        const px = unit === 'rem' ? Number(size) * 17 : unit === 'px' ? Number(size) : 0;
+        expect({ file, ok: px >= 14 }).toEqual({ file, ok: true });
       }
       for (const [, size] of css.matchAll(/(?:^|[^-])width:\s*(\d+)px/g)) {
         expect({ file, width: Number(size) <= 320 }).toEqual({ file, width: true });
       }
+    });
+  });
+});
+
+describe('长辈版: pages follow the font size set in WeChat', () => {
+  const files = (dir, ext) => fs.readdirSync(path.join(ROOT, dir), { recursive: true })
+    .filter((f) => f.endsWith(ext)).map((f) => path.join(dir, f));
+  test('every page sets its root font size from the WeChat setting, and the styles size text in rem', () => {
+    const wx = installWx();
+    wx.getSystemInfoSync = () => ({ fontSizeSetting: 24 });
+    files('pages', '.wxml').forEach((file) => {
+      const wxml = fs.readFileSync(path.join(ROOT, file), 'utf8');
+      expect({ file, first: wxml.startsWith('<page-meta root-font-size="{{rootFontSize}}">') })
+        .toEqual({ file, first: true });
+    });
+    expect(render('pages/index/index').data.rootFontSize).toBe('24px');
+    expect(render('pages/case/detail').data.rootFontSize).toBe('24px');
+    wx.getSystemInfoSync = () => ({ fontSizeSetting: 12 });
+    expect(render('pages/report/index').data.rootFontSize).toBe('17px'); // never below the standard
+    ['app.wxss', ...files('components', '.wxss')].forEach((file) => {
+      const css = fs.readFileSync(path.join(ROOT, file), 'utf8');
+      expect({ file, px: css.match(/font-size:\s*\d+px/g) }).toEqual({ file, px: null });
     });
   });
 });

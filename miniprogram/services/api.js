@@ -8,6 +8,7 @@ const query = (params) => Object.keys(params)
 
 module.exports = {
   me: () => request('/me'),
+  bind: (data) => request('/bind', { method: 'POST', data, quiet: true }),
   categories: () => request('/categories', { auth: false }),
   deputies: (params = {}) => request(`/deputies?${query(params)}`, { auth: false }),
   deputy: (code) => request(`/deputies/${enc(code)}`, { auth: false }),

@@ -85,6 +85,12 @@ function login() {
   return signingIn;
 }
 
+// After binding, the server signs this phone in as the bound person: keep their token and account.
+function signedInAs(body) {
+  wx.setStorageSync(TOKEN, body.token);
+  wx.setStorageSync(ACCOUNT, body.account);
+}
+
 function currentAccount() {
   return wx.getStorageSync(ACCOUNT) || null;
 }
@@ -124,4 +130,4 @@ async function upload(path, filePath, { quiet = false } = {}) {
   }
 }
 
-module.exports = { request, upload, login, currentAccount, absolute, ApiError, toast };
+module.exports = { request, upload, login, signedInAs, currentAccount, absolute, ApiError, toast };

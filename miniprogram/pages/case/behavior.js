@@ -3,14 +3,16 @@
 const api = require('../../services/api');
 const { absolute, toast } = require('../../services/request');
 const format = require('../../services/format');
+const fontSize = require('../../services/fontsize');
 
 const NOTE_LABELS = {
   supplement: '补充内容', opinion: '代表意见（群众看不到）', forward: '转交说明（写明建议）', reply: '回复群众的内容',
   progress: '办理进展',
 };
-const CONFIRM = { accept: '确认受理这条反映？' };
+const CONFIRM = { accept: '确认受理这条反映？', withdraw: '确认撤回这条反映？撤回后将不再办理。' };
 
 module.exports = Behavior({
+  behaviors: [fontSize],
   data: {
     number: '', item: null, photoUrls: [], submittedAt: '', form: '', formAction: '', noteLabel: '', note: '',
     ratings: [], ratingIndex: -1, reasons: [], reasonIndex: -1, busy: false, error: '',

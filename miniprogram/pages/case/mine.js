@@ -1,7 +1,9 @@
 // My cases, newest first, a page at a time.
 const api = require('../../services/api');
+const fontSize = require('../../services/fontsize');
 
 Component({
+  behaviors: [fontSize],
   data: { cases: [], page: 1, total: 0, loaded: false },
   methods: {
     onShow() { return this.load(1); },

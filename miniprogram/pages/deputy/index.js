@@ -1,8 +1,10 @@
 // A deputy's profile (opened from a 代表码) with the way to report to them.
 const api = require('../../services/api');
 const entry = require('../../services/entry');
+const fontSize = require('../../services/fontsize');
 
 Component({
+  behaviors: [fontSize],
   data: { deputy: null, error: '' },
   methods: {
     onLoad(options) {

@@ -2,8 +2,10 @@
 const api = require('../../services/api');
 const { currentAccount, login, toast } = require('../../services/request');
 const entry = require('../../services/entry');
+const fontSize = require('../../services/fontsize');
 
 Component({
+  behaviors: [fontSize],
   data: { q: '', deputies: [], searched: false, isDeputy: false, unread: 0 },
   methods: {
     onLoad(options) {

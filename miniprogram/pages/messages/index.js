@@ -1,8 +1,10 @@
 // The in-app inbox: every message the system sent me; tapping one marks it read and opens its page.
 const api = require('../../services/api');
 const format = require('../../services/format');
+const fontSize = require('../../services/fontsize');
 
 Component({
+  behaviors: [fontSize],
   data: { items: [], unread: 0, loaded: false },
   methods: {
     onShow() { return this.load(); },

@@ -5,8 +5,10 @@ const entry = require('../../services/entry');
 const format = require('../../services/format');
 const subscribe = require('../../services/subscribe');
 const { absolute } = require('../../services/request');
+const fontSize = require('../../services/fontsize');
 
 Component({
+  behaviors: [fontSize],
   data: { project: null, error: '', busy: false },
   methods: {
     onLoad(options) {

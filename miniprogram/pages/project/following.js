@@ -1,7 +1,9 @@
 // The projects I follow.
 const api = require('../../services/api');
+const fontSize = require('../../services/fontsize');
 
 Component({
+  behaviors: [fontSize],
   data: { projects: [], loaded: false },
   methods: {
     onShow() {

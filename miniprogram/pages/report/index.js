@@ -5,11 +5,13 @@ const api = require('../../services/api');
 const format = require('../../services/format');
 const subscribe = require('../../services/subscribe');
 const { toast } = require('../../services/request');
+const fontSize = require('../../services/fontsize');
 
 const MAX_PHOTOS = 9;
 const TARGETS = ['deputy', 'station', 'project'];
 
 Component({
+  behaviors: [fontSize],
   data: {
     target: null, targetName: '', categories: [], categoryIndex: -1, content: '', photos: [],
     location: '', latitude: null, longitude: null, phone: '', anonymous: false, busy: false, limit: 2000,

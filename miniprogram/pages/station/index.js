@@ -1,8 +1,10 @@
 // A liaison station (from its board's code): reception hours, member deputies, report to the station.
 const api = require('../../services/api');
 const entry = require('../../services/entry');
+const fontSize = require('../../services/fontsize');
 
 Component({
+  behaviors: [fontSize],
   data: { station: null, error: '' },
   methods: {
     onLoad(options) {

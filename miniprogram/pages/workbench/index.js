@@ -1,11 +1,13 @@
 // The deputy's inbox: cases that came through their code, by tab, with counts.
 const api = require('../../services/api');
+const fontSize = require('../../services/fontsize');
 
 const TABS = [
   { key: 'todo', label: '待受理' }, { key: 'open', label: '办理中' }, { key: 'closed', label: '已办结' },
 ];
 
 Component({
+  behaviors: [fontSize],
   data: { tabs: TABS, tab: 'todo', cases: [], counts: {}, total: 0, page: 1, loaded: false, error: '' },
   methods: {
     onShow() { return this.load(1); },
