@@ -101,6 +101,7 @@ def load():
         # Time limits on the steps before the department's (working days): 受理 and 签收 (docs/workflow.md).
         ACCEPT_DAYS=env_int("ACCEPT_DAYS", 3),
         SIGN_DAYS=env_int("SIGN_DAYS", 2),
+        RESOLVED_CHECK_DAYS=env_int("RESOLVED_CHECK_DAYS", 15),  # after closing: "问题是否真正解决了？"
         # The audit log is kept this many days (at least 180; the nightly purge removes older entries).
         AUDIT_RETENTION_DAYS=max(180, env_int("AUDIT_RETENTION_DAYS", 365)),
         # Notifications: quiet hours hold non-urgent pushes (local time, HH:MM).

@@ -35,6 +35,7 @@ JOBS = (
     Job("escalate_late_steps", "受理、签收超时提醒（先联络站，再县级）", tasks.escalate_late_steps, "cron",
         {"hour": 9, "minute": 10}),
     Job("auto_close", "答复后逾期未评价自动办结", tasks.auto_close, "cron", {"hour": 2, "minute": 30}),
+    Job("ask_if_resolved", "办结后回访：问题是否真正解决了", tasks.ask_if_resolved, "cron", {"hour": 10, "minute": 0}),
     Job("purge_audit_log", "清除超过保留期的审计日志", tasks.purge_audit_log, "cron", {"hour": 3, "minute": 0}),
     Job("daily_digest", "代表、承办单位与工作人员每日待办汇总", tasks.daily_digest, "cron", {"hour": 8, "minute": 30}),
     Job("weekly_project_digest", "关注项目每周进展汇总", tasks.weekly_project_digest, "cron",

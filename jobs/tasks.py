@@ -87,6 +87,20 @@ def _escalated(case, since):
     return max(levels, default=0)
 
 
+def ask_if_resolved(now=None):
+    """RESOLVED_CHECK_DAYS after closing, ask each reporter once: 问题是否真正解决了？ (the answer is the
+    reporter's `resolution` action; 没有 puts the case on the office's 待办 to reopen)."""
+    now = now or utcnow()
+    days = current_app.config.get("RESOLVED_CHECK_DAYS", 15)
+    due = now - dt.timedelta(days=days)
+    asked = 0
+    for case in Case.select().where(Case.state == "closed", Case.reporter.is_null(False), Case.closed_at <= due,
+                                    Case.closed_at > due - dt.timedelta(days=7)).order_by(Case.id):
+        asked += notify.write(case.reporter_id, "case_check", f"check:{case.id}:{case.round}",
+                              {"number": case.number, "title": case.title, "days": days}, case=case) or 0
+    return {"asked": asked}
+
+
 def purge_audit_log(now=None):
     """Remove audit entries past AUDIT_RETENTION_DAYS (never less than 180)."""
     from services import audit

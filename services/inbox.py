@@ -63,3 +63,12 @@ def mark_read(account, ids=None, everything=False):
             raise InvalidInput("invalid_ids", "请选择要标为已读的消息", field="ids")
         query = query.where(Notification.id.in_(ids))
     return query.execute()
+
+
+def lost(limit=500):
+    """Pushes that fell back to an inbox the person cannot open (no mini-program and no console sign-in):
+    nobody will read them, so the office sees them on 发送失败 beside the failed ones."""
+    from models import Account
+    return list(Notification.select(Notification, Account).join(Account).where(
+        Notification.state == "inbox", Account.openid.is_null(), Account.username.is_null())
+        .order_by(Notification.created_at.desc()).limit(limit))

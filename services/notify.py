@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from models import Account, Assignment, Case, Follow, Notification, Station, utcnow
+from models import Account, Assignment, Case, Deputy, Follow, KeyValue, Notification, Station, utcnow
 
 # --- templates ------------------------------------------------------------------------------------
 # key: (what to look for in WeChat's library, {value: (label, keyword rules it may fill, words of a
@@ -156,6 +156,9 @@ MESSAGES = {
     "case_transferred": M("反映已转办", "您的反映 {number} 已转交{transfer_to}办理：{reason}", "case_progress",
                           _progress("已转办", "已转交{transfer_to}"), CASE_PAGE, CASE_URL,
                           when="工作人员转办到上级人大、12345等其他渠道", audience="反映人"),
+    "case_check": M("问题是否真正解决了？", "您的反映 {number} 已办结{days}天，问题是否真正解决了？请告诉我们", "case_progress",
+                    _progress("回访", "问题是否真正解决了？"), CASE_PAGE, CASE_URL,
+                    when="办结后 RESOLVED_CHECK_DAYS 天（每件一次）", audience="反映人"),
     # the deputy
     "case_new": M("新的群众反映", "{number}：{title}", "case_todo", _todo("请受理群众反映", "{date_text}"),
                   WORK_PAGE, PHONE_URL, when="群众通过代表码或其领办项目提交反映", audience="代表"),
@@ -204,6 +207,9 @@ MESSAGES = {
     "digest_staff": M("今日待办", "新反映 {new} 件，待交办 {to_assign} 件，延期待批 {extension} 件，超期 {overdue} 件",
                       "work_digest", _digest("人大工作日报", "{total}", "新反映{new}件，超期{overdue}件"),
                       "", "/console/todo", when="每日8:30，工作人员有待办事项时", audience="工作人员（辖区内）"),
+    "staff_unresolved": M("群众反馈未解决", "{number} 办结后群众反馈问题没有解决，可重新办理", "case_todo",
+                          _todo("群众反馈没有解决", "{date_text}"), "", CONSOLE_URL,
+                          when="群众对“问题是否真正解决了？”回答“没有”", audience="工作人员（辖区内）"),
     "staff_unsatisfied": M("群众不满意", "{number} 的答复被评为不满意，可安排二次办理", "case_todo",
                            _todo("群众不满意，可二次办理", "{date_text}"), "", CONSOLE_URL,
                            when="群众评价“不满意”", audience="工作人员（辖区内）"),
@@ -282,9 +288,15 @@ def recipients(case, audience):
     if audience == "reporter":  # with the reporters of duplicates merged into this case
         merged = Case.select(Case.reporter).where(Case.merged_into == case.id)
         return list(Account.select().where((Account.id == case.reporter_id) | Account.id.in_(merged)))
-    if audience == "deputy":
-        return list(Account.select().where(Account.deputy == case.deputy_id, Account.role == "deputy",
-                                           Account.active == True)) if case.deputy_id else []  # noqa: E712
+    if audience == "deputy":  # the case's deputy; for a station report, the station's member deputies
+        if case.deputy_id:
+            deputies = [case.deputy_id]
+        elif case.station_id:
+            deputies = Deputy.select(Deputy.id).where(Deputy.station == case.station_id)
+        else:
+            return []
+        return list(Account.select().where(Account.deputy.in_(deputies), Account.role == "deputy",
+                                           Account.active == True))  # noqa: E712
     if audience == "departments":
         departments = Assignment.select(Assignment.department).where(
             Assignment.case == case.id, Assignment.round == case.round, Assignment.active == True)  # noqa: E712
@@ -360,6 +372,8 @@ def case_changed(case, event):
         plan.append(("staff", "staff_new"))
     if event.action == "rate":
         plan += RATING_AUDIENCE.get(event.data.get("value"), [])
+    if event.action == "resolution" and event.data.get("resolved") == "no":
+        plan.append(("staff", "staff_unresolved"))
     if event.action == "escalate":
         plan = ESCALATE_AUDIENCE[(event.data.get("step"), event.data.get("level"))]
     if event.action == "urge" and event.actor_role == "system":
@@ -375,9 +389,39 @@ def case_changed(case, event):
               "reason": DECLINE_REASONS.get(event.data.get("reason")) or RETURN_REASONS.get(
                   event.data.get("reason"), event.data.get("reason", "")),
               "original": event.data.get("original", ""), "step": event.data.get("step", ""), "transfer_to": TRANSFER_TARGETS.get(case.transfer_to, "")}
+    digest_only = None
     for audience, kind in plan:
         for account in recipients(case, audience):
+            if account.role == "staff" and kind in STAFF_TODO_PUSHES:
+                digest_only = digest_only if digest_only is not None else digest_people()
+                if account.id in digest_only:
+                    continue  # this person takes their to-dos as the morning digest only
             write(account, kind, f"e{event.id}:{account.id}:{kind}", values, case=case)
+
+
+# staff pushes that are also on 待办 (and in the morning digest): a person may take them as the digest only
+STAFF_TODO_PUSHES = ("staff_new", "staff_forwarded", "staff_returned", "staff_extension", "staff_supplement",
+                     "staff_unsatisfied", "staff_unresolved")
+PUSH_MODES = {"now": "有新待办时即时推送", "digest": "只在每天早上推送待办汇总"}
+
+
+def digest_people():
+    """Ids of the staff who chose the morning digest only (kept in shared storage, KeyValue)."""
+    return {int(k.key.split(":")[1]) for k in KeyValue.select(KeyValue.key).where(
+        KeyValue.key.startswith("pushmode:"), KeyValue.value == "digest")}
+
+
+def push_mode(account):
+    row = KeyValue.get_or_none(KeyValue.key == f"pushmode:{account.id}")
+    return row.value if row else "now"
+
+
+def set_push_mode(account, mode):
+    from services.errors import InvalidInput
+    if mode not in PUSH_MODES:
+        raise InvalidInput("invalid_choice", "请选择推送方式", field="mode")
+    if not KeyValue.update(value=mode).where(KeyValue.key == f"pushmode:{account.id}").execute():
+        KeyValue.create(key=f"pushmode:{account.id}", value=mode)
 
 
 def project_updated(project, update):

@@ -118,7 +118,7 @@ def deputy_inbox(account, state="", q="", category="", page=1, per_page=20):
     Returns (rows, total, counts). `state` is a state code or one of INBOX_FILTERS."""
     if account.role != "deputy" or not account.deputy_id:
         raise Forbidden("not_deputy", "只有人大代表可以使用代表工作台")
-    base = Case.select().where(Case.deputy == account.deputy_id)
+    base = Case.select().where(workflow.deputy_cases(account.deputy))
     counts = {row.state: row.n for row in base.select(Case.state, fn.COUNT(Case.id).alias("n")).group_by(Case.state)}
     query = base
     if state:

@@ -141,7 +141,7 @@ def counted(query):
 
 FIGURES = {"total": "反映总数", "handled": "已交办", "due": "应办结", "concluded": "已办结（已答复、已评价、已办结）",
            "on_time": "按期办结", "rated": "已评价", "satisfied": "满意（含基本满意）", "resolved": "办成（A类答复）",
-           "responded": "代表已响应"}
+           "responded": "代表已响应", "responded_in_time": "代表24小时内响应"}
 
 
 def figure_condition(name, as_of=None):
@@ -153,6 +153,8 @@ def figure_condition(name, as_of=None):
         return base
     if name == "due":
         return base & COUNTS["handled"] & ~_not_yet_due(as_of or calendar.today())
+    if name == "responded_in_time":
+        return base & COUNTS["responded"] & (_seconds() <= RESPONSE_HOURS * 3600)
     return base & COUNTS[name]
 
 
@@ -301,16 +303,26 @@ def percent(rate):
     return "—" if rate is None else f"{rate * 100:.1f}%"
 
 
+RESPONSE_HOURS = 24  # 响应率: the deputy's first answer within this many hours of the report
+
+
 def deputy_responsiveness(live=False, **scope):
     """Per deputy, for cases sent to them in the period: received, responded (accepted, declined or
-    forwarded by anyone: Case.responded_at), response_rate = responded / received, and avg_hours from
-    submission to that first response. Sorted best first."""
+    forwarded by the deputy themselves: Case.responded_at), response_rate = responded / received, avg_hours
+    from submission to that first response, and in_time / in_time_rate: responded within RESPONSE_HOURS
+    (响应率), counted live. Sorted best first."""
+    scope.pop("as_of", None)
+    quick = _cases_by("deputy", [fn.COUNT(Case.id).alias("n")], scope).where(
+        Case.responded_at.is_null(False), _seconds() <= RESPONSE_HOURS * 3600)
+    in_time = {row["key"]: row["n"] for row in quick.dicts()}
     result = []
     for row in figures(by="deputy", live=live, **scope):
         if row["key"] is None:
             continue
+        quick_n = in_time.get(row["key"], 0)
         result.append({"key": row["key"], "label": row["label"], "received": row["total"],
                        "responded": row["responded"], "response_rate": row["responded"] / row["total"],
+                       "in_time": quick_n, "in_time_rate": quick_n / row["total"],
                        "avg_hours": row["response_seconds"] / 3600 / row["responded"] if row["responded"] else None})
     return sorted(result, key=lambda r: (-r["response_rate"], r["avg_hours"] if r["avg_hours"] is not None
                                          else float("inf"), r["label"]))

@@ -14,7 +14,7 @@ from peewee import fn
 from models import Assignment, Case, CaseEvent
 from services import calendar
 from services.stats import scoped
-from services.workflow import HANDLING_STATES, NOT_ENDED, setting
+from services.workflow import HANDLING_STATES, NOT_ENDED, UNRESOLVED, deputy_cases, last_resolution, setting
 
 DUE_SOON_DAYS = 2  # working days left at which a case is "due soon" (the scheduler's yellow card)
 
@@ -67,6 +67,7 @@ STAFF_TODOS = [
     Todo("due_soon", "即将到期", f"距时限不足{DUE_SOON_DAYS}个工作日", "updated"),
     Todo("to_close", "已答复待办结", "回访、办结", "updated"),
     Todo("unsatisfied", "群众不满意", "回访、二次办理或办结", "updated"),
+    Todo("unresolved", "群众反馈未解决", "办结后回访时群众说“没有解决”，可重新办理", "updated"),
 ]
 DEPARTMENT_TODOS = [
     Todo("to_sign", "待签收", "签收或退回", "updated"),
@@ -90,7 +91,7 @@ def visible(who):
         return query.where(Case.id.in_(Assignment.select(Assignment.case).where(
             Assignment.department == who.department_id)))
     if who.role == "deputy":
-        return query.where(Case.deputy == who.deputy_id)
+        return query.where(deputy_cases(who.deputy)) if who.deputy_id else query.where(False)
     return query.where(False)
 
 
@@ -125,6 +126,7 @@ def condition(key, account):
         "due_soon": handling & (Case.deadline >= today) & (Case.deadline <= _due_soon_until()),
         "to_close": Case.state.in_(("answered", "rated")) & (Case.rating != "unsatisfied"),
         "unsatisfied": (Case.state == "rated") & (Case.rating == "unsatisfied"),
+        "unresolved": (Case.state == "closed") & (last_resolution() == UNRESOLVED),
         "to_sign": (Case.state == "assigned") & Case.id.in_(_unsigned(account.department_id)),
         "handling": Case.state == "in_progress",
         "reopened": handling & (Case.round > 1),
@@ -145,10 +147,23 @@ def overview(account, visible, limit=8):
     return result
 
 
+def waiting_since(case, todo):
+    """When the wait began: submission, the supplement, or the step that put the case in its state (later
+    reminders, edits and views do not restart the clock)."""
+    if todo.since == "submitted":
+        return case.submitted_at
+    events = CaseEvent.select(CaseEvent.at).where(CaseEvent.case == case.id)
+    if todo.key == "supplement":
+        event = events.where(CaseEvent.action == "supplement")
+    else:
+        event = events.where(CaseEvent.to_state == case.state, CaseEvent.from_state != case.state)
+    found = event.order_by(CaseEvent.id.desc()).first()
+    return found.at if found else case.updated_at
+
+
 def age(case, todo):
     """How long it has waited, in words: 今天 / 3天 / 2个月."""
-    since = case.submitted_at if todo.since == "submitted" else case.updated_at
-    days = (calendar.today() - calendar.local(since).date()).days
+    days = (calendar.today() - calendar.local(waiting_since(case, todo)).date()).days
     return "今天" if days <= 0 else f"{days}天" if days < 60 else f"{days // 30}个月"
 
 

@@ -139,7 +139,11 @@ def owns(case, actor, relation):
     if relation == "reporter":
         return actor.role == "citizen" and case.reporter_id is not None and case.reporter_id == actor.id
     if relation == "deputy":
-        return actor.role == "deputy" and case.deputy_id is not None and case.deputy_id == actor.account.deputy_id
+        if actor.role != "deputy" or not actor.account.deputy_id:
+            return False
+        if case.deputy_id is not None:
+            return case.deputy_id == actor.account.deputy_id
+        return case.station_id is not None and case.station_id == actor.account.deputy.station_id  # a station report
     if relation == "office":
         return actor.role in ("staff", "admin") and in_scope(actor, case.station_id)
     if relation == "lead":
@@ -149,6 +153,13 @@ def owns(case, actor, relation):
     if relation == "system":
         return actor.role == "system"
     raise ValueError(relation)
+
+
+def deputy_cases(deputy):
+    """The cases a deputy answers for: those sent through their code (or projects they lead), and reports made
+    to their own station without choosing a deputy (the station's member deputies share those)."""
+    mine = Case.deputy == deputy.id
+    return mine | (Case.deputy.is_null() & (Case.station == deputy.station_id)) if deputy.station_id else mine
 
 
 def can_view(case, actor):
@@ -536,7 +547,8 @@ def _reopen(case, actor, data):
         case.round += 1  # the new round's assignments, by the same rule as 交办
         changes, event = _assign(case, actor, data)
         return ({**changes, "round": case.round, "answer_class": "", "rating": "", "answered_at": None,
-                 "answered_on_time": None, "urge_level": 0}, {**event, "round": case.round})
+                 "answered_on_time": None, "urge_level": 0, "closed_at": None, "close_reason": ""},
+                {**event, "round": case.round})
     lead = Assignment.select().where(Assignment.case == case.id, Assignment.round == case.round,
                                      Assignment.role == "lead").order_by(Assignment.id.desc()).first()
     days = number(data, "days", "办理时限（工作日）", 1, 90, setting("DEFAULT_DEADLINE_DAYS", 15))
@@ -547,16 +559,44 @@ def _reopen(case, actor, data):
         Assignment.create(case=case.id, department=old.department_id, role=old.role, round=case.round + 1,
                           deadline=deadline)
     return ({"round": case.round + 1, "deadline": deadline, "answer_class": "", "rating": "", "answered_at": None,
-             "answered_on_time": None, "urge_level": 0, "lead_department": lead.department_id},
-            {"round": case.round + 1, "deadline": deadline.isoformat()})
+             "answered_on_time": None, "urge_level": 0, "lead_department": lead.department_id, "closed_at": None,
+             "close_reason": ""}, {"round": case.round + 1, "deadline": deadline.isoformat()})
 
 
 def _reopen_guard(case):
-    if case.rating != "unsatisfied":
+    if case.state == "closed" and not said_unresolved(case):
+        return "not_unresolved", "只有群众反馈“没有解决”的已办结案件才能重新办理"
+    if case.state == "rated" and case.rating != "unsatisfied":
         return "not_unsatisfied", "只有评价为“不满意”的案件才能二次办理"
     if case.round >= setting("MAX_ROUNDS", 2):
         return "max_rounds", "已达到最多办理轮次"
     return None
+
+
+RESOLVED = {"yes": "已经解决", "no": "没有解决"}
+UNRESOLVED = '{"resolved": "no"}'  # the event data of a 没有解决 answer, as stored
+
+
+def last_resolution(case_id=None):
+    """The latest 问题是否真正解决 answer of a case (a correlated subquery when case_id is None)."""
+    query = CaseEvent.select(CaseEvent.data).where(CaseEvent.action == "resolution")
+    query = query.where(CaseEvent.case == (case_id if case_id is not None else Case.id))
+    return query.order_by(CaseEvent.id.desc()).limit(1)
+
+
+def said_unresolved(case):
+    latest = last_resolution(case.id).first()
+    return latest is not None and latest.data.get("resolved") == "no"
+
+
+def _resolution_guard(case):
+    answered = CaseEvent.select().where(CaseEvent.case == case.id, CaseEvent.action == "resolution",
+                                        CaseEvent.at >= case.closed_at).exists() if case.closed_at else False
+    return ("already_answered", "您已反馈过，谢谢") if answered else None
+
+
+def _resolution(case, actor, data):
+    return {}, {"resolved": choice(data, "resolved", RESOLVED, "问题是否解决")}
 
 
 def _close(reason):
@@ -648,8 +688,11 @@ ACTIONS = {a.name: a for a in [
     A("answer", "答复", ("in_progress",), "answered", ("lead",), apply=_answer, citizen_text="承办单位已答复，请您评价"),
     A("rate", "评价", ("answered",), "rated", ("reporter",), apply=_rate, note_field="comment",
       citizen_text="您评价了办理结果"),
-    A("reopen", "二次办理", ("rated",), "assigned", ("office", "system"), guard=_reopen_guard, apply=_reopen,
-      note_field="note", citizen_text="案件进入二次办理"),
+    A("reopen", "二次办理", ("rated", "closed"), "assigned", ("office", "system"), guard=_reopen_guard,
+      apply=_reopen, note_field="note", citizen_text="案件进入二次办理"),
+    # N days after closing the reporter is asked once whether the problem is really solved (jobs: ask_if_resolved)
+    A("resolution", "群众反馈是否解决", ("closed",), None, ("reporter",), guard=_resolution_guard, apply=_resolution,
+      note_field="note", citizen_text="您反馈了问题是否真正解决"),
     # corrections: each a new event with a reason; nothing is overwritten
     A("reassign", "改派", HANDLING_STATES, "assigned", ("office",), apply=_reason(_assign), note_field="note",
       citizen_text="已改交其他承办单位办理"),

@@ -15,7 +15,8 @@ class Api:
         self.token = token or (apiauth.issue_token(account) if account is not None else None)
         if account is not None and account.openid:
             import requests
-            base = client.application.config["WECHAT_API_BASE"].rstrip("/")
+            from flask import current_app
+            base = current_app.config["WECHAT_API_BASE"].rstrip("/")
             requests.post(f"{base}/_standin/opened", json={"openid": account.openid}, timeout=5)
 
     def _headers(self):

@@ -139,7 +139,10 @@ def routes(w, case):
         ("GET", "/console/deputies/new", OFFICE), ("GET", "/console/stations", OFFICE),
         ("GET", "/console/stations/TA", OFFICE), ("GET", "/console/departments", OFFICE),
         ("GET", "/console/accounts", {"admin"}), ("POST", f"/console/accounts/{w.lead.id}/unlock", {"admin"}),
-        ("GET", "/console/password", ALL),
+        ("GET", "/console/password", ALL), ("GET", "/console/todo", OFFICE | {"department"}),
+        ("GET", "/console/cases/new", OFFICE), ("GET", "/console/audit", OFFICE),
+        ("GET", "/console/audit/export.xlsx", OFFICE), ("GET", "/console/stats/export.xlsx", OFFICE),
+        ("GET", "/console/exports", OFFICE),
     ]
 
 

@@ -190,3 +190,28 @@ def test_migration_0008_upgrades_an_existing_database(w):
     assert Case.get_by_id(by_office.id).responded_at is None
     assert Case.get_by_id(by_deputy.id).responded_at == by_deputy.responded_at
     assert stats.figures()["responded"] == 1
+
+
+def test_response_within_24_hours_is_counted_for_each_deputy(w):
+    from freezegun import freeze_time
+    with freeze_time("2026-03-02 02:00:00"):
+        quick, slow, unanswered = new_case(w), new_case(w), new_case(w)
+    with freeze_time("2026-03-02 20:00:00"):
+        workflow.perform(quick, "accept", w.deputy_account)
+    with freeze_time("2026-03-05 02:00:00"):
+        workflow.perform(slow, "accept", w.deputy_account)
+    row = stats.deputy_responsiveness()[0]
+    assert (row["received"], row["responded"], row["in_time"]) == (3, 2, 1) and unanswered.responded_at is None
+    listed = Case.select().where(stats.figure_condition("responded_in_time"))
+    assert [c.id for c in listed] == [quick.id]
+
+
+def test_a_station_report_reaches_the_stations_staff_and_member_deputies_who_may_accept_it(w):
+    case = workflow.submit_case(w.citizen, {"station": w.town_a.code, "category": "social",
+                                            "content": "社区活动室一直锁着，老人没地方去。"})
+    pushed = {(n.account_id, n.kind) for n in Notification.select().where(Notification.case == case.id)}
+    assert {(w.deputy_account.id, "case_new"), (w.town_staff.id, "staff_new"), (w.staff.id, "staff_new")} <= pushed
+    assert (w.other_deputy_account.id, "case_new") not in pushed and (w.other_town_staff.id, "staff_new") not in pushed
+    assert workflow.can_view(case, w.deputy_account) and not workflow.can_view(case, w.other_deputy_account)
+    accepted = workflow.perform(case, "accept", w.deputy_account)
+    assert accepted.state == "accepted" and accepted.responded_at is not None

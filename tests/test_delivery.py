@@ -425,26 +425,24 @@ def test_a_wechat_rate_limit_stops_the_run_and_hands_back_the_rest(wired, wechat
 
 
 def test_45009_the_daily_quota_waits_for_wechats_reset_at_midnight_beijing_time(wired, wechat_standin):
-    # one sender, so that each run stops at its first limited row (several senders would each meet the
-    # quota at once, still without asking WeChat)
-    wired.config["DELIVERY_CONCURRENCY"] = 1
+    """One sender, so the rows meet the spent quota one after the other."""
     with freeze_time("2026-11-20 06:00:00"):  # 14:00 in Beijing
         rows = [message(person(f"y{i}", follows=True), key=f"y{i}", number=f"Y{i:05d}") for i in range(3)]
         wechat_standin.inject("message/template/send", errcode=45009)
-        assert delivery.drain() == {"limited": 1}
+        assert delivery.drain(concurrency=1) == {"limited": 1}
         hit = [r for r in map(fresh, rows) if r.last_error][0]
         reset = dt.datetime(2026, 11, 20, 16, 1)  # 00:01 Beijing time, in UTC
         assert (hit.state, hit.attempts, hit.next_attempt_at) == ("pending", 0, reset)  # the try is not counted
         assert "45009" in hit.last_error
     calls = len(wechat_standin.calls)
     with freeze_time("2026-11-20 12:00:00"):  # later that day: the others wait too, without asking WeChat
-        assert delivery.drain() == {"limited": 1}
-        assert delivery.drain() == {"limited": 1}
-        assert delivery.drain() == {}
+        assert delivery.drain(concurrency=1) == {"limited": 1}
+        assert delivery.drain(concurrency=1) == {"limited": 1}
+        assert delivery.drain(concurrency=1) == {}
     assert len(wechat_standin.calls) == calls
     assert {fresh(r).next_attempt_at for r in rows} == {reset} and {fresh(r).attempts for r in rows} == {0}
     with freeze_time("2026-11-20 16:02:00"):  # the next day in Beijing
-        assert delivery.drain() == {"sent": 3}
+        assert delivery.drain(concurrency=1) == {"sent": 3}
 
 
 # --- real processes -------------------------------------------------------------------------------

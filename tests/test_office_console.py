@@ -269,3 +269,89 @@ def test_staff_morning_digest_and_audit_purge_job(w, app):
                                            Notification.kind == "digest_staff").exists()
     AuditLog.update(at=dt.datetime(2020, 1, 1)).execute()
     assert tasks.purge_audit_log()["purged"] >= 1 and AuditLog.select().count() == 0
+
+
+def test_pushes_lost_in_an_inbox_nobody_can_open_show_on_the_failed_page(client, w):
+    from models import Account
+    from services import delivery
+    phone_only = Account.create(role="citizen", display_name="王大爷", phone="13900002222")  # entered by staff
+    case = new_case(w, reporter=phone_only)
+    new_case(w)  # the mini-program citizen: the inbox is theirs to read
+    workflow.perform(case, "accept", w.deputy_account)
+    delivery.drain()
+    sign_in(client, w.staff)
+    page = client.get("/console/notifications/failed").get_data(as_text=True)
+    lost = page.split('id="lost-table"')[1]
+    assert "王大爷" in lost and case.number in lost and "张三" not in lost
+
+
+def test_batch_cards_from_a_console_button_in_the_background(client, w):
+    import time
+    import zipfile
+    from models import Deputy
+    Deputy.create(code="DEP003", name="郑立新", level="county", station=w.town_b)
+    sign_in(client, w.town_staff)
+    assert 'id="batch-cards"' in client.get("/console/deputies").get_data(as_text=True)
+    assert post(client, "/console/exports", {"kind": "deputies", "station": "TB", "fmt": "svg"}).status_code == 403
+    started = post(client, "/console/exports", {"kind": "deputies", "station": "", "fmt": "svg"})
+    assert started.status_code == 302
+    progress = started.headers["Location"]
+    deadline = time.time() + 60  # a safety net only: the loop ends when the page says done
+    while 'data-state="running"' in (page := client.get(progress).get_data(as_text=True)) and time.time() < deadline:
+        time.sleep(0.2)
+    assert 'data-state="done"' in page and "1 / 1" in page
+    download = client.get(re.search(r'id="batch-download" href="([^"]+)"', page).group(1))
+    names = zipfile.ZipFile(io.BytesIO(download.data)).namelist()
+    assert download.status_code == 200 and names == ["DEP001-周建华.svg"]  # town A's deputy only
+    sign_in(client, w.staff)
+    assert client.get(progress).status_code == 404  # only its starter follows it
+
+
+def test_asked_after_closing_whether_it_is_really_solved_and_no_puts_it_back_on_the_office_desk(client, w, app):
+    from jobs import tasks
+    with freeze_time("2026-03-02 02:00:00"):
+        case = case_in(w, "closed")
+    with freeze_time("2026-03-10 02:00:00"):
+        assert tasks.ask_if_resolved() == {"asked": 0}  # too early
+    with freeze_time("2026-03-18 02:00:00"):
+        assert tasks.ask_if_resolved() == {"asked": 1}
+        assert tasks.ask_if_resolved() == {"asked": 0}  # once
+    check = Notification.get(Notification.kind == "case_check")
+    assert check.account_id == w.citizen.id and check.title == "问题是否真正解决了？"
+    with pytest.raises(Exception):
+        workflow.perform(case, "reopen", w.staff, {"days": 5})  # not without the citizen's 没有
+    case = workflow.perform(case, "resolution", w.citizen, {"resolved": "no"})
+    assert "staff_unresolved" in {n.kind for n in Notification.select().where(Notification.account == w.staff)}
+    sign_in(client, w.staff)
+    home = client.get("/console/todo").get_data(as_text=True)
+    assert re.search(r'data-todo="unresolved"[^>]*><small>[^<]*</small><b>1</b>', home)
+    assert queue_total(client, "/console/cases?todo=unresolved") == 1
+    reopened = workflow.perform(case, "reopen", w.staff, {"days": 5})
+    assert (reopened.state, reopened.round, reopened.closed_at) == ("assigned", 2, None)
+    assert queue_total(client, "/console/cases?todo=unresolved") == 0
+
+
+def test_a_staff_member_may_take_to_dos_as_the_morning_digest_only(client, w):
+    from jobs import tasks
+    sign_in(client, w.town_staff)
+    assert post(client, "/console/todo/push-mode", {"mode": "digest"}).status_code == 302
+    assert 'value="digest" checked' in client.get("/console/todo").get_data(as_text=True)
+    case = workflow.perform(new_case(w), "forward", w.deputy_account, {"note": "请交办"})
+    pushed = {(n.account_id, n.kind) for n in Notification.select().where(Notification.case == case.id)}
+    assert (w.staff.id, "staff_forwarded") in pushed and (w.town_staff.id, "staff_forwarded") not in pushed
+    tasks.daily_digest()
+    assert Notification.select().where(Notification.account == w.town_staff,
+                                       Notification.kind == "digest_staff").exists()
+    assert post(client, "/console/todo/push-mode", {"mode": "sometimes"}).status_code == 302
+    assert 'value="digest" checked' in client.get("/console/todo").get_data(as_text=True)
+
+
+def test_deputy_and_station_forms_keep_what_was_typed_when_refused(client, w):
+    sign_in(client, w.staff)
+    page = post(client, "/console/deputies/DEP001", {"name": "周建华", "level": "county", "station": "TA",
+                                                    "constituency": "城关镇第二选区", "term_start": "2026-13-01"})
+    text = page.get_data(as_text=True)
+    assert "任期开始格式" in text and 'value="城关镇第二选区"' in text and 'value="2026-13-01"' in text
+    page = post(client, "/console/stations/TA", {"name": "城关镇联络站", "level": "nowhere", "kind": "station",
+                                                "address": "城关镇人民路8号"})
+    assert 'value="城关镇人民路8号"' in page.get_data(as_text=True)

@@ -17,7 +17,7 @@ DATA = {"lead": "D1", "assist": ["D2"], "days": 5, "text": "已经修好了路�
         "note": "请尽快处理此事。", "content": "补充一张照片说明情况。", "opinion": "建议尽快办理。"}
 
 
-CORRECTIONS = ("merge", "transfer", "recall", "reassign", "edit", "contact", "callback", "rate_by_phone")
+CORRECTIONS = ("merge", "transfer", "recall", "reassign", "edit", "contact", "callback", "rate_by_phone", "resolution")
 
 
 def busy_month(w, seed=7):

@@ -31,6 +31,7 @@ VALID = {
     "contact": ("lead", {"note": "已电话联系反映人"}),
     "callback": ("staff", {"result": "resolved", "note": "群众表示路已修好"}),
     "rate_by_phone": ("staff", {"value": "basic"}), "escalate": (None, {"level": 1}),
+    "resolution": ("citizen", {"resolved": "no"}),
 }
 EXPECTED_TARGET = {  # (state, action) -> resulting state, for every allowed pair; every other pair is refused
     ("submitted", "accept"): "accepted", ("submitted", "decline"): "declined", ("submitted", "forward"): "accepted",
@@ -51,6 +52,7 @@ STAYS = {
     "publish": tuple(s for s in workflow.STATES if s not in ("declined", "withdrawn", "merged", "transferred")),
     "edit": tuple(workflow.STATES), "contact": ("assigned", "in_progress"),
     "callback": ("answered", "rated", "closed"), "escalate": ("submitted", "assigned"),
+    "resolution": ("closed",),
 }
 
 
@@ -73,7 +75,8 @@ def test_transition_table(app, state, action):
         with pytest.raises((Conflict, Forbidden)) as err:
             workflow.perform(case, action, actor_for(w, who), data)
         assert err.value.code in ("invalid_state", "not_permitted", "no_pending_extension", "not_due",
-                                  "not_published", "not_unsatisfied", "not_flagged")
+                                  "not_published", "not_unsatisfied", "not_flagged",
+                                  "not_unresolved")
         assert Case.get_by_id(case.id).state == state
         assert action not in workflow.allowed_actions(case, actor_for(w, who))
     else:

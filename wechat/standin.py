@@ -425,7 +425,7 @@ class WeChatStandIn:
         self._check_openid(body.get("touser"), app)
         template_id = body.get("template_id")
         template = self.templates.get(template_id)
-        if not template_id or (template is None or template["app"] != app) and self.strict("template"):
+        if not template_id or ((template is None or template["app"] != app) and self.strict("template")):
             raise Fail(40037)
         data = body.get("data")
         if not isinstance(data, dict) or not data:

@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 from flask import Response, flash, g, redirect, render_template, request, url_for
 
 from models import Answer, Assignment, Case, Department, Deputy, Project, Rating, Station
-from services import calendar, exports, stats, todo, uploads, workflow
+from services import calendar, exports, notify, stats, todo, uploads, workflow
 from services.errors import ServiceError
 from services.workflow import Actor
 from services.stats import scoped
@@ -69,7 +69,19 @@ def filtered(args):
 @roles("staff", "admin", "department")
 def todo_home():
     return render_template("console/todo.html", items=todo.overview(g.account, todo.visible(g.account)),
-                           age=todo.age, states=workflow.STATES)
+                           age=todo.age, states=workflow.STATES, push_modes=notify.PUSH_MODES,
+                           push_mode=notify.push_mode(g.account))
+
+
+@bp.post("/todo/push-mode")
+@roles("staff")
+def push_mode():
+    try:
+        notify.set_push_mode(g.account, request.form.get("mode"))
+        flash(f"推送方式已改为：{notify.PUSH_MODES[request.form['mode']]}", "ok")
+    except ServiceError as err:
+        fail(err)
+    return redirect(url_for("console.todo_home"))
 
 
 @bp.get("/cases")

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from flask import Response, g, render_template, request, url_for
 
 from models import Account, Department, Deputy, Notification, Project, Station
-from services import calendar, charts, exports, stats
+from services import calendar, charts, exports, inbox, stats
 from services.workflow import CATEGORIES, SOURCES, STATES
 
 from . import STAFF, bp, roles
@@ -132,9 +132,11 @@ def stats_export():
                               ("问题类别", "类别", by["category"]), ("按月", "月份", by["month"]),
                               ("民生实事项目", "项目", [r for r in by["project"] if r["key"] is not None])]:
         sheets.append((title, [head] + FIGURE_HEADINGS, widths, [_figure_row(r["label"], r) for r in rows]))
-    sheets.append(("代表响应", ["代表", "收到", "已响应", "响应率", "平均响应时长（小时）"], [16, 10, 10, 10, 20],
-                   [[r["label"], r["received"], r["responded"], stats.percent(r["response_rate"]),
-                     round(r["avg_hours"], 1) if r["avg_hours"] is not None else "—"] for r in responsiveness]))
+    sheets.append(("代表响应", ["代表", "收到", "已响应", "响应率", "24小时内响应", "24小时响应率", "平均响应时长（小时）"],
+                   [16, 10, 10, 10, 12, 12, 20],
+                   [[r["label"], r["received"], r["responded"], stats.percent(r["response_rate"]), r["in_time"],
+                     stats.percent(r["in_time_rate"]), round(r["avg_hours"], 1) if r["avg_hours"] is not None
+                     else "—"] for r in responsiveness]))
     return Response(exports.table_xlsx(sheets), mimetype=exports.XLSX_MIME,
                     headers=exports.attachment("办理统计.xlsx"))
 
@@ -144,4 +146,4 @@ def stats_export():
 def failed_notifications():
     rows = list(Notification.select(Notification, Account).join(Account).where(Notification.state == "failed")
                 .order_by(Notification.created_at.desc()).limit(500))
-    return render_template("console/failed.html", rows=rows)
+    return render_template("console/failed.html", rows=rows, lost=inbox.lost())

@@ -48,6 +48,13 @@ def _get(model, code, label):
     return found
 
 
+def keep_typed(row, form, names):
+    """After a refusal the form shows what was typed (the row itself is not saved)."""
+    for name in names:
+        if name in form:
+            setattr(row, name, form.get(name))
+
+
 def _save(row, what):
     try:
         with db.atomic():
@@ -109,6 +116,8 @@ def deputy(code):
             return redirect(url_for("console.deputy", code=found.code))
         except ServiceError as err:
             fail(err)
+            keep_typed(found, request.form, ("name", "level", "constituency", "public_contact", "bio",
+                                             "term_start", "term_end"))
     return render_template("console/deputy.html", deputy=found, levels=DEPUTY_LEVELS,
                            stations=Station.select().order_by(Station.path),
                            binding=binding_panel(accounts.person_account(found)) if found.id else None)
@@ -152,6 +161,7 @@ def station(code):
             return redirect(url_for("console.stations"))
         except ServiceError as err:
             fail(err)
+            keep_typed(found, request.form, ("name", "level", "kind", "address", "reception_hours", "phone"))
     return render_template("console/station.html", station=found, levels=STATION_LEVELS, kinds=STATION_KINDS,
                            stations=Station.select().order_by(Station.path))
 

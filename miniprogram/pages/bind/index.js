@@ -2,8 +2,10 @@
 // code — the link's token (?t=…) or the 8 characters they type. Afterwards this phone works as them.
 const api = require('../../services/api');
 const { signedInAs } = require('../../services/request');
+const fontSize = require('../../services/fontsize');
 
 Component({
+  behaviors: [fontSize],
   data: { token: '', code: '', busy: false, done: '', role: '', error: '' },
   methods: {
     onLoad(options = {}) {
