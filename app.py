@@ -14,7 +14,8 @@ def create_app(config=None):
     cfg.update(config or {})
     app.config.from_mapping(settings.finish(cfg))
     open_database(app.config["DATABASE_URL"])
-    sealing.configure(app.config.get("PERSONAL_DATA_KEY"), app.config["SECRET_KEY"])
+    sealing.configure(app.config.get("PERSONAL_DATA_KEY"), app.config["SECRET_KEY"],
+                      app.config.get("PERSONAL_DATA_CIPHER"))
 
     @app.before_request
     def _connect():
@@ -152,6 +153,13 @@ def register_commands(app):
         with db.connection_context():
             migrate()
             seed.seed_demo(log=click.echo)
+
+    @app.cli.command("reseal")
+    def reseal_command():
+        """Re-encrypt every phone number with PERSONAL_DATA_CIPHER (after switching between aes and sm4)."""
+        from models import is_mysql, sealing
+        with db.connection_context(), db.atomic():
+            click.echo(f"已重新加密 {sealing.reseal(db, is_mysql())} 个号码。")
 
     @app.cli.command("rebuild-tally")
     def rebuild_tally_command():

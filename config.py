@@ -114,6 +114,8 @@ def load():
         REPORT_RATE_LIMIT=(env_int("REPORT_RATE_LIMIT", 10), 3600),
         BIND_CODE_TTL=env_int("BIND_CODE_TTL", 72),  # hours a binding code (绑定码) stays valid
         CONSOLE_IDLE_MINUTES=env_int("CONSOLE_IDLE_MINUTES", 60),  # console sessions end after this idle time
+        # 扫码确认登录: a console login of an account with a bound WeChat also needs a scan on that phone
+        LOGIN_WECHAT_CONFIRM=env_bool("LOGIN_WECHAT_CONFIRM"),
         # Security (docs/security.md): reverse proxies in front (nginx: 1) whose X-Forwarded-For/-Proto count,
         # the largest request body, and the session cookie's flags (Secure follows PUBLIC_BASE_URL's scheme).
         TRUSTED_PROXIES=env_int("TRUSTED_PROXIES", 0),
@@ -122,6 +124,7 @@ def load():
         # Personal data: the key phone numbers are encrypted with (128 hex digits; derived from SECRET_KEY
         # when unset), and how long after a case ends its reporter's personal details are kept (0: forever).
         PERSONAL_DATA_KEY=env_str("PERSONAL_DATA_KEY"),
+        PERSONAL_DATA_CIPHER=env_str("PERSONAL_DATA_CIPHER", "aes"),  # aes (AES-SIV) or sm4 (国密 SM4 + SM3)
         PERSONAL_DATA_RETENTION_DAYS=env_int("PERSONAL_DATA_RETENTION_DAYS", 3 * 365),
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,

@@ -85,6 +85,8 @@ def login():
     try:
         account = accounts.login(request.form.get("username"), request.form.get("password"),
                                  request.remote_addr or "")
+        if accounts.needs_wechat_confirm(account):   # 扫码确认登录 is on: its bound WeChat signs it in here
+            raise ServiceError("wechat_required", "该账号已绑定微信，请在微信中打开手机工作台", status=403)
     except ServiceError as err:
         return page("mobile/login.html", err.status, error=err.message, username=request.form.get("username", ""))
     sign_in(account, "password")
@@ -94,6 +96,9 @@ def login():
 
 @bp.post("/m/logout")
 def logout():
+    account = signed_in()
+    if account is not None:
+        accounts.end_sessions(account)   # like the console: a copied password session of this account ends too
     for key in (SESSION_KEY, "m_via", "m_v"):
         session.pop(key, None)
     webauth.forget()
@@ -172,6 +177,19 @@ def case(number):
                 assignment=workflow.department_assignment(found, workflow.as_actor(account), lead_only=False),
                 decline_reasons=workflow.DECLINE_REASONS, return_reasons=workflow.RETURN_REASONS,
                 answer_classes=workflow.ANSWER_CLASSES)
+
+
+@bp.route("/m/confirm/<token>", methods=["GET", "POST"])
+def confirm_login(token):
+    """扫码确认登录: the staff member's own WeChat confirms the login waiting on the computer."""
+    done, error, status = False, None, 200
+    if request.method == "POST":
+        try:
+            accounts.confirm_wechat_login(token, webauth.oa_openid())
+            done = True
+        except ServiceError as err:
+            error, status = err.message, err.status
+    return page("mobile/confirm_login.html", status, done=done, error=error, in_wechat_now=webauth.in_wechat())
 
 
 def init_app(app):

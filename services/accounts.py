@@ -40,6 +40,14 @@ def set_password(account, password):
     account.session_version = (account.session_version or 0) + 1
 
 
+def session_mark(account):
+    """What a signed-in session keeps to prove it is still current: it changes with the server-side
+    session version (logout, end_sessions) and with the password, so every older session — a copied
+    cookie too — ends."""
+    import hashlib
+    return hashlib.sha256(f"{account.session_version or 0}:{account.password_hash or ''}".encode()).hexdigest()[:16]
+
+
 def end_sessions(account):
     """Every console session and API token of this account stops working (logout, deletion)."""
     Account.update(session_version=Account.session_version + 1).where(Account.id == account.id).execute()
@@ -191,6 +199,55 @@ def login(username, password, address=""):
     Account.update(failed_logins=0, locked_until=None, last_login_at=now).where(Account.id == account.id).execute()
     audit.record(account, "login", account)
     return Account.get_by_id(account.id)
+
+
+# --- 扫码确认登录: the second factor for staff with a bound WeChat -------------------------------------
+
+CONFIRM_TTL = 180   # seconds a login waits for its confirmation from the phone
+
+
+def needs_wechat_confirm(account):
+    """LOGIN_WECHAT_CONFIRM on, and the account has a bound official-account identity to confirm with."""
+    from flask import current_app
+    return bool(current_app.config.get("LOGIN_WECHAT_CONFIRM")) and bool(account.oa_openid)
+
+
+def start_wechat_confirm(account):
+    """A login whose password was right waits for the account's own WeChat: returns the token the
+    confirmation QR code carries (kept in shared storage, CONFIRM_TTL seconds)."""
+    import secrets
+
+    from wechat import store
+    token = secrets.token_urlsafe(24)
+    store.put(f"login-confirm:{token}", {"uid": account.id, "ok": False}, CONFIRM_TTL)
+    return token
+
+
+def confirm_wechat_login(token, openid):
+    """The phone that scanned the code confirms — only the WeChat identity bound to that account can.
+    Raises NotFound (expired or unknown) or Forbidden (another WeChat)."""
+    from services import audit
+    from services.errors import Forbidden
+    from wechat import store
+    entry = store.get(f"login-confirm:{token}") if isinstance(token, str) else None
+    if not entry:
+        raise NotFound("confirm_expired", "登录确认已过期，请在电脑上重新登录")
+    account = Account.get_or_none(Account.id == entry["uid"])
+    if account is None or not openid or account.oa_openid != openid:
+        raise Forbidden("confirm_not_yours", "请用绑定了该账号的微信扫码确认")
+    store.put(f"login-confirm:{token}", {"uid": account.id, "ok": True}, CONFIRM_TTL)
+    audit.record(account, "login_confirmed", account)
+    return account
+
+
+def finish_wechat_login(token):
+    """The account once its phone confirmed (the confirmation is used up), else None."""
+    from wechat import store
+    entry = store.get(f"login-confirm:{token}") if token else None
+    if not entry or not entry.get("ok"):
+        return None
+    store.delete(f"login-confirm:{token}")
+    return Account.get_or_none(Account.id == entry["uid"], Account.active == True)  # noqa: E712
 
 
 def change_password(account, old, new):

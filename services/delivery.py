@@ -99,8 +99,10 @@ def _exclusive():
 
 
 def claim(worker, limit=BATCH, now=None):
-    """Mark up to `limit` due rows 'sending' for this worker and return them. Two workers never get the
-    same row: MySQL/MariaDB lock rows with SKIP LOCKED; SQLite takes the write lock up front."""
+    """Mark up to `limit` due rows 'sending' for this worker and return them, with the other due rows of
+    the same people (up to BATCH more: one person's messages go out in order, from one sender — so a run's
+    `limit` may be passed by those). Two workers never get the same row: MySQL/MariaDB lock rows with SKIP
+    LOCKED; SQLite takes the write lock up front."""
     now = now or utcnow()
     due = (Notification.state == "pending") & (Notification.next_attempt_at <= now)
     if is_quiet(now):
@@ -108,9 +110,14 @@ def claim(worker, limit=BATCH, now=None):
     query = Notification.select(Notification.id).where(due).order_by(Notification.next_attempt_at,
                                                                      Notification.id).limit(limit)
     with _exclusive():
-        ids = [row.id for row in (query.for_update(skip_locked=True) if is_mysql() else query)]
+        lock = (lambda q: q.for_update(skip_locked=True)) if is_mysql() else (lambda q: q)
+        ids = [row.id for row in lock(query)]
         if not ids:
             return []
+        people = Notification.select(Notification.account).where(Notification.id.in_(ids))
+        ids += [row.id for row in lock(Notification.select(Notification.id).where(
+            due, Notification.account.in_(people), Notification.id.not_in(ids))
+            .order_by(Notification.id).limit(BATCH))]
         Notification.update(state="sending", claimed_by=worker, claimed_at=now).where(
             Notification.id.in_(ids), Notification.state == "pending").execute()
     return list(Notification.select().where(Notification.id.in_(ids), Notification.claimed_by == worker,

@@ -816,10 +816,12 @@ def write_transaction():
 # --- submitting a case ----------------------------------------------------------------------------
 
 def next_case_number(year):
+    """The year's next number, counted with one upsert: an UPDATE that finds no row and then an INSERT take
+    gap locks on MySQL/MariaDB, and the first reports of a year racing each other then deadlock."""
     name = f"case-{year}"
-    if not Counter.update(value=Counter.value + 1).where(Counter.name == name).execute():
-        Counter.insert(name=name, value=0).on_conflict_ignore().execute()
-        Counter.update(value=Counter.value + 1).where(Counter.name == name).execute()
+    Counter.insert(name=name, value=1).on_conflict(
+        conflict_target=None if is_mysql() else [Counter.name],
+        update={Counter.value: Counter.value + 1}).execute()
     return f"{year}-{Counter.get_by_id(name).value:06d}"
 
 

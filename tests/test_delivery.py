@@ -296,14 +296,22 @@ def test_quiet_hours_hold_non_urgent_pushes_until_morning(wired, wechat_standin)
 # --- claiming and crash recovery ------------------------------------------------------------------
 
 def test_claims_never_overlap(wired):
-    a = person("r")
     for i in range(30):
-        message(a, key=f"c{i}")
+        message(person(f"r{i}"), key=f"c{i}")
     first = delivery.claim("one", limit=20)
     second = delivery.claim("two", limit=20)
     assert len(first) == 20 and len(second) == 10
     assert not {n.id for n in first} & {n.id for n in second}
     assert delivery.claim("three") == []
+
+
+def test_one_persons_due_messages_go_to_one_sender_in_order(wired):
+    """Small batches must not split one person's messages between senders (they would arrive out of order)."""
+    x, y = person("x"), person("y")
+    rows = [message(x, key="x1"), message(x, key="x2"), message(y, key="y1"), message(x, key="x3")]
+    first = delivery.claim("one", limit=1)
+    assert [n.id for n in first] == [rows[0].id, rows[1].id, rows[3].id]
+    assert [n.id for n in delivery.claim("two", limit=1)] == [rows[2].id]
 
 
 def test_a_drain_out_of_time_hands_back_what_it_has_not_started(wired, wechat_standin):

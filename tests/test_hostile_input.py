@@ -163,7 +163,7 @@ def test_racing_retries_with_one_client_request_id_answer_with_the_first_case(ap
     """Both backends: ten simultaneous submits with one id → one case; the others 200 created:false."""
     w = world()
     answers, gate = [], threading.Barrier(10)
-    token = Api(None, w.citizen).token
+    token = Api(app.test_client(), w.citizen).token
 
     def submit():
         with app.test_client() as web:

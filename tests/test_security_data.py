@@ -67,7 +67,31 @@ def test_a_wrong_key_cannot_read_the_numbers(app):
         with pytest.raises(Exception):
             sealing.unseal(stored)
     finally:
-        sealing.configure(app.config.get("PERSONAL_DATA_KEY"), app.config["SECRET_KEY"])
+        sealing.configure(app.config.get("PERSONAL_DATA_KEY"), app.config["SECRET_KEY"],
+                          app.config.get("PERSONAL_DATA_CIPHER"))
+
+
+def test_sm4_seals_too_and_flask_reseal_switches_every_number(app, runner):
+    from models import sealing
+    w = world()
+    case = new_case(w, contact_phone="13912345678")
+    assert raw("case", "contact_phone", case.id).startswith("s1:")
+    sealing.configure(app.config.get("PERSONAL_DATA_KEY"), app.config["SECRET_KEY"], "sm4")
+    try:
+        assert Case.get_by_id(case.id).contact_phone == "13912345678"   # the other cipher still reads
+        result = runner.invoke(args=["reseal"])
+        assert result.exit_code == 0 and "已重新加密 2 个号码" in result.output
+        stored = raw("case", "contact_phone", case.id)
+        assert stored.startswith("s2:") and "5678" not in stored
+        assert Case.get_by_id(case.id).contact_phone == "13912345678"
+        assert Case.get_or_none(Case.contact_phone == "13912345678").id == case.id   # lookups again
+        assert Account.get_or_none(Account.phone == "13800001111").id == w.citizen.id
+        tampered = stored[:-2] + ("A" if stored[-2] != "A" else "B") + stored[-1]
+        with pytest.raises(ValueError):
+            sealing.unseal(tampered)
+    finally:
+        sealing.configure(app.config.get("PERSONAL_DATA_KEY"), app.config["SECRET_KEY"], "aes")
+        sealing.reseal(db, is_mysql())
 
 
 # --- retention and deletion -----------------------------------------------------------------------

@@ -1,11 +1,16 @@
 """The web doors' defences: the lock-out under a parallel burst (real threads, real database), one message for
 unknown users and wrong passwords, the password policy, sessions that end for copied cookies, limits keyed on
-the real client address behind TRUSTED_PROXIES, cookie and header flags, no inline script, /healthz 503."""
+the real client address behind TRUSTED_PROXIES, cookie and header flags, no inline script, /healthz 503, and
+扫码确认登录 (the scan with the bound WeChat)."""
+import io
 import re
 import threading
 from pathlib import Path
 
 import pytest
+import zxingcpp
+from cairosvg import svg2png
+from PIL import Image
 
 from app import create_app
 from models import Account, open_database
@@ -14,6 +19,7 @@ from services.errors import InvalidInput
 from tests.api_client import Api
 from tests.conftest import TEST_CONFIG
 from tests.factories import csrf_of, world
+from tests.wechat_helpers import WECHAT_UA, web_oauth
 
 PASSWORD = "river-gate-17"
 ROOT = Path(__file__).resolve().parents[1]
@@ -218,3 +224,68 @@ def test_healthz_answers_503_with_the_reason_while_the_database_is_down(app, dat
         assert body["status"] == "error" and body["database"]["error"] and body["database"]["reason"]
     finally:
         open_database(database_url)
+
+
+# --- 扫码确认登录 ---------------------------------------------------------------------------------
+
+def test_a_staff_login_with_a_bound_wechat_waits_for_the_scan_on_that_phone(app, wechat_standin):
+    """The password alone does not sign in; the QR code opens /m/confirm/<token> in WeChat (web OAuth through
+    the stand-in), only the bound identity can confirm, and the confirmation is used once."""
+    app.config["LOGIN_WECHAT_CONFIRM"] = True
+    account = staff()
+    Account.update(oa_openid="oa-wangmin").where(Account.id == account.id).execute()
+    desk = app.test_client()
+    assert login(desk, "wangmin", PASSWORD).headers["Location"].endswith("/console/login/confirm")
+    assert desk.get("/console/cases").status_code == 302                    # not signed in yet
+    page = desk.get("/console/login/confirm").get_data(as_text=True)
+    svg = re.search(r"<svg.*?</svg>", page, re.S).group(0)
+    [code] = zxingcpp.read_barcodes(Image.open(io.BytesIO(svg2png(bytestring=svg.encode(), output_width=480))))
+    path = code.text.replace("http://daibiao.test", "")
+    assert path.startswith("/m/confirm/")
+    early = desk.post("/console/login/confirm", data={"csrf_token": csrf_of(page)})
+    assert "还没有收到手机上的确认" in early.get_data(as_text=True)
+    stranger = app.test_client()                                            # someone else's WeChat
+    shown = web_oauth(stranger, path, "intruder")
+    refused = stranger.post(path, data={"csrf_token": csrf_of(shown)}, headers={"User-Agent": WECHAT_UA})
+    assert refused.status_code == 403 and "绑定了该账号的微信" in refused.get_data(as_text=True)
+    phone = app.test_client()
+    shown = web_oauth(phone, path, "wangmin")
+    assert "确认登录" in shown.get_data(as_text=True)
+    assert "已确认" in phone.post(path, data={"csrf_token": csrf_of(shown)},
+                                  headers={"User-Agent": WECHAT_UA}).get_data(as_text=True)
+    done = desk.post("/console/login/confirm", data={"csrf_token": csrf_of(page)})
+    assert done.status_code == 302 and desk.get("/console/cases").status_code == 200
+    again = app.test_client()                                               # the confirmation is spent
+    with again.session_transaction() as sess:
+        sess.update(login_confirm=path.rsplit("/", 1)[1], csrf="t")
+    assert again.post("/console/login/confirm", data={"csrf_token": "t"}).status_code == 200
+    assert again.get("/console/cases").status_code == 302
+
+
+def test_accounts_without_a_bound_wechat_sign_in_with_the_password(app):
+    app.config["LOGIN_WECHAT_CONFIRM"] = True
+    staff()
+    web = app.test_client()
+    assert login(web, "wangmin", PASSWORD).headers["Location"].endswith("/console/")
+
+
+def test_the_phone_workbench_follows_the_same_session_and_second_factor_rules(app):
+    account = Account.create(role="department", username="chengban", display_name="承办人",
+                             department=world().depts[0])
+    accounts.set_password(account, PASSWORD)
+    account.save()
+    phone = app.test_client()
+    form = lambda web: {"username": "chengban", "password": PASSWORD, "csrf_token": csrf_of(web.get("/m/"))}  # noqa
+    assert phone.post("/m/login", data=form(phone)).status_code == 303
+    copied = app.test_client()
+    copied.set_cookie("session", phone.get_cookie("session").value)
+    assert "承办人" in copied.get("/m/").get_data(as_text=True)
+    desk = app.test_client()
+    assert login(desk, "chengban", PASSWORD).status_code == 302
+    desk.post("/console/logout", data={"csrf_token": csrf_of(desk.get("/console/cases"))})
+    assert "承办人" not in copied.get("/m/").get_data(as_text=True)     # logging out ended it everywhere
+    app.config["LOGIN_WECHAT_CONFIRM"] = True
+    Account.update(oa_openid="oa-chengban").where(Account.id == account.id).execute()
+    refused = app.test_client()
+    response = refused.post("/m/login", data=form(refused))
+    assert response.status_code == 403 and "请在微信中打开" in response.get_data(as_text=True)

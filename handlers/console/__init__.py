@@ -5,7 +5,6 @@ the session login (with idle expiry and lock-out in services.accounts), the CSRF
 carries, and the role check each route declares with @roles(...).
 """
 import functools
-import hashlib
 import time
 from urllib.parse import urlsplit
 
@@ -24,10 +23,7 @@ EVERYONE = ("staff", "admin", "department", "deputy")
 IDLE_MINUTES = 60  # a console session ends after this long without a request (CONSOLE_IDLE_MINUTES)
 
 
-def password_mark(account):
-    """The session's tie to the account's server-side session version: a password change or a logout
-    (accounts.end_sessions) changes it, so every other session — a copied cookie too — ends."""
-    return hashlib.sha256(f"{account.session_version or 0}:{account.password_hash or ''}".encode()).hexdigest()[:16]
+password_mark = accounts.session_mark   # the session's tie to the account's session version
 
 
 @bp.before_request
@@ -91,13 +87,37 @@ def login():
         except ServiceError as err:
             flash(err.message, "error")
             return render_template("console/login.html", username=request.form.get("username", "")), err.status
-        session.clear()
-        session.permanent = True
-        session.update(uid=account.id, seen=time.time(), pw=password_mark(account))
-        new_csrf_token()
-        target = request.args.get("next", "")
-        return redirect(target if target.startswith("/console") else url_for("console.home"))
+        if accounts.needs_wechat_confirm(account):   # 扫码确认登录: the password alone is not enough
+            session.clear()
+            session["login_confirm"] = accounts.start_wechat_confirm(account)
+            session["login_next"] = request.args.get("next", "")
+            return redirect(url_for("console.login_confirm"))
+        return signed_in(account, request.args.get("next", ""))
     return render_template("console/login.html", username="")
+
+
+def signed_in(account, target):
+    session.clear()
+    session.permanent = True
+    session.update(uid=account.id, seen=time.time(), pw=password_mark(account))
+    new_csrf_token()
+    return redirect(target if target.startswith("/console") else url_for("console.home"))
+
+
+@bp.route("/login/confirm", methods=["GET", "POST"])
+def login_confirm():
+    """The QR code the staff member scans with their bound WeChat; then 继续 finishes the login."""
+    from qr import codes
+    token = session.get("login_confirm")
+    if not token:
+        return redirect(url_for("console.login"))
+    if request.method == "POST":
+        account = accounts.finish_wechat_login(token)
+        if account is not None:
+            return signed_in(account, session.get("login_next", ""))
+        flash("还没有收到手机上的确认，请用绑定的微信扫码并点“确认登录”", "error")
+    url = f"{current_app.config['PUBLIC_BASE_URL']}/m/confirm/{token}"
+    return render_template("console/login_confirm.html", qr=codes.svg(url, 240).decode(), url=url)
 
 
 @bp.post("/logout")

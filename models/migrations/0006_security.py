@@ -3,8 +3,6 @@ older sessions and tokens), and phone numbers encrypted at rest (models/sealing.
 to 128 characters, the numbers already there sealed. Safe to run again."""
 from peewee import IntegerField
 
-SEALED = (("account", "phone"), ("case", "contact_phone"))
-
 
 def up(db, migrator):
     from playhouse.migrate import migrate
@@ -12,12 +10,7 @@ def up(db, migrator):
     from models import is_mysql, sealing
     if "session_version" not in {c.name for c in db.get_columns("account")}:
         migrate(migrator.add_column("account", "session_version", IntegerField(default=0)))
-    for table, column in SEALED:
-        if is_mysql():   # SQLite does not enforce VARCHAR lengths
+    if is_mysql():   # SQLite does not enforce VARCHAR lengths
+        for table, column in sealing.COLUMNS:
             db.execute_sql(f"ALTER TABLE `{table}` MODIFY `{column}` VARCHAR(128) NOT NULL DEFAULT ''")
-        q = '`' if is_mysql() else '"'
-        rows = db.execute_sql(f"SELECT id, {q}{column}{q} FROM {q}{table}{q} WHERE {q}{column}{q} != '' "
-                              f"AND {q}{column}{q} NOT LIKE 's1:%'").fetchall()
-        for row_id, value in rows:
-            db.execute_sql(f"UPDATE {q}{table}{q} SET {q}{column}{q} = %s WHERE id = %s".replace(
-                "%s", "%s" if is_mysql() else "?"), (sealing.seal(value), row_id))
+    sealing.reseal(db, is_mysql())
