@@ -27,7 +27,7 @@ from models import (Account, Ballot, BallotItem, BallotResult, Department, Deput
                     utcnow)
 from services import audit, calendar, notify
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.workflow import SYSTEM, as_actor, write_transaction
+from services.workflow import SYSTEM, as_actor, retried, write_transaction
 
 KINDS = {"review": "部门评议", "project_vote": "民生实事项目票决", "satisfaction": "满意度测评",
          "duty_review": "述职评议", "other": "其他表决"}
@@ -306,6 +306,7 @@ def clean_comment(ballot, text, account=None):
     return text
 
 
+@retried
 def cast(ballot, marks, deputy=None, openid=None, comment=""):
     """One vote: who voted and what was chosen, as two unlinked rows in one transaction (random order)."""
     with write_transaction():

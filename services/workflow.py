@@ -6,11 +6,14 @@ version, appends the timeline event and writes the notification intents — all 
 `allowed_actions(case, actor)` tells the UIs which buttons to show.
 """
 import datetime as dt
+import functools
+import random
 import re
+import time
 from dataclasses import dataclass, field
 
 from flask import current_app, has_app_context
-from peewee import IntegrityError
+from peewee import IntegrityError, OperationalError
 
 from models import (Account, Answer, Assignment, Case, CaseEvent, Counter, Department, Deputy, Project,
                     ProjectDeputy, Rating, Station, Upload, db, is_mysql, utcnow)
@@ -766,6 +769,28 @@ def allowed_actions(case, actor):
     return [name for name, action in ACTIONS.items() if _refusal(case, action, actor) is None]
 
 
+RETRIED_ERRORS = (1213, 1205)  # MySQL/MariaDB: deadlock (also a Galera certification conflict), lock wait timeout
+RETRIES = 3
+
+
+def retried(write):
+    """Run a whole write again when MySQL/MariaDB aborted it as a deadlock or conflict (the transaction was rolled
+    back, so nothing of it stands): each try reads afresh. Inside an outer transaction the error goes up to it."""
+    @functools.wraps(write)
+    def run(*args, **kwargs):
+        for attempt in range(RETRIES):
+            nested = db.in_transaction()
+            try:
+                return write(*args, **kwargs)
+            except OperationalError as err:
+                code = err.args[0] if err.args else None
+                if nested or code not in RETRIED_ERRORS or attempt == RETRIES - 1:
+                    raise
+                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+    return run
+
+
+@retried
 def perform(case, action_name, actor, data=None):
     """Carry out one action on a case; returns the fresh case. Raises ServiceError subclasses."""
     actor = as_actor(actor)
@@ -852,6 +877,7 @@ def resolve_target(data):
     return deputy, station, project
 
 
+@retried
 def submit_case(actor, data, source="miniprogram", flagged_reason=""):
     """A citizen reports a problem. The same client_request_id twice — one after the other or racing —
     returns the first case, marked `replayed`."""

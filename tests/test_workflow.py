@@ -339,3 +339,23 @@ def test_notifications_are_written_with_the_change(app):
     assert (w.outsider_dept.id, "dept_assigned") not in kinds
     body = Notification.get(Notification.account == w.citizen, Notification.kind == "case_assigned").body
     assert case.number in body and "县交通运输局" in body
+
+
+def test_a_write_that_mysql_aborts_as_a_deadlock_is_run_again_whole(app):
+    """MariaDB (and Galera at COMMIT) may abort any write transaction as a deadlock: the workflow runs it again."""
+    from peewee import OperationalError
+    calls = []
+
+    @workflow.retried
+    def write():
+        calls.append(1)
+        if len(calls) < 3:
+            raise OperationalError(1213, "Deadlock found when trying to get lock; try restarting transaction")
+        return "done"
+    assert write() == "done" and len(calls) == 3
+
+    @workflow.retried
+    def broken():
+        raise OperationalError(1054, "Unknown column")
+    with pytest.raises(OperationalError):
+        broken()
