@@ -35,8 +35,14 @@ class MariaDB:
         for tool in ("mariadb-install-db", "mariadbd", "mariadb"):
             if shutil.which(tool) is None:
                 raise RuntimeError(f"{tool} not found: install Debian's mariadb-server (make test does)")
-        subprocess.run(["mariadb-install-db", "--no-defaults", "--auth-root-authentication-method=normal",
-                        f"--datadir={self.dir}/data", "--user=root"], check=True, capture_output=True)
+        for attempt in range(3):  # the bootstrap server now and then dies of signal 11 here: start it afresh
+            shutil.rmtree(f"{self.dir}/data", ignore_errors=True)
+            installed = subprocess.run(["mariadb-install-db", "--no-defaults", "--auth-root-authentication-method=normal",
+                                        f"--datadir={self.dir}/data", "--user=root"], capture_output=True, text=True)
+            if installed.returncode == 0:
+                break
+        else:
+            raise RuntimeError(f"mariadb-install-db failed three times: {installed.stderr[-2000:]}")
         self.log = open(os.path.join(self.dir, "server.log"), "w")
         self.proc = subprocess.Popen(
             ["mariadbd", "--no-defaults", f"--datadir={self.dir}/data", f"--port={self.port}",
