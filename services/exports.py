@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 
 from models import Answer, Assignment, Station
 from services import calendar
-from services.workflow import ANSWER_CLASSES, CATEGORIES, RATINGS, SOURCES, state_label
+from services.vocab import ANSWER_CLASSES, CATEGORIES, RATINGS, SOURCES, state_label
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")

@@ -384,7 +384,7 @@ def case_changed(case, event):
         plan = SYSTEM_URGE_AUDIENCE.get(event.data.get("level"), plan)
     if not plan:
         return
-    from services.workflow import DECLINE_REASONS, RETURN_REASONS, TRANSFER_TARGETS  # the workflow's codes
+    from services.vocab import DECLINE_REASONS, RETURN_REASONS, TRANSFER_TARGETS
     values = {"number": case.number, "title": case.title, "state": case.state, "note": event.note[:40],
               "deadline": case.deadline.isoformat() if case.deadline else "",
               "deadline_text": date_text(case.deadline),

@@ -22,7 +22,7 @@ from peewee import fn
 
 from models import Case, CaseTally, Department, Deputy, Project, Station, db, is_mysql
 from services import calendar
-from services.workflow import CATEGORIES, CONCLUDED_STATES, HANDLING_STATES, STATES, setting
+from services.vocab import CATEGORIES, CONCLUDED_STATES, HANDLING_STATES, STATES, setting
 
 SATISFACTION_FLOOR = 0.8  # under this a department or project is flagged for 二次整改
 SATISFIED = ("satisfied", "basic")

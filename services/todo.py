@@ -14,7 +14,8 @@ from peewee import fn
 from models import Assignment, Case, CaseEvent
 from services import calendar
 from services.stats import scoped
-from services.workflow import HANDLING_STATES, NOT_ENDED, UNRESOLVED, deputy_cases, last_resolution, setting
+from services.vocab import HANDLING_STATES, setting
+from services.workflow import NOT_ENDED, UNRESOLVED, deputy_cases, last_resolution
 
 DUE_SOON_DAYS = 2  # working days left at which a case is "due soon" (the scheduler's yellow card)
 

@@ -12,76 +12,16 @@ import re
 import time
 from dataclasses import dataclass, field
 
-from flask import current_app, has_app_context
 from peewee import IntegrityError, OperationalError
 
 from models import (Account, Answer, Assignment, Case, CaseEvent, Counter, Department, Deputy, Project,
                     ProjectDeputy, Rating, Station, Upload, db, is_mysql, utcnow)
-from services import audit, calendar, notify
+from services import audit, calendar, notify, stats
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
-
-# --- states ---------------------------------------------------------------------------------------
-
-STATES = {  # state: (title for staff, title for citizens, category)
-    "submitted": ("待受理", "已提交，等待代表受理", "open"),
-    "accepted": ("已受理", "代表已受理，转人大办理", "open"),
-    "declined": ("不予受理", "未予受理", "closed"),
-    "assigned": ("已交办", "已交承办单位", "open"),
-    "in_progress": ("办理中", "承办单位办理中", "open"),
-    "answered": ("已答复", "已答复，请您评价", "open"),
-    "rated": ("已评价", "您已评价", "open"),
-    "closed": ("已办结", "已办结", "closed"),
-    "withdrawn": ("已撤回", "您已撤回", "closed"),
-    "merged": ("已合并", "已与相同问题合并办理", "closed"),       # a duplicate merged into its original
-    "transferred": ("已转办", "已转交其他渠道办理", "closed"),  # 转办: to another level or channel
-}
-OPEN_STATES = tuple(s for s, v in STATES.items() if v[2] == "open")
-HANDLING_STATES = ("assigned", "in_progress")
-CONCLUDED_STATES = ("answered", "rated", "closed")  # 办结: the department has answered
-RESPONSES = ("accept", "decline", "forward")  # a deputy's first answer to a new case (Case.responded_at)
-
-ROLES = {"citizen": "群众", "deputy": "人大代表", "staff": "人大工作人员", "department": "承办单位",
-         "admin": "管理员", "system": "系统"}
-
-CATEGORIES = {
-    "construction": "城乡建设", "traffic": "交通出行", "environment": "生态环境", "education": "教育",
-    "health": "医疗卫生", "social": "社会保障", "agriculture": "农业农村", "economy": "经济发展",
-    "safety": "平安建设", "governance": "基层治理", "other": "其他",
-}
-DECLINE_REASONS = {"duplicate": "重复反映", "out_of_scope": "不属于人大代表工作范围",
-                   "judicial": "涉及诉讼、仲裁等法定途径", "insufficient": "内容不具体，无法办理", "other": "其他原因"}
-RETURN_REASONS = {"not_our_duty": "不属本单位职责", "wrong_area": "属地不符", "duplicate": "重复交办",
-                  "insufficient": "内容不清，无法办理", "other": "其他原因"}
-ANSWER_CLASSES = {"A": "已解决", "B": "列入年度计划解决", "C": "列入规划逐步解决", "D": "因条件限制难以解决，已作解释"}
-RATINGS = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
-# Where a citizen can turn instead when a report is declined, told on their case page (by decline reason).
-DECLINE_ADVICE = {
-    "duplicate": "同样的问题已有人反映，正在办理中，办理结果会在公开问题清单中公布。",
-    "out_of_scope": "可以拨打 12345 政务服务便民热线，或到相关部门的办事窗口反映。",
-    "judicial": "涉及诉讼、仲裁的事项，请向人民法院、仲裁机构或司法所咨询；也可以拨打 12348 法律服务热线。",
-    "insufficient": "请写清楚地点和具体情况后重新反映，也可以在联络站接待日当面向代表反映。",
-    "other": "如有疑问，可以在联络站接待日当面向代表反映，或拨打 12345 政务服务便民热线。",
-}
-TRANSFER_TARGETS = {"upper": "上级人大", "12345": "12345政务服务便民热线", "petition": "信访部门",
-                    "judicial": "法院、检察院等司法机关", "other": "其他渠道"}
-CALLBACK_RESULTS = {"resolved": "已联系，群众认可", "unresolved": "已联系，问题未解决", "unreachable": "未联系上"}
-INTAKE_SOURCES = {"visit": "接待日来访", "phone": "电话反映", "letter": "来信"}  # staff entering on behalf
-SOURCES = {"miniprogram": "小程序", "h5": "网页", "official_account": "公众号", "console": "工作台",
-           **INTAKE_SOURCES}
-
-LIMITS = {"title": 50, "content": 2000, "note": 1000, "photos": 9, "location": 200, "comment": 500,
-          "summary": 1000, "reason": 500}
-
-
-# How the published issue list (问题清单) names each state, speaking to the public, not to the reporter.
-PUBLIC_STATES = {"submitted": "已提交", "accepted": "已受理", "assigned": "办理中", "in_progress": "办理中",
-                 "answered": "已答复", "rated": "群众已评价", "closed": "已办结"}
-
-
-def state_label(state, for_citizen=False, for_public=False):
-    if for_public:
-        return PUBLIC_STATES.get(state, STATES[state][0])
-    return STATES[state][1 if for_citizen else 0]
+from services.vocab import (  # noqa: F401  (the vocabulary, re-exported for the doors)
+    STATES, OPEN_STATES, HANDLING_STATES, CONCLUDED_STATES, RESPONSES, ROLES, CATEGORIES, DECLINE_REASONS,
+    RETURN_REASONS, ANSWER_CLASSES, RATINGS, DECLINE_ADVICE, TRANSFER_TARGETS, CALLBACK_RESULTS, INTAKE_SOURCES,
+    SOURCES, LIMITS, PUBLIC_STATES, state_label, setting)
 
 
 # --- who is acting --------------------------------------------------------------------------------
@@ -329,10 +269,6 @@ def uploads(data, name, actor):
     if set(tokens) - found:
         raise InvalidInput("unknown_upload", "有图片未上传成功，请重新选择", field=name)
     return tokens
-
-
-def setting(name, default):
-    return current_app.config.get(name, default) if has_app_context() else default
 
 
 # --- transitions as data --------------------------------------------------------------------------
@@ -1010,4 +946,3 @@ def timeline(case, actor, for_citizen=False):
     return items
 
 
-from services import stats  # noqa: E402  (last: stats reads this module's states)

@@ -18,7 +18,7 @@ def test_create_menu_publishes_the_repository_menu(app, runner, wechat_standin):
     assert menu == load_menu()
     buttons = [b for top in menu["button"] for b in top.get("sub_button", [top])]
     keys = {b["key"] for b in buttons if b["type"] == "click"}
-    from wechat.router import router
+    from handlers.oa.router import router
     assert keys <= set(router.clicks)          # every menu key has a handler
     links = [b["url"] for b in buttons if b["type"] in ("view", "miniprogram")]
     assert links and all(u.startswith("http://daibiao.test/") for u in links)

@@ -8,7 +8,7 @@ from wechatpy.crypto import WeChatCrypto
 
 from models import KeyValue
 from tests.wechat_helpers import event_xml, post_aes, post_plain, read_reply, sign, text_xml
-from wechat import webhook
+from handlers.oa import webhook
 
 VECTOR_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 VECTOR_C = dict(token="spamtest", appid="wx2c2769f8efd9abc2", timestamp="1409735669", nonce="1320562132",

@@ -41,7 +41,7 @@ from wechatpy.utils import check_signature
 from models import db
 from wechat import client, store
 from wechat.errors import WeChatError
-from wechat.router import NeedsClaim, read_only, router
+from handlers.oa.router import NeedsClaim, read_only, router
 
 log = logging.getLogger("wechat.webhook")
 bp = Blueprint("wechat_webhook", __name__)
