@@ -476,7 +476,116 @@ class BallotResult(BaseModel):
         indexes = ((("ballot", "seq"), True),)
 
 
+# --- 问政 inquiries (services/inquiries.py) ----------------------------------------------------------
+
+class Inquiry(BaseModel):
+    """问政 — an inquiry event: a topic put to the government at a session (会议), on site (现场) or online (网络),
+    moving through five stages (工作准备 → 动员部署 → 问题梳理 → 活动组织 → 工作评议, then 已完成). Its questions are
+    cases of kind "inquiry" (InquiryQuestion links them); its 测评 are ballots (InquiryRating)."""
+    code = CharField(max_length=16, unique=True)
+    topic = CharField(max_length=120)
+    description = TextField(default="")
+    form = CharField(max_length=8)  # meeting | site | online
+    held_at = DateTimeField(null=True)  # when the event itself takes place (UTC)
+    place = CharField(max_length=200, default="")
+    station = ForeignKeyField(Station, null=True, backref="inquiries", on_delete="RESTRICT")  # organising office
+    stage = CharField(max_length=16, default="preparation", index=True)
+    version = IntegerField(default=0)  # compare-and-swap guard for stage moves
+    collect_opens = DateTimeField(null=True)  # the window in which questions are collected (UTC)
+    collect_closes = DateTimeField(null=True)
+    published = BooleanField(default=False)  # shown on the public pages (from 动员部署 on)
+    created_by = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+
+class InquiryObject(BaseModel):
+    """被问政对象 — a department, or a named official of a township government, put questions to."""
+    inquiry = ForeignKeyField(Inquiry, backref="objects", on_delete="CASCADE")
+    sort = IntegerField(default=0)
+    department = ForeignKeyField(Department, null=True, on_delete="RESTRICT")
+    name = CharField(max_length=120)  # the department's name, or the official's unit and post
+    official = CharField(max_length=50, default="")  # a named official (public: their post is part of the event)
+
+    class Meta:
+        table_name = "inquiry_object"
+        indexes = ((("inquiry", "name"), True),)
+
+
+class InquiryDeputy(BaseModel):
+    """A deputy taking part in an inquiry (asks, supervises 整改, rates the objects)."""
+    inquiry = ForeignKeyField(Inquiry, backref="deputies", on_delete="CASCADE")
+    deputy = ForeignKeyField(Deputy, on_delete="CASCADE")
+
+    class Meta:
+        table_name = "inquiry_deputy"
+        indexes = ((("inquiry", "deputy"), True),)
+
+
+class InquiryQuestion(BaseModel):
+    """A question of an inquiry's 问题清单: the case (kind inquiry) that carries it through the workflow, its list
+    (the questions put to the government, or the difficulties the government raises), its object and number in
+    the list, and the object's commitment and 整改方案 with its deadline (the latest; earlier ones are events)."""
+    case = ForeignKeyField(Case, unique=True, backref="inquiry_link", on_delete="RESTRICT")
+    inquiry = ForeignKeyField(Inquiry, backref="questions", on_delete="RESTRICT")
+    section = CharField(max_length=12, default="question")  # question | difficulty
+    seq = IntegerField(default=0)  # number in its list once listed (0: not listed)
+    target = ForeignKeyField(InquiryObject, null=True, backref="questions", on_delete="RESTRICT")  # its object
+    commitment = TextField(default="")
+    plan = TextField(default="")
+    plan_deadline = DateField(null=True)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "inquiry_question"
+        indexes = ((("inquiry", "section", "seq"), False),)
+
+
+class InquiryEvent(BaseModel):
+    """The inquiry's own append-only record: stage moves, the list handed over, 测评 held, 二次整改 opened,
+    追责问责 notes. `public` entries are shown on the event's public page."""
+    inquiry = ForeignKeyField(Inquiry, backref="events", on_delete="RESTRICT")
+    at = DateTimeField(default=utcnow)
+    actor = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    actor_role = CharField(max_length=16, default="system")
+    action = CharField(max_length=32)
+    from_stage = CharField(max_length=16, default="")
+    to_stage = CharField(max_length=16, default="")
+    note = TextField(default="")
+    data = JSONField(default=dict)
+    public = BooleanField(default=True)
+
+    class Meta:
+        table_name = "inquiry_event"
+        indexes = ((("inquiry", "at"), False),)
+
+
+class InquiryFollow(BaseModel):
+    """关注问政 — a citizen following an inquiry (scanned its QR code) hears of its news."""
+    account = ForeignKeyField(Account, on_delete="CASCADE")
+    inquiry = ForeignKeyField(Inquiry, backref="followers", on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "inquiry_follow"
+        indexes = ((("account", "inquiry"), True),)
+
+
+class InquiryRating(BaseModel):
+    """A 满意度测评 of an inquiry's objects: a ballot (kind inquiry, method rate) held at the event or after 整改,
+    by the deputies taking part or (网络问政) the public."""
+    inquiry = ForeignKeyField(Inquiry, backref="ratings", on_delete="RESTRICT")
+    ballot = ForeignKeyField(Ballot, unique=True, on_delete="RESTRICT")
+    purpose = CharField(max_length=8)  # event | review
+    items = JSONField(default=dict)  # ballot item id (text) → inquiry object id
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "inquiry_rating"
+
+
 ALL_MODELS = [Station, Department, Deputy, Account, Project, ProjectDeputy, Milestone, ProjectUpdate, Follow,
               Upload, Case, Assignment, Answer, Rating, CaseEvent, Notification, DeliveryAttempt,
               SubscriptionQuota, KeyValue, Counter, StatsSnapshot, CaseTally, AuditLog, BindCode,
-              Ballot, BallotItem, Elector, Participation, Paper, BallotResult]
+              Ballot, BallotItem, Elector, Participation, Paper, BallotResult,
+              Inquiry, InquiryObject, InquiryDeputy, InquiryQuestion, InquiryEvent, InquiryFollow, InquiryRating]

@@ -108,7 +108,7 @@ def _staff(actor):
         raise Forbidden("not_permitted", "只有人大工作人员可以组织表决")
 
 
-def _moment(value, label):
+def moment(value, label):
     """A local 'YYYY-MM-DDTHH:MM' (as <input type=datetime-local> sends it) → naive UTC."""
     try:
         local = dt.datetime.fromisoformat(str(value or "").strip())
@@ -152,7 +152,7 @@ def create(actor, data, parent=None):
     kind, method, electorate = data.get("kind"), data.get("method"), data.get("electorate")
     if kind not in KINDS or method not in METHODS or electorate not in ELECTORATES:
         raise InvalidInput("bad_choice", "请选择表决类型、方式和投票人范围")
-    opens_at, closes_at = _moment(data.get("opens_at"), "开始时间"), _moment(data.get("closes_at"), "截止时间")
+    opens_at, closes_at = moment(data.get("opens_at"), "开始时间"), moment(data.get("closes_at"), "截止时间")
     if closes_at <= opens_at:
         raise InvalidInput("bad_window", "截止时间须晚于开始时间")
     rules = parse_rules(data)

@@ -72,3 +72,18 @@ def state_label(state, for_citizen=False, for_public=False):
 def setting(name, default):
     """A county setting (config), or its default outside an app."""
     return current_app.config.get(name, default) if has_app_context() else default
+
+
+# --- 问政 inquiries (services/inquiries.py) ----------------------------------------------------------
+
+INQUIRY_FORMS = {"meeting": "会议问政", "site": "现场问政", "online": "网络问政"}
+INQUIRY_STAGES = {  # the event's states in order: (title, what the stage is for, shown to the public)
+    "preparation": ("工作准备", "确定主题、形式、时间地点、被问政对象和参加代表"),
+    "mobilisation": ("动员部署", "发布问政活动，面向群众和代表征集问题"),
+    "sorting": ("问题梳理", "筛选问题（合并、不予采纳），形成问题清单，交被问政对象"),
+    "event": ("活动组织", "举行问政：被问政对象现场答复、作出承诺和整改方案，代表现场测评"),
+    "review": ("工作评议", "跟踪整改、代表督查、整改后满意度测评，不满意的二次整改"),
+    "done": ("已完成", "问政工作完成，结果已公开"),
+}
+INQUIRY_SECTIONS = {"question": "问政问题清单", "difficulty": "政府需协调解决的困难清单"}
+INQUIRY_RATING_PURPOSES = {"event": "现场测评", "review": "整改后测评"}
