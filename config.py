@@ -103,6 +103,9 @@ def load():
         SIGN_DAYS=env_int("SIGN_DAYS", 2),
         RESOLVED_CHECK_DAYS=env_int("RESOLVED_CHECK_DAYS", 15),  # after closing: "问题是否真正解决了？"
         RESPONSE_HOURS=env_int("RESPONSE_HOURS", 24),  # 响应率: a deputy's first answer within this many hours
+        # 问政: the 满意率 line under which an object's 整改 goes round again, and that round's working days.
+        INQUIRY_PASS_RATE=float(env_str("INQUIRY_PASS_RATE", "0.8")),
+        INQUIRY_SECOND_DAYS=env_int("INQUIRY_SECOND_DAYS", 20),
         # The audit log is kept this many days (at least 180; the nightly purge removes older entries).
         AUDIT_RETENTION_DAYS=max(180, env_int("AUDIT_RETENTION_DAYS", 365)),
         # Notifications: quiet hours hold non-urgent pushes (local time, HH:MM).

@@ -6,17 +6,14 @@ officials of a township government), the deputies taking part and a window for c
 empty (each blocker is a Chinese sentence the console shows). Every move is an InquiryEvent written in the same
 transaction, with a compare-and-swap on the inquiry's version, and tells the followers.
 """
-import datetime as dt
 import secrets
 
-from peewee import fn
-
-from models import (Deputy, Department, Inquiry, InquiryDeputy, InquiryEvent, InquiryFollow, InquiryObject,
-                    Station, utcnow)
-from services import audit, calendar, notify
+from models import (Ballot, Deputy, Department, Inquiry, InquiryDeputy, InquiryEvent, InquiryFollow, InquiryObject,
+                    InquiryRating, Station, utcnow)
+from services import audit, ballots, calendar, notify
 from services.ballots import moment
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.vocab import INQUIRY_FORMS, INQUIRY_STAGES
+from services.vocab import INQUIRY_FORMS, INQUIRY_RATING_PURPOSES, INQUIRY_STAGES, setting
 from services.workflow import SYSTEM, as_actor, in_scope, retried, text, write_transaction
 
 STAGE_ORDER = list(INQUIRY_STAGES)
@@ -85,7 +82,8 @@ def _parse(data):
         raise InvalidInput("bad_window", "问题征集须在问政活动之前截止", field="collect_closes")
     departments = []
     for code in data.get("departments") or []:
-        department = Department.get_or_none(Department.code == str(code).strip().upper(), Department.active == True)  # noqa: E712
+        department = Department.get_or_none(Department.code == str(code).strip().upper(),
+                                            Department.active == True)  # noqa: E712
         if department is None:
             raise InvalidInput("bad_department", f"没有编码为 {code} 的承办单位", field="departments")
         departments.append(department)
@@ -234,6 +232,9 @@ def advance(actor, inquiry, expected):
         if not moved:
             raise Conflict("stale_state", "问政活动已被他人修改，请刷新后重试")
         fresh = Inquiry.get_by_id(current.id)
+        if target == "done":
+            from services import inquiry_questions
+            inquiry_questions.close_all(fresh)
         event = record(fresh, actor, "stage", note=INQUIRY_STAGES[target][1], from_stage=current.stage,
                        to_stage=target)
         tell_followers(fresh, event, f"进入{stage_label(target)}阶段")
@@ -277,11 +278,6 @@ def public_record(inquiry):
                 .order_by(InquiryEvent.at.desc(), InquiryEvent.id.desc()))
 
 
-def published():
-    return list(Inquiry.select().where(Inquiry.published == True)  # noqa: E712
-                .order_by(Inquiry.created_at.desc(), Inquiry.id.desc()))
-
-
 def form_values(inquiry):
     """The inquiry as its console form shows it (local times as <input type=datetime-local> wants them)."""
     def local(moment_):
@@ -293,3 +289,104 @@ def form_values(inquiry):
             "departments": [o.department.code for o in listed if o.department_id],
             "officials": "\n".join(o.name for o in listed if not o.department_id),
             "deputies": [d.code for d in deputies(inquiry)]}
+
+
+# --- 满意度测评 (a ballot of kind "inquiry" per rating) ----------------------------------------------
+
+def pass_rate():
+    """满意率 line under which an object's 整改 goes round again (INQUIRY_PASS_RATE, default 80 %)."""
+    return float(setting("INQUIRY_PASS_RATE", 0.8))
+
+
+@retried
+def start_rating(actor, inquiry, data):
+    """Open a 测评 of every object: at the event (活动组织) or after 整改 (工作评议); by the deputies taking part,
+    or for a 网络问政 also by the public (one vote per WeChat identity). The ballot opens at once."""
+    actor = as_actor(actor)
+    require_office(actor, inquiry)
+    purpose = data.get("purpose")
+    if purpose not in INQUIRY_RATING_PURPOSES:
+        raise InvalidInput("invalid_choice", "请选择测评类型（现场测评或整改后测评）", field="purpose")
+    electorate = data.get("electorate") or "deputies"
+    if electorate not in ("deputies", "public") or (electorate == "public" and inquiry.form != "online"):
+        raise InvalidInput("invalid_choice", "公众测评只用于网络问政", field="electorate")
+    if inquiry.stage != purpose:  # 现场测评 in 活动组织 (event), 整改后测评 in 工作评议 (review)
+        raise Conflict("invalid_stage", f"{INQUIRY_RATING_PURPOSES[purpose]}在“{stage_label(purpose)}”阶段举行")
+    from services import inquiry_questions
+    waiting = inquiry_questions.unfinished(inquiry) if purpose == "review" else 0
+    if waiting:
+        raise Conflict("not_rectified", f"还有 {waiting} 个问题没有整改完成，整改完成后再测评")
+    if InquiryRating.select().join(Ballot).where(
+            InquiryRating.inquiry == inquiry, InquiryRating.purpose == purpose, Ballot.electorate == electorate,
+            Ballot.state == "open").exists():
+        raise Conflict("rating_open", "同类测评正在进行中")
+    listed = objects(inquiry)
+    title = f"{inquiry.topic} · {INQUIRY_RATING_PURPOSES[purpose]}" + ("（公众）" if electorate == "public" else "")
+    with write_transaction():
+        ballot = ballots.create(actor, {
+            "title": title[:120], "kind": "inquiry", "method": "rate", "electorate": electorate,
+            "opens_at": data.get("opens_at"), "closes_at": data.get("closes_at"), "pass_rate": str(pass_rate()),
+            "items": "\n".join(o.name for o in listed), "deputies": [d.code for d in deputies(inquiry)]})
+        names = {o.name[:120]: o.id for o in listed}
+        InquiryRating.create(inquiry=inquiry, ballot=ballot, purpose=purpose,
+                             items={str(i.id): names[i.name] for i in ballots.items(ballot)})
+        ballots.open_ballot(actor, ballot)
+        event = record(inquiry, actor, "rating", note=f"{INQUIRY_RATING_PURPOSES[purpose]}开始："
+                       f"{'群众可扫码参加' if electorate == 'public' else '参加问政的代表投票'}",
+                       data={"ballot": ballot.code, "purpose": purpose, "electorate": electorate})
+        tell_followers(inquiry, event, INQUIRY_RATING_PURPOSES[purpose])
+    return ballot
+
+
+def ratings(inquiry):
+    """[(InquiryRating, Ballot, result entry or None)] of the inquiry, oldest first; results only when published
+    for the public (use `published_results`)."""
+    rows = InquiryRating.select(InquiryRating, Ballot).join(Ballot).where(InquiryRating.inquiry == inquiry) \
+        .order_by(InquiryRating.id)
+    return [(r, r.ballot, ballots.result(r.ballot)) for r in rows]
+
+
+def published_results(inquiry):
+    return [(r, b, found) for r, b, found in ratings(inquiry) if b.state == "published" and found]
+
+
+def settle(ballot, entry):
+    """A 测评 of an inquiry closed and was counted: its public record says so; after 整改, every object under the
+    line (the ballot's `flagged`, pass_rate = INQUIRY_PASS_RATE) has its rectified questions opened for 二次整改
+    with a new deadline, and that is published (ballots.ON_CLOSE, inside the closing transaction)."""
+    rating = InquiryRating.get_or_none(InquiryRating.ballot == ballot)
+    if rating is None:
+        return
+    inquiry = rating.inquiry
+    under = [row for row in entry.data["items"] if row["flagged"]]
+    event = record(inquiry, SYSTEM, "rating_closed", note=f"{ballot.title}结束，共收回 {entry.data['papers']} 张测评票",
+                   data={"ballot": ballot.code})
+    tell_followers(inquiry, event, "测评结束")
+    if rating.purpose != "review" or not under:
+        return
+    from services import inquiry_questions
+    for row in under:
+        target = InquiryObject.get_by_id(rating.items[str(row["id"])])
+        reopened = inquiry_questions.second_round(target)
+        event = record(inquiry, SYSTEM, "second_round", data={"object": target.name, "rate": row["rate"],
+                                                             "questions": reopened, "ballot": ballot.code},
+                       note=f"{target.name}满意率 {ballots.percent(row['rate'])}，低于 "
+                            f"{ballots.percent(pass_rate())}，已启动二次整改（{len(reopened)} 个问题）")
+        tell_followers(inquiry, event, "启动二次整改", f"{target.name}二次整改")
+
+
+ballots.ON_CLOSE["inquiry"] = settle
+
+
+# --- 追责问责 --------------------------------------------------------------------------------------------
+
+def note_accountability(actor, inquiry, data):
+    """An accountability note (追责问责): who was held responsible and how, as the office publishes it."""
+    actor = as_actor(actor)
+    require_office(actor, inquiry)
+    note = text(data, "note", "追责问责情况", limit=1000, minimum=4)
+    with write_transaction():
+        event = record(inquiry, actor, "accountability", note=f"追责问责：{note}")
+        tell_followers(inquiry, event, "追责问责")
+        audit.record(actor, "inquiry.accountability", ("inquiry", inquiry.code), {"event": event.id})
+    return event

@@ -246,6 +246,19 @@ MESSAGES = {
                            {"project": "{project}", "update": "已完工：{text}", "percent": "100%", "time": "{time}"},
                            "pages/project/detail?code={code}", "/p/{code}",
                            when="项目进展达到100%或标记完工", audience="项目关注者"),
+    # 问政 questions (services/inquiry_questions.py): the asker, and the object's department
+    "inquiry_progress": M("问政问题有新进展", "您提的问题 {number}：{status}。{tip}", "case_progress",
+                          _progress("{status}", "{tip}"), "", "/w/{code}/q/{number}",
+                          when="问题列入清单、未采纳、合并、交被问政对象、答复、承诺整改、整改进展、督查、整改完成、二次整改、办结",
+                          audience="提问人"),
+    "inquiry_assigned": M("问政问题待答复", "问政问题 {number} 已交你单位，请在问政活动上答复", "case_todo",
+                          _todo("问政问题，请在活动上答复"), "", "/console/inquiry-questions/{number}",
+                          when="问题交被问政对象（部门）", audience="被问政的承办单位"),
+    # an inquiry's followers (services/inquiries.py): its stages, 测评, 二次整改 and 追责问责
+    "inquiry_news": M("问政动态", "{title}：{status}，{tip}", "case_progress",
+                      {"number": "{number}", "title": "{title}", "status": "{status}", "tip": "{tip}", "time": "{time}"},
+                      "", "/w/{code}", when="问政进入新阶段、测评开始或结束、启动二次整改、公布追责问责",
+                      audience="问政关注者"),
     # whoever wrote to the official account
     "late_answer": M("公众号的回复", "{text}", "", {}, when="公众号的回复超过5秒、客服消息又发不出时（只进站内消息，列入发送失败）",
                      audience="向公众号发消息的人"),

@@ -87,3 +87,14 @@ INQUIRY_STAGES = {  # the event's states in order: (title, what the stage is for
 }
 INQUIRY_SECTIONS = {"question": "问政问题清单", "difficulty": "政府需协调解决的困难清单"}
 INQUIRY_RATING_PURPOSES = {"event": "现场测评", "review": "整改后测评"}
+INQUIRY_STATES = {  # a question of an inquiry (case kind "inquiry"): (title for staff, title for citizens, category)
+    "submitted": ("待筛选", "已提交，等待筛选", "open"),
+    "listed": ("已列入清单", "已列入问题清单", "open"),
+    "declined": ("未采纳", "未列入问题清单", "closed"),
+    "merged": ("已合并", "已与相同问题合并", "closed"),
+    "assigned": ("待答复", "已交被问政对象，待答复", "open"),
+    "answered": ("已答复", "已现场答复，待作出整改承诺", "open"),
+    "rectifying": ("整改中", "整改中", "open"),
+    "rectified": ("已整改", "整改完成，待满意度测评", "open"),
+    "closed": ("已办结", "已办结", "closed"),
+}

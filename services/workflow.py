@@ -95,7 +95,12 @@ def owns(case, actor, relation):
         return department_assignment(case, actor, lead_only=False) is not None
     if relation == "system":
         return actor.role == "system"
+    if relation in RELATIONS:
+        return RELATIONS[relation](case, actor)
     raise ValueError(relation)
+
+
+RELATIONS = {}  # relations a kind adds: name -> (case, actor) -> bool (e.g. inquiry: participant)
 
 
 def deputy_cases(deputy):
@@ -109,7 +114,7 @@ def can_view(case, actor):
     """Reporter, the case's deputy, staff in scope, and departments it was ever assigned to may read a case."""
     actor = as_actor(actor)
     if actor.role == "system" or owns(case, actor, "reporter") or owns(case, actor, "deputy") \
-            or owns(case, actor, "office"):
+            or owns(case, actor, "office") or any(related(case, actor) for related in RELATIONS.values()):
         return True
     return actor.role == "department" and Assignment.select().where(
         Assignment.case == case.id, Assignment.department == actor.account.department_id).exists()

@@ -7,10 +7,11 @@ import time
 import pytest
 
 from handlers.console import password_mark
-from models import Account, AuditLog, InquiryEvent, InquiryObject, utcnow
+from models import Account, AuditLog, InquiryEvent, utcnow
 from services import calendar, inquiries
 from services.errors import Conflict, Forbidden, InvalidInput
 from tests.factories import world
+from tests.test_foundation import scratch_database_url  # noqa: F401  (the fixture: a second, empty database)
 
 
 @pytest.fixture
@@ -119,3 +120,18 @@ def test_public_event_page_exists_only_once_published(client, w):
     page = client.get(f"/w/{found.code}").get_data(as_text=True)
     assert "城区停车难问题专题问政" in page and "动员部署" in page and "城关镇人民政府 副镇长 王明" in page
     assert client.get("/w/WNOPE123").status_code == 404
+
+
+def test_migration_0016_adds_the_inquiry_tables_to_an_existing_database(scratch_database_url):
+    from app import create_app
+    from models import ALL_MODELS, db
+    from models.migrate import SchemaVersion, migrate
+    create_app({"DATABASE_URL": scratch_database_url, "SECRET_KEY": "k"})
+    tables = [m for m in ALL_MODELS if m._meta.table_name.startswith("inquiry")]
+    with db.connection_context():
+        migrate()
+        db.drop_tables(tables)  # the database as it was before 0016
+        SchemaVersion.delete().where(SchemaVersion.version == 16).execute()
+        assert migrate() == [16]
+        assert all(db.table_exists(m._meta.table_name) for m in tables) and len(tables) == 7
+        assert migrate() == []
