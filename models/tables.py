@@ -158,8 +158,11 @@ class Upload(BaseModel):
 
 
 class Case(BaseModel):
-    """意见建议 / 问题反映 — what a citizen reports. Its state changes only through services.workflow."""
+    """A matter on the workflow engine, of a `kind`: report (问题反映, what a citizen reports), suggestion
+    (代表建议, a deputy's formal suggestion; its form in `Suggestion`), inquiry (问政, reserved). Its state
+    changes only through services.workflow."""
     number = CharField(max_length=16, unique=True)  # public number 2026-000123
+    kind = CharField(max_length=12, default="report", index=True)  # report | suggestion | inquiry
     reporter = ForeignKeyField(Account, null=True, backref="cases", on_delete="RESTRICT")
     deputy = ForeignKeyField(Deputy, null=True, backref="cases", on_delete="RESTRICT")
     station = ForeignKeyField(Station, null=True, backref="cases", on_delete="RESTRICT")
@@ -354,6 +357,7 @@ class StatsSnapshot(BaseModel):
 class CaseTally(BaseModel):
     """Case counts per local submission day (and per month), station and one dimension value; services/stats.py
     keeps it in step with every case write, in the same transaction; the dashboard reads this, not `case`."""
+    kind = CharField(max_length=12, default="report")  # the cases' kind (migration 0010)
     dim = CharField(max_length=12)  # station | state | department | deputy | category | project
     period = CharField(max_length=1)  # D: the day `day`; M: the month starting on `day`
     day = DateField()
@@ -372,7 +376,7 @@ class CaseTally(BaseModel):
 
     class Meta:
         table_name = "case_tally"
-        indexes = ((("dim", "period", "day", "station", "key"), True),)
+        indexes = ((("kind", "dim", "period", "day", "station", "key"), True),)
 
 
 class AuditLog(BaseModel):

@@ -370,7 +370,10 @@ def undeliverable(oa_openid, dedupe_key, text, reason):
 
 
 def case_changed(case, event):
-    """Write the notifications an event on a case causes (called inside the workflow's transaction)."""
+    """Write the notifications an event on a case causes (called inside the workflow's transaction): who
+    hears what is looked up by the case's kind (KIND_AUDIENCE)."""
+    if case.kind != "report":
+        return kind_changed(case, event)
     plan = list(AUDIENCE.get(event.action, []))
     if event.action == "submit" and not case.deputy_id:  # a station report: the station's staff receive it
         plan.append(("staff", "staff_new"))
@@ -401,6 +404,22 @@ def case_changed(case, event):
                 if account.id in digest_only:
                     continue  # this person takes their to-dos as the morning digest only
             write(account, kind, f"e{event.id}:{account.id}:{kind}", values, case=case)
+
+
+def kind_changed(case, event):
+    """Another kind's event: its own audience table, its own values (KIND_AUDIENCE, KIND_VALUES)."""
+    plan = KIND_AUDIENCE[case.kind](case, event)
+    if not plan:
+        return
+    values = KIND_VALUES[case.kind](case, event)
+    for audience, kind in plan:
+        for account in KIND_RECIPIENTS[case.kind](case, audience, event):
+            write(account, kind, f"e{event.id}:{account.id}:{kind}", values, case=case)
+
+
+# per kind: (case, event) -> [(audience, message kind)], (case, event) -> values, (case, audience, event) ->
+# accounts. Reports use the tables above; a kind's own module adds its functions (services/suggestions.py).
+KIND_AUDIENCE, KIND_VALUES, KIND_RECIPIENTS = {}, {}, {}
 
 
 # staff pushes that are also on 待办 (and in the morning digest): a person may take them as the digest only
