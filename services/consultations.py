@@ -265,7 +265,7 @@ def comment(consultation, account, data, channel):
     if not anonymous and not name:
         raise InvalidInput("name_required", "请填写姓名" + ("" if not kind.anonymous else "，或选择匿名提交"),
                            field="name")
-    limit, seconds = current_app.config.get("OPINION_RATE_LIMIT", (20, 3600))
+    limit, seconds = current_app.config["OPINION_RATE_LIMIT"]
     ratelimit.hit(f"opinion:{account.id}", limit, seconds, message="您提交得太频繁了，请稍后再试")
     flag = check_text(account, body)
     return _write(consultation=consultation, section=section, author=account, station=station, channel=channel,
