@@ -25,7 +25,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from handlers import webauth
 from handlers.security import csrf_token
 from models import Account, Case, Deputy, Project, Rating, Station
-from services import calendar, consultations, directory, follows, privacy, ratelimit, reports, smscode, uploads, workflow
+from services import (calendar, consultations, directory, follows, privacy, ratelimit, reports, smscode, uploads,
+                      workflow)
 from services.errors import InvalidInput, NotFound, ServiceError
 from services.uploads import save_image, url_for_upload
 

@@ -25,7 +25,7 @@ from peewee import IntegrityError, fn
 from models import (Account, Ballot, BallotItem, BallotResult, Department, Deputy, Elector, Paper, Participation,
                     utcnow)
 from services import audit, notify, window
-from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.errors import Conflict, Forbidden, InvalidInput
 from services.workflow import SYSTEM, as_actor, retried, write_transaction
 
 KINDS = {"review": "部门评议", "project_vote": "民生实事项目票决", "satisfaction": "满意度测评",
@@ -180,10 +180,7 @@ def create(actor, data, parent=None):
 
 
 def get(code):
-    ballot = Ballot.get_or_none(Ballot.code == str(code or "")[:16])
-    if ballot is None:
-        raise NotFound("no_ballot", "没有找到这次表决，请核对二维码或链接")
-    return ballot
+    return window.by_code(Ballot, code, "no_ballot", "没有找到这次表决，请核对二维码或链接")
 
 
 def items(ballot):

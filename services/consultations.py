@@ -85,13 +85,9 @@ def split_articles(paragraphs):
 def read_docx(data):
     """The paragraphs of a .docx file (python-docx); a file that is not one is a Chinese refusal."""
     import docx
-    from docx.opc.exceptions import PackageNotFoundError
     try:
         document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, ValueError, KeyError, OSError) as err:
-        current_app.logger.info("consultation draft not readable: %s", err)
-        raise InvalidInput("bad_docx", "无法读取该文件，请上传 Word（.docx）格式的草案") from None
-    except Exception as err:  # zip and XML errors of a damaged file come in many types
+    except Exception as err:  # not a zip, not a Word package, a damaged part: python-docx raises many types
         current_app.logger.info("consultation draft not readable: %r", err)
         raise InvalidInput("bad_docx", "无法读取该文件，请上传 Word（.docx）格式的草案") from None
     return [p.text for p in document.paragraphs]
@@ -156,10 +152,7 @@ def create(actor, data, draft=None):
 
 
 def get(code):
-    found = Consultation.get_or_none(Consultation.code == str(code or "").strip().upper()[:16])
-    if found is None:
-        raise NotFound("no_consultation", "没有找到这次征求意见，请核对二维码或链接")
-    return found
+    return window.by_code(Consultation, code, "no_consultation", "没有找到这次征求意见，请核对二维码或链接")
 
 
 def sections(consultation):

@@ -9,7 +9,7 @@ import secrets
 
 from models import utcnow
 from services import calendar
-from services.errors import Conflict, InvalidInput
+from services.errors import Conflict, InvalidInput, NotFound
 
 CODE_LETTERS = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
@@ -53,3 +53,11 @@ def cas(thing, expected, **changes):
 
 def new_code(prefix, length=7):
     return prefix + "".join(secrets.choice(CODE_LETTERS) for _ in range(length))
+
+
+def by_code(model, code, error, message):
+    """The row of `model` with this public code; NotFound (the Chinese 404 page) for a forged or mistyped one."""
+    found = model.get_or_none(model.code == str(code or "").strip().upper()[:16])
+    if found is None:
+        raise NotFound(error, message)
+    return found

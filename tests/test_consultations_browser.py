@@ -10,21 +10,17 @@ import pytest
 from models import Consultation, Opinion, utcnow
 from services import accounts, consultations
 from tests.factories import world
+from tests.test_console_browser import PASSWORD, sign_in
 from tests.test_consultations import draft_docx
 
 pytestmark = pytest.mark.browser
-PASSWORD = "secret-pass-1"
-
 
 def test_a_draft_regulation_commented_on_a_phone_and_answered_in_the_console(live_server, page, browser,
                                                                                 tmp_path):
     w = world()
     accounts.set_password(w.staff, PASSWORD)
     w.staff.save()
-    page.goto(f"{live_server}/console/login")
-    page.fill("input[name=username]", "staff")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button:has-text('登录')")
+    sign_in(page, live_server, "staff")
     page.goto(f"{live_server}/console/consultations/new")
     now = utcnow() + dt.timedelta(hours=8)
     page.fill("input[name=title]", "《青山县农村人居环境治理条例（草案）》征求意见")
