@@ -388,6 +388,17 @@ def open_for(station=None):
             if c.audience == "public" or (station is not None and station_allowed(c, station))]
 
 
+def for_staff(account):
+    """The consultations a staff member works on: all for the county office; for a station's staff those open
+    to the public or sent to a station on their branch of the tree (above or below their own)."""
+    rows = list(Consultation.select().order_by(Consultation.created_at.desc(), Consultation.id.desc()))
+    scope = account.station if account.station_id else None
+    if scope is None:
+        return rows
+    return [c for c in rows if c.audience != "stations" or any(
+        scope.path.startswith(s.path) or s.path.startswith(scope.path) for s in stations(c))]
+
+
 def signer(opinion):
     """How an opinion is signed for staff and the exports: 匿名, a masked name, or the meeting and its size."""
     from services.exports import mask_name

@@ -15,6 +15,7 @@ from services.errors import ServiceError
 from tests.api_client import Api, error
 from tests.factories import csrf_of, station, world
 from tests.test_ballots import _login
+from tests.test_qr import decode
 from tests.wechat_helpers import event_xml, post_plain, read_reply, text_xml
 
 ARTICLES = ["第一章 总则", "第一条 为了改善农村人居环境，制定本条例。", "第二条 本条例适用于本县行政区域。",
@@ -91,12 +92,16 @@ def test_a_draft_regulation_through_two_stations_from_h5_api_and_paper_to_publis
     page = client.get(f"/console/consultations/{consultation.code}")
     html = page.get_data(as_text=True)
     assert f"/q/{consultation.code}?s={w.town_a.code}" in html and "二维码" in html
+    qr = client.get(f"/console/consultations/{consultation.code}/qr.png?s={w.town_a.code}")
+    station_link = decode(qr.data)[0][0]
+    assert station_link.endswith(f"/q/{consultation.code}?s={w.town_a.code}")
     client.post(f"/console/consultations/{consultation.code}/open", data={"csrf_token": csrf_of(page)})
     assert Consultation.get().state == "open"
 
     # H5, through town A's station QR code: an opinion on article 2
     visitor = app.test_client()
-    assert "征求意见中" in visitor.get(f"/q/{consultation.code}?s={w.town_a.code}").get_data(as_text=True)
+    path = station_link[station_link.index("/q/"):]  # what the scanned code opens
+    assert "征求意见中" in visitor.get(path).get_data(as_text=True)
     response = h5_post(visitor, consultation, {"section": str(second.id), "text": "建议写明乡镇人民政府的职责。",
                                                "name": "王五"}, station=w.town_a.code)
     assert response.status_code == 303
@@ -117,6 +122,7 @@ def test_a_draft_regulation_through_two_stations_from_h5_api_and_paper_to_publis
 
     # paper: town A's staff enter a 座谈会 of 18 people on article 2
     _login(client, "town_a_staff")
+    assert consultation.code in client.get("/console/consultations").get_data(as_text=True)
     page = client.get(f"/console/consultations/{consultation.code}")
     assert 'id="open"' not in page.get_data(as_text=True)  # station staff do not organise
     client.post(f"/console/consultations/{consultation.code}/paper", data={
@@ -258,6 +264,8 @@ def test_answers_need_a_reason_unless_adopted_and_are_fixed_once_published(app):
         consultations.answer(w.staff, opinion, {"decision": "maybe"})
     with pytest.raises(ServiceError, match="只有县人大常委会工作人员"):
         consultations.answer(w.town_staff, opinion, {"decision": "adopted"})
+    only_b = consultations.create(w.staff, law_form(w, stations=[w.town_b.code]), draft_docx())
+    assert only_b not in consultations.for_staff(w.town_staff) and only_b in consultations.for_staff(w.staff)
     with pytest.raises(ServiceError, match="只能录入本联络站"):
         consultations.enter_paper(w.town_staff, consultation, {"station": "TB", "name": "座谈会", "people": 2,
                                                               "text": "不在本站范围的会议。"})

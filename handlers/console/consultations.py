@@ -4,7 +4,7 @@ summary for the legislative office; station staff enter their 座谈会's opinio
 services/consultations.py."""
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 
-from models import Consultation, Station
+from models import Station
 from qr import codes
 from services import consultations, exports
 from services.errors import ServiceError
@@ -30,8 +30,7 @@ def _link(consultation, station=None):
 @bp.get("/consultations")
 @roles(*STAFF)
 def consultations_list():
-    rows = list(Consultation.select().order_by(Consultation.created_at.desc(), Consultation.id.desc()))
-    return render_template("console/consultations.html", rows=rows, kinds=consultations.KINDS,
+    return render_template("console/consultations.html", rows=consultations.for_staff(actor().account), kinds=consultations.KINDS,
                            states=consultations.STATES, audiences=consultations.AUDIENCES)
 
 
