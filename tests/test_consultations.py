@@ -251,6 +251,11 @@ def test_bad_opinions_get_a_chinese_message_and_nothing_is_written(app, client, 
     # a doubtful text is taken, flagged for staff
     assert api.post(path, json={**good, "text": "这条意见待审一下"}).status_code == 201
     assert Opinion.get().flagged_reason
+    # deleting the account unlinks the opinion and clears the name; the text stays
+    from services import privacy
+    privacy.delete_account(Account.get_by_id(w.citizen.id))
+    kept = Opinion.get()
+    assert (kept.author_id, kept.name, kept.anonymous, kept.text) == (None, "", True, "这条意见待审一下")
 
 
 def test_answers_need_a_reason_unless_adopted_and_are_fixed_once_published(app):
