@@ -230,9 +230,14 @@ def _opinion_text(data):
 
 
 @retried
-def _write(**fields):
+def _write(entered_by=None, **fields):
+    """The opinion (and, entered from paper, its audit entry) in one transaction, safe to run again whole."""
     with write_transaction():
-        return Opinion.create(**fields)
+        opinion = Opinion.create(entered_by=entered_by, **fields)
+        if entered_by is not None:
+            audit.record(entered_by, "consultation.paper", ("consultation", fields["consultation"].code),
+                         {"opinion": opinion.id})
+    return opinion
 
 
 def comment(consultation, account, data, channel):
@@ -284,10 +289,8 @@ def enter_paper(actor, consultation, data):
     people = number(data, "people", "参加人数", 1, MAX_PEOPLE)
     section = _section_of(consultation, data)
     body = _opinion_text(data)
-    opinion = _write(consultation=consultation, section=section, author=None, station=station, channel="paper",
-                     name=meeting, people=people, text=body, entered_by=who.account)
-    audit.record(who.account, "consultation.paper", ("consultation", consultation.code), {"opinion": opinion.id})
-    return opinion
+    return _write(consultation=consultation, section=section, author=None, station=station, channel="paper",
+                  name=meeting, people=people, text=body, entered_by=who.account)
 
 
 # --- answering and publishing -----------------------------------------------------------------------
@@ -315,8 +318,10 @@ def answer(actor, opinion, data):
         raise InvalidInput("bad_decision", "请选择采纳、部分采纳或未采纳")
     reason = text(data, "reason", "理由", required=decision != "adopted", limit=1000)
     with write_transaction():
-        Opinion.update(decision=decision, reason=reason, answered_by=who.account, answered_at=utcnow()).where(
-            Opinion.id == opinion.id).execute()
+        unpublished = Consultation.select(Consultation.id).where(Consultation.state != "published")
+        if not Opinion.update(decision=decision, reason=reason, answered_by=who.account, answered_at=utcnow()).where(
+                Opinion.id == opinion.id, Opinion.consultation.in_(unpublished)).execute():
+            raise Conflict("published", "答复已经公布，不能再修改")
         audit.record(who.account, "consultation.answer", ("consultation", consultation.code),
                      {"opinion": opinion.id, "decision": decision})
     return Opinion.get_by_id(opinion.id)
