@@ -237,6 +237,10 @@ MESSAGES = {
     "ballot_open": M("请参加表决", "{title} 已开始投票，请于{closes_text}前完成", "work_digest",
                      _digest("请参加{title}", "{count}", "投票截止{closes_text}"), "", "/m/ballots/{code}",
                      when="工作人员开始一次代表表决（如部门评议）", audience="名单中的代表"),
+    # whoever gave an opinion in a consultation (services/consultations.py)
+    "consultation_replied": M("您的意见已有答复", "您对《{title}》提出的{count}条意见已有答复，请查看", "case_progress",
+                              _progress("意见已答复", "点击查看对您意见的答复"), "", "/q/{code}",
+                              when="征求意见的答复公布", audience="提出意见的群众和代表"),
     # a project's followers
     "project_update": M("项目有新进展", "{project}：{text}", "project_progress",
                         {"project": "{project}", "update": "{text}", "percent": "{progress}%", "time": "{time}"},
