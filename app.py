@@ -31,12 +31,14 @@ def create_app(config=None):
             db.close()
 
     register_errors(app)
-    from handlers import api, ballots, console, files, health, inquiries, mobile, oa, public, publiclist, security  # noqa: E402,E501
+    from handlers import (api, ballots, console, consultations, files, health, inquiries, mobile, oa,  # noqa: E402
+                          public, publiclist, security)
     import jobs
     import qr
     import sms
     import wechat
-    for part in (security, health, files, api, public, publiclist, mobile, ballots, inquiries, console, wechat, oa, sms, qr, jobs):
+    for part in (security, health, files, api, public, publiclist, mobile, ballots, consultations, inquiries, console,
+                 wechat, oa, sms, qr, jobs):
         part.init_app(app)
     check_templates(app.config)
     register_commands(app)

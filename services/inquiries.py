@@ -6,12 +6,10 @@ officials of a township government), the deputies taking part and a window for c
 empty (each blocker is a Chinese sentence the console shows). Every move is an InquiryEvent written in the same
 transaction, with a compare-and-swap on the inquiry's version, and tells the followers.
 """
-import secrets
-
 from models import (Ballot, Deputy, Department, Inquiry, InquiryDeputy, InquiryEvent, InquiryFollow, InquiryObject,
                     InquiryRating, Station, utcnow)
 from services import audit, ballots, calendar, notify
-from services.ballots import moment
+from services.window import moment, new_code
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.vocab import INQUIRY_FORMS, INQUIRY_RATING_PURPOSES, INQUIRY_STAGES, setting
 from services.workflow import SYSTEM, as_actor, in_scope, retried, text, write_transaction
@@ -57,10 +55,6 @@ def get(code, actor=None):
 
 
 # --- setting up ----------------------------------------------------------------------------------
-
-def _new_code():
-    return "W" + "".join(secrets.choice("23456789ABCDEFGHJKMNPQRSTUVWXYZ") for _ in range(7))
-
 
 def _optional_moment(data, name, label):
     return moment(data.get(name), label) if str(data.get(name) or "").strip() else None
@@ -117,7 +111,7 @@ def save(actor, data, inquiry=None):
         raise Forbidden("out_of_scope", "该联络站不在您的辖区内")
     with write_transaction():
         if inquiry is None:
-            inquiry = Inquiry.create(code=_new_code(), station=station, created_by=actor.account, **fields)
+            inquiry = Inquiry.create(code=new_code("W"), station=station, created_by=actor.account, **fields)
             action = "create"
         else:
             current = Inquiry.get_by_id(inquiry.id)
