@@ -566,6 +566,7 @@ class Inquiry(BaseModel):
     collect_opens = DateTimeField(null=True)  # the window in which questions are collected (UTC)
     collect_closes = DateTimeField(null=True)
     published = BooleanField(default=False)  # shown on the public pages (from 动员部署 on)
+    consultation = ForeignKeyField(Consultation, null=True, on_delete="SET NULL")  # its 问政选题 征集, if any
     created_by = ForeignKeyField(Account, null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
@@ -605,6 +606,7 @@ class InquiryQuestion(BaseModel):
     commitment = TextField(default="")
     plan = TextField(default="")
     plan_deadline = DateField(null=True)
+    opinion = ForeignKeyField(Opinion, null=True, unique=True, on_delete="SET NULL")  # taken from the 征集
     created_at = DateTimeField(default=utcnow)
 
     class Meta:

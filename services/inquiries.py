@@ -6,8 +6,8 @@ officials of a township government), the deputies taking part and a window for c
 empty (each blocker is a Chinese sentence the console shows). Every move is an InquiryEvent written in the same
 transaction, with a compare-and-swap on the inquiry's version, and tells the followers.
 """
-from models import (Ballot, Deputy, Department, Inquiry, InquiryDeputy, InquiryEvent, InquiryFollow, InquiryObject,
-                    InquiryRating, Station, utcnow)
+from models import (Ballot, Consultation, Deputy, Department, Inquiry, InquiryDeputy, InquiryEvent, InquiryFollow,
+                    InquiryObject, InquiryRating, Station, utcnow)
 from services import audit, ballots, calendar, notify
 from services.window import moment, new_code
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -91,6 +91,13 @@ def _parse(data):
     deputies = list(Deputy.select().where(Deputy.code.in_(codes))) if codes else []
     if len(deputies) != len(set(codes)):
         raise InvalidInput("bad_deputy", "参加问政的代表有误", field="deputies")
+    consultation = None
+    if str(data.get("consultation") or "").strip():
+        consultation = Consultation.get_or_none(Consultation.code == str(data["consultation"]).strip().upper(),
+                                                Consultation.kind == "inquiry")
+        if consultation is None:
+            raise InvalidInput("bad_consultation", "没有这个问政选题征集（请填写征求意见的编码）", field="consultation")
+    fields["consultation"] = consultation
     station = None
     if data.get("station"):
         station = Station.get_or_none(Station.code == str(data["station"]).strip().upper())
@@ -280,6 +287,7 @@ def form_values(inquiry):
     return {"topic": inquiry.topic, "form": inquiry.form, "held_at": local(inquiry.held_at), "place": inquiry.place,
             "description": inquiry.description, "collect_opens": local(inquiry.collect_opens),
             "collect_closes": local(inquiry.collect_closes),
+            "consultation": inquiry.consultation.code if inquiry.consultation_id else "",
             "departments": [o.department.code for o in listed if o.department_id],
             "officials": "\n".join(o.name for o in listed if not o.department_id),
             "deputies": [d.code for d in deputies(inquiry)]}

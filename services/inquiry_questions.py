@@ -13,7 +13,7 @@ notifications, audit, all in one transaction).
 from peewee import fn
 
 from models import (Assignment, Ballot, Case, CaseEvent, InquiryDeputy, InquiryObject, InquiryQuestion,
-                    InquiryRating, utcnow)
+                    InquiryRating, Opinion, utcnow)
 from services import calendar, notify, reports, workflow
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.vocab import DECLINE_REASONS, INQUIRY_SECTIONS, INQUIRY_STATES, LIMITS, setting
@@ -215,17 +215,48 @@ def submit(actor, inquiry, data, source="h5"):
     else:
         flag = ""
     with write_transaction():
-        now = utcnow()
-        case = Case.create(number=next_case_number(calendar.local(now).year, "inquiry"), kind="inquiry",
-                           reporter=actor.account, station=inquiry.station_id, source=source, category="governance",
-                           title=title, content=content, photos=photos, location=location, flagged=bool(flag),
-                           flag_reason=flag[:100], submitted_at=now, updated_at=now,
-                           entered_by=actor.account if office else None)
-        InquiryQuestion.create(case=case, inquiry=inquiry, section=section)
-        event = CaseEvent.create(case=case, actor=actor.account, actor_role=actor.role, action="submit",
-                                 to_state="submitted", at=now, data={"source": source, "inquiry": inquiry.code})
-        workflow.recorded(None, case, event, actor, {"source": source, "inquiry": inquiry.code})
+        return _file(actor, inquiry, actor.account, source, section, dict(
+            title=title, content=content, photos=photos, location=location, flagged=bool(flag),
+            flag_reason=flag[:100], entered_by=actor.account if office else None))
+
+
+def _file(actor, inquiry, asker, source, section, fields, opinion=None):
+    """Write one question (its case, its link, its first event) inside the caller's transaction."""
+    now = utcnow()
+    case = Case.create(number=next_case_number(calendar.local(now).year, "inquiry"), kind="inquiry", reporter=asker,
+                       station=inquiry.station_id, source=source, category="governance", submitted_at=now,
+                       updated_at=now, **fields)
+    InquiryQuestion.create(case=case, inquiry=inquiry, section=section, opinion=opinion)
+    data = {"source": source, "inquiry": inquiry.code, **({"opinion": opinion.id} if opinion else {})}
+    event = CaseEvent.create(case=case, actor=actor.account, actor_role=actor.role, action="submit",
+                             to_state="submitted", at=now, data=data)
+    workflow.recorded(None, case, event, actor, data)
     return case
+
+
+@retried
+def import_opinions(actor, inquiry):
+    """问政选题 through 征集: every opinion of the inquiry's consultation that its organiser adopted (采纳 or 部分采纳)
+    becomes a question waiting to be screened, once; its commenter is the asker. Returns the new questions."""
+    from services import inquiries
+    actor = as_actor(actor)
+    inquiries.require_office(actor, inquiry)
+    if inquiry.consultation_id is None:
+        raise Conflict("no_consultation", "本次问政没有关联问政选题征集")
+    if inquiry.stage not in ("mobilisation", "sorting"):
+        raise Conflict("not_collecting", "只有在动员部署和问题梳理阶段可以导入选题建议")
+    taken = InquiryQuestion.select(InquiryQuestion.opinion).where(InquiryQuestion.opinion.is_null(False))
+    adopted = (Opinion.select().where(Opinion.consultation == inquiry.consultation_id,
+                                      Opinion.decision.in_(("adopted", "partly")), Opinion.id.not_in(taken))
+               .order_by(Opinion.id))
+    made = []
+    with write_transaction():
+        for opinion in adopted:
+            made.append(_file(actor, inquiry, opinion.author, "consultation", "question",
+                              dict(title=opinion.text.replace("\n", " ")[:20], content=opinion.text,
+                                   flagged=bool(opinion.flagged_reason), flag_reason=opinion.flagged_reason[:100]),
+                              opinion=opinion))
+    return made
 
 
 # --- what the stages need ----------------------------------------------------------------------------

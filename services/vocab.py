@@ -55,7 +55,7 @@ TRANSFER_TARGETS = {"upper": "上级人大", "12345": "12345政务服务便民�
                     "judicial": "法院、检察院等司法机关", "other": "其他渠道"}
 CALLBACK_RESULTS = {"resolved": "已联系，群众认可", "unresolved": "已联系，问题未解决", "unreachable": "未联系上"}
 INTAKE_SOURCES = {"visit": "接待日来访", "phone": "电话反映", "letter": "来信"}  # staff entering on behalf
-SOURCES = {"miniprogram": "小程序", "h5": "网页", "official_account": "公众号", "console": "工作台",
+SOURCES = {"miniprogram": "小程序", "h5": "网页", "official_account": "公众号", "console": "工作台", "consultation": "征集",
            **INTAKE_SOURCES}
 
 LIMITS = {"title": 50, "content": 2000, "note": 1000, "photos": 9, "location": 200, "comment": 500,

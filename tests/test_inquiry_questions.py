@@ -374,3 +374,34 @@ def test_a_department_finds_the_questions_handed_to_it_in_its_console(w, client)
     page = client.get(f"/console/inquiry-questions/{first.number}").get_data(as_text=True)
     assert 'id="do-answer"' in page and 'id="do-list"' not in page
     assert client.get(f"/console/inquiry-questions/{second.number}").status_code == 404
+
+
+def test_questions_collected_through_the_inquiry_topic_consultation_are_imported_once_when_adopted(w, client):
+    from services import consultations
+    window = open_now()
+    topics = consultations.open_consultation(w.staff, consultations.create(w.staff, {
+        "title": "城区停车难问政选题征集", "kind": "inquiry", "mode": "questions", "audience": "public",
+        "questions": "您希望就停车难问题向政府问什么？", **window}))
+    with pytest.raises(InvalidInput) as err:
+        inquiries.save(w.staff, event_form(w, consultation="QNOPE"))
+    assert err.value.code == "bad_consultation"
+    found = collecting(w, consultation=topics.code)
+    assert inquiry_questions.import_opinions(w.staff, found) == []  # nothing answered yet
+    for text_, decision in (("新建小区为什么配建车位那么少？", "adopted"), ("路边停车收费太贵了。", "partly"),
+                            ("我想投诉邻居。", "rejected")):
+        opinion = consultations.comment(topics, w.citizen, {"text": text_, "anonymous": "1"}, "h5")
+        consultations.answer(w.staff, opinion, {"decision": decision, "reason": "" if decision == "adopted"
+                                                else "部分内容不属于问政范围"})
+    made = inquiry_questions.import_opinions(w.staff, found)
+    assert [c.content for c in made] == ["新建小区为什么配建车位那么少？", "路边停车收费太贵了。"]
+    assert {(c.kind, c.state, c.source, c.reporter_id) for c in made} == {("inquiry", "submitted", "consultation",
+                                                                           w.citizen.id)}
+    assert inquiry_questions.import_opinions(w.staff, found) == []  # once
+    with pytest.raises(Conflict):
+        inquiry_questions.import_opinions(w.staff, collecting(w))  # an inquiry with no 征集 of its own
+    with pytest.raises(Forbidden):
+        inquiry_questions.import_opinions(w.lead, found)
+    sign_in(client, w.staff)
+    page = client.get(f"/console/inquiries/{found.code}").get_data(as_text=True)
+    assert f"导入征集 {topics.code} 中采纳的选题建议" in page and made[0].number in page
+    assert f"/q/{topics.code}" in client.get(f"/w/{found.code}").get_data(as_text=True)

@@ -102,6 +102,19 @@ def inquiry_question_new(code):
     return redirect(url_for("console.inquiry", code=found.code) + "#questions")
 
 
+@bp.post("/inquiries/<code>/import")
+@roles(*STAFF)
+def inquiry_import(code):
+    """问政选题 through 征集: the adopted opinions become questions to screen."""
+    found = inquiries.get(code, actor())
+    try:
+        made = inquiry_questions.import_opinions(actor(), found)
+        flash(f"已导入 {len(made)} 条采纳的选题建议", "ok")
+    except ServiceError as err:
+        fail(err)
+    return redirect(url_for("console.inquiry", code=found.code) + "#questions")
+
+
 @bp.post("/inquiries/<code>/ratings")
 @roles(*STAFF)
 def inquiry_rating_new(code):
