@@ -122,7 +122,7 @@ def test_public_event_page_exists_only_once_published(client, w):
     assert client.get("/w/WNOPE123").status_code == 404
 
 
-def test_migration_0016_adds_the_inquiry_tables_to_an_existing_database(scratch_database_url):
+def test_migration_0016_adds_the_inquiry_tables_to_an_existing_database(scratch_database_url):  # noqa: F811
     from app import create_app
     from models import ALL_MODELS, db
     from models.migrate import SchemaVersion, migrate
