@@ -2,16 +2,18 @@
 page, on a fresh database with no demo seed."""
 import datetime as dt
 import re
-import time
 
 import pytest
 
-from handlers.console import password_mark
-from models import Account, AuditLog, InquiryEvent, utcnow
+from models import AuditLog, InquiryEvent, utcnow
 from services import calendar, inquiries
 from services.errors import Conflict, Forbidden, InvalidInput
 from tests.factories import world
+from tests.test_console import sign_in
 from tests.test_foundation import scratch_database_url  # noqa: F401  (the fixture: a second, empty database)
+
+
+CSRF = "test-csrf-token"  # the session's token as tests.test_console.sign_in leaves it
 
 
 @pytest.fixture
@@ -29,13 +31,6 @@ def event_form(w, **extra):
             "place": "", "collect_opens": local(now - dt.timedelta(hours=1)),
             "collect_closes": local(now + dt.timedelta(days=3)), "departments": [w.depts[0].code, w.depts[1].code],
             "officials": "城关镇人民政府 副镇长 王明", "deputies": [w.deputy.code, w.other_deputy.code], **extra}
-
-
-def sign_in(client, account):
-    account = Account.get_by_id(account.id)
-    with client.session_transaction() as sess:
-        sess.update(uid=account.id, seen=time.time(), pw=password_mark(account), csrf="t")
-    return client
 
 
 def test_an_event_names_its_objects_and_deputies_and_lists_what_preparation_still_needs(w):
@@ -93,17 +88,17 @@ def test_town_staff_organise_only_their_own_subtree(w):
 
 def test_console_sets_up_an_event_shows_its_blockers_and_moves_it_on(client, w):
     sign_in(client, w.staff)
-    page = client.post("/console/inquiries/new", data={"csrf_token": "t", **event_form(w, held_at="")},
+    page = client.post("/console/inquiries/new", data={"csrf_token": CSRF, **event_form(w, held_at="")},
                        follow_redirects=True).get_data(as_text=True)
     found = inquiries.Inquiry.get()
     assert "已创建问政活动" in page and "请填写问政时间" in page and 'id="advance" disabled' in page
-    client.post(f"/console/inquiries/{found.code}/edit", data={"csrf_token": "t", **event_form(w)})
+    client.post(f"/console/inquiries/{found.code}/edit", data={"csrf_token": CSRF, **event_form(w)})
     page = client.get(f"/console/inquiries/{found.code}").get_data(as_text=True)
     assert 'id="blockers"' not in page and "县住建局" in page
-    page = client.post(f"/console/inquiries/{found.code}/advance", data={"csrf_token": "t", "stage": "preparation"},
+    page = client.post(f"/console/inquiries/{found.code}/advance", data={"csrf_token": CSRF, "stage": "preparation"},
                        follow_redirects=True).get_data(as_text=True)
     assert "已进入“动员部署”阶段" in page and f"/w/{found.code}" in page
-    again = client.post(f"/console/inquiries/{found.code}/advance", data={"csrf_token": "t", "stage": "preparation"},
+    again = client.post(f"/console/inquiries/{found.code}/advance", data={"csrf_token": CSRF, "stage": "preparation"},
                         follow_redirects=True).get_data(as_text=True)
     assert "阶段已变化" in again
     qr = client.get(f"/console/inquiries/{found.code}/qr.png")

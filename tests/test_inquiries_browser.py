@@ -4,7 +4,6 @@ the department answers and rectifies with evidence in the console, the public ra
 object under 80 % goes into 二次整改 — shown on the public pages, which name nobody who asked. Fresh database."""
 import datetime as dt
 import io
-import re
 
 import pytest
 import zxingcpp
@@ -13,10 +12,10 @@ from PIL import Image
 from models import Account, Case, InquiryFollow, Notification, utcnow
 from services import accounts, ballots, calendar, inquiries
 from tests.factories import world
+from tests.test_console_browser import PASSWORD, sign_in
 from tests.wechat_helpers import WECHAT_UA
 
 pytestmark = pytest.mark.browser
-PASSWORD = "secret-pass-1"
 
 
 @pytest.fixture
@@ -27,14 +26,6 @@ def w(app, live_server):
         accounts.set_password(account, PASSWORD)
         account.save()
     return w
-
-
-def console_sign_in(page, base, username):
-    page.goto(f"{base}/console/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button:has-text('登录')")
-    page.wait_for_url(re.compile(r"/console/"))
 
 
 def wechat_phone(browser, standin, name, url):
@@ -77,7 +68,7 @@ def jpeg():
 
 def test_online_inquiry_from_topic_to_second_rectification(w, live_server, page, browser, wechat_standin):
     standin = wechat_standin.base_url.rstrip("/")
-    console_sign_in(page, live_server, "staff")
+    sign_in(page, live_server, "staff")
     # 工作准备: the event, with what it still needs before 动员部署
     page.goto(f"{live_server}/console/inquiries/new")
     now = utcnow()
@@ -136,7 +127,7 @@ def test_online_inquiry_from_topic_to_second_rectification(w, live_server, page,
     # 活动组织: the department answers and commits in its console; the deputies' 现场测评
     lead = browser.new_context(locale="zh-CN")
     dept = lead.new_page()
-    console_sign_in(dept, live_server, "lead")
+    sign_in(dept, live_server, "lead")
     dept.goto(f"{live_server}/console/inquiry-questions/{first}")
     do(dept, "answer", text="两个月内在人民路新建停车场一处，清理消防通道。")
     do(dept, "commit", commitment="两个月内完成", plan="新建停车场，施划车位，安装消防通道监控",

@@ -16,7 +16,8 @@ from models import Case, CaseEvent, InquiryEvent, InquiryQuestion, Notification,
 from services import ballots, calendar, inquiries, inquiry_questions, uploads, workflow
 from services.errors import Conflict, Forbidden, InvalidInput
 from tests.factories import world
-from tests.test_inquiries import event_form, local, sign_in
+from tests.test_console import sign_in
+from tests.test_inquiries import event_form, local
 
 
 @pytest.fixture
@@ -374,6 +375,8 @@ def test_a_department_finds_the_questions_handed_to_it_in_its_console(w, client)
     page = client.get(f"/console/inquiry-questions/{first.number}").get_data(as_text=True)
     assert 'id="do-answer"' in page and 'id="do-list"' not in page
     assert client.get(f"/console/inquiry-questions/{second.number}").status_code == 404
+    assert client.get(f"/console/cases/{first.number}").headers["Location"].endswith(
+        f"/console/inquiry-questions/{first.number}")  # the case queue's page sends a question to its own
 
 
 def test_questions_collected_through_the_inquiry_topic_consultation_are_imported_once_when_adopted(w, client):

@@ -172,7 +172,10 @@ def new_case():
 @roles(*EVERYONE)
 def case(number):
     who = actor()
-    return render_case(workflow.get_case(number, who), who)
+    found = workflow.get_case(number, who)
+    if found.kind == "inquiry":  # a 问政 question has its own page
+        return redirect(url_for("console.inquiry_question", number=found.number))
+    return render_case(found, who)
 
 
 def render_case(found, who, typed=None, failed=None, reveal=False, status=200):
