@@ -35,6 +35,8 @@ JOBS = (
     Job("escalate_late_steps", "受理、签收超时提醒（先联络站，再县级）", tasks.escalate_late_steps, "cron",
         {"hour": 9, "minute": 10}),
     Job("close_due_ballots", "表决截止后自动结束并计票", tasks.close_due_ballots, "interval", {"minutes": 1}),
+    Job("chase_commitments", "代表建议承诺事项临近、超过承诺日期催办", tasks.chase_commitments, "cron",
+        {"hour": 9, "minute": 20}),
     Job("auto_close", "答复后逾期未评价自动办结", tasks.auto_close, "cron", {"hour": 2, "minute": 30}),
     Job("ask_if_resolved", "办结后回访：问题是否真正解决了", tasks.ask_if_resolved, "cron", {"hour": 10, "minute": 0}),
     Job("purge_audit_log", "清除超过保留期的审计日志", tasks.purge_audit_log, "cron", {"hour": 3, "minute": 0}),

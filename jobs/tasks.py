@@ -114,6 +114,12 @@ def close_due_ballots(now=None):
     return {"closed": ballots.close_due(now)}
 
 
+def chase_commitments(today=None):
+    """B-class answers' 承诺事项 near or past their date are chased (services/suggestions.py)."""
+    from services import suggestions
+    return suggestions.chase_commitments(today)
+
+
 def auto_close(now=None):
     """Close answered cases left unrated for AUTO_CLOSE_DAYS (close reason 'unrated', not 'satisfied')."""
     now = now or utcnow()

@@ -107,12 +107,44 @@ def rows(cases):
         yield [safe(get(case, context)) for _, _, get in COLUMNS]
 
 
+def county_name():
+    """×× (the county) from the root station's name."""
+    root = Station.select().where(Station.parent.is_null()).order_by(Station.id).first()
+    return re.split(r"人大|联络", root.name)[0] if root else ""
+
+
 def list_title(day=None):
     """××县人大代表联络站群众意见建议办理情况一览表（截至 2026年12月1日）: ×× from the county's root station."""
-    root = Station.select().where(Station.parent.is_null()).order_by(Station.id).first()
-    county = re.split(r"人大|联络", root.name)[0] if root else ""
     day = day or calendar.today()
-    return f"{county}人大代表联络站群众意见建议办理情况一览表（截至{day.year}年{day.month}月{day.day}日）"
+    return f"{county_name()}人大代表联络站群众意见建议办理情况一览表（截至{day.year}年{day.month}月{day.day}日）"
+
+
+SUGGESTION_HEADINGS = [("编号", 8), ("建议标题", 36), ("领衔代表", 10), ("附议代表", 18), ("类别", 10), ("主办单位", 16),
+                       ("协办单位", 18), ("会办单位", 16), ("办理时限", 12), ("重点建议（领衔督办）", 16), ("状态", 10)]
+
+
+def suggestion_list_xlsx(cases, session=None):
+    """拟办理代表建议一览表: one row per registered suggestion of a session, with a title row."""
+    from models import Assignment, Signer
+    from services.suggestions import number_text
+    from services.vocab import session_label, state_label
+    body = []
+    for case in cases:
+        form = case.suggestion
+        if not form.seq:
+            continue  # not registered: not on the list
+        co = [s.deputy.name for s in Signer.select().where(Signer.case == case.id, Signer.role == "co",
+                                                           Signer.confirmed_at.is_null(False)).order_by(Signer.id)]
+        jobs = list(Assignment.select().where(Assignment.case == case.id, Assignment.round == case.round,
+                                              Assignment.active == True).order_by(Assignment.id))  # noqa: E712
+        names = {role: "、".join(a.department.name for a in jobs if a.role == role) for role in ("lead", "assist", "joint")}
+        body.append([number_text(form), safe(case.title), case.deputy.name if case.deputy_id else "", "、".join(co),
+                     CATEGORIES.get(case.category, ""), names["lead"], names["assist"], names["joint"], case.deadline,
+                     f"是（{form.key_leader}）" if form.key_leader else "", state_label(case.state, kind="suggestion")])
+    title = f"{county_name()}人大常委会拟办理{session_label(session) if session is not None else ''}代表建议一览表"
+    book = _book()
+    _sheet(book, title, [h for h, _ in SUGGESTION_HEADINGS], [w for _, w in SUGGESTION_HEADINGS], body)
+    return _save(book)
 
 
 THIN = Side(style="thin", color="999999")

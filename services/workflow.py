@@ -104,7 +104,10 @@ def owns(case, actor, relation):
         return department_assignment(case, actor, lead_only=False) is not None
     if relation == "system":
         return actor.role == "system"
-    raise ValueError(relation)
+    own = kind_of(case.kind).relations.get(relation)  # a kind's own relations (e.g. a suggestion's signers)
+    if own is None:
+        raise ValueError(relation)
+    return own(case, actor)
 
 
 def deputy_cases(deputy):
@@ -117,6 +120,8 @@ def deputy_cases(deputy):
 def can_view(case, actor):
     """Reporter, the case's deputy, staff in scope, and departments it was ever assigned to may read a case."""
     actor = as_actor(actor)
+    if kind_of(case.kind).can_view is not None:
+        return kind_of(case.kind).can_view(case, actor)
     if actor.role == "system" or owns(case, actor, "reporter") or owns(case, actor, "deputy") \
             or owns(case, actor, "office"):
         return True
@@ -701,6 +706,8 @@ class Kind:
     number: str = "{year}-{n:06d}"      # the public number, counted per kind and year
     created: str = "提交反映"            # the label of the first event (submit)
     audit: str = "case"                # audit actions are "<audit>.<action>"
+    relations: dict = field(default_factory=dict)  # its own actor relations: name -> (case, actor) -> bool
+    can_view: object = None            # (case, actor) -> bool, when it differs from a report's rule
 
 
 KINDS = {"report": Kind("report", ACTIONS)}
