@@ -30,13 +30,11 @@ class Job:
 
 JOBS = (
     Job("drain_outbox", "投递通知（微信订阅消息、公众号模板消息、站内信）", tasks.drain_outbox, "interval", {"minutes": 1}),
-    Job("escalate_overdue", "超期提醒与督办（黄牌 ≤2 个工作日，红牌超期）", tasks.escalate_overdue, "cron",
+    Job("escalate_overdue", "超期提醒与督办（黄牌 ≤2 个工作日，红牌超期；代表建议的承诺事项同样催办）", tasks.escalate_overdue, "cron",
         {"hour": 9, "minute": 0}),
     Job("escalate_late_steps", "受理、签收超时提醒（先联络站，再县级）", tasks.escalate_late_steps, "cron",
         {"hour": 9, "minute": 10}),
     Job("close_due_ballots", "表决截止后自动结束并计票", tasks.close_due_ballots, "interval", {"minutes": 1}),
-    Job("chase_commitments", "代表建议承诺事项临近、超过承诺日期催办", tasks.chase_commitments, "cron",
-        {"hour": 9, "minute": 20}),
     Job("auto_close", "答复后逾期未评价自动办结", tasks.auto_close, "cron", {"hour": 2, "minute": 30}),
     Job("ask_if_resolved", "办结后回访：问题是否真正解决了", tasks.ask_if_resolved, "cron", {"hour": 10, "minute": 0}),
     Job("purge_audit_log", "清除超过保留期的审计日志", tasks.purge_audit_log, "cron", {"hour": 3, "minute": 0}),

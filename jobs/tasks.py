@@ -46,7 +46,9 @@ def escalate_overdue(today=None):
                 log.info("urge %s skipped: %s", case.number, err.code)
                 break
             urged += 1
-    return {"urged": urged}
+    from services import suggestions  # a B-class suggestion answer's 承诺事项 is chased like a deadline
+    chased = suggestions.chase_commitments(today)["chased"]
+    return {"urged": urged, **({"chased": chased} if chased else {})}
 
 
 def escalate_late_steps(today=None):
@@ -112,12 +114,6 @@ def close_due_ballots(now=None):
     """Close and count the ballots whose voting time has ended (services/ballots.py)."""
     from services import ballots
     return {"closed": ballots.close_due(now)}
-
-
-def chase_commitments(today=None):
-    """B-class answers' 承诺事项 near or past their date are chased (services/suggestions.py)."""
-    from services import suggestions
-    return suggestions.chase_commitments(today)
 
 
 def auto_close(now=None):

@@ -297,7 +297,7 @@ MESSAGES = {
                              "", SUG_PHONE, when="承诺事项标记为已兑现", audience="领衔和附议代表"),
     "sug_commitment_due": M("承诺事项催办", "{number} 承诺“{promise}”于{due}兑现，{step}", "case_todo",
                             _todo("承诺事项{step}", "{due}"), "", SUG_PHONE, urgent=True,
-                            when="每日9:20：B类答复的承诺事项临近（黄）或超过（红）承诺日期", audience="承办单位、工作人员（辖区内）"),
+                            when="每日9:00：B类答复的承诺事项临近（黄）或超过（红）承诺日期", audience="承办单位、工作人员（辖区内）"),
     # a project's followers
     "project_update": M("项目有新进展", "{project}：{text}", "project_progress",
                         {"project": "{project}", "update": "{text}", "percent": "{progress}%", "time": "{time}"},

@@ -141,7 +141,7 @@ def case_detail(case, account):
                      "department": a.department.name if a.department_id else None,
                      "attachments": photos(a.attachments), "at": when(a.created_at)} for a in answers],
         "timeline": timeline_json(case, account, for_citizen=citizen),
-        "allowed_actions": [{"action": name, "label": workflow.ACTIONS[name].label}
+        "allowed_actions": [{"action": name, "label": workflow.actions_of(case)[name].label}
                             for name in workflow.allowed_actions(case, account)],
         **({} if citizen else {"flag_reason": case.flag_reason,
                                "can_reveal_phone": bool(case.contact_phone) and workflow.may_see_phone(case, account)}),

@@ -8,6 +8,7 @@ from models import Answer, Assignment, Case, Department, Deputy, Project, Rating
 from services import calendar, exports, notify, stats, todo, uploads, workflow
 from services.errors import ServiceError
 from services.stats import scoped
+from services.vocab import KIND_STATES
 
 from . import EVERYONE, STAFF, actor, back, bp, fail, roles
 
@@ -69,7 +70,7 @@ def filtered(args):
 @roles("staff", "admin", "department")
 def todo_home():
     return render_template("console/todo.html", items=todo.overview(g.account, todo.visible(g.account)),
-                           age=todo.age, states=workflow.STATES, push_modes=notify.PUSH_MODES,
+                           age=todo.age, states=workflow.STATES, kind_states=KIND_STATES, push_modes=notify.PUSH_MODES,
                            push_mode=notify.push_mode(g.account))
 
 
@@ -93,7 +94,8 @@ def cases():
     rows = list(query.paginate(page, PER_PAGE))
     return render_template(
         "console/cases.html", rows=rows, f=f, total=total, page=page, pages=max(1, -(-total // PER_PAGE)),
-        states=workflow.STATES, categories=workflow.CATEGORIES, kinds=workflow.KIND_LABELS, today=calendar.today(), sources=workflow.SOURCES,
+        states=KIND_STATES.get(f["kind"] or "report", workflow.STATES), categories=workflow.CATEGORIES,
+        kinds=workflow.KIND_LABELS, today=calendar.today(), sources=workflow.SOURCES,
         figure_label=stats.figure_label(f["figure"]), todo_label={t.key: t.label for t in todo.todos_for(
             g.account)}.get(f["todo"]),
         departments=Department.select().where(Department.active == True).order_by(Department.code),  # noqa
@@ -172,7 +174,10 @@ def new_case():
 @roles(*EVERYONE)
 def case(number):
     who = actor()
-    return render_case(workflow.get_case(number, who), who)
+    found = workflow.get_case(number, who)
+    if found.kind == "suggestion":  # a suggestion has its own page (handlers/console/suggestions.py)
+        return redirect(url_for("console.suggestion", number=number))
+    return render_case(found, who)
 
 
 def render_case(found, who, typed=None, failed=None, reveal=False, status=200):
