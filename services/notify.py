@@ -298,6 +298,10 @@ MESSAGES = {
     "sug_commitment_due": M("承诺事项催办", "{number} 承诺“{promise}”于{due}兑现，{step}", "case_todo",
                             _todo("承诺事项{step}", "{due}"), "", SUG_PHONE, urgent=True,
                             when="每日9:00：B类答复的承诺事项临近（黄）或超过（红）承诺日期", audience="承办单位、工作人员（辖区内）"),
+    # whoever gave an opinion in a consultation (services/consultations.py)
+    "consultation_replied": M("您的意见已有答复", "您对《{title}》提出的{count}条意见已有答复，请查看", "case_progress",
+                              _progress("意见已答复", "点击查看对您意见的答复"), "", "/q/{code}",
+                              when="征求意见的答复公布", audience="提出意见的群众和代表"),
     # a project's followers
     "project_update": M("项目有新进展", "{project}：{text}", "project_progress",
                         {"project": "{project}", "update": "{text}", "percent": "{progress}%", "time": "{time}"},
