@@ -329,3 +329,40 @@ def test_figures_hand_computed(app):
         assert stats.figures()["total"] == 0
         assert stats.figures(kind="suggestion")["total"] == 5 == stats.figures(kind="suggestion", live=True)["total"]
     assert c.state == d.state == "in_progress"
+
+
+def test_migration_0010_upgrades_an_existing_database(app):
+    """A database from before 0010: every case becomes a report, the tally is recounted by kind (the figures
+    unchanged) and the suggestion tables arrive."""
+    from peewee import BigIntegerField, CharField, DateField, IntegerField
+    from playhouse.migrate import MySQLMigrator, SqliteMigrator
+    from playhouse.migrate import migrate as run_ops
+
+    from models import CaseTally, db, is_mysql
+    from models.base import BaseModel
+    from models.migrate import SchemaVersion, discover, migrate
+    from tests.factories import case_in
+    w = world()
+    for state in ("submitted", "assigned", "closed", "rated"):
+        case_in(w, state)
+    expected = {by: stats.figures(by=by, live=True) for by in (None, "department", "state")}
+
+    meta = type("Meta", (), {"table_name": "case_tally", "indexes": ((("dim", "period", "day", "station", "key"),
+                                                                       True),)})
+    OldTally = type("OldTally", (BaseModel,), {  # case_tally as 0002 made it
+        "dim": CharField(max_length=12), "period": CharField(max_length=1), "day": DateField(),
+        "station": IntegerField(default=0), "key": CharField(max_length=32), "Meta": meta,
+        "response_seconds": BigIntegerField(default=0), "__module__": __name__,
+        **{name: IntegerField(default=0) for name in ("total", "handled", "open_handled", "concluded", "on_time",
+                                                      "rated", "satisfied", "resolved", "responded")}})
+
+    db.drop_tables([Commitment, Evaluation, Signer, Suggestion, CaseTally])
+    db.create_tables([OldTally])
+    migrator = MySQLMigrator(db.obj) if is_mysql() else SqliteMigrator(db.obj)
+    kind_index = [i.name for i in db.get_indexes("case") if i.columns == ["kind"]]
+    run_ops(migrator.drop_index("case", kind_index[0]), migrator.drop_column("case", "kind"))
+    SchemaVersion.delete().where(SchemaVersion.version == 10).execute()
+    assert migrate(discover()) == [10]
+    assert {c.kind for c in Case.select()} == {"report"}
+    assert {by: stats.figures(by=by) for by in expected} == expected
+    assert suggestion_in(w, "registered").kind == "suggestion"
