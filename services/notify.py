@@ -437,7 +437,7 @@ def undeliverable(oa_openid, dedupe_key, text, reason):
 def case_changed(case, event):
     """Write the notifications an event on a case causes (called inside the workflow's transaction): who
     hears what is looked up by the case's kind (KIND_AUDIENCE)."""
-    if case.kind != "report":
+    if (case.kind or "report") != "report":
         return kind_changed(case, event)
     plan = list(AUDIENCE.get(event.action, []))
     if event.action == "submit" and not case.deputy_id:  # a station report: the station's staff receive it

@@ -268,7 +268,7 @@ def _rows_of(case):
                                       if case.responded_at else 0)
     keys = {"station": case.station_id, "state": case.state, "department": case.lead_department_id,
             "deputy": case.deputy_id, "category": case.category, "project": case.project_id}
-    return {(case.kind, dim, period, when, station, "" if value is None else str(value)): amounts
+    return {(case.kind or "report", dim, period, when, station, "" if value is None else str(value)): amounts
             for dim, value in keys.items() for period, when in (("D", day), ("M", day.replace(day=1)))}
 
 

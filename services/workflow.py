@@ -104,7 +104,7 @@ def owns(case, actor, relation):
         return department_assignment(case, actor, lead_only=False) is not None
     if relation == "system":
         return actor.role == "system"
-    own = kind_of(case.kind).relations.get(relation)  # a kind's own relations (e.g. a suggestion's signers)
+    own = kind_of(kind_name(case)).relations.get(relation)  # a kind's own relations (e.g. a suggestion's signers)
     if own is None:
         raise ValueError(relation)
     return own(case, actor)
@@ -120,8 +120,8 @@ def deputy_cases(deputy):
 def can_view(case, actor):
     """Reporter, the case's deputy, staff in scope, and departments it was ever assigned to may read a case."""
     actor = as_actor(actor)
-    if kind_of(case.kind).can_view is not None:
-        return kind_of(case.kind).can_view(case, actor)
+    if kind_of(kind_name(case)).can_view is not None:
+        return kind_of(kind_name(case)).can_view(case, actor)
     if actor.role == "system" or owns(case, actor, "reporter") or owns(case, actor, "deputy") \
             or owns(case, actor, "office"):
         return True
@@ -728,8 +728,13 @@ def kind_of(name):
     return KINDS[name]
 
 
+def kind_name(case):
+    """A case's kind; a case read with only some columns (no `kind`) is a report, as every case was before kinds."""
+    return case.kind or "report"
+
+
 def actions_of(case):
-    return kind_of(case.kind).actions
+    return kind_of(kind_name(case)).actions
 
 
 def event_label(name, for_citizen, kind="report"):
@@ -744,10 +749,10 @@ def event_label(name, for_citizen, kind="report"):
 def _refusal(case, action, actor):
     """Why this actor may not do this now, as (error class, code, message); None when allowed."""
     if not any(owns(case, actor, who) for who in action.who):
-        return Forbidden, "not_permitted", f"您无权对此{KIND_WORDS.get(case.kind, '案件')}进行“{action.label}”操作"
+        return Forbidden, "not_permitted", f"您无权对此{KIND_WORDS.get(kind_name(case), '案件')}进行“{action.label}”操作"
     if case.state not in action.sources:
         return Conflict, "invalid_state", \
-            f"{KIND_WORDS.get(case.kind, '案件')}当前状态为“{state_label(case.state, kind=case.kind)}”，不能“{action.label}”"
+            f"{KIND_WORDS.get(kind_name(case), '案件')}当前状态为“{state_label(case.state, kind=kind_name(case))}”，不能“{action.label}”"
     problem = action.guard(case) if action.guard else None
     if problem:
         return (Conflict, *problem)
@@ -829,8 +834,8 @@ def recorded(before, case, event, actor, detail):
     notifications are written, the audit log gets "<kind's prefix>.<action>"."""
     stats.record(before, case)
     notify.case_changed(case, event)
-    audit.record(actor, f"{kind_of(case.kind).audit}.{event.action}", case,
-                 {**detail, "event": event.id, **({"kind": case.kind} if case.kind != "report" else {})})
+    audit.record(actor, f"{kind_of(kind_name(case)).audit}.{event.action}", case,
+                 {**detail, "event": event.id, **({"kind": case.kind} if kind_name(case) != "report" else {})})
 
 
 def write_transaction():
@@ -1001,7 +1006,7 @@ def timeline(case, actor, for_citizen=False):
         if for_citizen and event.action in HIDDEN_FROM_CITIZENS:
             continue
         items.append({
-            "at": event.at, "action": event.action, "label": event_label(event.action, for_citizen, case.kind),
+            "at": event.at, "action": event.action, "label": event_label(event.action, for_citizen, kind_name(case)),
             "state": event.to_state, "note": event.note if (not for_citizen or event.action in (
                 "reply", "decline", "forward", "progress", "supplement", "reopen", "close")) else "",
             "actor_role": ROLES.get(event.actor_role, event.actor_role),

@@ -3,7 +3,7 @@ from flask import g, jsonify, request
 
 from models import Answer
 from services import ratelimit, reports, uploads, workflow
-from services.errors import InvalidInput
+from services.errors import InvalidInput, NotFound
 
 from .common import body, bp, deputy_brief, login_required, paging, photos, station_brief, when, day
 
@@ -40,7 +40,15 @@ def my_cases():
 @bp.get("/cases/<number>")
 @login_required
 def case(number):
-    return jsonify({"case": case_detail(workflow.get_case(number, g.account), g.account)})
+    return jsonify({"case": case_detail(report(number), g.account)})
+
+
+def report(number):
+    """A report by its number (a suggestion has its own endpoints: /suggestions/<number>)."""
+    found = workflow.get_case(number, g.account)
+    if found.kind != "report":
+        raise NotFound("case_not_found", "案件不存在或无权查看")
+    return found
 
 
 @bp.post("/cases/<number>/supplements")
@@ -76,7 +84,7 @@ def action(number, action):
 
 
 def act(number, action_name, data):
-    fresh = workflow.perform(workflow.get_case(number, g.account), action_name, g.account, data)
+    fresh = workflow.perform(report(number), action_name, g.account, data)
     return jsonify({"case": case_detail(fresh, g.account)})
 
 

@@ -221,7 +221,7 @@ def reveal_phone(number):
 def act(number, action):
     who = actor()
     found = workflow.get_case(number, who)
-    if action not in CONSOLE_ACTIONS:
+    if action not in CONSOLE_ACTIONS or found.kind != "report":
         return fail(ServiceError("unknown_action", "不支持的操作", status=404))
     if request.form.get("seen_state") in workflow.STATES:  # the state the form was shown in: stale forms fail
         found.state, found.version = request.form["seen_state"], request.form.get("seen_version", type=int)

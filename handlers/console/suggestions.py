@@ -33,8 +33,12 @@ def suggestions_list():
     f, session = _filters()
     rows = list(suggestions.listed(actor(), session=session, state=f["state"], category=f["category"],
                                    department=f["department"]))
-    figures = stats.suggestion_figures(session=session) if g.account.role != "department" else None
+    staff = g.account.role != "department"
+    figures = stats.suggestion_figures(session=session) if staff else None
+    tables = {head: [_figure_row(r["label"], r) for r in stats.suggestion_figures(by=by, session=session)]
+              for by, head in FIGURE_BY.items()} if staff else {}
     return render_template("console/suggestions.html", rows=rows, f=f, figures=figures, percent=stats.percent,
+                           tables=tables, headings=HEADINGS,
                            states=SUGGESTION_STATES, categories=CATEGORIES, label=lambda c: state_label(
                                c.state, kind=KIND), sessions={n: session_label(n) for n in range(0, 11)},
                            number_text=suggestions.number_text)
