@@ -243,8 +243,9 @@ def suggestion(number):
             found = workflow.get_case(number, account)
     allowed = [a for a in workflow.allowed_actions(found, account) if a in SUGGESTION_ACTIONS[account.role]]
     done = request.args.get("done", "")
+    d = suggestions.detail(found)
     return page("mobile/suggestion.html", status, error=error, account=account, case=found,
-                d=suggestions.detail(found), allowed=allowed, actions=suggestions.ACTIONS,
+                d=d, defaults=suggestion_forms.defaults(found, d), allowed=allowed, actions=suggestions.ACTIONS,
                 fields_of=suggestion_forms.fields, typed=typed, failed=failed, ratings=RATINGS,
                 done="已保存草稿" if done == "draft" else f"已{suggestions.ACTIONS[done].label}"
                 if done in suggestions.ACTIONS else None,

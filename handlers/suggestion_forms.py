@@ -66,6 +66,14 @@ def fields(action):
             for name, (label, widget, options) in spec]
 
 
+def defaults(case, detail):
+    """What a form shows before anything is typed: the draft's own values in 修改草稿."""
+    form = detail["form"]
+    return {"edit_draft": {"title": case.title, "cause": form.cause, "reasons": form.reasons,
+                           "measures": form.measures, "category": case.category, "session": str(form.session),
+                           "cosigners": [s.deputy.code for s in detail["signers"] if s.role == "co"]}}
+
+
 MULTI = ("assist", "joint", "cosigners")
 SKIP = ("csrf_token", "next", "seen_state", "seen_version", "action")
 

@@ -162,3 +162,34 @@ def test_staff_draft_on_a_deputys_behalf_in_the_console_and_drafts_stay_private(
     listed = client.get("/console/cases?kind=suggestion").get_data(as_text=True)
     assert "共 1 件" in listed and f">{case.number}<" in listed
     assert client.get(f"/console/cases/{case.number}").headers["Location"].endswith(f"/suggestions/{case.number}")
+
+
+def test_a_deputy_drafts_from_a_report_on_the_phone_and_edits_one_field(app, client):
+    w = world()
+    report = new_case(w)
+    phone_sign_in(client, w.deputy_account)
+    html = client.get(f"/m/cases/{report.number}").get_data(as_text=True)
+    assert 'id="to-suggestion"' in html
+    form = client.get(f"/m/suggestions/new?from={report.number}").get_data(as_text=True)
+    assert f'value="{report.number}"' in form
+    refused = client.post("/m/suggestions/new", data={"csrf_token": csrf(form), **FORM, "measures": "短",
+                                                      "from_reports": report.number}, content_type="multipart/form-data")
+    assert refused.status_code == 400 and "建议至少10个字" in refused.get_data(as_text=True)
+    made = client.post("/m/suggestions/new", data={"csrf_token": csrf(form), **FORM, "cosigners": w.other_deputy.code,
+                                                   "from_reports": report.number}, content_type="multipart/form-data")
+    assert made.status_code == 303
+    case = Case.get(Case.kind == "suggestion")
+    page = client.get(f"/m/suggestions/{case.number}").get_data(as_text=True)
+    assert FORM["measures"] in page and "吴秀英（待确认）" in page
+    # 修改草稿 shows the draft's values: changing the title keeps the rest and the invited co-signer
+    assert re.search(r'<option value="DEP002" selected>', page)
+    fields = dict(re.findall(r'name="(title|cause|reasons|measures|category|session)"[^>]*?(?:value="([^"]*)")?>',
+                             page))
+    assert fields["cause"] == FORM["cause"]
+    edited = phone_act(client, case.number, "edit_draft", title="关于城关镇供水管网改造的建议", cause=FORM["cause"],
+                       reasons=FORM["reasons"], measures=FORM["measures"], category="construction", session="3",
+                       cosigners=w.other_deputy.code)
+    assert edited.status_code == 303
+    fresh = Case.get_by_id(case.id)
+    assert fresh.title == "关于城关镇供水管网改造的建议" and "吴秀英（待确认）" in client.get(
+        f"/m/suggestions/{case.number}").get_data(as_text=True)

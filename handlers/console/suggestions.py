@@ -103,8 +103,10 @@ def _get(number):
 
 def render_suggestion(found, typed=None, failed=None, status=200):
     who = actor()
+    d = suggestions.detail(found)
     return render_template(
-        "console/suggestion.html", case=found, d=suggestions.detail(found), allowed=workflow.allowed_actions(found, who),
+        "console/suggestion.html", case=found, d=d, allowed=workflow.allowed_actions(found, who),
+        defaults=suggestion_forms.defaults(found, d),
         actions=suggestions.ACTIONS, fields_of=suggestion_forms.fields, timeline=workflow.timeline(found, who),
         typed=typed or {}, failed=failed, ratings=RATINGS, upload_url=uploads.url_for_upload,
         kind_state=state_label(found.state, kind=KIND), today=calendar.today(),
