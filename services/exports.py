@@ -19,7 +19,9 @@ from openpyxl.utils import get_column_letter
 
 from models import Answer, Assignment, Station
 from services import calendar
-from services.vocab import ANSWER_CLASSES, CATEGORIES, RATINGS, SOURCES, state_label
+from services.vocab import ANSWER_CLASSES, CATEGORIES, RATINGS, SOURCES, SUGGESTION_CLASSES, state_label
+
+CLASSES = {"report": ANSWER_CLASSES, "suggestion": SUGGESTION_CLASSES}  # the answer classes' words per kind
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -73,10 +75,11 @@ COLUMNS = [
     ("是否超期", 8, lambda c, x: x["overdue"]),
     ("督办", 8, lambda c, x: {1: "黄牌", 2: "红牌"}.get(c.urge_level, "")),
     ("答复日期", 11, lambda c, x: calendar.local(c.answered_at).date() if c.answered_at else None),
-    ("答复类别", 16, lambda c, x: f"{c.answer_class} {ANSWER_CLASSES[c.answer_class]}" if c.answer_class else ""),
+    ("答复类别", 16, lambda c, x: f"{c.answer_class} {CLASSES[c.kind or 'report'][c.answer_class]}"
+     if c.answer_class else ""),
     ("答复内容", 40, lambda c, x: x["answer"]),
     ("满意度", 9, lambda c, x: RATINGS.get(c.rating, "未评价" if c.state in ("answered", "closed") else "")),
-    ("状态", 9, lambda c, x: state_label(c.state)),
+    ("状态", 9, lambda c, x: state_label(c.state, kind=c.kind or "report")),
 ]
 HEADINGS = [name for name, _, _ in COLUMNS]
 

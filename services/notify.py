@@ -551,8 +551,11 @@ def kind_changed(case, event):
                 write(report.reporter_id, kind, f"e{event.id}:{report.reporter_id}:{kind}:{report.id}",
                       {"number": report.number, "title": report.title, "suggestion": case.title}, case=report)
             continue
-        for account in suggestion_recipients(case, audience, event):
+        for account in KIND_RECIPIENTS.get(case.kind, lambda c, a, e: recipients(c, a))(case, audience, event):
             write(account, kind, f"e{event.id}:{account.id}:{kind}", values, case=case)
+
+
+KIND_RECIPIENTS = {"suggestion": suggestion_recipients}  # a kind's own audiences (others: `recipients`)
 
 
 # staff pushes that are also on 待办 (and in the morning digest): a person may take them as the digest only

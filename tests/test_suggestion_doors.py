@@ -136,6 +136,9 @@ def test_a_suggestion_from_draft_through_second_handling_to_closed(app, client):
     assert re.search(r'id="fig-satisfaction">100\.0%', figures) and re.search(r'id="fig-success">100\.0%', figures)
     stats_book = load_workbook(io.BytesIO(client.get("/console/suggestions/figures.xlsx").data))
     assert stats_book.sheetnames == ["总体", "按承办单位", "按领衔代表", "按会议", "按类别"]
+    queue = load_workbook(io.BytesIO(client.get("/console/cases/export.xlsx?kind=suggestion").data)).active
+    cells = [c.value for c in queue[3]]
+    assert number in cells and "已办结" in cells and "A 已解决或基本解决" in cells
 
 
 def test_staff_draft_on_a_deputys_behalf_in_the_console_and_drafts_stay_private(app, client):
