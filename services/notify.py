@@ -254,6 +254,11 @@ MESSAGES = {
                        "", SUG_PHONE, when="领衔代表撤回草稿或已提交的建议", audience="附议代表"),
     "sug_registered": M("建议已登记", "{number}：{title} 已登记为{seq}", "case_todo", _todo("已登记{seq}", "{date_text}"),
                         "", SUG_PHONE, when="人大工作人员登记建议", audience="领衔和附议代表"),
+    "sug_classified": M("建议类别已调整", "{number}：{title} 的类别调整为{category}", "case_todo",
+                        _todo("类别调整为{category}", "{date_text}"), "", SUG_PHONE, when="人大工作人员调整建议类别（分类）",
+                        audience="领衔代表"),
+    "sug_progress": M("建议办理有新进展", "{number}：{department}更新了办理进展", "case_todo", _todo("办理有新进展", "{date_text}"),
+                      "", SUG_PHONE, when="承办单位更新办理进展", audience="领衔代表"),
     "sug_merged": M("建议已并案", "{number} 已并入 {original} 办理", "case_todo", _todo("并案办理", "{date_text}"),
                     "", SUG_PHONE, when="人大工作人员并案", audience="领衔和附议代表"),
     "sug_not_registered": M("建议不予立案", "{number} 不予立案，转为意见处理：{reason}", "case_todo",
@@ -480,6 +485,7 @@ SUGGESTION_AUDIENCE = {
     "submit": [("staff", "sug_submitted"), ("reporters", "sug_from_report")],
     "withdraw": [("cosigners", "sug_withdrawn")],
     "register": [("signers", "sug_registered")], "merge": [("signers", "sug_merged")],
+    "classify": [("lead_deputy", "sug_classified")], "progress": [("lead_deputy", "sug_progress")],
     "not_register": [("signers", "sug_not_registered")],
     "assign": [("signers", "sug_assigned"), ("departments", "sug_dept_assigned")],
     "mark_key": [("departments", "sug_key")], "sign": [("lead_deputy", "sug_signed")],
@@ -528,7 +534,7 @@ def kind_changed(case, event):
     plan = list(KIND_AUDIENCE[case.kind].get(event.action, []))
     if event.action == "evaluate" and case.rating == "unsatisfied":
         plan.append(("staff", "sug_unsatisfied"))
-    from services.vocab import NOT_REGISTERED_REASONS, RATINGS, RETURN_REASONS
+    from services.vocab import CATEGORIES, NOT_REGISTERED_REASONS, RATINGS, RETURN_REASONS
     from models import Suggestion
     form = Suggestion.get_or_none(Suggestion.case == case.id)
     lead = Deputy.get_or_none(Deputy.id == case.deputy_id)
@@ -543,7 +549,8 @@ def kind_changed(case, event):
               "leader": event.data.get("leader", ""), "answer_class": event.data.get("answer_class", ""),
               "result": RATINGS.get(event.data.get("result"), ""), "promise": event.data.get("promise", "")[:40],
               "due": event.data.get("due", ""), "step": "已超过承诺日期" if event.data.get("level") == 2 else "即将到期",
-              "decision": "已同意" if event.action == "approve_extension" else "未同意"}
+              "decision": "已同意" if event.action == "approve_extension" else "未同意",
+              "category": CATEGORIES.get(case.category, "")}
     for audience, kind in plan:
         if audience == "reporters":  # told on their own report, in its own words
             for report in Case.select().where(Case.number.in_(form.from_reports if form else []),

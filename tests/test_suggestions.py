@@ -141,7 +141,7 @@ def test_transition_table(app, state, action):
 
 def test_every_action_has_its_notifications_in_the_table():
     from services import notify
-    assert set(notify.SUGGESTION_AUDIENCE) | {"progress", "classify"} == set(suggestions.ACTIONS) | {"draft"}
+    assert set(notify.SUGGESTION_AUDIENCE) == set(suggestions.ACTIONS) | {"draft"}
     for plan in notify.SUGGESTION_AUDIENCE.values():
         assert all(kind in notify.MESSAGES for _, kind in plan)
 
