@@ -172,7 +172,28 @@ def _move(actor, consultation, expected, action, **changes):
 
 
 def open_consultation(actor, consultation):
-    return _move(actor, consultation, "draft", "open", state="open")
+    """Start taking opinions. Told in the same transaction: every deputy (deputies only), or the staff of the
+    chosen stations and their subtree, who organise the 座谈会 (stations)."""
+    with write_transaction():
+        _move(actor, consultation, "draft", "open", state="open")
+        values = {"title": consultation.title[:40], "code": consultation.code,
+                  "closes_text": notify.local_stamp(consultation.closes_at),
+                  "count": consultation.sections.count()}
+        for account, kind in _told_on_opening(consultation):
+            notify.write(account, kind, f"consultation-open{consultation.id}:{account.id}", values)
+    return consultation
+
+
+def _told_on_opening(consultation):
+    active = Account.select().where(Account.active == True)  # noqa: E712
+    if consultation.audience == "deputies":
+        return [(a, "consultation_deputy") for a in active.where(Account.role == "deputy",
+                                                                  Account.deputy.is_null(False))]
+    if consultation.audience == "stations":
+        chosen = stations(consultation)
+        return [(a, "consultation_station") for a in active.where(Account.role == "staff", Account.station.is_null(False))
+                if any(a.station.path.startswith(s.path) for s in chosen)]
+    return []
 
 
 def close(actor, consultation):
@@ -402,6 +423,14 @@ def for_staff(account):
         return rows
     return [c for c in rows if c.audience != "stations" or any(
         scope.path.startswith(s.path) or s.path.startswith(scope.path) for s in stations(c))]
+
+
+def open_for_deputies():
+    """The deputies-only consultations open now (the phone workbench lists them under 请提意见)."""
+    now = utcnow()
+    return list(Consultation.select().where(Consultation.state == "open", Consultation.audience == "deputies",
+                                            Consultation.opens_at <= now, Consultation.closes_at > now)
+                .order_by(Consultation.closes_at))
 
 
 def signer(opinion):
