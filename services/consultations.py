@@ -155,6 +155,14 @@ def get(code):
     return window.by_code(Consultation, code, "no_consultation", "没有找到这次征求意见，请核对二维码或链接")
 
 
+def public(code):
+    """A consultation as the public doors show it: a draft (not yet opened) is not there at all."""
+    found = get(code)
+    if found.state == "draft":
+        raise NotFound("no_consultation", "没有找到这次征求意见，请核对二维码或链接")
+    return found
+
+
 def sections(consultation):
     return list(consultation.sections.order_by(Section.sort, Section.id))
 

@@ -257,6 +257,9 @@ def test_bad_opinions_get_a_chinese_message_and_nothing_is_written(app, client, 
     page = h5_post(client, consultation, {"text": "好", "name": "赵六"}, station="TA")
     assert page.status_code == 400 and "意见内容至少5个字" in page.get_data(as_text=True)
     assert client.get("/q/QFORGED1").status_code == 404
+    draft = consultations.create(w.staff, law_form(w), draft_docx())  # not opened yet: not public at all
+    assert client.get(f"/q/{draft.code}").status_code == 404
+    assert error(api.get(f"/consultations/{draft.code}")) == (404, "no_consultation")
     assert "没有找到这次征求意见" in client.get("/q/QFORGED1").get_data(as_text=True)
     assert Opinion.select().count() == 0 and Account.select().where(Account.display_name == "赵六").count() == 0
     # a doubtful text is taken, flagged for staff
