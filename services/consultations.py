@@ -199,8 +199,8 @@ def _told_on_opening(consultation):
                                                                   Account.deputy.is_null(False))]
     if consultation.audience == "stations":
         chosen = stations(consultation)
-        return [(a, "consultation_station") for a in active.where(Account.role == "staff", Account.station.is_null(False))
-                if any(a.station.path.startswith(s.path) for s in chosen)]
+        staff = active.where(Account.role == "staff", Account.station.is_null(False))
+        return [(a, "consultation_station") for a in staff if any(a.station.path.startswith(s.path) for s in chosen)]
     return []
 
 
