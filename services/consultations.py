@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 
 from flask import current_app
-from peewee import fn
+from peewee import JOIN, fn
 
 from models import Account, Consultation, ConsultationStation, Opinion, Section, Station, utcnow
 from services import audit, notify, ratelimit, window
@@ -379,10 +379,10 @@ def publish(actor, consultation):
 
 # --- reading ----------------------------------------------------------------------------------------
 
-def opinions(consultation, section=None):
-    query = consultation.opinions
-    if section is not None:
-        query = query.where(Opinion.section == section)
+def opinions(consultation):
+    """The opinions in the order given, each with its station read in the same query (exports list thousands)."""
+    query = (Opinion.select(Opinion, Station).join(Station, JOIN.LEFT_OUTER, on=(Opinion.station == Station.id))
+             .where(Opinion.consultation == consultation))
     return list(query.order_by(Opinion.created_at, Opinion.id))
 
 
