@@ -303,7 +303,16 @@ MESSAGES = {
     "sug_commitment_due": M("承诺事项催办", "{number} 承诺“{promise}”于{due}兑现，{step}", "case_todo",
                             _todo("承诺事项{step}", "{due}"), "", SUG_PHONE, urgent=True,
                             when="每日9:00：B类答复的承诺事项临近（黄）或超过（红）承诺日期", audience="承办单位、工作人员（辖区内）"),
-    # whoever gave an opinion in a consultation (services/consultations.py)
+    # consultations (services/consultations.py): the deputies or the stations' staff when one opens
+    "consultation_deputy": M("请提意见", "《{title}》正在征求代表意见，请于{closes_text}前提出", "work_digest",
+                             _digest("请对{title}提意见", "{count}", "征求意见截止{closes_text}"), "", "/q/{code}",
+                             when="工作人员开始一次仅限代表的征求意见", audience="代表"),
+    "consultation_station": M("请组织征求意见", "《{title}》已发到本站征求意见，请组织群众提意见、召开座谈会，"
+                              "截止{closes_text}", "work_digest",
+                              _digest("请组织{title}征求意见", "{count}", "截止{closes_text}"), "",
+                              "/console/consultations/{code}",
+                              when="工作人员开始一次发往指定联络站的征求意见", audience="指定联络站（及下属站点）的工作人员"),
+    # whoever gave an opinion in a consultation
     "consultation_replied": M("您的意见已有答复", "您对《{title}》提出的{count}条意见已有答复，请查看", "case_progress",
                               _progress("意见已答复", "点击查看对您意见的答复"), "", "/q/{code}",
                               when="征求意见的答复公布", audience="提出意见的群众和代表"),
