@@ -6,16 +6,13 @@ version, appends the timeline event and writes the notification intents — all 
 `allowed_actions(case, actor)` tells the UIs which buttons to show.
 """
 import datetime as dt
-import functools
-import random
 import re
-import time
 from dataclasses import dataclass, field
 
-from peewee import IntegrityError, OperationalError
+from peewee import IntegrityError
 
-from models import (Account, Answer, Assignment, Case, CaseEvent, Counter, Department, Deputy, Project,
-                    ProjectDeputy, Rating, Station, Upload, db, is_mysql, utcnow)
+from models import (Account, Answer, Assignment, Case, CaseEvent, Counter, Department, Deputy, Project,  # noqa: F401
+                    ProjectDeputy, Rating, Station, Upload, db, is_mysql, retried, utcnow, write_transaction)
 from services import audit, calendar, notify, stats
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.vocab import (  # noqa: F401  (the vocabulary, re-exported for the doors)
@@ -705,25 +702,7 @@ def allowed_actions(case, actor):
     return [name for name, action in ACTIONS.items() if _refusal(case, action, actor) is None]
 
 
-RETRIED_ERRORS = (1213, 1205)  # MySQL/MariaDB: deadlock (also a Galera certification conflict), lock wait timeout
-RETRIES = 3
-
-
-def retried(write):
-    """Run a whole write again when MySQL/MariaDB aborted it as a deadlock or conflict (the transaction was rolled
-    back, so nothing of it stands): each try reads afresh. Inside an outer transaction the error goes up to it."""
-    @functools.wraps(write)
-    def run(*args, **kwargs):
-        for attempt in range(RETRIES):
-            nested = db.in_transaction()
-            try:
-                return write(*args, **kwargs)
-            except OperationalError as err:
-                code = err.args[0] if err.args else None
-                if nested or code not in RETRIED_ERRORS or attempt == RETRIES - 1:
-                    raise
-                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
-    return run
+# retried and write_transaction live beside the database proxy (models/base.py), for every service's writes
 
 
 @retried
@@ -767,11 +746,6 @@ def perform(case, action_name, actor, data=None):
                                                            **({"reason": event_data["reason"]}
                                                               if "reason" in event_data else {})})
         return fresh
-
-
-def write_transaction():
-    """A transaction that takes the write lock up front on SQLite (so racing writers queue, not fail)."""
-    return db.atomic() if is_mysql() or db.in_transaction() else db.atomic("IMMEDIATE")
 
 
 # --- submitting a case ----------------------------------------------------------------------------
