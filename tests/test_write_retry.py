@@ -61,19 +61,21 @@ def test_a_deadlocked_action_is_run_again_whole_and_leaves_one_event(my_app):
 
     def rival():
         """Heavier than the action (so InnoDB picks the action as the victim): writes 200 rows, holds every
-        tally row, waits until the action waits for one of them, then wants the case row the action holds."""
+        tally row, waits until the action waits for one of them, then wants the case row the action holds.
+        (Runs in its own thread, so on its own connection of `other`.)"""
         other.execute_sql("begin")
         for i in range(200):
             other.execute_sql("insert into key_value (`key`, value) values (%s, '1')", (f"rival-{i}",))
         other.execute_sql("select * from case_tally for update")
         ready.set()
         deadline = time.time() + 20
-        while not other.execute_sql("select count(*) from information_schema.innodb_trx "
-                                    "where trx_state = 'LOCK WAIT'").fetchone()[0]:
+        while not other.execute_sql("select count(*) from information_schema.processlist where id != "
+                                    "connection_id() and info like '%%case_tally%%'").fetchone()[0]:
             assert time.time() < deadline, "the action never waited for the tally"
             time.sleep(0.02)
         other.execute_sql("update `case` set updated_at = updated_at where id = %s", (case.id,))
         other.execute_sql("rollback")
+        other.close()
         done.append(True)
 
     thread = threading.Thread(target=rival)
