@@ -61,7 +61,9 @@ def _stop(pid, sig=signal.SIGTERM, wait=30):
 
 
 class Cluster:
-    def __init__(self, base=None, folder=None, pids=None, standin_url=None):
+    def __init__(self, base=None, folder=None, pids=None, standin_url=None, state=STATE):
+        self.state = Path(state)
+        self.extra_env = {}
         self.base = int(base or os.environ.get("CLUSTER_PORT", 13300))
         self.dir = Path(folder) if folder else None
         self.pids = pids or {}
@@ -90,7 +92,7 @@ class Cluster:
         """The environment every app node and scheduler runs with."""
         return {**os.environ, "DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url, "SECRET_KEY": SECRET,
                 "PUBLIC_BASE_URL": self.web, "WECHAT_SANDBOX": "1", "WECHAT_API_BASE": self.standin_url,
-                "UPLOAD_FOLDER": str(self.dir / "uploads"), "QUIET_HOURS": "", "TRUSTED_PROXIES": "1"}
+                "UPLOAD_FOLDER": str(self.dir / "uploads"), "QUIET_HOURS": "", "TRUSTED_PROXIES": "1", **self.extra_env}
 
     # --- processes ---------------------------------------------------------------------------------
     def _spawn(self, name, argv, env=None):
@@ -102,8 +104,8 @@ class Cluster:
         return proc.pid
 
     def save(self):
-        STATE.parent.mkdir(exist_ok=True)
-        STATE.write_text(json.dumps({"base": self.base, "dir": str(self.dir), "pids": self.pids,
+        self.state.parent.mkdir(exist_ok=True)
+        self.state.write_text(json.dumps({"base": self.base, "dir": str(self.dir), "pids": self.pids,
                                      "standin_url": self.standin_url}, indent=1))
 
     @classmethod
@@ -114,8 +116,12 @@ class Cluster:
         return cls(state["base"], state["dir"], state["pids"], state.get("standin_url"))
 
     def kill(self, name, sig=signal.SIGKILL):
-        """Kill one part (node2, app1, …) as a crash would (SIGKILL) or stop it cleanly (SIGTERM)."""
-        _stop(self.pids.pop(name, None), sig)
+        """Kill one part (node2, app1, …) as a crash would (SIGKILL: its whole process group, so gunicorn's
+        workers go with it) or stop it cleanly (SIGTERM)."""
+        pid = self.pids.pop(name, None)
+        if pid and sig == signal.SIGKILL and _alive(pid):
+            os.killpg(pid, signal.SIGKILL)
+        _stop(pid, sig)
         self.save()
 
     # --- Galera -------------------------------------------------------------------------------------
@@ -155,7 +161,8 @@ class Cluster:
         deadline = time.time() + timeout
         while self.status(i, "wsrep_local_state_comment") != "Synced":
             if not _alive(self.pids.get(f"node{i}", 0)) or time.time() > deadline:
-                raise RuntimeError(f"Galera node n{i} did not reach Synced; see {self.dir}/logs/node{i}.log")
+                tail = (self.dir / "logs" / f"node{i}.log").read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"Galera node n{i} did not reach Synced; the end of its log:\n{tail}")
             time.sleep(0.5)
 
     def cluster_size(self, i):
@@ -221,7 +228,8 @@ listen web
             raise RuntimeError(f"flask {' '.join(args)}: {done.stderr[-2000:]}")
         return done.stdout
 
-    def start(self, seed=True, log=print):
+    def start(self, seed=True, apps=True, log=print):
+        """Everything (apps=False: only the Galera nodes and HAProxy, for restoring a backup into)."""
         for tool in ("mariadbd", "haproxy", "redis-server", "rsync"):
             if shutil.which(tool) is None:
                 raise RuntimeError(f"{tool} not found: apt-get install -y mariadb-server galera-4 rsync haproxy "
@@ -248,6 +256,8 @@ listen web
         log(f"Galera: {self.cluster_size(1)} nodes synced in {time.time() - started:.0f} s")
         (self.dir / "haproxy.cfg").write_text(self.haproxy_config())
         self._spawn("haproxy", ["haproxy", "-db", "-f", str(self.dir / "haproxy.cfg")])
+        if not apps:
+            return self
         (self.dir / "redis").mkdir()
         self._spawn("redis", ["redis-server", "--port", str(self.port("redis")), "--bind", "127.0.0.1",
                               "--save", "", "--appendonly", "no", "--dir", str(self.dir / "redis")])
@@ -273,7 +283,7 @@ listen web
             _stop(self.pids.pop(name), signal.SIGTERM)
         if self.dir and self.dir.name.startswith("daibiao-cluster-"):
             shutil.rmtree(self.dir, ignore_errors=True)
-        STATE.unlink(missing_ok=True)
+        self.state.unlink(missing_ok=True)
 
 
 def main(command):

@@ -18,7 +18,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from models import Answer, Assignment, Station
-from services import calendar
+from services import calendar, levels
 from services.vocab import ANSWER_CLASSES, CATEGORIES, RATINGS, SOURCES, state_label
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -107,12 +107,15 @@ def rows(cases):
         yield [safe(get(case, context)) for _, _, get in COLUMNS]
 
 
-def list_title(day=None):
-    """××县人大代表联络站群众意见建议办理情况一览表（截至 2026年12月1日）: ×× from the county's root station."""
-    root = Station.select().where(Station.parent.is_null()).order_by(Station.id).first()
-    county = re.split(r"人大|联络", root.name)[0] if root else ""
+def list_title(day=None, station=None):
+    """××县人大代表联络站群众意见建议办理情况一览表（截至 2026年12月1日）: ×× from the county's root station; in a
+    tree of congresses (services/levels.py) the exporting office's own congress: 白水县人大常委会群众意见…"""
     day = day or calendar.today()
-    return f"{county}人大代表联络站群众意见建议办理情况一览表（截至{day.year}年{day.month}月{day.day}日）"
+    congress = levels.congress_name(station, default=None)
+    if congress is None:
+        root = Station.select().where(Station.parent.is_null()).order_by(Station.id).first()
+        congress = (re.split(r"人大|联络", root.name)[0] if root else "") + "人大代表联络站"
+    return f"{congress}群众意见建议办理情况一览表（截至{day.year}年{day.month}月{day.day}日）"
 
 
 THIN = Side(style="thin", color="999999")
