@@ -160,7 +160,8 @@ def office_congress():
 
 
 def init_app(app):
-    from . import audit, ballots, batches, binding, cases, dashboard, people, projects  # noqa: F401  (routes register on bp)
+    from . import (audit, ballots, batches, binding, cases, consultations, dashboard, people,  # noqa: F401
+                   projects)  # (routes register on bp)
     app.add_template_global(lambda: g.get("account"), "current_account")
     app.add_template_global(office_congress, "office_congress")
     app.add_template_filter(lambda m: calendar.local(m).strftime("%Y-%m-%d %H:%M") if m else "", "local")
