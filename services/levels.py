@@ -11,8 +11,6 @@ county, as before) behaves exactly as it did.
 from models import Department, Station
 from services.errors import Forbidden, InvalidInput, NotFound
 
-LEVELS = {"province": "省", "city": "市", "county": "县", "town": "乡镇", "village": "村/社区"}
-ORDER = list(LEVELS)
 DEPUTY_LEVELS = {"provincial": "province", "city": "city", "county": "county", "township": "town"}  # Deputy.level
 CONGRESS = "congress"  # Station.kind of an organisation
 
@@ -56,6 +54,14 @@ def home_station(deputy, station):
     if level is None or not chain or chain[0].level == level:
         return station
     return next((s for s in chain if s.level == level), station)
+
+
+def deputy_title(deputy, plain):
+    """What a card calls the deputy: 青山县人大代表 when the tree has the deputy's congress, else `plain` (县人大代表)."""
+    level = DEPUTY_LEVELS.get(deputy.level)
+    chain = [s for s in ancestors(deputy.station) if s.kind == CONGRESS] if deputy.station_id else []
+    congress = next((s for s in chain if s.level == level), None)
+    return congress.name.split("人大")[0] + "人大代表" if congress is not None else plain
 
 
 def department_fits(department, station):

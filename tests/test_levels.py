@@ -129,6 +129,13 @@ def test_exports_and_pages_carry_the_offices_congress(city, client):
     assert "白水县人大常委会" in page.split("</title>")[0]
 
 
+def test_a_deputys_card_names_the_deputys_own_congress(city):
+    from qr import printables
+    texts = lambda d: {t["label"]: t["text"] for t in printables.deputy_card(d).texts}  # noqa: E731
+    assert texts(city.county_deputy)["level"] == "青山县人大代表"
+    assert texts(city.cg_deputy)["level"] == "城关镇人大代表"
+
+
 def test_the_demo_city_seeds_two_counties_and_their_townships(app):
     assert seed.seed_city(log=lambda *_: None)
     counties = Station.select().where(Station.level == "county", Station.kind == "congress")
