@@ -113,12 +113,16 @@ def test_departments_take_cases_of_their_own_area_only(city):
     assert assigned.state == "assigned"
 
 
-def test_figures_roll_up_the_tree(city):
+def test_figures_roll_up_the_tree(city, client):
     report(city, city.cg_deputy), report(city, city.hx_deputy), report(city, city.bs_deputy)
     rows = {r["label"]: r["total"] for r in stats.rolled_up(city.city)}
     assert rows == {"青山县人大常委会": 2, "白水县人大常委会": 1}
     assert {r["label"]: r["total"] for r in stats.rolled_up(city.qs)} == {"城关镇人大": 1, "河西镇人大": 1}
     assert stats.figures(station=city.city)["total"] == 3
+    _login(client, "jz")  # the city office's dashboard: one row per county, each counting its townships
+    table = client.get("/console/stats").get_data(as_text=True).split('id="by-level"')[1].split("</table>")[0]
+    assert 'data-key="QS"><td>青山县人大常委会</td>' in table and 'data-key="BS"><td>白水县人大常委会</td>' in table
+    assert 'data-figure="total">2<' in table and 'data-figure="total">1<' in table
 
 
 def test_exports_and_pages_carry_the_offices_congress(city, client):
