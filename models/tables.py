@@ -7,13 +7,14 @@ from .sealing import SealedField
 
 
 class Station(BaseModel):
-    """代表联络站 — a liaison station, point, window or post; stations form a tree (县 → 镇 → 村/社区)."""
+    """代表联络站 — a liaison station, point, window or post, or a congress organisation above them (kind
+    congress: 市/县人大常委会, 乡镇人大); one tree (市 → 县 → 乡镇 → 站 → 村/社区), services/levels.py."""
     code = CharField(max_length=16, unique=True)
     name = CharField(max_length=100)
     parent = ForeignKeyField("self", null=True, backref="children", on_delete="RESTRICT")
     path = CharField(max_length=191, index=True, default="/")  # materialised ids "/1/5/23/" for subtree queries
-    level = CharField(max_length=16)   # county | town | village  (县/镇/村社区)
-    kind = CharField(max_length=16)    # station | point | window | post  (站/点/窗/岗)
+    level = CharField(max_length=16)   # province | city | county | town | village  (省/市/县/乡镇/村社区)
+    kind = CharField(max_length=16)    # congress | station | point | window | post  (人大/站/点/窗/岗)
     address = CharField(max_length=200, default="")
     reception_hours = CharField(max_length=200, default="")
     phone = CharField(max_length=32, default="")
@@ -30,6 +31,8 @@ class Department(BaseModel):
     phone = CharField(max_length=32, default="")
     active = BooleanField(default=True)
     created_at = DateTimeField(default=utcnow)
+    # the level it serves (a congress node: 市/县/乡镇); it takes cases of that area only. None: any (migration 0014)
+    station = ForeignKeyField(Station, null=True, backref="departments", on_delete="SET NULL")
 
 
 class Deputy(BaseModel):

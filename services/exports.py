@@ -18,7 +18,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from models import Answer, Assignment, Station
-from services import calendar
+from services import calendar, levels
 from services.vocab import ANSWER_CLASSES, CATEGORIES, RATINGS, SOURCES, SUGGESTION_CLASSES, state_label
 
 CLASSES = {"report": ANSWER_CLASSES, "suggestion": SUGGESTION_CLASSES}  # the answer classes' words per kind
@@ -116,10 +116,14 @@ def county_name():
     return re.split(r"人大|联络", root.name)[0] if root else ""
 
 
-def list_title(day=None):
-    """××县人大代表联络站群众意见建议办理情况一览表（截至 2026年12月1日）: ×× from the county's root station."""
+def list_title(day=None, station=None):
+    """××县人大代表联络站群众意见建议办理情况一览表（截至 2026年12月1日）: ×× from the county's root station; in a
+    tree of congresses (services/levels.py) the exporting office's own congress: 白水县人大常委会群众意见…"""
     day = day or calendar.today()
-    return f"{county_name()}人大代表联络站群众意见建议办理情况一览表（截至{day.year}年{day.month}月{day.day}日）"
+    congress = levels.congress_name(station, default=None)
+    if congress is None:
+        congress = county_name() + "人大代表联络站"
+    return f"{congress}群众意见建议办理情况一览表（截至{day.year}年{day.month}月{day.day}日）"
 
 
 SUGGESTION_HEADINGS = [("编号", 8), ("建议标题", 36), ("领衔代表", 10), ("附议代表", 18), ("类别", 10), ("主办单位", 16),

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from models import Account, Assignment, Case, Deputy, Follow, KeyValue, Notification, Station, utcnow
+from models import Account, Assignment, Case, Deputy, Follow, KeyValue, Notification, Station, retried, utcnow
 
 # --- templates ------------------------------------------------------------------------------------
 # key: (what to look for in WeChat's library, {value: (label, keyword rules it may fill, words of a
@@ -436,6 +436,7 @@ def write(account, kind, dedupe_key, values, case=None, project=None):
     ).on_conflict_ignore().as_rowcount().execute()
 
 
+@retried
 def undeliverable(oa_openid, dedupe_key, text, reason):
     """A reply WeChat would not carry (a late answer the customer-service API refused): kept in the
     follower's inbox and 'failed', so staff see it under 发送失败. Safe to repeat (dedupe_key)."""

@@ -107,6 +107,14 @@ def _subtree(station):
     return Station.select(Station.id).where(Station.path.startswith(station.path))
 
 
+def rolled_up(parent=None, **scope):
+    """One row per child of `parent` (the top nodes when None) with the figures of its whole subtree: what a
+    city sees of its counties, a county of its townships (levels, services/levels.py)."""
+    children = Station.select().where(Station.parent.is_null() if parent is None else Station.parent == parent)
+    return [{**figures(station=child, **scope), "key": child.code, "label": child.name}
+            for child in children.order_by(Station.path)]
+
+
 
 
 def figures(by=None, as_of=None, live=False, kind="report", **scope):

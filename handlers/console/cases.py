@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 from flask import Response, flash, g, redirect, render_template, request, url_for
 
 from models import Answer, Assignment, Case, Department, Deputy, Project, Rating, Station
-from services import calendar, exports, notify, stats, todo, uploads, workflow
+from services import calendar, exports, levels, notify, stats, todo, uploads, workflow
 from services.errors import ServiceError
 from services.stats import scoped
 from services.vocab import KIND_STATES
@@ -116,7 +116,8 @@ def export(fmt):
     query, _ = filtered(request.args)
     stamp = calendar.today().strftime("%Y%m%d")
     if fmt == "xlsx":
-        return Response(exports.to_xlsx(query), mimetype=exports.XLSX_MIME,
+        office = g.account.station if g.account.station_id else None
+        return Response(exports.to_xlsx(query, exports.list_title(station=office)), mimetype=exports.XLSX_MIME,
                         headers=exports.attachment(f"问题清单-{stamp}.xlsx"))
     if fmt == "csv":
         return Response(exports.to_csv(query), mimetype="text/csv; charset=utf-8",
@@ -195,8 +196,8 @@ def render_case(found, who, typed=None, failed=None, reveal=False, status=200):
         states=workflow.STATES, categories=workflow.CATEGORIES, decline_reasons=workflow.DECLINE_REASONS,
         return_reasons=workflow.RETURN_REASONS, answer_classes=workflow.ANSWER_CLASSES,
         transfer_targets=workflow.TRANSFER_TARGETS, callback_results=workflow.CALLBACK_RESULTS,
-        sources=workflow.SOURCES, ratings_labels=workflow.RATINGS, departments=Department.select().where(
-            Department.active == True).order_by(Department.code),  # noqa: E712
+        sources=workflow.SOURCES, ratings_labels=workflow.RATINGS,
+        departments=levels.departments_for(found.station), hand_over_options=levels.hand_over_options(found, who),
         deadline_table=deadline_table(), default_days=_default_days(), today=calendar.today(),
         upload_url=uploads.url_for_upload), status
 
