@@ -1,0 +1,345 @@
+"""民生实事项目票决制 — from the yearly call for candidates to the deputies' vote, the projects and the year-end 测评.
+
+1. 项目征集: citizens, deputies and departments propose (what, where, why, rough cost); staff add the
+   government's own candidates, merge proposals that say the same (`merged_into`) and screen them into the
+   candidate list (`listed`) with estimated budgets and responsible departments, or out with a reason.
+   (A proposal is a ProjectCandidate row until the 征集 engine, services/consultations.py, carries the call;
+   the candidate list and everything after it stay as they are.)
+2. 票决: a 选择 ballot of the 表决 engine (kind project_vote) — the listed candidates as items (ref "c<id>"),
+   more candidates than places (差额), the session's deputies as the electorate, passing with more than
+   PROJECT_VOTE_THRESHOLD of ALL deputies; ties for the last places go to the engine's re-vote.
+3. `apply_result`: each winner becomes a Project linked back to its candidate (and so to the proposals merged
+   into it); the proposers follow it and are told, those not elected are told too.
+4. Year end: a 测评 ballot (kind project_review, items ref "p<project id>") rates each project; published results
+   flag those under PROJECT_PASS_RATE (80 %) and their departments are told to 整改.
+"""
+from peewee import fn
+
+from models import (Account, Ballot, BallotItem, Counter, Deputy, Department, Follow, Milestone, Project,
+                    ProjectCandidate, ProjectDeputy, ProjectUpdate, Station, is_mysql)
+from services import audit, calendar, notify
+from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.money import fen, yuan
+from services.vocab import setting
+from services.workflow import as_actor, number, retried, text, write_transaction
+
+SOURCES = {"citizen": "群众", "deputy": "人大代表", "government": "政府部门", "staff": "人大工作人员"}
+CHANNELS = {"h5": "网页", "miniprogram": "小程序", "official_account": "公众号", "station": "联络站二维码",
+            "console": "工作台"}
+STATES = {"proposed": "待筛选", "listed": "列入候选项目", "merged": "已合并", "screened_out": "未列入候选",
+          "elected": "票决当选", "not_elected": "未当选"}
+ON_LIST = ("listed", "elected", "not_elected")
+
+
+def _staff(actor):
+    if as_actor(actor).role not in ("staff", "admin"):
+        raise Forbidden("not_permitted", "只有人大工作人员可以办理项目征集和票决")
+
+
+def call_year():
+    """The year the call is for: PROJECT_CALL_YEAR, else next year (the 人代会 early in the year votes on it)."""
+    return int(setting("PROJECT_CALL_YEAR", 0) or calendar.today().year + 1)
+
+
+# --- 项目征集 --------------------------------------------------------------------------------------
+
+@retried
+def propose(who, data, channel="console"):
+    """A proposal from any door. Citizens and deputies propose for the open call; a department's proposal, and
+    one staff enter as the government's, count as 政府部门; staff's own as 人大工作人员."""
+    actor = as_actor(who)
+    role = actor.role
+    if role not in ("citizen", "deputy", "department", "staff", "admin"):
+        raise Forbidden("not_permitted", "请先登录后再提出项目建议")
+    source = {"citizen": "citizen", "deputy": "deputy", "department": "government"}.get(role) or (
+        "government" if data.get("source") == "government" else "staff")
+    year = number(data, "year", "年度", 2000, 2100) if role in ("staff", "admin") and data.get("year") else call_year()
+    fields = dict(name=text(data, "name", "项目名称（做什么）", limit=120, minimum=4),
+                  location=text(data, "location", "地点（在哪里）", limit=200, minimum=2),
+                  reason=text(data, "reason", "理由（为什么）", limit=2000, minimum=4),
+                  estimate=fen(data, "estimate", "估算费用", required=False) or 0)
+    if role == "citizen":
+        from services.reports import vet
+        vet(actor.account, f"{fields['name']} {fields['location']} {fields['reason']}")  # WeChat's content check
+    department = actor.account.department if role == "department" else _department(data.get("department"))
+    station = Station.get_or_none(Station.code == str(data.get("station") or "")[:16]) if data.get("station") else None
+    with write_transaction():
+        candidate = ProjectCandidate.create(
+            year=year, source=source, channel=channel if channel in CHANNELS else "console",
+            proposer=actor.account, deputy=actor.account.deputy if role == "deputy" else None, station=station,
+            department=department, state="listed" if source == "government" and role != "department" else "proposed",
+            **fields)
+    return candidate
+
+
+def _department(code):
+    if not code:
+        return None
+    found = Department.get_or_none(Department.code == str(code).strip())
+    if found is None:
+        raise InvalidInput("unknown_department", f"未找到责任单位：{code}", field="department")
+    return found
+
+
+def get(candidate_id):
+    found = ProjectCandidate.get_or_none(ProjectCandidate.id == candidate_id)
+    if found is None:
+        raise NotFound("no_candidate", "没有找到这个项目建议")
+    return found
+
+
+def proposals(year):
+    return list(ProjectCandidate.select().where(ProjectCandidate.year == year).order_by(ProjectCandidate.id))
+
+
+def candidate_list(year):
+    """The candidates on the list (with how many proposals each stands for), in the order they were listed."""
+    rows = list(ProjectCandidate.select().where(ProjectCandidate.year == year, ProjectCandidate.state.in_(ON_LIST))
+                .order_by(ProjectCandidate.id))
+    merged = dict(ProjectCandidate.select(ProjectCandidate.merged_into, fn.COUNT(ProjectCandidate.id)).where(
+        ProjectCandidate.merged_into.in_([c.id for c in rows] or [0])).group_by(ProjectCandidate.merged_into).tuples())
+    for row in rows:
+        row.proposal_count = 1 + merged.get(row.id, 0)
+    return rows
+
+
+@retried
+def screen(actor, candidate, data):
+    """Staff's screening before the vote: list (with name, budget, department), merge into another proposal, or
+    screen out with the reason."""
+    _staff(actor)
+    action = data.get("action")
+    if candidate.state not in ("proposed", "listed"):
+        raise Conflict("state_changed", "这个项目建议已经处理过了")
+    if _on_ballot(candidate):
+        raise Conflict("on_ballot", "这个候选项目已经提交票决，不能再修改")
+    with write_transaction():
+        if action == "list":
+            candidate.name = text(data, "name", "项目名称", limit=120, minimum=4) if data.get("name") else candidate.name
+            candidate.estimate = fen(data, "estimate", "估算预算", required=False) or candidate.estimate
+            candidate.department = _department(data.get("department")) or candidate.department
+            if not candidate.department or not candidate.estimate:
+                raise InvalidInput("incomplete", "列入候选项目须填写估算预算和责任单位")
+            candidate.state, candidate.note = "listed", text(data, "note", "说明", required=False, limit=500)
+        elif action == "merge":
+            target = ProjectCandidate.get_or_none(ProjectCandidate.id == data.get("into"),
+                                                  ProjectCandidate.year == candidate.year)
+            if target is None or target.id == candidate.id or target.state not in ("proposed", "listed"):
+                raise InvalidInput("bad_merge", "请选择要合并到的项目建议（同一年度、尚未合并）", field="into")
+            candidate.state, candidate.merged_into = "merged", target
+            candidate.note = text(data, "note", "合并说明", required=False, limit=500) or f"与“{target.name}”合并"
+            ProjectCandidate.update(merged_into=target).where(ProjectCandidate.merged_into == candidate.id).execute()
+        elif action == "screen_out":
+            candidate.state, candidate.note = "screened_out", text(data, "note", "未列入的理由", limit=500, minimum=4)
+        else:
+            raise InvalidInput("invalid_choice", "请选择列入、合并或不列入")
+        candidate.save()
+        audit.record(as_actor(actor).account, f"candidate.{action}", ("candidate", candidate.id), {})
+    return candidate
+
+
+def _on_ballot(candidate):
+    return BallotItem.select().where(BallotItem.ref == f"c{candidate.id}").exists()
+
+
+def session_deputies():
+    """The electorate of the 人代会's vote: every county-level deputy (PROJECT_VOTE_LEVEL)."""
+    return list(Deputy.select().where(Deputy.level == setting("PROJECT_VOTE_LEVEL", "county")).order_by(Deputy.code))
+
+
+def start_vote(actor, year, data):
+    """The 票决 ballot (draft) of the year's candidate list: `places` projects, more candidates than places."""
+    from services import ballots
+    _staff(actor)
+    listed = [c for c in candidate_list(year) if c.state == "listed"]
+    places = number(data, "places", "应选项目数", 1, 100)
+    if len(listed) <= places:
+        raise InvalidInput("not_competitive", f"候选项目（{len(listed)}个）须多于应选项目数（{places}个），实行差额票决")
+    deputies = data.get("deputies") or [d.code for d in session_deputies()]
+    return ballots.create(actor, {
+        **data, "title": data.get("title") or f"{year}年民生实事项目票决", "kind": "project_vote", "method": "choose",
+        "electorate": "deputies", "places": places, "deputies": deputies, "base": "all",
+        "threshold": str(setting("PROJECT_VOTE_THRESHOLD", 0.5)),
+        "entries": [(c.name, f"c{c.id}") for c in listed]})
+
+
+def _next_project_code(year):
+    name = f"project-{year}"
+    while True:
+        Counter.insert(name=name, value=1).on_conflict(
+            conflict_target=None if is_mysql() else [Counter.name], update={Counter.value: Counter.value + 1}).execute()
+        code = f"MS{year}{Counter.get_by_id(name).value:02d}"
+        if not Project.select().where(Project.code == code).exists():
+            return code
+
+
+def _proposers(candidate):
+    """The accounts behind a candidate: its own proposer and those of the proposals merged into it."""
+    ids = [c.proposer_id for c in ProjectCandidate.select(ProjectCandidate.proposer).where(
+        (ProjectCandidate.id == candidate.id) | (ProjectCandidate.merged_into == candidate.id)) if c.proposer_id]
+    return list(Account.select().where(Account.id.in_(ids or [0]), Account.active == True))  # noqa: E712
+
+
+@retried
+def apply_result(actor, ballot):
+    """After the result is published: each elected candidate becomes a Project (department, budget, the deputies
+    who proposed it supervising it, its proposers following it); the rest are told they were not elected. Items
+    tied for a re-vote wait for it. Safe to run again. Returns the new projects."""
+    from services import ballots
+    _staff(actor)
+    found = ballots.result(ballot)
+    if ballot.kind != "project_vote" or ballot.state != "published" or found is None:
+        raise Conflict("not_published", "票决结果公布后才能确定项目")
+    rows = {row["id"]: row for row in found.data["items"]}
+    made = []
+    with write_transaction():
+        for item in ballots.items(ballot):
+            candidate = ProjectCandidate.get_or_none(ProjectCandidate.id == int(item.ref[1:])) \
+                if item.ref[:1] == "c" else None
+            if candidate is None or candidate.state != "listed":
+                continue
+            row = rows[item.id]
+            if row["elected"]:
+                made.append(_establish(candidate, row, ballot))
+            elif row["id"] not in found.data["revote"]:
+                candidate.state = "not_elected"
+                candidate.save()
+                for account in _proposers(candidate):
+                    notify.write(account, "candidate_not_elected", f"cand{candidate.id}:{account.id}",
+                                 {"name": candidate.name[:40], "code": ballot.code, "votes": row["votes"]})
+        audit.record(as_actor(actor).account, "ballot.apply", ("ballot", ballot.code), {"projects": len(made)})
+    return made
+
+
+def _establish(candidate, row, ballot):
+    project = Project.create(code=_next_project_code(candidate.year), name=candidate.name,
+                             description=candidate.reason, department=candidate.department, station=candidate.station,
+                             year=candidate.year, budget=(candidate.estimate + 99) // 100,
+                             location=candidate.location, status="planned")
+    candidate.state, candidate.project = "elected", project
+    candidate.save()
+    deputies = {c.deputy_id for c in ProjectCandidate.select(ProjectCandidate.deputy).where(
+        (ProjectCandidate.id == candidate.id) | (ProjectCandidate.merged_into == candidate.id)) if c.deputy_id}
+    for deputy in deputies:  # 代表领办: the deputies who proposed it supervise it (staff may add more)
+        ProjectDeputy.insert(project=project, deputy=deputy).on_conflict_ignore().execute()
+    ProjectUpdate.create(project=project, text=f"经人大代表票决（得票{row['votes']}），列为{candidate.year}年民生实事项目。")
+    values = {"project": project.name, "code": project.code, "votes": row["votes"]}
+    for account in _proposers(candidate):
+        Follow.insert(account=account, project=project).on_conflict_ignore().execute()
+        notify.write(account, "candidate_elected", f"cand{candidate.id}:{account.id}", values, project=project)
+    return project
+
+
+def origin(project):
+    """How a project came to be: its candidate, the proposals behind it and the vote — or None."""
+    candidate = ProjectCandidate.get_or_none(ProjectCandidate.project == project.id)
+    if candidate is None:
+        return None
+    behind = list(ProjectCandidate.select().where((ProjectCandidate.id == candidate.id) |
+                                                  (ProjectCandidate.merged_into == candidate.id)))
+    return {"candidate": candidate, "proposals": len(behind),
+            "sources": sorted({SOURCES[c.source] for c in behind}), "vote": _vote_of(candidate)}
+
+
+def _vote_of(candidate):
+    from services import ballots
+    item = (BallotItem.select().join(Ballot).where(BallotItem.ref == f"c{candidate.id}", Ballot.state == "published")
+            .order_by(Ballot.id.desc()).first())
+    found = ballots.result(item.ballot) if item else None
+    row = next((r for r in found.data["items"] if r["id"] == item.id), None) if found else None
+    return {"ballot": item.ballot, "votes": row["votes"], "electors": found.data["electors"]} if row else None
+
+
+# --- year-end 测评 ---------------------------------------------------------------------------------
+
+def voted_projects(year):
+    return list(Project.select().join(ProjectCandidate, on=(ProjectCandidate.project == Project.id)).where(
+        ProjectCandidate.year == year).order_by(Project.code))
+
+
+def start_evaluation(actor, year, data):
+    """The year-end 测评 of the year's voted projects by the deputies (满意 / 基本满意 / 不满意)."""
+    from services import ballots
+    _staff(actor)
+    rated = voted_projects(year)
+    if not rated:
+        raise InvalidInput("nothing_to_rate", f"{year}年还没有票决产生的民生实事项目")
+    return ballots.create(actor, {
+        **data, "title": data.get("title") or f"{year}年民生实事项目满意度测评", "kind": "project_review",
+        "method": "rate", "electorate": "deputies", "deputies": data.get("deputies") or
+        [d.code for d in session_deputies()], "pass_rate": str(setting("PROJECT_PASS_RATE", 0.8)),
+        "entries": [(p.name, f"p{p.id}") for p in rated]})
+
+
+def evaluation(project):
+    """The latest published 测评 of a project: {rate, flagged, ballot} or None."""
+    from services import ballots
+    item = (BallotItem.select().join(Ballot).where(BallotItem.ref == f"p{project.id}", Ballot.state == "published",
+                                                   Ballot.kind == "project_review")
+            .order_by(Ballot.id.desc()).first())
+    found = ballots.result(item.ballot) if item else None
+    row = next((r for r in found.data["items"] if r["id"] == item.id), None) if found else None
+    return {"rate": row["rate"], "flagged": row["flagged"], "ballot": item.ballot} if row else None
+
+
+@retried
+def apply_evaluation(actor, ballot):
+    """After a 测评 is published: each flagged project's department is told to 整改. Returns the flagged projects."""
+    from services import ballots
+    _staff(actor)
+    found = ballots.result(ballot)
+    if ballot.kind != "project_review" or ballot.state != "published" or found is None:
+        raise Conflict("not_published", "测评结果公布后才能通知整改")
+    rows = {row["id"]: row for row in found.data["items"]}
+    flagged = []
+    with write_transaction():
+        for item in ballots.items(ballot):
+            project = Project.get_or_none(Project.id == int(item.ref[1:])) if item.ref[:1] == "p" else None
+            if project is None or not rows[item.id]["flagged"]:
+                continue
+            flagged.append(project)
+            values = {"project": project.name, "code": project.code, "rate": ballots.percent(rows[item.id]["rate"])}
+            for account in Account.select().where(Account.role == "department", Account.department == project.department_id,
+                                                  Account.active == True):  # noqa: E712
+                notify.write(account, "project_flagged", f"flag{ballot.id}:{project.id}:{account.id}", values,
+                             project=project)
+    return flagged
+
+
+# --- figures ---------------------------------------------------------------------------------------
+
+def completed_on(project):
+    """The day a project reached 100 % (its first update saying so), or None."""
+    first = (ProjectUpdate.select(fn.MIN(ProjectUpdate.created_at)).where(ProjectUpdate.project == project.id,
+                                                                        ProjectUpdate.progress == 100).scalar())
+    return calendar.local(first).date() if first else None
+
+
+def figures(year):
+    """候选项目, proposals per source, the vote, projects done (on time), 满意度, and the year's micro-project fund."""
+    from services import ballots, micro
+    rows = proposals(year)
+    by_source = {label: sum(1 for r in rows if r.source == key) for key, label in SOURCES.items()}
+    votes = []
+    for ballot in Ballot.select().join(BallotItem).where(BallotItem.ref.in_([f"c{r.id}" for r in rows] or [""]),
+                                                         Ballot.kind == "project_vote").distinct().order_by(Ballot.id):
+        found = ballots.result(ballot)
+        if found:
+            votes.append({"ballot": ballot, "papers": found.data["papers"], "electors": found.data["electors"],
+                          "elected": [r["name"] for r in found.data["items"] if r["elected"]],
+                          "revote": len(found.data["revote"])})
+    projects = voted_projects(year)
+    done = [p for p in projects if p.status == "completed"]
+    on_time = [p for p in done if p.planned_end is None or (completed_on(p) or p.planned_end) <= p.planned_end]
+    rated = [(p, evaluation(p)) for p in projects]
+    rates = [e["rate"] for _, e in rated if e and e["rate"] is not None]
+    ledgers = [micro.ledger(f) for f in micro.funds(year)]
+    spending = {k: sum(lg[k] for lg in ledgers) for k in ("allocated", "committed", "spent", "remaining")}
+    return {"year": year, "proposals": len(rows), "by_source": by_source,
+            "candidates": sum(1 for r in rows if r.state in ON_LIST), "votes": votes, "projects": len(projects),
+            "done": len(done), "on_time": len(on_time), "budget": sum(p.budget for p in projects),
+            "satisfaction": round(sum(rates) / len(rates), 4) if rates else None,
+            "flagged": [p.name for p, e in rated if e and e["flagged"]],
+            "micro": {**{k: yuan(v) for k, v in spending.items()}, "funds": len(ledgers)},
+            "milestones_done": Milestone.select().where(Milestone.project.in_([p.id for p in projects] or [0]),
+                                                        Milestone.done_on.is_null(False)).count()}

@@ -1,0 +1,125 @@
+"""微实事: a deputy's proposal through the 主席团's decision (direct or by ballot), spending and completion, with
+the fund's ledger exact to the fen and overspend refused (fresh database, no seed)."""
+import datetime as dt
+
+import pytest
+
+from models import MicroProject, MicroSpend, Notification, Project, ProjectDeputy, utcnow
+from services import ballots, micro
+from services.errors import ServiceError
+from tests.factories import new_case, world
+
+
+def fund_of(w, budget="50000.00", cap="20000"):
+    return micro.create_fund(w.staff, {"station": "TA", "year": "2026", "budget": budget, "cap": cap})
+
+
+def proposal(w, fund, **data):
+    return micro.propose(w.deputy_account, fund, {"title": "村口路灯修复", "location": "城关镇东街村村口",
+                                                  "estimate": "12,345.67", "department": "D1", **data})
+
+
+def refused(code, call, *args, **kwargs):
+    with pytest.raises(ServiceError) as err:
+        call(*args, **kwargs)
+    assert err.value.code == code, err.value.message
+    return err.value.message
+
+
+def test_a_micro_project_from_proposal_through_approval_and_spending_to_done_exact_to_the_fen(app):
+    w = world()
+    fund = fund_of(w)
+    report = new_case(w)
+    item = proposal(w, fund, cases=report.number, description="路灯坏了半年，群众多次反映")
+    assert item.cases == [report.number] and item.estimate == 1234567 and item.state == "proposed"
+    assert Notification.select().where(Notification.account == w.staff, Notification.kind == "micro_proposed").exists()
+    assert micro.ledger(fund) == {"allocated": 5000000, "committed": 0, "spent": 0, "remaining": 5000000,
+                                  "pending": 1234567}
+
+    micro.decide(w.staff, item, {"decision": "approve", "note": "城关镇人大主席团第3次会议决定"})
+    item = MicroProject.get_by_id(item.id)
+    project = Project.get(Project.code == item.code)
+    assert item.state == "approved" and item.amount == 1234567 and item.project == project
+    assert project.station == w.town_a and project.budget == 12346 and project.department == w.depts[0]
+    assert ProjectDeputy.select().where(ProjectDeputy.project == project, ProjectDeputy.deputy == w.deputy).exists()
+    assert Notification.get(Notification.account == w.deputy_account, Notification.kind == "micro_decided").body \
+        == "您提出的微实事“村口路灯修复”批准：批准12,345.67元"
+    assert micro.ledger(fund)["remaining"] == 5000000 - 1234567
+
+    micro.spend(w.lead, item, {"amount": "5000.01", "note": "采购灯具", "spent_on": "2026-03-02"})
+    micro.spend(w.staff, item, {"amount": "7000.50", "note": "安装施工"})
+    message = refused("overspend", micro.spend, w.lead, item, {"amount": "345.17", "note": "尾款"})
+    assert "最多还能支出345.16元" in message and MicroSpend.select().count() == 2
+    refused("not_permitted", micro.spend, w.outsider_dept, item, {"amount": "1", "note": "不是实施单位"})
+    micro.spend(w.lead, item, {"amount": "345.16", "note": "尾款"})
+    assert micro.ledger(fund) == {"allocated": 5000000, "committed": 1234567, "spent": 1234567,
+                                  "remaining": 3765433, "pending": 0}
+    refused("overspend", micro.spend, w.lead, item, {"amount": "0.01", "note": "多付一分"})
+
+    micro.finish(w.lead, item, {"note": "路灯已全部亮起"})
+    project = Project.get_by_id(project.id)
+    assert MicroProject.get_by_id(item.id).state == "done" and project.progress == 100
+    assert project.status == "completed" and "实际支出12,345.67元" in project.updates.first().text
+    refused("not_approved", micro.spend, w.lead, MicroProject.get_by_id(item.id), {"amount": "1", "note": "完工后"})
+
+
+def test_approval_beyond_the_fund_or_the_cap_is_refused_and_what_a_finished_project_did_not_spend_returns(app):
+    w = world()
+    fund = fund_of(w, budget="30000", cap="20000")
+    refused("over_cap", proposal, w, fund, estimate="20000.01")
+    refused("invalid_amount", proposal, w, fund, estimate="12.345")
+    first, second = proposal(w, fund, estimate="20000"), proposal(w, fund, title="小游园座椅", estimate="10000.01")
+    micro.decide(w.staff, first, {"decision": "approve", "note": "主席团会议决定"})
+    message = refused("overspend", micro.decide, w.staff, second, {"decision": "approve", "note": "主席团会议决定"})
+    assert message == "微实事资金余额不足：可用10,000.00元，本项目需10,000.01元"
+    assert MicroProject.get_by_id(second.id).state == "proposed" and not Project.select().where(
+        Project.code == second.code).exists()
+    first = MicroProject.get_by_id(first.id)
+    micro.spend(w.lead, first, {"amount": "19000", "note": "施工"})
+    micro.finish(w.staff, first, {"note": "已完工"})  # 1,000.00 unspent goes back to the fund
+    assert micro.ledger(fund)["remaining"] == 1100000
+    micro.decide(w.staff, second, {"decision": "approve", "note": "主席团会议决定"})
+    assert micro.ledger(fund)["remaining"] == 99999
+    third = proposal(w, fund, title="健身器材")
+    refused("missing_field", micro.decide, w.staff, third, {"decision": "reject"})
+    micro.decide(w.staff, third, {"decision": "reject", "note": "已列入县级项目，不再重复安排"})
+    assert MicroProject.get_by_id(third.id).state == "rejected"
+    refused("state_changed", micro.decide, w.staff, third, {"decision": "approve", "note": "再批一次"})
+
+
+def test_who_may_propose_and_decide(app):
+    w = world()
+    fund = fund_of(w)
+    refused("not_here", micro.propose, w.other_deputy_account, fund, {"title": "河西的事", "location": "河西镇",
+                                                                      "estimate": "100"})
+    refused("not_permitted", micro.propose, w.citizen, fund, {"title": "路灯", "location": "村口", "estimate": "100"})
+    refused("unknown_case", proposal, w, fund, cases="2026-999999")
+    item = proposal(w, fund)
+    refused("not_permitted", micro.decide, w.other_town_staff, item, {"decision": "approve", "note": "越权决定"})
+    refused("fund_exists", fund_of, w)
+    staff_entered = micro.propose(w.town_staff, fund, {"deputy": "DEP001", "title": "代录的微实事", "location": "东街",
+                                                       "estimate": "100"})
+    assert staff_entered.deputy == w.deputy
+
+
+def test_the_presidium_decides_by_ballot(app):
+    w = world()
+    fund = fund_of(w)
+    passed, failed = proposal(w, fund), proposal(w, fund, title="村史馆展板", estimate="3000")
+    now = utcnow() + dt.timedelta(hours=8)
+    ballot = micro.put_to_vote(w.staff, fund, {
+        "opens_at": (now - dt.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M"),
+        "closes_at": (now + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        "deputies": ["DEP001", "DEP002"]})
+    assert ballot.kind == "micro" and ballot.places == 2 and ballot.rules["base"] == "all"
+    ballots.open_ballot(w.staff, ballot)
+    refs = {i.ref: i.id for i in ballots.items(ballot)}
+    ballots.cast(ballot, [refs[f"m{passed.id}"], refs[f"m{failed.id}"]], deputy=w.deputy)
+    ballots.cast(ballot, [refs[f"m{passed.id}"]], deputy=w.other_deputy)
+    refused("not_closed", micro.apply_ballot, w.staff, ballot)
+    ballots.close(w.staff, ballot)
+    assert micro.apply_ballot(w.staff, ballot) == (1, 1)
+    passed, failed = MicroProject.get_by_id(passed.id), MicroProject.get_by_id(failed.id)
+    assert passed.state == "approved" and passed.ballot == ballot and "得票2，应到2人" in passed.decision_note
+    assert failed.state == "rejected" and "主席团表决未通过（得票1，应到2人）" == failed.decision_note
+    assert micro.apply_ballot(w.staff, ballot) == (0, 0)  # safe to run again
