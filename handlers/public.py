@@ -25,7 +25,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from handlers import webauth
 from handlers.security import csrf_token
 from models import Account, Case, Deputy, Project, Rating, Station
-from services import calendar, directory, follows, privacy, ratelimit, reports, smscode, uploads, workflow
+from services import (ballots, calendar, directory, follows, livelihood, micro, money, privacy, ratelimit, reports,
+                      smscode, uploads, workflow)
 from services.errors import InvalidInput, NotFound, ServiceError
 from services.uploads import save_image, url_for_upload
 
@@ -232,7 +233,9 @@ def project(code):
                      status_label=directory.PROJECT_STATUS.get(found.status, found.status),
                      milestones=directory.project_milestones(found), updates=directory.project_updates(found),
                      deputies=directory.project_deputies(found), following=follows.is_following(account, found),
-                     can_follow=bool(account and account.oa_openid), followers=follows.follower_count(found))
+                     can_follow=bool(account and account.oa_openid), followers=follows.follower_count(found),
+                     origin=livelihood.origin(found), evaluation=livelihood.evaluation(found),
+                     micro=micro.of_project(found), yuan=money.yuan, percent=ballots.percent)
 
 
 @bp.post("/p/<code>/follow")

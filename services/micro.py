@@ -342,6 +342,14 @@ def finish(actor, micro, data):
     return micro
 
 
+def of_project(project):
+    """The micro-project a Project carries out (with what it has spent), or None."""
+    found = MicroProject.get_or_none(MicroProject.project == project.id)
+    if found is not None:
+        found.spent = spent_by(found)
+    return found
+
+
 def listing(fund, public=False):
     """The fund's micro-projects, newest first; the public sees the decided ones only."""
     query = fund.micro_projects.order_by(MicroProject.id.desc())
