@@ -47,8 +47,9 @@ def create_fund(actor, data):
         raise InvalidInput("unknown_station", "请选择乡镇（县）", field="station")
     _staff_for(actor, station)
     year = number(data, "year", "年度", 2000, 2100)
-    budget = fen(data, "budget", "年度资金", required=False) or setting("MICRO_FUND_BUDGET", BUDGET_YUAN) * 100
-    cap = fen(data, "cap", "单个项目上限", required=False) or setting("MICRO_PROJECT_CAP", CAP_YUAN) * 100
+    budget_yuan, cap_yuan = defaults()
+    budget = fen(data, "budget", "年度资金", required=False) or budget_yuan * 100
+    cap = fen(data, "cap", "单个项目上限", required=False) or cap_yuan * 100
     if not 0 < cap <= budget:
         raise InvalidInput("bad_cap", "单个项目上限须大于0且不超过年度资金", field="cap")
     try:
@@ -60,6 +61,11 @@ def create_fund(actor, data):
     except IntegrityError:
         raise Conflict("fund_exists", f"{station.name}{year}年的微实事资金已经设立")
     return fund
+
+
+def defaults():
+    """(budget, cap) in yuan that a new fund gets unless the form says otherwise."""
+    return setting("MICRO_FUND_BUDGET", BUDGET_YUAN), setting("MICRO_PROJECT_CAP", CAP_YUAN)
 
 
 def fund_of(station_code, year):

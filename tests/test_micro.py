@@ -123,3 +123,32 @@ def test_the_presidium_decides_by_ballot(app):
     assert passed.state == "approved" and passed.ballot == ballot and "得票2，应到2人" in passed.decision_note
     assert failed.state == "rejected" and "主席团表决未通过（得票1，应到2人）" == failed.decision_note
     assert micro.apply_ballot(w.staff, ballot) == (0, 0)  # safe to run again
+
+
+def test_the_console_runs_the_fund_and_the_public_page_publishes_its_ledger(app, client):
+    from tests.test_console import flashes, post, sign_in
+    w = world()
+    sign_in(client, w.staff)
+    assert post(client, "/console/micro", {"station": "TA", "year": "2026", "budget": "1,000,000.00",
+                                           "cap": "50000"}).status_code == 302
+    assert post(client, "/console/micro", {"station": "TA", "year": "2026"}).status_code == 200  # shown again
+    sign_in(client, w.deputy_account)
+    response = post(client, "/console/micro/2026/TA", {"title": "东街下水道疏通", "location": "东街", "estimate": "8888.88",
+                                                       "department": "D1"})
+    item = MicroProject.get()
+    assert response.headers["Location"].endswith(f"/console/micro/{item.code}") and item.deputy == w.deputy
+    assert "待主席团审议" in client.get(f"/console/micro/{item.code}").get_data(as_text=True)
+    sign_in(client, w.other_town_staff)  # another township's staff cannot see it
+    assert client.get(f"/console/micro/{item.code}").status_code == 404
+    sign_in(client, w.staff)
+    post(client, f"/console/micro/{item.code}", {"action": "decide", "decision": "approve", "note": "主席团第2次会议"})
+    sign_in(client, w.lead)
+    post(client, f"/console/micro/{item.code}", {"action": "spend", "amount": "8000", "note": "施工费"})
+    post(client, f"/console/micro/{item.code}", {"action": "spend", "amount": "888.89", "note": "尾款"})  # 1 fen over
+    assert ("error", "超出批准金额：批准8,888.88元，已支出8,000.00元，本次888.89元，最多还能支出888.88元") in flashes(
+        client, f"/console/micro/{item.code}")
+    assert MicroSpend.select().count() == 1
+    public = client.get("/micro/2026/TA").get_data(as_text=True)
+    for figure in ("1,000,000.00 元", "8,888.88 元", "8,000.00 元", "991,111.12 元", "东街下水道疏通"):
+        assert figure in public, figure
+    assert client.get("/micro/2026/ZZ").status_code == 404
