@@ -8,7 +8,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from models import Deputy, Follow, Notification, Project, ProjectCandidate, ProjectDeputy, utcnow
+from models import Ballot, Deputy, Follow, Notification, Project, ProjectCandidate, ProjectDeputy, utcnow
 from services import ballots, livelihood, notify
 from services.errors import ServiceError
 from tests.factories import world
@@ -165,3 +165,33 @@ def test_projects_done_on_time_count_in_the_figures(county):
     projects.add_update(w.staff, project, {"text": "已完工", "progress": 100})
     assert (livelihood.figures(YEAR)["done"], livelihood.figures(YEAR)["on_time"]) == (1, 1)
     assert Project.get_by_id(project.id).status == "completed"
+
+
+def test_the_office_runs_the_call_and_the_vote_from_the_console(county, client):
+    from tests.test_console import flashes, post, sign_in
+    w = county
+    livelihood.propose(w.citizen, {"name": "河西镇卫生院改造", "location": "河西镇", "reason": "看病条件差"}, channel="h5")
+    sign_in(client, w.staff)
+    path = f"/console/livelihood?year={YEAR}"
+    for name in ("城区停车场建设", "乡村公厕改造"):
+        post(client, path, {"action": "propose", "source": "government", "name": name, "location": "县城",
+                            "reason": "群众反映强烈", "estimate": "500000", "department": "D1"})
+    clinic = ProjectCandidate.get(ProjectCandidate.name == "河西镇卫生院改造")
+    post(client, path, {"candidate": str(clinic.id), "action": "list"})
+    assert ("error", "列入候选项目须填写估算预算和责任单位") in flashes(client, path)
+    post(client, path, {"candidate": str(clinic.id), "action": "list", "estimate": "800000", "department": "D3"})
+    page = client.get(path).get_data(as_text=True)
+    assert "河西镇卫生院改造（县教育局，800,000.00 元，1条建议）" in page and "政府部门2" in page
+    response = post(client, path, {"action": "vote", "places": "2", **window()})
+    ballot = Ballot.get(Ballot.kind == "project_vote")
+    assert response.headers["Location"].endswith(f"/console/ballots/{ballot.code}")
+    ballots.open_ballot(w.staff, ballot)
+    vote(ballot, [["城区停车场建设", "乡村公厕改造"]] * 4 + [["河西镇卫生院改造"]])
+    counted(w, ballot)
+    assert "按票决结果确定民生实事项目" in client.get(f"/console/ballots/{ballot.code}").get_data(as_text=True)
+    post(client, f"/console/ballots/{ballot.code}/apply")
+    assert ("ok", "已按票决结果确定2个民生实事项目，已通知提议人") in flashes(client, f"/console/ballots/{ballot.code}")
+    assert Notification.get(Notification.account == w.citizen, Notification.kind == "candidate_not_elected").body \
+        == "您提出的“河西镇卫生院改造”本次未当选（1票），感谢您的参与"
+    sign_in(client, w.lead)
+    assert client.get(path).status_code == 403

@@ -6,6 +6,7 @@ import pytest
 
 from models import MicroProject, MicroSpend, Notification, Project, ProjectDeputy, utcnow
 from services import ballots, micro
+from tests.test_foundation import scratch_database_url  # noqa: F401  (fixture)
 from services.errors import ServiceError
 from tests.factories import new_case, world
 
@@ -152,3 +153,30 @@ def test_the_console_runs_the_fund_and_the_public_page_publishes_its_ledger(app,
     for figure in ("1,000,000.00 元", "8,888.88 元", "8,000.00 元", "991,111.12 元", "东街下水道疏通"):
         assert figure in public, figure
     assert client.get("/micro/2026/ZZ").status_code == 404
+
+
+def test_migration_0012_adds_the_tables_and_the_item_ref_to_an_existing_database(scratch_database_url):
+    """A database as of 0011 (ballot items without `ref`, none of the new tables) gets them, keeping its items."""
+    from playhouse.migrate import MySQLMigrator, SqliteMigrator
+    from playhouse.migrate import migrate as run_ops
+
+    from app import create_app
+    from models import (Ballot, BallotItem, MicroFund, MicroProject, MicroSpend, ProjectCandidate, Station, db,
+                        is_mysql)
+    from models.migrate import SchemaVersion, migrate
+    create_app({"DATABASE_URL": scratch_database_url, "SECRET_KEY": "k"})
+    with db.connection_context():
+        migrate()
+        db.drop_tables([MicroSpend, MicroProject, MicroFund, ProjectCandidate])
+        migrator = MySQLMigrator(db.obj) if is_mysql() else SqliteMigrator(db.obj)
+        run_ops(migrator.drop_index("ballot_item", "ballot_item_ref"), migrator.drop_column("ballot_item", "ref"))
+        SchemaVersion.delete().where(SchemaVersion.version == 12).execute()
+        now = utcnow()
+        ballot = Ballot.create(code="BOLD0001", title="旧的表决", kind="review", method="rate", electorate="public",
+                               opens_at=now, closes_at=now)
+        db.execute_sql("INSERT INTO ballot_item (ballot_id, sort, name) VALUES (%s, 0, '旧事项')" % ballot.id)
+        assert migrate() == [12]
+        assert BallotItem.get().ref == "" and BallotItem.get().name == "旧事项"
+        station = Station.create(code="TA", name="城关镇", level="town", kind="station")
+        MicroFund.create(station=station, year=2026, budget=1, cap=1)
+        assert MicroFund.select().count() == 1 and ProjectCandidate.select().count() == 0
