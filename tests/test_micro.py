@@ -180,3 +180,14 @@ def test_migration_0012_adds_the_tables_and_the_item_ref_to_an_existing_database
         station = Station.create(code="TA", name="城关镇", level="town", kind="station")
         MicroFund.create(station=station, year=2026, budget=1, cap=1)
         assert MicroFund.select().count() == 1 and ProjectCandidate.select().count() == 0
+
+
+def test_the_department_reaches_its_micro_project_from_the_project_page(app, client):
+    from tests.test_console import sign_in
+    w = world()
+    item = proposal(w, fund_of(w))
+    micro.decide(w.staff, item, {"decision": "approve", "note": "主席团会议决定"})
+    sign_in(client, w.lead)
+    page = client.get(f"/console/projects/{item.code}").get_data(as_text=True)
+    assert f'href="/console/micro/{item.code}"' in page and "批准 12,345.67 元，已支出 0.00 元" in page
+    assert "登记支出" in client.get(f"/console/micro/{item.code}").get_data(as_text=True)
