@@ -169,6 +169,22 @@ def _department(code):
     return found
 
 
+def fund_for(deputy, year):
+    """The fund a deputy proposes to: that year's fund of the nearest station above (or at) the deputy's."""
+    if deputy is None or deputy.station_id is None:
+        return None
+    ids = [int(i) for i in deputy.station.path.strip("/").split("/") if i]
+    return (MicroFund.select().join(Station).where(MicroFund.year == year, MicroFund.station.in_(ids))
+            .order_by(fn.LENGTH(Station.path).desc()).first())
+
+
+def of_deputy(deputy):
+    rows = list(MicroProject.select().where(MicroProject.deputy == deputy).order_by(MicroProject.id.desc()))
+    for row in rows:
+        row.spent = spent_by(row)
+    return rows
+
+
 def get(code):
     micro = MicroProject.get_or_none(MicroProject.code == str(code or "").strip().upper()[:16])
     if micro is None:

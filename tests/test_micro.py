@@ -191,3 +191,28 @@ def test_the_department_reaches_its_micro_project_from_the_project_page(app, cli
     page = client.get(f"/console/projects/{item.code}").get_data(as_text=True)
     assert f'href="/console/micro/{item.code}"' in page and "批准 12,345.67 元，已支出 0.00 元" in page
     assert "登记支出" in client.get(f"/console/micro/{item.code}").get_data(as_text=True)
+
+
+def test_a_deputy_proposes_on_the_phone_and_sees_the_decision(app, client):
+    from services import calendar
+    from tests.test_mobile import csrf, sign_in
+    w = world()
+    sign_in(client, w.deputy_account)
+    assert "还没有设立微实事资金" in client.get("/m/micro").get_data(as_text=True)
+    micro.create_fund(w.staff, {"station": "C1", "year": str(calendar.today().year), "budget": "900000"})
+    town = micro.create_fund(w.staff, {"station": "TA", "year": str(calendar.today().year), "budget": "100000"})
+    page = client.get("/m/micro")
+    assert "城关镇联络站" in page.get_data(as_text=True)  # the nearest fund above the deputy's station
+    too_much = client.post("/m/micro", data={"csrf_token": csrf(page), "title": "修桥", "location": "河边",
+                                             "estimate": "100000.01"})
+    assert too_much.status_code == 400 and "不超过单个项目上限100,000.00元" in too_much.get_data(as_text=True)
+    done = client.post("/m/micro", data={"csrf_token": csrf(page), "title": "修桥", "location": "河边",
+                                         "estimate": "3000"})
+    item = MicroProject.get()
+    assert done.status_code == 303 and item.fund == town and item.deputy == w.deputy
+    micro.decide(w.staff, item, {"decision": "reject", "note": "已列入交通部门计划"})
+    page = client.get("/m/micro").get_data(as_text=True)
+    assert "未批准 · 已列入交通部门计划" in page
+    other = app.test_client()
+    sign_in(other, w.lead)  # a department handler has no micro-projects to propose
+    assert other.get("/m/micro").status_code == 302
