@@ -205,8 +205,8 @@ def can_view(micro, actor):
 
 @retried
 def decide(actor, micro, data):
-    """The 主席团's decision recorded by staff: approve (amount, default the estimate; the decision it was taken
-    in) or reject (the reason)."""
+    """The 主席团's decision recorded by staff: approve (amount, default the estimate; the implementing department,
+    default the proposal's; the decision it was taken in) or reject (the reason)."""
     _staff_for(actor, micro.fund.station)
     decision = data.get("decision")
     if decision not in DECISIONS:
@@ -217,8 +217,11 @@ def decide(actor, micro, data):
             return _reject(actor, micro, note)
     note = text(data, "note", "决定依据（如主席团第几次会议）", limit=500, minimum=4)
     amount = fen(data, "amount", "批准金额", required=False) or micro.estimate
+    department = _department(data.get("department")) or micro.department
+    if department is None:
+        raise InvalidInput("department_required", "请选择实施单位（政府办）", field="department")
     with write_transaction():
-        return _approve(actor, micro, amount, note)
+        return _approve(actor, micro, amount, note, department=department)
 
 
 def _move(micro, expected, **changes):
@@ -228,7 +231,7 @@ def _move(micro, expected, **changes):
         setattr(micro, key, value)
 
 
-def _approve(actor, micro, amount, note, ballot=None):
+def _approve(actor, micro, amount, note, ballot=None, department=None):
     fund = micro.fund
     _hold(fund)
     if MicroProject.get_by_id(micro.id).state != "proposed":
@@ -241,12 +244,13 @@ def _approve(actor, micro, amount, note, ballot=None):
     if Project.select().where(Project.code == micro.code).exists():
         raise Conflict("code_taken", f"项目编码 {micro.code} 已被其他项目使用")
     project = Project.create(code=micro.code, name=f"微实事：{micro.title}"[:120], description=micro.description,
-                             department=micro.department, station=fund.station, year=fund.year,
+                             department=department or micro.department, station=fund.station, year=fund.year,
                              budget=(amount + 99) // 100, location=micro.location, status="planned")
     if micro.deputy_id:
         ProjectDeputy.create(project=project, deputy=micro.deputy_id)  # 代表领办: the proposer supervises it
     _move(micro, "proposed", state="approved", amount=amount, decision_note=note, decided_at=utcnow(),
-          decided_by=as_actor(actor).account, ballot=ballot, project=project)
+          decided_by=as_actor(actor).account, ballot=ballot, project=project,
+          department=department or micro.department)
     _tell(micro, "批准", f"批准{yuan(amount)}元")
     audit.record(as_actor(actor).account, "micro.approve", ("micro", micro.code), {"amount": amount, "note": note})
     return micro

@@ -216,3 +216,36 @@ def test_a_deputy_proposes_on_the_phone_and_sees_the_decision(app, client):
     other = app.test_client()
     sign_in(other, w.lead)  # a department handler has no micro-projects to propose
     assert other.get("/m/micro").status_code == 302
+
+
+def test_racing_spending_and_approvals_never_overspend(app):
+    """Both backends: six simultaneous entries of 3,000 against 10,000 approved → three are written; four
+    simultaneous approvals of 12,000 against the 30,000 left of the fund → two are approved."""
+    import threading
+    from tests.test_console import post, sign_in
+    w = world()
+    fund = fund_of(w, budget="40000", cap="20000")
+    first = proposal(w, fund, estimate="10000")
+    micro.decide(w.staff, first, {"decision": "approve", "note": "主席团会议决定"})
+    others = [proposal(w, fund, title=f"第{n}件微实事", estimate="12000") for n in range(4)]
+
+    def race(requests):
+        gate = threading.Barrier(len(requests))
+
+        def run(path, data):
+            with app.test_client() as web:
+                sign_in(web, w.staff)
+                gate.wait()
+                post(web, path, data)
+        threads = [threading.Thread(target=run, args=r) for r in requests]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    race([(f"/console/micro/{first.code}", {"action": "spend", "amount": "3000", "note": f"第{n}笔"})
+          for n in range(6)])
+    assert MicroSpend.select().count() == 3 and micro.spent_by(first) == 900000
+    race([(f"/console/micro/{m.code}", {"action": "decide", "decision": "approve", "note": "主席团会议决定"})
+          for m in others])
+    assert MicroProject.select().where(MicroProject.state == "approved").count() == 1 + 2
+    assert micro.ledger(fund)["remaining"] == 4000000 - 1000000 - 2 * 1200000

@@ -3,7 +3,7 @@ a ballot, then applied), spending entries and completion. Rules: services/micro.
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from models import Deputy, Department, MicroProject, Station
-from services import ballots, micro
+from services import micro
 from services.errors import ServiceError
 from services.money import yuan
 from services.workflow import in_scope
@@ -91,4 +91,5 @@ def micro_project(code):
     return render_template("console/micro.html", item=item, fund=item.fund, ledger=micro.ledger(item.fund),
                            spends=list(item.spends.order_by(micro.MicroSpend.id)), spent=micro.spent_by(item),
                            yuan=yuan, states=micro.STATES, decisions=micro.DECISIONS, who=actor(),
-                           kinds=ballots.KINDS)
+                           departments=Department.select().where(Department.active == True)  # noqa: E712
+                           .order_by(Department.code))
