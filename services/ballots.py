@@ -432,6 +432,15 @@ def export_xlsx(ballot):
     return table_xlsx([("表决概况", ["项目", "内容"], [20, 60], head), table, ("意见建议", ["意见建议"], [80], comments)])
 
 
+def linked(ballot, letter):
+    """The result in force (None before the count) and [(record id, its result row)] for the items that stand
+    for records of one kind (ref "<letter><id>": "c" candidate, "p" project, "m" micro-project)."""
+    found = result(ballot)
+    rows = {row["id"]: row for row in found.data["items"]} if found else {}
+    return found, [(int(i.ref[1:]), rows[i.id]) for i in items(ballot)
+                   if found and i.ref[:1] == letter and i.ref[1:].isdigit() and i.id in rows]
+
+
 def percent(rate):
     return "—" if rate is None else f"{rate * 100:.1f}%"
 

@@ -20,6 +20,7 @@ from models import (Account, Ballot, BallotItem, Counter, Deputy, Department, Fo
 from services import audit, calendar, notify
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.money import fen, yuan
+from services.projects import by_code
 from services.vocab import setting
 from services.workflow import as_actor, number, retried, text, write_transaction
 
@@ -61,7 +62,8 @@ def propose(who, data, channel="console"):
     if role == "citizen":
         from services.reports import vet
         vet(actor.account, f"{fields['name']} {fields['location']} {fields['reason']}")  # WeChat's content check
-    department = actor.account.department if role == "department" else _department(data.get("department"))
+    department = actor.account.department if role == "department" else by_code(
+        Department, data.get("department"), "责任单位")
     station = Station.get_or_none(Station.code == str(data.get("station") or "")[:16]) if data.get("station") else None
     with write_transaction():
         candidate = ProjectCandidate.create(
@@ -70,15 +72,6 @@ def propose(who, data, channel="console"):
             department=department, state="listed" if source == "government" and role != "department" else "proposed",
             **fields)
     return candidate
-
-
-def _department(code):
-    if not code:
-        return None
-    found = Department.get_or_none(Department.code == str(code).strip())
-    if found is None:
-        raise InvalidInput("unknown_department", f"未找到责任单位：{code}", field="department")
-    return found
 
 
 def get(candidate_id):
@@ -117,7 +110,7 @@ def screen(actor, candidate, data):
         if action == "list":
             candidate.name = text(data, "name", "项目名称", limit=120, minimum=4) if data.get("name") else candidate.name
             candidate.estimate = fen(data, "estimate", "估算预算", required=False) or candidate.estimate
-            candidate.department = _department(data.get("department")) or candidate.department
+            candidate.department = by_code(Department, data.get("department"), "责任单位") or candidate.department
             if not candidate.department or not candidate.estimate:
                 raise InvalidInput("incomplete", "列入候选项目须填写估算预算和责任单位")
             candidate.state, candidate.note = "listed", text(data, "note", "说明", required=False, limit=500)
@@ -187,18 +180,15 @@ def apply_result(actor, ballot):
     tied for a re-vote wait for it. Safe to run again. Returns the new projects."""
     from services import ballots
     _staff(actor)
-    found = ballots.result(ballot)
+    found, linked = ballots.linked(ballot, "c")
     if ballot.kind != "project_vote" or ballot.state != "published" or found is None:
         raise Conflict("not_published", "票决结果公布后才能确定项目")
-    rows = {row["id"]: row for row in found.data["items"]}
     made = []
     with write_transaction():
-        for item in ballots.items(ballot):
-            candidate = ProjectCandidate.get_or_none(ProjectCandidate.id == int(item.ref[1:])) \
-                if item.ref[:1] == "c" else None
+        for candidate_id, row in linked:
+            candidate = ProjectCandidate.get_or_none(ProjectCandidate.id == candidate_id)
             if candidate is None or candidate.state != "listed":
                 continue
-            row = rows[item.id]
             if row["elected"]:
                 made.append(_establish(candidate, row, ballot))
             elif row["id"] not in found.data["revote"]:
@@ -287,20 +277,19 @@ def apply_evaluation(actor, ballot):
     """After a 测评 is published: each flagged project's department is told to 整改. Returns the flagged projects."""
     from services import ballots
     _staff(actor)
-    found = ballots.result(ballot)
+    found, linked = ballots.linked(ballot, "p")
     if ballot.kind != "project_review" or ballot.state != "published" or found is None:
         raise Conflict("not_published", "测评结果公布后才能通知整改")
-    rows = {row["id"]: row for row in found.data["items"]}
     flagged = []
     with write_transaction():
-        for item in ballots.items(ballot):
-            project = Project.get_or_none(Project.id == int(item.ref[1:])) if item.ref[:1] == "p" else None
-            if project is None or not rows[item.id]["flagged"]:
+        for project_id, row in linked:
+            project = Project.get_or_none(Project.id == project_id)
+            if project is None or not row["flagged"]:
                 continue
             flagged.append(project)
-            values = {"project": project.name, "code": project.code, "rate": ballots.percent(rows[item.id]["rate"])}
-            for account in Account.select().where(Account.role == "department", Account.department == project.department_id,
-                                                  Account.active == True):  # noqa: E712
+            values = {"project": project.name, "code": project.code, "rate": ballots.percent(row["rate"])}
+            for account in Account.select().where(Account.role == "department", Account.active == True,  # noqa: E712
+                                                  Account.department == project.department_id):
                 notify.write(account, "project_flagged", f"flag{ballot.id}:{project.id}:{account.id}", values,
                              project=project)
     return flagged

@@ -25,6 +25,7 @@ from models import (Account, Case, Counter, Deputy, Department, MicroFund, Micro
 from services import audit, calendar, notify
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.money import fen, yuan
+from services.projects import by_code
 from services.vocab import setting
 from services.workflow import as_actor, in_scope, number, retried, text, write_transaction
 
@@ -147,7 +148,8 @@ def propose(actor, fund, data):
                   location=text(data, "location", "地点", limit=200),
                   description=text(data, "description", "情况说明", required=False, limit=2000),
                   estimate=fen(data, "estimate", "预计费用"),
-                  department=_department(data.get("department")), cases=_case_numbers(data.get("cases")))
+                  department=by_code(Department, data.get("department"), "实施单位"),
+                  cases=_case_numbers(data.get("cases")))
     if not 0 < fields["estimate"] <= fund.cap:
         raise InvalidInput("over_cap", f"预计费用须大于0且不超过单个项目上限{yuan(fund.cap)}元", field="estimate")
     with write_transaction():
@@ -158,15 +160,6 @@ def propose(actor, fund, data):
         for account in notify.staff_for(fund.station_id):
             notify.write(account, "micro_proposed", f"micro{micro.id}:{account.id}", values)
     return micro
-
-
-def _department(code):
-    if not code:
-        return None
-    found = Department.get_or_none(Department.code == str(code).strip())
-    if found is None:
-        raise InvalidInput("unknown_department", f"未找到实施单位：{code}", field="department")
-    return found
 
 
 def fund_for(deputy, year):
@@ -217,7 +210,7 @@ def decide(actor, micro, data):
             return _reject(actor, micro, note)
     note = text(data, "note", "决定依据（如主席团第几次会议）", limit=500, minimum=4)
     amount = fen(data, "amount", "批准金额", required=False) or micro.estimate
-    department = _department(data.get("department")) or micro.department
+    department = by_code(Department, data.get("department"), "实施单位") or micro.department
     if department is None:
         raise InvalidInput("department_required", "请选择实施单位（政府办）", field="department")
     with write_transaction():
@@ -292,17 +285,15 @@ def apply_ballot(actor, ballot):
     """The 主席团's vote decides: an item elected is approved for its estimate, one not elected is rejected;
     items already decided are left alone. Returns (approved, rejected)."""
     from services import ballots
-    found = ballots.result(ballot)
+    found, linked = ballots.linked(ballot, "m")
     if ballot.kind != "micro" or found is None:
         raise Conflict("not_closed", "主席团表决结束后才能按结果作出决定")
-    rows = {row["id"]: row for row in found.data["items"]}
     done = [0, 0]
     with write_transaction():
-        for item in ballots.items(ballot):
-            micro = MicroProject.get_or_none(MicroProject.id == int(item.ref[1:])) if item.ref[:1] == "m" else None
+        for micro_id, row in linked:
+            micro = MicroProject.get_or_none(MicroProject.id == micro_id)
             if micro is None or micro.state != "proposed":
                 continue
-            row = rows[item.id]
             tally = f"得票{row['votes']}，应到{found.data['electors']}人"
             _hold(micro.fund)
             if row["elected"]:

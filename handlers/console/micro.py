@@ -34,7 +34,8 @@ def micro_funds():
         MicroProject.id.desc())) if who.role == "deputy" else []
     return render_template("console/micro_funds.html", funds=[(f, micro.ledger(f)) for f in funds], mine=mine,
                            yuan=yuan, states=micro.STATES, form=request.form, defaults=micro.defaults(),
-                           stations=Station.select().where(Station.level.in_(("county", "town"))).order_by(Station.path))
+                           stations=Station.select().where(Station.level.in_(("county", "town")))
+                           .order_by(Station.path))
 
 
 @bp.route("/micro/<int:year>/<station>", methods=["GET", "POST"])
