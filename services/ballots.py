@@ -32,8 +32,6 @@ from services.workflow import SYSTEM, as_actor, retried, write_transaction
 KINDS = {"review": "部门评议", "project_vote": "民生实事项目票决", "satisfaction": "满意度测评",
          "duty_review": "述职评议", "project_review": "民生实事项目测评", "micro": "微实事项目审议",
          "other": "其他表决"}
-# kinds whose items stand for records of their own (BallotItem.ref): set up from those records, not the form
-LINKED_KINDS = {"project_vote": "c", "project_review": "p", "micro": "m"}
 METHODS = {"choose": "选择（N选M）", "rate": "测评（满意/基本满意/不满意）"}
 ELECTORATES = {"deputies": "代表（名单）", "public": "公众（每个微信一票）"}
 STATES = {"draft": "未开始", "open": "投票中", "closed": "已结束（结果未公布）", "published": "结果已公布"}

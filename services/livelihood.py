@@ -284,7 +284,7 @@ def apply_evaluation(actor, ballot):
     with write_transaction():
         for project_id, row in linked:
             project = Project.get_or_none(Project.id == project_id)
-            if project is None or not row["flagged"]:
+            if project is None or not row["flagged"] or not project.department_id:
                 continue
             flagged.append(project)
             values = {"project": project.name, "code": project.code, "rate": ballots.percent(row["rate"])}
