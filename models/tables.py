@@ -552,8 +552,9 @@ class Opinion(BaseModel):
 # --- 票决制 candidates and 微实事 (services/livelihood.py, services/micro.py) --------------------------------
 
 class ProjectCandidate(BaseModel):
-    """民生实事候选项目 — one proposal for next year's livelihood projects (from a citizen, a deputy or the
-    government), and, once staff screen it into the list (`listed`), a candidate on the deputies' 票决 ballot.
+    """民生实事候选项目 — one proposal for next year's livelihood projects (an opinion given in the year's 项目征集,
+    turned into a proposal by staff; or the government's own), and, once staff screen it into the list (`listed`),
+    a candidate on the deputies' 票决 ballot.
     Proposals that say the same are merged into one (`merged_into`); the winner becomes a Project (`project`)."""
     year = IntegerField(index=True)
     name = CharField(max_length=120)
@@ -571,6 +572,7 @@ class ProjectCandidate(BaseModel):
     merged_into = ForeignKeyField("self", null=True, backref="merged", on_delete="RESTRICT")
     note = TextField(default="")              # staff's screening note (why merged or screened out)
     project = ForeignKeyField(Project, null=True, backref="candidates", on_delete="SET NULL")
+    opinion = ForeignKeyField(Opinion, null=True, unique=True, on_delete="SET NULL")  # from the 项目征集's opinion
     created_at = DateTimeField(default=utcnow)
 
     class Meta:

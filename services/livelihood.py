@@ -1,10 +1,12 @@
 """民生实事项目票决制 — from the yearly call for candidates to the deputies' vote, the projects and the year-end 测评.
 
-1. 项目征集: citizens, deputies and departments propose (what, where, why, rough cost); staff add the
-   government's own candidates, merge proposals that say the same (`merged_into`) and screen them into the
-   candidate list (`listed`) with estimated budgets and responsible departments, or out with a reason.
-   (A proposal is a ProjectCandidate row until the 征集 engine, services/consultations.py, carries the call;
-   the candidate list and everything after it stay as they are.)
+1. 项目征集: the year's call is a consultation of kind `project` on the 征集 engine (services/consultations.py:
+   its H5 page, the mini-program, the official account, station codes and paper opinions are the doors). Staff turn
+   each opinion worth it into a proposal (`adopt`: what, where, why, rough cost — a ProjectCandidate linked to
+   the opinion), add the government's own candidates, merge proposals that say the same (`merged_into`) and screen
+   them into the candidate list (`listed`) with estimated budgets and responsible departments, or out with a
+   reason; screening answers the opinion behind it (采纳 / 部分采纳 / 未采纳), so the engine's published replies
+   tell every proposer what became of theirs.
 2. 票决: a 选择 ballot of the 表决 engine (kind project_vote) — the listed candidates as items (ref "c<id>"),
    more candidates than places (差额), the session's deputies as the electorate, passing with more than
    PROJECT_VOTE_THRESHOLD of ALL deputies; ties for the last places go to the engine's re-vote.
@@ -15,9 +17,9 @@
 """
 from peewee import fn
 
-from models import (Account, Ballot, BallotItem, Counter, Deputy, Department, Follow, Milestone, Project,
-                    ProjectCandidate, ProjectDeputy, ProjectUpdate, Station, is_mysql)
-from services import audit, calendar, notify
+from models import (Account, Ballot, BallotItem, Counter, Deputy, Department, Follow, KeyValue, Milestone, Opinion,
+                    Project, ProjectCandidate, ProjectDeputy, ProjectUpdate, Station, is_mysql)
+from services import audit, ballots, calendar, consultations, notify
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.money import fen, yuan
 from services.projects import by_code
@@ -44,31 +46,112 @@ def call_year():
 
 # --- 项目征集 --------------------------------------------------------------------------------------
 
+OPINION_CHANNELS = {"h5": "h5", "miniprogram": "miniprogram", "oa": "official_account", "paper": "station"}
+
+
+def _call_key(year):
+    return f"project_call:{year}"
+
+
+def call_of(year):
+    """The year's 项目征集 consultation, or None."""
+    from models import Consultation
+    row = KeyValue.get_or_none(KeyValue.key == _call_key(year))
+    return Consultation.get_or_none(Consultation.code == row.value) if row else None
+
+
+def open_call(actor, year, data):
+    """The yearly call for candidates: a 项目征集 consultation (open questions, public unless stations are named),
+    remembered as the year's call. It is opened, closed and published on the 征集 engine's console page."""
+    _staff(actor)
+    if call_of(year) is not None:
+        raise Conflict("call_exists", f"{year}年的民生实事项目征集已经发布")
+    with write_transaction():
+        found = consultations.create(actor, {
+            "title": f"{year}年民生实事项目征集", "kind": "project", "mode": "questions",
+            "audience": "stations" if data.get("stations") else "public",
+            "intro": data.get("intro") or f"请您提出希望{year}年办理的民生实事项目：做什么、在哪里、为什么、大约需要多少钱。"
+                                          "收集的建议经筛选后形成候选项目，由人大代表在人民代表大会上票决。",
+            "questions": data.get("questions") or f"您建议{year}年办理哪件民生实事？（做什么、在哪里、为什么、大约需要多少钱）",
+            **{k: data.get(k) for k in ("opens_at", "closes_at", "stations")}})
+        KeyValue.create(key=_call_key(year), value=found.code)
+    return found
+
+
+def waiting_opinions(year):
+    """The call's opinions not yet turned into a proposal, oldest first."""
+    found = call_of(year)
+    if found is None:
+        return []
+    taken = ProjectCandidate.select(ProjectCandidate.opinion).where(ProjectCandidate.opinion.is_null(False))
+    return list(found.opinions.where(Opinion.id.not_in(taken)).order_by(Opinion.created_at, Opinion.id))
+
+
+def opinion(opinion_id):
+    try:
+        found = Opinion.get_or_none(Opinion.id == int(opinion_id))
+    except (TypeError, ValueError):
+        found = None
+    if found is None:
+        raise NotFound("no_opinion", "没有找到这条意见")
+    return found
+
+
 @retried
-def propose(who, data, channel="console"):
-    """A proposal from any door. Citizens and deputies propose for the open call; a department's proposal, and
-    one staff enter as the government's, count as 政府部门; staff's own as 人大工作人员."""
+def adopt(actor, opinion, data):
+    """An opinion of the year's call becomes a proposal (its what / where / rough cost read by staff from the
+    opinion's text, which stays its 理由); its author is the proposer and hears of the outcome."""
+    _staff(actor)
+    consultation = opinion.consultation
+    year = next((int(k.key.rsplit(":", 1)[1]) for k in KeyValue.select().where(
+        KeyValue.key.startswith("project_call:"), KeyValue.value == consultation.code)), None)
+    if year is None:
+        raise InvalidInput("not_a_call", "这条意见不属于民生实事项目征集")
+    author = opinion.author
+    fields = dict(name=text(data, "name", "项目名称（做什么）", limit=120, minimum=4),
+                  location=text(data, "location", "地点（在哪里）", limit=200, minimum=2),
+                  reason=text(data, "reason", "理由", required=False, limit=2000) or opinion.text,
+                  estimate=fen(data, "estimate", "估算费用", required=False) or 0,
+                  department=by_code(Department, data.get("department"), "责任单位"))
+    with write_transaction():
+        if ProjectCandidate.select().where(ProjectCandidate.opinion == opinion.id).exists():
+            raise Conflict("already_adopted", "这条意见已经转为项目建议")
+        return ProjectCandidate.create(
+            year=year, source="deputy" if author and author.role == "deputy" else "citizen",
+            channel="station" if opinion.station_id else OPINION_CHANNELS.get(opinion.channel, "h5"),
+            proposer=author, deputy=author.deputy if author and author.role == "deputy" else None,
+            station=opinion.station, opinion=opinion, **fields)
+
+
+def _answer_opinion(actor, candidate, decision, reason):
+    """Screening answers the 征集 opinion behind a proposal, unless its replies are already published."""
+    if candidate.opinion_id is None:
+        return
+    opinion = Opinion.get_by_id(candidate.opinion_id)
+    if opinion.consultation.state in ("open", "closed"):
+        consultations.answer(actor, opinion, {"decision": decision, "reason": reason})
+
+
+@retried
+def propose(who, data):
+    """A proposal typed in the console: a department's (政府部门), or one staff enter as the government's (listed at
+    once) or as their own (人大工作人员). Citizens and deputies propose through the call (`adopt`)."""
     actor = as_actor(who)
     role = actor.role
-    if role not in ("citizen", "deputy", "department", "staff", "admin"):
-        raise Forbidden("not_permitted", "请先登录后再提出项目建议")
-    source = {"citizen": "citizen", "deputy": "deputy", "department": "government"}.get(role) or (
-        "government" if data.get("source") == "government" else "staff")
+    if role not in ("department", "staff", "admin"):
+        raise Forbidden("not_permitted", "群众和代表请通过民生实事项目征集提出建议")
+    source = "government" if role == "department" or data.get("source") == "government" else "staff"
     year = number(data, "year", "年度", 2000, 2100) if role in ("staff", "admin") and data.get("year") else call_year()
     fields = dict(name=text(data, "name", "项目名称（做什么）", limit=120, minimum=4),
                   location=text(data, "location", "地点（在哪里）", limit=200, minimum=2),
                   reason=text(data, "reason", "理由（为什么）", limit=2000, minimum=4),
                   estimate=fen(data, "estimate", "估算费用", required=False) or 0)
-    if role == "citizen":
-        from services.reports import vet
-        vet(actor.account, f"{fields['name']} {fields['location']} {fields['reason']}")  # WeChat's content check
     department = actor.account.department if role == "department" else by_code(
         Department, data.get("department"), "责任单位")
     station = Station.get_or_none(Station.code == str(data.get("station") or "")[:16]) if data.get("station") else None
     with write_transaction():
         candidate = ProjectCandidate.create(
-            year=year, source=source, channel=channel if channel in CHANNELS else "console",
-            proposer=actor.account, deputy=actor.account.deputy if role == "deputy" else None, station=station,
+            year=year, source=source, channel="console", proposer=actor.account, station=station,
             department=department, state="listed" if source == "government" and role != "department" else "proposed",
             **fields)
     return candidate
@@ -114,6 +197,8 @@ def screen(actor, candidate, data):
             if not candidate.department or not candidate.estimate:
                 raise InvalidInput("incomplete", "列入候选项目须填写估算预算和责任单位")
             candidate.state, candidate.note = "listed", text(data, "note", "说明", required=False, limit=500)
+            _answer_opinion(actor, candidate, "adopted", f"已列入{candidate.year}年民生实事候选项目“{candidate.name}”，"
+                                                          "将提请人民代表大会票决")
         elif action == "merge":
             target = ProjectCandidate.get_or_none(ProjectCandidate.id == data.get("into"),
                                                   ProjectCandidate.year == candidate.year)
@@ -122,8 +207,10 @@ def screen(actor, candidate, data):
             candidate.state, candidate.merged_into = "merged", target
             candidate.note = text(data, "note", "合并说明", required=False, limit=500) or f"与“{target.name}”合并"
             ProjectCandidate.update(merged_into=target).where(ProjectCandidate.merged_into == candidate.id).execute()
+            _answer_opinion(actor, candidate, "partly", f"与相同建议合并为“{target.name}”一并筛选")
         elif action == "screen_out":
             candidate.state, candidate.note = "screened_out", text(data, "note", "未列入的理由", limit=500, minimum=4)
+            _answer_opinion(actor, candidate, "rejected", candidate.note)
         else:
             raise InvalidInput("invalid_choice", "请选择列入、合并或不列入")
         candidate.save()
@@ -142,7 +229,6 @@ def session_deputies():
 
 def start_vote(actor, year, data):
     """The 票决 ballot (draft) of the year's candidate list: `places` projects, more candidates than places."""
-    from services import ballots
     _staff(actor)
     listed = [c for c in candidate_list(year) if c.state == "listed"]
     places = number(data, "places", "应选项目数", 1, 100)
@@ -178,7 +264,6 @@ def apply_result(actor, ballot):
     """After the result is published: each elected candidate becomes a Project (department, budget, the deputies
     who proposed it supervising it, its proposers following it); the rest are told they were not elected. Items
     tied for a re-vote wait for it. Safe to run again. Returns the new projects."""
-    from services import ballots
     _staff(actor)
     found, linked = ballots.linked(ballot, "c")
     if ballot.kind != "project_vote" or ballot.state != "published" or found is None:
@@ -232,7 +317,6 @@ def origin(project):
 
 
 def _vote_of(candidate):
-    from services import ballots
     item = (BallotItem.select().join(Ballot).where(BallotItem.ref == f"c{candidate.id}", Ballot.state == "published")
             .order_by(Ballot.id.desc()).first())
     found = ballots.result(item.ballot) if item else None
@@ -249,7 +333,6 @@ def voted_projects(year):
 
 def start_evaluation(actor, year, data):
     """The year-end 测评 of the year's voted projects by the deputies (满意 / 基本满意 / 不满意)."""
-    from services import ballots
     _staff(actor)
     rated = voted_projects(year)
     if not rated:
@@ -263,7 +346,6 @@ def start_evaluation(actor, year, data):
 
 def evaluation(project):
     """The latest published 测评 of a project: {rate, flagged, ballot} or None."""
-    from services import ballots
     item = (BallotItem.select().join(Ballot).where(BallotItem.ref == f"p{project.id}", Ballot.state == "published",
                                                    Ballot.kind == "project_review")
             .order_by(Ballot.id.desc()).first())
@@ -275,7 +357,6 @@ def evaluation(project):
 @retried
 def apply_evaluation(actor, ballot):
     """After a 测评 is published: each flagged project's department is told to 整改. Returns the flagged projects."""
-    from services import ballots
     _staff(actor)
     found, linked = ballots.linked(ballot, "p")
     if ballot.kind != "project_review" or ballot.state != "published" or found is None:
@@ -305,9 +386,12 @@ def completed_on(project):
 
 
 def figures(year):
-    """候选项目, proposals per source, the vote, projects done (on time), 满意度, and the year's micro-project fund."""
-    from services import ballots, micro
+    """The call's opinions per door, proposals per source, 候选项目, the vote, projects done (on time), 满意度, and the year's micro-project fund."""
+    from services import micro
     rows = proposals(year)
+    call = call_of(year)
+    said = list(call.opinions) if call else []
+    by_channel = {label: sum(1 for o in said if o.channel == key) for key, label in consultations.CHANNELS.items()}
     by_source = {label: sum(1 for r in rows if r.source == key) for key, label in SOURCES.items()}
     votes = []
     for ballot in Ballot.select().join(BallotItem).where(BallotItem.ref.in_([f"c{r.id}" for r in rows] or [""]),
@@ -325,6 +409,7 @@ def figures(year):
     ledgers = [micro.ledger(f) for f in micro.funds(year)]
     spending = {k: sum(lg[k] for lg in ledgers) for k in ("allocated", "committed", "spent", "remaining")}
     return {"year": year, "proposals": len(rows), "by_source": by_source,
+            "call": {"consultation": call, "opinions": len(said), "by_channel": by_channel},
             "candidates": sum(1 for r in rows if r.state in ON_LIST), "votes": votes, "projects": len(projects),
             "done": len(done), "on_time": len(on_time), "budget": sum(p.budget for p in projects),
             "satisfaction": round(sum(rates) / len(rates), 4) if rates else None,

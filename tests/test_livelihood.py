@@ -9,9 +9,9 @@ import zxingcpp
 from PIL import Image
 
 from models import Ballot, Deputy, Follow, Notification, Project, ProjectCandidate, ProjectDeputy, utcnow
-from services import ballots, livelihood, notify
+from services import ballots, consultations, livelihood, notify
 from services.errors import ServiceError
-from tests.factories import world
+from tests.factories import csrf_of, world
 
 YEAR = 2027
 
@@ -53,22 +53,37 @@ def county(app):
 
 def test_a_year_from_the_call_to_the_vote_the_plaques_and_the_year_end_evaluation(county, client):
     w = county
-    # 征集: every source proposes; staff merge, screen and list
-    lights = livelihood.propose(w.citizen, {"name": "老街路灯改造", "location": "城关镇老街", "reason": "晚上太黑，老人出行不便",
-                                            "estimate": "800000"}, channel="h5")
-    same = livelihood.propose(w.other_citizen, {"name": "老街装路灯", "location": "老街", "reason": "夜里看不见路"},
-                              channel="official_account")
-    school = livelihood.propose(w.deputy_account, {"name": "城关小学扩建食堂", "location": "城关小学",
-                                                   "reason": "学生就餐拥挤"})
+    # 征集: the year's call on the 征集 engine; opinions come in through its doors
+    call = livelihood.open_call(w.staff, YEAR, window())
+    refused("call_exists", livelihood.open_call, w.staff, YEAR, window())
+    consultations.open_consultation(w.staff, call)
+    question = consultations.sections(call)[0].id
+    say = lambda who, text, channel: consultations.comment(call, who, {"section": question, "text": text}, channel)  # noqa: E731
+    say(w.citizen, "老街晚上太黑，老人出行不便，建议装路灯，大约80万元", "miniprogram")
+    say(w.other_citizen, "老街夜里看不见路，希望装上路灯", "oa")
+    say(w.deputy_account, "城关小学学生就餐拥挤，建议扩建食堂", "h5")
+    form = client.get(f"/q/{call.code}?s=TA")  # a station's QR code, in a browser: a web citizen
+    assert client.post(f"/q/{call.code}?s=TA", data={"csrf_token": csrf_of(form), "section": question,
+                                                     "text": "孩子没地方玩，建一个大型游乐园", "name": "王女士"}).status_code == 303
+    consultations.enter_paper(w.staff, call, {"station": "TA", "name": "城关镇座谈会", "people": "12",
+                                              "section": question, "text": "希望多开几条公交线路"})
+    opinions = livelihood.waiting_opinions(YEAR)
+    assert len(opinions) == 5
+    adopt = lambda n, name, location, **more: livelihood.adopt(w.staff, opinions[n], {  # noqa: E731
+        "name": name, "location": location, **more})
+    lights = adopt(0, "老街路灯改造", "城关镇老街", estimate="800000")
+    same, school, park = adopt(1, "老街装路灯", "老街"), adopt(2, "城关小学扩建食堂", "城关小学"), adopt(3, "建一个大型游乐园", "县城")
+    refused("already_adopted", adopt, 0, "老街路灯改造", "老街")
+    consultations.answer(w.staff, opinions[4], {"decision": "rejected", "reason": "县交通运输局已提出同类候选项目"})
     bus = livelihood.propose(w.lead, {"name": "新增城乡公交线路", "location": "城关至河西", "reason": "村民进城不便",
                                       "estimate": "1200000"})
     market = livelihood.propose(w.staff, {"source": "government", "name": "农贸市场提升改造", "location": "河西镇",
                                           "reason": "市场设施老旧", "estimate": "3000000", "department": "D2"})
-    park = livelihood.propose(w.citizen, {"name": "建一个大型游乐园", "location": "县城", "reason": "孩子没地方玩"},
-                              channel="miniprogram")
-    assert (lights.source, same.channel, school.source, bus.source, market.source, market.state) == (
-        "citizen", "official_account", "deputy", "government", "government", "listed")
-    assert lights.year == YEAR
+    refused("not_permitted", livelihood.propose, w.citizen, {"name": "自己提的项目", "location": "县城", "reason": "直接提"})
+    assert (lights.source, lights.channel, same.channel, school.source, park.channel, park.station) == (
+        "citizen", "miniprogram", "official_account", "deputy", "station", w.town_a)
+    assert (bus.source, market.source, market.state, lights.year, lights.proposer) == (
+        "government", "government", "listed", YEAR, w.citizen)
     refused("incomplete", livelihood.screen, w.staff, school, {"action": "list"})
     livelihood.screen(w.staff, same, {"action": "merge", "into": str(lights.id)})
     livelihood.screen(w.staff, lights, {"action": "list", "department": "D2", "estimate": "900000"})
@@ -76,6 +91,12 @@ def test_a_year_from_the_call_to_the_vote_the_plaques_and_the_year_end_evaluatio
     livelihood.screen(w.staff, bus, {"action": "list"})
     livelihood.screen(w.staff, park, {"action": "screen_out", "note": "投资过大，超出县级财力"})
     refused("not_permitted", livelihood.screen, w.lead, park, {"action": "list"})
+    # screening answered each opinion behind a proposal; the call's replies are published and every proposer told
+    assert [consultations.Opinion.get_by_id(o.id).decision for o in opinions] == [
+        "adopted", "partly", "adopted", "rejected", "rejected"]
+    consultations.close(w.staff, call)
+    consultations.publish(w.staff, call)
+    assert Notification.select().where(Notification.kind == "consultation_replied").count() == 4  # paper: no author
     listed = livelihood.candidate_list(YEAR)
     assert [c.name for c in listed] == ["老街路灯改造", "城关小学扩建食堂", "新增城乡公交线路", "农贸市场提升改造"]
     assert [c.proposal_count for c in listed] == [2, 1, 1, 1]
@@ -143,7 +164,8 @@ def test_a_year_from_the_call_to_the_vote_the_plaques_and_the_year_end_evaluatio
     assert "满意率 60.0%" in client.get(f"/p/{school_project.code}").get_data(as_text=True)
 
     figures = livelihood.figures(YEAR)
-    assert figures["proposals"] == 6 and figures["candidates"] == 4
+    assert figures["proposals"] == 6 and figures["candidates"] == 4 and figures["call"]["opinions"] == 5
+    assert figures["call"]["by_channel"] == {"网页": 2, "小程序": 1, "公众号": 1, "座谈会（书面）": 1}
     assert figures["by_source"] == {"群众": 3, "人大代表": 1, "政府部门": 2, "人大工作人员": 0}
     assert [v["elected"] for v in figures["votes"]] == [["老街路灯改造"], ["城关小学扩建食堂"]]
     assert figures["votes"][0]["revote"] == 2 and figures["projects"] == 2 and figures["satisfaction"] == 0.7
@@ -170,9 +192,17 @@ def test_projects_done_on_time_count_in_the_figures(county):
 def test_the_office_runs_the_call_and_the_vote_from_the_console(county, client):
     from tests.test_console import flashes, post, sign_in
     w = county
-    livelihood.propose(w.citizen, {"name": "河西镇卫生院改造", "location": "河西镇", "reason": "看病条件差"}, channel="h5")
     sign_in(client, w.staff)
     path = f"/console/livelihood?year={YEAR}"
+    response = post(client, path, {"action": "call", **window()})
+    call = livelihood.call_of(YEAR)
+    assert response.headers["Location"].endswith(f"/console/consultations/{call.code}") and call.kind == "project"
+    consultations.open_consultation(w.staff, call)
+    consultations.comment(call, w.citizen, {"section": consultations.sections(call)[0].id,
+                                            "text": "河西镇卫生院条件太差，看病要跑县城"}, "miniprogram")
+    assert "河西镇卫生院条件太差" in client.get(path).get_data(as_text=True)
+    post(client, path, {"action": "adopt", "opinion": str(livelihood.waiting_opinions(YEAR)[0].id),
+                        "name": "河西镇卫生院改造", "location": "河西镇"})
     for name in ("城区停车场建设", "乡村公厕改造"):
         post(client, path, {"action": "propose", "source": "government", "name": name, "location": "县城",
                             "reason": "群众反映强烈", "estimate": "500000", "department": "D1"})

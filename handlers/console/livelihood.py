@@ -1,11 +1,11 @@
-"""民生实事项目票决制 in the console: the year's proposals (screened, merged, listed), the government's own
-candidates, the candidate list put to the deputies' vote, the year-end 测评 and the figures; and, on a ballot's
+"""民生实事项目票决制 in the console: the year's call (a 项目征集 on the 征集 engine) and its opinions turned into
+proposals, the proposals (screened, merged, listed), the government's own candidates, the candidate list put to the deputies' vote, the year-end 测评 and the figures; and, on a ballot's
 page, 按结果办理 — a linked ballot's result applied (projects made, 微实事 decided, 整改 notified).
 Rules: services/livelihood.py, services/micro.py."""
 from flask import flash, redirect, render_template, request, url_for
 
 from models import Department, Deputy
-from services import ballots, calendar, livelihood, micro
+from services import ballots, calendar, consultations, livelihood, micro
 from services.errors import ServiceError
 from services.money import yuan
 
@@ -35,7 +35,14 @@ def livelihood_year():
     if request.method == "POST":
         action = request.form.get("action")
         try:
-            if action == "propose":
+            if action == "call":
+                found = livelihood.open_call(actor(), year, {**_form(), "stations": request.form.getlist("stations")})
+                flash("已发布民生实事项目征集，请在征集页面开始征集", "ok")
+                return redirect(url_for("console.consultation", code=found.code))
+            elif action == "adopt":
+                livelihood.adopt(actor(), livelihood.opinion(request.form.get("opinion")), _form())
+                flash("已转为项目建议", "ok")
+            elif action == "propose":
                 livelihood.propose(actor(), {**_form(), "year": str(year)})
                 flash("已添加项目建议", "ok")
             elif action == "vote":
@@ -53,6 +60,9 @@ def livelihood_year():
             fail(err)
         return redirect(url_for("console.livelihood_year", year=year))
     return render_template("console/livelihood.html", year=year, rows=livelihood.proposals(year),
+                           call=livelihood.call_of(year), waiting=livelihood.waiting_opinions(year),
+                           signer=consultations.signer, call_states=consultations.STATES,
+                           opinion_channels=consultations.CHANNELS,
                            listed=livelihood.candidate_list(year), figures=livelihood.figures(year),
                            sources=livelihood.SOURCES, channels=livelihood.CHANNELS, states=livelihood.STATES,
                            departments=Department.select().where(Department.active == True)  # noqa: E712
