@@ -262,7 +262,8 @@ def station(code):
                      kind=directory.STATION_KINDS.get(found.kind, ""), deputies=directory.station_deputies(found),
                      children=directory.station_children(found),
                      parent=found.parent if found.parent_id else None,
-                     consultations=consultations.open_for(found))
+                     consultations=consultations.open_for(found), projects=directory.station_projects(found),
+                     funds=micro.funds(station=found))
 
 
 @bp.get("/c/<number>")

@@ -77,8 +77,10 @@ def fund_of(station_code, year):
     return fund
 
 
-def funds(year=None):
+def funds(year=None, station=None):
     query = MicroFund.select(MicroFund, Station).join(Station).order_by(MicroFund.year.desc(), Station.path)
+    if station is not None:
+        query = query.where(MicroFund.station == station)
     return list(query.where(MicroFund.year == year) if year else query)
 
 

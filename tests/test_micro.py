@@ -153,6 +153,8 @@ def test_the_console_runs_the_fund_and_the_public_page_publishes_its_ledger(app,
     for figure in ("1,000,000.00 元", "8,888.88 元", "8,000.00 元", "991,111.12 元", "东街下水道疏通"):
         assert figure in public, figure
     assert client.get("/micro/2026/ZZ").status_code == 404
+    station = client.get("/s/TA").get_data(as_text=True)  # the station's page lists it and the ledger
+    assert f'href="/p/{item.code}"' in station and 'href="/micro/2026/TA"' in station
 
 
 def test_migration_0012_adds_the_tables_and_the_item_ref_to_an_existing_database(scratch_database_url):
