@@ -428,6 +428,7 @@ class BallotItem(BaseModel):
     sort = IntegerField(default=0)
     name = CharField(max_length=120)
     department = ForeignKeyField(Department, null=True, on_delete="SET NULL")
+    ref = CharField(max_length=24, default="", index=True)  # what a kind votes on: "c<candidate id>", "m<micro id>"
 
     class Meta:
         table_name = "ballot_item"
@@ -608,9 +609,94 @@ class Opinion(BaseModel):
         indexes = ((("consultation", "section"), False), (("author", "created_at"), False))
 
 
+# --- 票决制 candidates and 微实事 (services/livelihood.py, services/micro.py) --------------------------------
+
+class ProjectCandidate(BaseModel):
+    """民生实事候选项目 — one proposal for next year's livelihood projects (an opinion given in the year's 项目征集,
+    turned into a proposal by staff; or the government's own), and, once staff screen it into the list (`listed`),
+    a candidate on the deputies' 票决 ballot.
+    Proposals that say the same are merged into one (`merged_into`); the winner becomes a Project (`project`)."""
+    year = IntegerField(index=True)
+    name = CharField(max_length=120)
+    location = CharField(max_length=200, default="")
+    reason = TextField(default="")            # why (理由)
+    estimate = BigIntegerField(default=0)     # rough cost, fen
+    department = ForeignKeyField(Department, null=True, on_delete="SET NULL")  # responsible department
+    source = CharField(max_length=12)         # citizen | deputy | government | staff
+    channel = CharField(max_length=16, default="console")  # h5 | miniprogram | official_account | station | console
+    proposer = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    deputy = ForeignKeyField(Deputy, null=True, on_delete="SET NULL")
+    station = ForeignKeyField(Station, null=True, on_delete="SET NULL")
+    state = CharField(max_length=12, default="proposed", index=True)
+    # proposed | listed | merged | screened_out | elected | not_elected
+    merged_into = ForeignKeyField("self", null=True, backref="merged", on_delete="RESTRICT")
+    note = TextField(default="")              # staff's screening note (why merged or screened out)
+    project = ForeignKeyField(Project, null=True, backref="candidates", on_delete="SET NULL")
+    opinion = ForeignKeyField(Opinion, null=True, unique=True, on_delete="SET NULL")  # from the 项目征集's opinion
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "project_candidate"
+
+
+class MicroFund(BaseModel):
+    """微实事资金 — a township's (or the county's) yearly fund: budget and per-project cap, in fen. `version` is
+    raised by every write against the fund, so two writers never both spend the same money."""
+    station = ForeignKeyField(Station, on_delete="RESTRICT")
+    year = IntegerField()
+    budget = BigIntegerField()   # fen
+    cap = BigIntegerField()      # fen, the most one micro-project may cost
+    version = IntegerField(default=0)
+    created_by = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "micro_fund"
+        indexes = ((("station", "year"), True),)
+
+
+class MicroProject(BaseModel):
+    """微实事 — 代表提 (a deputy's proposal: what, where, estimated cost, the citizens' reports behind it), 人大定
+    (the 主席团's decision, or its ballot), 政府办 (a small Project with milestones and spending)."""
+    code = CharField(max_length=16, unique=True)
+    fund = ForeignKeyField(MicroFund, backref="micro_projects", on_delete="RESTRICT")
+    deputy = ForeignKeyField(Deputy, null=True, on_delete="SET NULL")
+    proposer = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    title = CharField(max_length=120)
+    location = CharField(max_length=200, default="")
+    description = TextField(default="")
+    estimate = BigIntegerField()                 # fen, proposed
+    department = ForeignKeyField(Department, null=True, on_delete="SET NULL")
+    cases = JSONField(default=list)              # numbers of the citizens' reports behind it
+    state = CharField(max_length=12, default="proposed", index=True)  # proposed | approved | rejected | done
+    amount = BigIntegerField(null=True)          # fen, approved
+    decision_note = TextField(default="")
+    decided_at = DateTimeField(null=True)
+    decided_by = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    ballot = ForeignKeyField(Ballot, null=True, on_delete="SET NULL")
+    project = ForeignKeyField(Project, null=True, backref="micro", on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "micro_project"
+
+
+class MicroSpend(BaseModel):
+    """A spending entry of a micro-project (fen); never changed or deleted."""
+    micro = ForeignKeyField(MicroProject, backref="spends", on_delete="RESTRICT")
+    amount = BigIntegerField()
+    spent_on = DateField()
+    note = CharField(max_length=200, default="")
+    created_by = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "micro_spend"
+
+
 ALL_MODELS = [Station, Department, Deputy, Account, Project, ProjectDeputy, Milestone, ProjectUpdate, Follow,
               Upload, Case, Assignment, Answer, Rating, CaseEvent, Notification, DeliveryAttempt,
               SubscriptionQuota, KeyValue, Counter, StatsSnapshot, CaseTally, AuditLog, BindCode,
               Ballot, BallotItem, Elector, Participation, Paper, BallotResult,
               Suggestion, Signer, Evaluation, Commitment,
-              Consultation, ConsultationStation, Section, Opinion]
+              Consultation, ConsultationStation, Section, Opinion, ProjectCandidate, MicroFund, MicroProject, MicroSpend]

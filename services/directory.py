@@ -86,6 +86,12 @@ def station_children(station):
     return list(Station.select().where(Station.parent == station).order_by(Station.code))
 
 
+def station_projects(station):
+    """The published projects listed at a station (its 民生实事 and 微实事), newest year first."""
+    return list(Project.select().where(Project.station == station, Project.published == True)  # noqa: E712
+                .order_by(Project.year.desc(), Project.code).limit(50))
+
+
 def supervised_projects(deputy):
     return list(Project.select().join(ProjectDeputy).where(ProjectDeputy.deputy == deputy,
                                                            Project.published == True)  # noqa: E712
