@@ -7,13 +7,14 @@ from .sealing import SealedField
 
 
 class Station(BaseModel):
-    """代表联络站 — a liaison station, point, window or post; stations form a tree (县 → 镇 → 村/社区)."""
+    """代表联络站 — a liaison station, point, window or post, or a congress organisation above them (kind
+    congress: 市/县人大常委会, 乡镇人大); one tree (市 → 县 → 乡镇 → 站 → 村/社区), services/levels.py."""
     code = CharField(max_length=16, unique=True)
     name = CharField(max_length=100)
     parent = ForeignKeyField("self", null=True, backref="children", on_delete="RESTRICT")
     path = CharField(max_length=191, index=True, default="/")  # materialised ids "/1/5/23/" for subtree queries
-    level = CharField(max_length=16)   # county | town | village  (县/镇/村社区)
-    kind = CharField(max_length=16)    # station | point | window | post  (站/点/窗/岗)
+    level = CharField(max_length=16)   # province | city | county | town | village  (省/市/县/乡镇/村社区)
+    kind = CharField(max_length=16)    # congress | station | point | window | post  (人大/站/点/窗/岗)
     address = CharField(max_length=200, default="")
     reception_hours = CharField(max_length=200, default="")
     phone = CharField(max_length=32, default="")
@@ -30,6 +31,8 @@ class Department(BaseModel):
     phone = CharField(max_length=32, default="")
     active = BooleanField(default=True)
     created_at = DateTimeField(default=utcnow)
+    # the level it serves (a congress node: 市/县/乡镇); it takes cases of that area only. None: any (migration 0014)
+    station = ForeignKeyField(Station, null=True, backref="departments", on_delete="SET NULL")
 
 
 class Deputy(BaseModel):
@@ -481,6 +484,63 @@ class BallotResult(BaseModel):
         indexes = ((("ballot", "seq"), True),)
 
 
+# --- 代表建议 suggestions (the suggestion kind of Case, services/suggestions.py) ------------------------
+
+class Suggestion(BaseModel):
+    """A deputy's suggestion's form, beside its Case (kind suggestion: title, category, attachments as photos,
+    the lead deputy as deputy, state and deadlines there)."""
+    case = ForeignKeyField(Case, unique=True, backref="suggestion_form", on_delete="RESTRICT")
+    cause = CharField(max_length=200)            # 案由
+    reasons = TextField(default="")              # 理由 / 现状
+    measures = TextField(default="")             # 建议 (the measures proposed)
+    session = IntegerField(default=0, index=True)  # 0 闭会期间, N 第N次会议
+    year = IntegerField(index=True)
+    seq = IntegerField(null=True)                # 登记 number within (year, session): 第12号
+    key_leader = CharField(max_length=50, default="")  # 重点建议: the leader who 领衔督办 ('' when not key)
+    from_reports = JSONField(default=list)       # numbers of the citizens' reports it was made from (民意转化)
+    consulted = BooleanField(default=False)      # 面商 recorded in the current round
+    registered_at = DateTimeField(null=True)
+
+
+class Signer(BaseModel):
+    """领衔 (lead) and 附议 (co) deputies of a suggestion; a co-signer counts once confirmed."""
+    case = ForeignKeyField(Case, backref="signers", on_delete="RESTRICT")
+    deputy = ForeignKeyField(Deputy, on_delete="RESTRICT")
+    role = CharField(max_length=4)               # lead | co
+    invited_at = DateTimeField(default=utcnow)
+    confirmed_at = DateTimeField(null=True)
+    declined_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("case", "deputy"), True),)
+
+
+class Evaluation(BaseModel):
+    """测评 — one signer's rating of one round's answer: 联系沟通 / 办理态度 / 办理结果, each 满意/基本满意/不满意."""
+    case = ForeignKeyField(Case, backref="evaluations", on_delete="RESTRICT")
+    round = IntegerField()
+    deputy = ForeignKeyField(Deputy, on_delete="RESTRICT")
+    contact = CharField(max_length=16)
+    attitude = CharField(max_length=16)
+    result = CharField(max_length=16)
+    comment = TextField(default="")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("case", "round", "deputy"), True),)
+
+
+class Commitment(BaseModel):
+    """承诺事项 — what a B-class answer promised, with its date; chased like a deadline until done."""
+    case = ForeignKeyField(Case, backref="commitments", on_delete="RESTRICT")
+    round = IntegerField()
+    text = TextField()
+    due = DateField(index=True)
+    done_at = DateTimeField(null=True)
+    chased_level = IntegerField(default=0)       # 0 none, 1 due soon told, 2 overdue told
+    created_at = DateTimeField(default=utcnow)
+
+
 # --- 征集 consultations (services/consultations.py) ---------------------------------------------------
 
 class Consultation(BaseModel):
@@ -638,4 +698,5 @@ ALL_MODELS = [Station, Department, Deputy, Account, Project, ProjectDeputy, Mile
               Upload, Case, Assignment, Answer, Rating, CaseEvent, Notification, DeliveryAttempt,
               SubscriptionQuota, KeyValue, Counter, StatsSnapshot, CaseTally, AuditLog, BindCode,
               Ballot, BallotItem, Elector, Participation, Paper, BallotResult,
+              Suggestion, Signer, Evaluation, Commitment,
               Consultation, ConsultationStation, Section, Opinion, ProjectCandidate, MicroFund, MicroProject, MicroSpend]

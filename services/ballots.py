@@ -133,6 +133,7 @@ def parse_rules(data):
     return rules
 
 
+@retried
 def create(actor, data, parent=None):
     """A ballot in draft from a form: title, kind, method, places, electorate, opens_at, closes_at, the rules,
     items (one per line) and/or departments (codes), deputies (codes) for a deputies' ballot."""
@@ -197,6 +198,7 @@ def turnout(ballot):
     return ballot.participations.count()
 
 
+@retried
 def open_ballot(actor, ballot):
     """Start the vote; every listed deputy is told (push to the phone page)."""
     _staff(actor)
@@ -296,6 +298,7 @@ def cast(ballot, marks, deputy=None, openid=None, comment=""):
             raise Conflict("may_not_vote", "您已经投过票了，每人只能投一次")
 
 
+@retried
 def close(actor, ballot):
     """End the vote and freeze the count (the first BallotResult)."""
     _staff(actor)
@@ -335,6 +338,7 @@ def result(ballot):
     return ballot.results.order_by(BallotResult.seq.desc()).first()
 
 
+@retried
 def publish(actor, ballot):
     _staff(actor)
     with write_transaction():
@@ -343,6 +347,7 @@ def publish(actor, ballot):
     return ballot
 
 
+@retried
 def correct(actor, ballot, data):
     """A correction: a new result entry, recounted from the same papers under the corrected rules, with the
     reason. The earlier entries stay as they were."""

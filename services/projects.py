@@ -5,7 +5,7 @@ A progress update is a ProjectUpdate and the followers' notifications, written i
 import datetime as dt
 import re
 
-from models import Deputy, Department, Milestone, Project, ProjectDeputy, ProjectUpdate, Station, db, utcnow
+from models import Deputy, Department, Milestone, Project, ProjectDeputy, ProjectUpdate, Station, db, retried, utcnow
 from services import notify
 from services.directory import PROJECT_STATUS as STATUSES
 from services.errors import Forbidden, InvalidInput, NotFound
@@ -78,6 +78,7 @@ def by_code(model, code, label):
     return found
 
 
+@retried
 def save(actor, data, project=None):
     """Create (project=None) or edit a project from form data; supervising deputies by code."""
     if not can_manage(actor):
@@ -143,6 +144,7 @@ def finish_milestone(actor, project, milestone_id, done_on=None):
     return milestone
 
 
+@retried
 def add_update(actor, project, data):
     """A dated progress update with photos; the project's progress/status follow it; followers hear of it."""
     actor = as_actor(actor)
