@@ -94,6 +94,7 @@ def reception():
     """A station's reception calendar: its repeating rules, one-off days, the coming days."""
     code = request.values.get("station") or ""
     station = Station.get_or_none(Station.code == code.upper()[:16]) if code else None
+    status = 200
     if request.method == "POST" and station is not None:
         try:
             if request.form.get("what") == "day":
@@ -105,9 +106,11 @@ def reception():
             return redirect(url_for("console.reception", station=station.code))
         except ServiceError as err:
             fail(err)
+            status = err.status
     return render_template("console/reception.html", station=station, **_choices(),
                            rules=list(station.reception_rules) if station else [],
-                           days=activities.calendar_of(station) if station else [], weekdays=activities.WEEKDAYS)
+                           days=activities.calendar_of(station) if station else [],
+                           weekdays=activities.WEEKDAYS), status
 
 
 # --- 代表联系组 and 双联系 ---------------------------------------------------------------------------------
@@ -115,6 +118,7 @@ def reception():
 @bp.route("/groups", methods=["GET", "POST"])
 @roles(*STAFF)
 def groups():
+    status = 200
     if request.method == "POST":
         group = DeputyGroup.get_or_none(DeputyGroup.id == request.form.get("id")) if request.form.get("id") else None
         try:
@@ -123,14 +127,16 @@ def groups():
             return redirect(url_for("console.groups"))
         except ServiceError as err:
             fail(err)
+            status = err.status
     rows = activities.groups()
     return render_template("console/groups.html", rows=rows, **_choices(),
-                           members={r.id: [m.deputy for m in r.members] for r in rows})
+                           members={r.id: [m.deputy for m in r.members] for r in rows}), status
 
 
 @bp.route("/contacts", methods=["GET", "POST"])
 @roles(*STAFF)
 def contacts():
+    status = 200
     if request.method == "POST":
         try:
             activities.log_contact(actor(), _form())
@@ -138,10 +144,11 @@ def contacts():
             return redirect(url_for("console.contacts"))
         except ServiceError as err:
             fail(err)
+            status = err.status
     year, quarter = _year(), request.args.get("quarter", type=int) or (calendar.today().month - 1) // 3 + 1
     quarter = quarter if quarter in (1, 2, 3, 4) else 1
     return render_template("console/contacts.html", report=activities.contact_report(year, quarter),
-                           ways=activities.WAYS, today=calendar.today(), **_choices())
+                           ways=activities.WAYS, today=calendar.today(), **_choices()), status
 
 
 @bp.get("/contacts/<int:year>-<int:quarter>.xlsx")
