@@ -85,7 +85,7 @@ def record(deputy, year):
         *([Case.kind == "report"] if _has_kinds() else [])).group_by(Case.answer_class).tuples())
     past = (Attendance.select(Attendance, Activity).join(Activity)
             .where(Attendance.deputy == deputy, Activity.state == "planned", Activity.starts_at >= start,
-                   Activity.starts_at < min(end, now)))
+                   Activity.starts_at < end, (Activity.starts_at < now) | Attendance.checked_in_at.is_null(False)))
     receptions = {"duty": 0, "attended": 0}
     activities = {kind: {"invited": 0, "attended": 0} for kind in KINDS if kind != "reception"}
     for row in past:
