@@ -103,6 +103,9 @@ def load():
         SIGN_DAYS=env_int("SIGN_DAYS", 2),
         RESOLVED_CHECK_DAYS=env_int("RESOLVED_CHECK_DAYS", 15),  # after closing: "问题是否真正解决了？"
         RESPONSE_HOURS=env_int("RESPONSE_HOURS", 24),  # 响应率: a deputy's first answer within this many hours
+        RECEPTION_SLOTS=env_int("RECEPTION_SLOTS", 10),  # bookings a reception day takes unless set on the day
+        DUTY_LEAGUE_MIN=env_int("DUTY_LEAGUE_MIN", 5),  # 履职 league: fewer deputies of a level than this are not ranked
+        DUTY_INACTIVE_MONTHS=env_int("DUTY_INACTIVE_MONTHS", 3),  # no activity this long: a gentle reminder
         # The audit log is kept this many days (at least 180; the nightly purge removes older entries).
         AUDIT_RETENTION_DAYS=max(180, env_int("AUDIT_RETENTION_DAYS", 365)),
         # Notifications: quiet hours hold non-urgent pushes (local time, HH:MM).
