@@ -352,3 +352,21 @@ def test_a_group_activity_invites_every_member_of_the_group_and_its_sub_groups(a
     found = activities.create(w.staff, {"kind": "group", "title": "联系组活动", "group": str(parent.id),
                                         "starts_at": "2030-04-20T09:00", "ends_at": "2030-04-20T12:00"})
     assert sorted(a.deputy.code for a in found.attendance) == ["DEP001", "DEP003"]
+
+
+@freeze_time("2026-03-10 02:00:00")
+def test_a_bookers_name_and_phone_go_when_they_delete_their_account_and_after_the_retention_period(app):
+    from services import privacy
+    w = world()
+    rule = monthly_rule(w)
+    form = {"deputy": w.deputy.code, "topic": "小区加装电梯的问题", "name": "张三", "phone": "13800001111"}
+    mine = activities.book(w.citizen, day_on(rule, "2026-03-15"), form)
+    later = activities.book(w.other_citizen, day_on(rule, "2026-04-15"), {**form, "name": "李四"})
+    privacy.delete_account(w.citizen)
+    gone = Booking.get_by_id(mine.id)
+    assert (gone.name, gone.phone, gone.account_id) == (privacy.DELETED_NAME, "", None)
+    app.config["PERSONAL_DATA_RETENTION_DAYS"] = 30
+    with freeze_time("2026-05-20 02:00:00"):
+        privacy.purge_expired()
+    assert (Booking.get_by_id(later.id).phone, Booking.get_by_id(later.id).name) == ("", "")
+    assert activities.booked_count(day_on(rule, "2026-04-15")) == 1  # still counted for the station
