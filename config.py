@@ -92,6 +92,7 @@ def load():
         WECHAT_VERIFY_FILE=env_str("WECHAT_VERIFY_FILE"),
         WECHAT_MP_SCAN_PAGE=env_str("WECHAT_MP_SCAN_PAGE"),
         H5_REPORTS_PER_IP_HOUR=env_int("H5_REPORTS_PER_IP_HOUR", 30),
+        H5_BOOKINGS_PER_IP_HOUR=env_int("H5_BOOKINGS_PER_IP_HOUR", 10),
         REDIS_URL=env_str("REDIS_URL"),
         UPLOAD_FOLDER=env_str("UPLOAD_FOLDER", str(INSTANCE / "uploads")),
         # Workflow

@@ -8,12 +8,12 @@
 - /m/activities/<code> — an invited deputy's view of an activity; /m/record — the deputy's 履职档案, coming
   bookings, their own words for the 述职报告, and the draft as .docx / PDF.
 """
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from handlers import mobile, public, webauth
 from handlers.security import csrf_token
 from models import Account
-from services import activities, binding, calendar, dutyrecord
+from services import activities, binding, calendar, dutyrecord, ratelimit
 from services.errors import NotFound, ServiceError
 from services.workflow import mask_phone, write_transaction
 
@@ -40,6 +40,8 @@ def book(code):
     if request.method == "POST":
         form = {k: request.form.get(k, "") for k in ("deputy", "topic", "name", "phone")}
         try:
+            per_ip = current_app.config.get("H5_BOOKINGS_PER_IP_HOUR", 10)
+            ratelimit.hit(f"h5-booking:{request.remote_addr}", per_ip, 3600, "预约太频繁，请一小时后再试")
             account = public.visitor()
             with write_transaction():
                 if account is None:  # a browser outside WeChat: the H5 pages' web citizen, as for a report
@@ -146,7 +148,8 @@ def record():
     return page("mobile/record.html", 400 if error else 200, account=account, error=error, saved=saved,
                 entry=dutyrecord.record(account.deputy, year), report=report, year=year,
                 bookings=activities.bookings_for_deputy(account.deputy),
-                upcoming=activities.upcoming(deputy=account.deputy, kind=None, limit=5), percent=dutyrecord.stats.percent)
+                upcoming=activities.upcoming(deputy=account.deputy, kind=None, limit=5),
+                percent=dutyrecord.stats.percent)
 
 
 @deputies.get("/m/record/<int:year>.<fmt>")

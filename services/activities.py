@@ -422,7 +422,8 @@ def book(account, activity, form):
 
 def _booking_values(booking):
     activity = booking.activity
-    return {"code": booking.code, "topic": booking.topic[:40], "deputy": booking.deputy.name if booking.deputy_id else "",
+    return {"code": booking.code, "topic": booking.topic[:40],
+            "deputy": booking.deputy.name if booking.deputy_id else "",
             "station": activity.station.name[:30] if activity.station_id else "", "name": booking.name[:20],
             "when_text": notify.local_stamp(activity.starts_at), "place": activity.place[:40],
             "phone": mask_phone(booking.phone)}

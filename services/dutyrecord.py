@@ -120,8 +120,9 @@ def record(deputy, year):
         "steps": steps,
         "suggestions": suggestions(deputy, year),
         "receptions": receptions,
-        "bookings": Booking.select().join(Activity).where(Booking.deputy == deputy, Booking.state == "booked",
-                                                          Activity.starts_at >= start, Activity.starts_at < end).count(),
+        "bookings": Booking.select().join(Activity).where(
+            Booking.deputy == deputy, Booking.state == "booked", Activity.starts_at >= start,
+            Activity.starts_at < end).count(),
         "activities": activities,
         "activities_attended": sum(a["attended"] for a in activities.values()),
         "questions": None,  # HOOK: questions at 问政 (issue 19) — attended 问政 activities are counted above
@@ -304,7 +305,8 @@ def report_of(deputy, year):
 def set_words(actor, report, words):
     """The deputy's own words in the 述职报告 (the deputy themselves, or staff for them)."""
     actor = as_actor(actor)
-    if not (actor.role in ("staff", "admin") or (actor.role == "deputy" and actor.account.deputy_id == report.deputy_id)):
+    own = actor.role == "deputy" and actor.account.deputy_id == report.deputy_id
+    if not (actor.role in ("staff", "admin") or own):
         raise Forbidden("not_permitted", "只有代表本人或工作人员可以修改述职内容")
     words = str(words or "").strip()
     if len(words) > WORDS_LIMIT:

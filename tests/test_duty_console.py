@@ -109,3 +109,19 @@ def test_the_deputy_sees_their_record_and_writes_their_own_words_on_the_phone(ap
     assert client.get(f"/m/record/{report.year}.docx").status_code == 200
     stranger = client.application.test_client()
     assert stranger.get("/m/record").status_code == 302
+
+
+def test_the_booking_page_refuses_a_bad_form_in_chinese_and_too_many_bookings_from_one_address(app, client):
+    w = world()
+    app.config["H5_BOOKINGS_PER_IP_HOUR"] = 2
+    activities.add_rule(w.staff, w.town_a, {"repeat": "monthly", "monthday": "15", "start_time": "09:00",
+                                            "end_time": "11:30", "slots": "9", "deputies": [w.deputy.code]})
+    day = activities.upcoming(station=w.town_a)[0]
+    token = csrf_of(client.get(f"/r/{day.code}"))
+    form = {"csrf_token": token, "deputy": w.deputy.code, "topic": "加装电梯的事", "name": "张三", "phone": "1380000"}
+    response = client.post(f"/r/{day.code}", data=form)
+    assert response.status_code == 400 and "请填写正确的手机号或座机号" in response.get_data(as_text=True)
+    assert client.post(f"/r/{day.code}", data={**form, "phone": "13800001111"}).status_code == 303
+    response = client.post(f"/r/{day.code}", data={**form, "phone": "13800001111"})
+    assert response.status_code == 429 and "预约太频繁" in response.get_data(as_text=True)
+    assert Booking.select().count() == 1 and client.get("/r/NOSUCH").status_code == 404
