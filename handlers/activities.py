@@ -138,14 +138,21 @@ def record():
     year = request.args.get("year", type=int) or calendar.today().year
     report = dutyrecord.DutyReport.get_or_none(dutyrecord.DutyReport.deputy == account.deputy_id,
                                                dutyrecord.DutyReport.year == year)
-    error, saved = None, False
-    if request.method == "POST" and report is not None:
+    error, saved, revealed = None, False, {}
+    if request.method == "POST" and request.form.get("booking"):  # 查看电话: the booked deputy calls the citizen
+        try:
+            booking = activities.booking_of(request.form.get("booking"))
+            revealed[booking.code] = activities.reveal_booking_phone(account, booking)
+        except ServiceError as err:
+            error = err.message
+    elif request.method == "POST" and report is not None:
         try:
             dutyrecord.set_words(account, report, request.form.get("own_words"))
             saved = True
         except ServiceError as err:
             error = err.message
     return page("mobile/record.html", 400 if error else 200, account=account, error=error, saved=saved,
+                revealed=revealed, mask=mask_phone,
                 entry=dutyrecord.record(account.deputy, year), report=report, year=year,
                 bookings=activities.bookings_for_deputy(account.deputy),
                 upcoming=activities.upcoming(deputy=account.deputy, kind=None, limit=5),

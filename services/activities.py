@@ -23,7 +23,7 @@ from models import (Account, Activity, ActivityCase, Attendance, Booking, Contac
                     GroupMember, ReceptionRule, Station, utcnow)
 from services import audit, calendar, notify
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.workflow import (as_actor, mask_phone, phone, require_scope, retried, submit_case, text,
+from services.workflow import (as_actor, in_scope, mask_phone, phone, require_scope, retried, submit_case, text,
                                write_transaction)
 
 KINDS = {"reception": "接待选民日", "inspection": "视察", "research": "调研", "enforcement": "执法检查",
@@ -427,6 +427,19 @@ def _booking_values(booking):
             "station": activity.station.name[:30] if activity.station_id else "", "name": booking.name[:20],
             "when_text": notify.local_stamp(activity.starts_at), "place": activity.place[:40],
             "phone": mask_phone(booking.phone)}
+
+
+def reveal_booking_phone(actor, booking):
+    """The booker's full phone, to call them: for the office in the station's scope and the deputy booked; every
+    view is in the audit log."""
+    actor = as_actor(actor)
+    station_id = booking.activity.station_id
+    allowed = (actor.role in ("staff", "admin") and in_scope(actor, station_id)) or (
+        actor.role == "deputy" and actor.account.deputy_id == booking.deputy_id)
+    if not allowed:
+        raise Forbidden("not_permitted", "您无权查看预约人的完整电话")
+    audit.record(actor, "view_phone", ("booking", booking.code), {"purpose": "预约联系"})
+    return booking.phone
 
 
 def booking_of(code):

@@ -44,6 +44,17 @@ def test_the_office_sets_a_calendar_plans_an_activity_records_it_and_enters_what
                                                "phone": "13800001111"})
     page = client.get(f"/console/activities/{day.code}").get_data(as_text=True)
     assert "138****1111" in page and "13800001111" not in page
+    shown = client.post(f"/console/activities/{day.code}/phone", data={"csrf_token": token, "booking": booking.code})
+    assert "13800001111" in shown.get_data(as_text=True)
+    from models import AuditLog
+    assert AuditLog.get(AuditLog.action == "view_phone").target_id == booking.code
+    import pytest
+    from services.errors import ServiceError
+    with pytest.raises(ServiceError):  # station staff of another town may not
+        activities.reveal_booking_phone(w.other_town_staff, booking)
+    assert activities.reveal_booking_phone(w.deputy_account, booking) == "13800001111"  # the deputy booked may
+    with pytest.raises(ServiceError):
+        activities.reveal_booking_phone(w.other_deputy_account, booking)
     client.post(f"/console/activities/{day.code}/report", data={
         "csrf_token": token, "deputy": w.deputy.code, "booking": booking.code, "category": "traffic",
         "citizen_name": "张三", "contact_phone": "13800001111", "content": "小区加装电梯，希望协调。"})
@@ -107,6 +118,14 @@ def test_the_deputy_sees_their_record_and_writes_their_own_words_on_the_phone(ap
     client.post("/m/record", data={"csrf_token": "t", "own_words": "每月到站接待。"})
     assert DutyReport.get_by_id(report.id).own_words == "每月到站接待。"
     assert client.get(f"/m/record/{report.year}.docx").status_code == 200
+    activities.add_rule(w.staff, w.town_a, {"repeat": "weekly", "weekday": "3", "start_time": "09:00",
+                                            "end_time": "11:00", "deputies": [w.deputy.code]})
+    booking = activities.book(w.citizen, activities.upcoming(station=w.town_a)[0], {
+        "deputy": w.deputy.code, "topic": "加装电梯的事", "name": "张三", "phone": "13800001111"})
+    page = client.get("/m/record").get_data(as_text=True)
+    assert "加装电梯的事" in page and "138****1111" in page and "13800001111" not in page
+    page = client.post("/m/record", data={"csrf_token": "t", "booking": booking.code}).get_data(as_text=True)
+    assert 'href="tel:13800001111"' in page
     stranger = client.application.test_client()
     assert stranger.get("/m/record").status_code == 302
 

@@ -6,7 +6,7 @@ from models import Booking, Deputy, DeputyGroup, Station
 from qr import codes
 from services import activities, calendar, dutyrecord, workflow
 from services.directory import DEPUTY_LEVELS
-from services.errors import ServiceError
+from services.errors import NotFound, ServiceError
 from services.uploads import save_image
 
 from . import STAFF, actor, bp, fail, roles
@@ -56,12 +56,13 @@ def activity_new():
 
 @bp.get("/activities/<code>")
 @roles(*STAFF)
-def activity_page(code):
+def activity_page(code, revealed=None):
     found = activities.get(code)
     url = f"{current_app.config['PUBLIC_BASE_URL']}{url_for('duty.checkin', code=found.code)}"
     bookings = list(found.bookings.order_by(Booking.id))
     return render_template("console/activity.html", activity=found, kinds=activities.KINDS, roles=activities.ROLES,
                            attendance=list(found.attendance), bookings=bookings, mask=workflow.mask_phone,
+                           revealed=revealed or {},
                            cases=activities.received(found), checkin_url=url, qr=codes.svg(url, 200).decode(),
                            categories=workflow.CATEGORIES)
 
@@ -78,6 +79,11 @@ def activity_action(code, action):
         elif action == "cancel":
             activities.cancel(actor(), found, request.form.get("reason"))
             flash("活动已取消，已通知代表和预约的群众", "ok")
+        elif action == "phone":
+            booking = activities.booking_of(request.form.get("booking"))
+            if booking.activity_id != found.id:
+                raise NotFound("no_booking", "没有找到这个预约")
+            return activity_page(code, {booking.code: activities.reveal_booking_phone(actor(), booking)})
         elif action == "report":
             case = activities.enter_report(actor(), found, _form())
             flash(f"已登记群众反映 {case.number}", "ok")
