@@ -370,3 +370,22 @@ def test_a_bookers_name_and_phone_go_when_they_delete_their_account_and_after_th
         privacy.purge_expired()
     assert (Booking.get_by_id(later.id).phone, Booking.get_by_id(later.id).name) == ("", "")
     assert activities.booked_count(day_on(rule, "2026-04-15")) == 1  # still counted for the station
+
+
+def test_a_bound_deputy_scanning_the_stations_code_in_the_official_account_is_checked_in(app, client):
+    from tests.wechat_helpers import event_xml, post_plain, read_reply
+    w = world()
+    w.deputy_account.oa_openid = "oa-deputy"
+    w.deputy_account.save()
+    now = utcnow() + dt.timedelta(hours=8)
+    day = activities.add_day(w.staff, w.town_a, {
+        "starts_at": (now + dt.timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (now + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"), "deputies": [w.deputy.code]})
+
+    def scan(openid):
+        xml = event_xml("SCAN", openid=openid, key="s:TA", extra="<Ticket>t</Ticket>")
+        return read_reply(post_plain(client, xml).get_data(as_text=True))
+    reply = scan("oa-deputy")
+    assert reply.content.startswith("签到成功") and day.title in reply.content
+    assert activities.attendance_of(day, w.deputy).checked_in_at is not None
+    assert scan("oa-somebody").articles[0]["url"].endswith("/s/TA")  # anyone else: the station's card
