@@ -67,71 +67,96 @@ def suggestions(deputy, year):
 
 def record(deputy, year):
     """The year's 履职档案 of one deputy, as a plain dict (the pages, the league table and the 述职报告 read it)."""
+    return records([deputy], year)[0]
+
+
+def records(deputies, year):
+    """The records of many deputies at once (one grouped query per part, so the league table of a county's
+    hundreds of deputies costs what one record does), in the order given."""
     start, end = _bounds(year)
     now = utcnow()
-    scope = {"start": dt.date(year, 1, 1), "end": dt.date(year + 1, 1, 1), "deputy": deputy.id}
-    if _has_kinds():
-        scope["kind"] = "report"
-    figures = stats.figures(live=True, **scope)
-    account = account_of(deputy)
-    steps = {name: 0 for name in STEPS}
-    if account is not None:
-        for action, n in (CaseEvent.select(CaseEvent.action, fn.COUNT(CaseEvent.id)).where(
-                CaseEvent.actor == account, CaseEvent.action.in_(list(STEPS)), CaseEvent.at >= start,
-                CaseEvent.at < end).group_by(CaseEvent.action).tuples()):
-            steps[action] = n
-    classes = dict(Case.select(Case.answer_class, fn.COUNT(Case.id)).where(
-        Case.deputy == deputy, Case.submitted_at >= start, Case.submitted_at < end, Case.answer_class != "",
-        *([Case.kind == "report"] if _has_kinds() else [])).group_by(Case.answer_class).tuples())
-    past = (Attendance.select(Attendance, Activity).join(Activity)
-            .where(Attendance.deputy == deputy, Activity.state == "planned", Activity.starts_at >= start,
-                   Activity.starts_at < end, (Activity.starts_at < now) | Attendance.checked_in_at.is_null(False)))
-    receptions = {"duty": 0, "attended": 0}
-    activities = {kind: {"invited": 0, "attended": 0} for kind in KINDS if kind != "reception"}
-    for row in past:
-        if row.activity.kind == "reception":
-            receptions["duty"] += row.role == "duty"
-            receptions["attended"] += row.checked_in_at is not None
-        else:
-            activities[row.activity.kind]["invited"] += row.role == "invited"
-            activities[row.activity.kind]["attended"] += row.checked_in_at is not None
-    ballots_taken = (Participation.select(Ballot.kind, fn.COUNT(Participation.id)).join(Ballot)
-                     .where(Participation.voter == f"d{deputy.id}", Ballot.opens_at >= start, Ballot.opens_at < end)
-                     .group_by(Ballot.kind).tuples())
-    ballots_by_kind = {ballots.KINDS.get(kind, kind): n for kind, n in ballots_taken}
-    projects = list(Project.select().join(ProjectDeputy).where(ProjectDeputy.deputy == deputy, Project.year == year)
-                    .order_by(Project.code))
-    report = DutyReport.get_or_none(DutyReport.deputy == deputy, DutyReport.year == year)
-    review = None
-    if report is not None and report.ballot_id:
-        found = ballots.result(report.ballot)
-        item = found.data["items"][0] if found is not None and found.data.get("items") else None
-        review = {"ballot": report.ballot, "state": report.ballot.state,
-                  "rate": item["rate"] if item and found.ballot.state == "published" else None,
-                  "marked": item["marked"] if item and found.ballot.state == "published" else None}
-    return {
-        "deputy": deputy, "year": year,
-        "reports": {"received": figures["total"], "responded": figures["responded"],
-                    "avg_response_hours": (round(figures["response_seconds"] / 3600 / figures["responded"], 1)
-                                           if figures["responded"] else None),
-                    "concluded": figures["concluded"], "rated": figures["rated"], "satisfied": figures["satisfied"],
-                    "satisfaction_rate": figures["satisfaction_rate"], "classes": {k: classes.get(k, 0)
-                                                                                   for k in ANSWER_CLASSES}},
-        "steps": steps,
-        "suggestions": suggestions(deputy, year),
-        "receptions": receptions,
-        "bookings": Booking.select().join(Activity).where(
-            Booking.deputy == deputy, Booking.state == "booked", Activity.starts_at >= start,
-            Activity.starts_at < end).count(),
-        "activities": activities,
-        "activities_attended": sum(a["attended"] for a in activities.values()),
-        "questions": None,  # HOOK: questions at 问政 (issue 19) — attended 问政 activities are counted above
-        "ballots": sum(ballots_by_kind.values()), "ballots_by_kind": ballots_by_kind,
-        "projects": projects,
-        "contacts": Contact.select().where(Contact.deputy == deputy, Contact.day >= dt.date(year, 1, 1),
-                                           Contact.day < dt.date(year + 1, 1, 1)).count(),
-        "duty_report": report, "review": review,
-    }
+    ids = [d.id for d in deputies]
+    reports_only = [Case.kind == "report"] if _has_kinds() else []
+    scope = {"start": dt.date(year, 1, 1), "end": dt.date(year + 1, 1, 1), **({"kind": "report"} if _has_kinds()
+                                                                                else {})}
+    if len(ids) == 1:
+        scope["deputy"] = ids[0]
+    figures = {row["key"]: row for row in stats.figures(by="deputy", live=True, **scope)}
+    blank = stats.figures(live=True, deputy=-1)
+    steps = {i: {name: 0 for name in STEPS} for i in ids}
+    for deputy_id, action, n in (CaseEvent.select(Account.deputy, CaseEvent.action, fn.COUNT(CaseEvent.id))
+                                 .join(Account, on=(CaseEvent.actor == Account.id))
+                                 .where(Account.role == "deputy", Account.deputy.in_(ids),
+                                        CaseEvent.action.in_(list(STEPS)), CaseEvent.at >= start, CaseEvent.at < end)
+                                 .group_by(Account.deputy, CaseEvent.action).tuples()):
+        steps[deputy_id][action] = n
+    classes = {i: {k: 0 for k in ANSWER_CLASSES} for i in ids}
+    for deputy_id, answer_class, n in (Case.select(Case.deputy, Case.answer_class, fn.COUNT(Case.id)).where(
+            Case.deputy.in_(ids), Case.submitted_at >= start, Case.submitted_at < end, Case.answer_class != "",
+            *reports_only).group_by(Case.deputy, Case.answer_class).tuples()):
+        classes[deputy_id][answer_class] = n
+    receptions = {i: {"duty": 0, "attended": 0} for i in ids}
+    attended = {i: {kind: {"invited": 0, "attended": 0} for kind in KINDS if kind != "reception"} for i in ids}
+    for deputy_id, kind, role, checked_in_at in (  # what has started (or was checked in early), not cancelled
+            Attendance.select(Attendance.deputy, Activity.kind, Attendance.role, Attendance.checked_in_at)
+            .join(Activity).where(Attendance.deputy.in_(ids), Activity.state == "planned", Activity.starts_at >= start,
+                                  Activity.starts_at < end,
+                                  (Activity.starts_at < now) | Attendance.checked_in_at.is_null(False)).tuples()):
+        entry = receptions[deputy_id] if kind == "reception" else attended[deputy_id][kind]
+        entry["duty" if kind == "reception" else "invited"] += role == ("duty" if kind == "reception" else "invited")
+        entry["attended"] += checked_in_at is not None
+    ballots_by_kind = {i: {} for i in ids}
+    voters = {f"d{i}": i for i in ids}
+    for voter, kind, n in (Participation.select(Participation.voter, Ballot.kind, fn.COUNT(Participation.id))
+                           .join(Ballot).where(Participation.voter.in_(list(voters)), Ballot.opens_at >= start,
+                                               Ballot.opens_at < end)
+                           .group_by(Participation.voter, Ballot.kind).tuples()):
+        ballots_by_kind[voters[voter]][ballots.KINDS.get(kind, kind)] = n
+    projects = {i: [] for i in ids}
+    for link in (ProjectDeputy.select(ProjectDeputy, Project).join(Project)
+                 .where(ProjectDeputy.deputy.in_(ids), Project.year == year).order_by(Project.code)):
+        projects[link.deputy_id].append(link.project)
+    bookings = dict(Booking.select(Booking.deputy, fn.COUNT(Booking.id)).join(Activity).where(
+        Booking.deputy.in_(ids), Booking.state == "booked", Activity.starts_at >= start, Activity.starts_at < end)
+        .group_by(Booking.deputy).tuples())
+    contacts = dict(Contact.select(Contact.deputy, fn.COUNT(Contact.id)).where(
+        Contact.deputy.in_(ids), Contact.day >= dt.date(year, 1, 1), Contact.day < dt.date(year + 1, 1, 1))
+        .group_by(Contact.deputy).tuples())
+    reports = {r.deputy_id: r for r in DutyReport.select().where(DutyReport.deputy.in_(ids), DutyReport.year == year)}
+    rows = []
+    for deputy in deputies:
+        f = figures.get(deputy.id, blank)
+        report = reports.get(deputy.id)
+        rows.append({
+            "deputy": deputy, "year": year,
+            "reports": {"received": f["total"], "responded": f["responded"],
+                        "avg_response_hours": (round(f["response_seconds"] / 3600 / f["responded"], 1)
+                                               if f["responded"] else None),
+                        "concluded": f["concluded"], "rated": f["rated"], "satisfied": f["satisfied"],
+                        "satisfaction_rate": f["satisfaction_rate"], "classes": classes[deputy.id]},
+            "steps": steps[deputy.id],
+            "suggestions": suggestions(deputy, year),
+            "receptions": receptions[deputy.id],
+            "bookings": bookings.get(deputy.id, 0),
+            "activities": attended[deputy.id],
+            "activities_attended": sum(a["attended"] for a in attended[deputy.id].values()),
+            "questions": None,  # HOOK: questions at 问政 (issue 19) — attended 问政 activities are counted above
+            "ballots": sum(ballots_by_kind[deputy.id].values()), "ballots_by_kind": ballots_by_kind[deputy.id],
+            "projects": projects[deputy.id], "contacts": contacts.get(deputy.id, 0),
+            "duty_report": report, "review": _review(report),
+        })
+    return rows
+
+
+def _review(report):
+    """The 述职评议 of a report: its ballot, state, and once published the 满意率 and how many marked it."""
+    if report is None or not report.ballot_id:
+        return None
+    found = ballots.result(report.ballot)
+    item = found.data["items"][0] if found is not None and found.data.get("items") else None
+    published = item is not None and report.ballot.state == "published"
+    return {"ballot": report.ballot, "state": report.ballot.state, "rate": item["rate"] if published else None,
+            "marked": item["marked"] if published else None}
 
 
 def total(entry):
@@ -159,7 +184,7 @@ def league(year, level=None):
         if len(deputies) < minimum:
             tables.append({"level": key, "label": label, "size": len(deputies), "hidden": True, "rows": []})
             continue
-        rows = [record(d, year) for d in deputies]
+        rows = records(deputies, year)
         for row in rows:
             row["total"] = total(row)
         rows.sort(key=lambda r: (-r["total"], r["deputy"].code))
@@ -178,17 +203,27 @@ def public_summary(deputy, year=None):
 
 # --- inactivity ---------------------------------------------------------------------------------------------
 
-def last_active(deputy):
-    """The last time the deputy checked in, took a step on a case or was contacted (双联系), or None."""
-    account = account_of(deputy)
-    moments = [Attendance.select(fn.MAX(Attendance.checked_in_at)).where(Attendance.deputy == deputy).scalar()]
-    if account is not None:
-        moments.append(CaseEvent.select(fn.MAX(CaseEvent.at)).where(CaseEvent.actor == account).scalar())
-    day = Contact.select(fn.MAX(Contact.day)).where(Contact.deputy == deputy).scalar()
-    if day is not None:
-        moments.append(calendar.utc_start(day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day))))
-    moments = [m if isinstance(m, dt.datetime) else dt.datetime.fromisoformat(str(m)) for m in moments if m]
-    return max(moments) if moments else None
+def last_active(deputies):
+    """{deputy id: the last time they checked in, took a step on a case or were contacted (双联系), or None}."""
+    ids = [d.id for d in deputies]
+    found = {i: [] for i in ids}
+    for query in (Attendance.select(Attendance.deputy, fn.MAX(Attendance.checked_in_at))
+                  .where(Attendance.deputy.in_(ids)).group_by(Attendance.deputy),
+                  CaseEvent.select(Account.deputy, fn.MAX(CaseEvent.at)).join(Account, on=(CaseEvent.actor == Account.id))
+                  .where(Account.role == "deputy", Account.deputy.in_(ids)).group_by(Account.deputy),
+                  Contact.select(Contact.deputy, fn.MAX(Contact.day)).where(Contact.deputy.in_(ids))
+                  .group_by(Contact.deputy)):
+        for deputy_id, moment in query.tuples():
+            if moment:
+                found[deputy_id].append(_moment(moment))
+    return {i: max(m) if m else None for i, m in found.items()}
+
+
+def _moment(value):
+    """A MAX() read back (a datetime, a date, or their text on SQLite) as a naive UTC datetime."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value) if len(value) > 10 else dt.date.fromisoformat(value)
+    return value if isinstance(value, dt.datetime) else calendar.utc_start(value)
 
 
 def inactive(months=None, now=None):
@@ -196,12 +231,9 @@ def inactive(months=None, now=None):
     from services.directory import serving
     months = months or setting("DUTY_INACTIVE_MONTHS", 3)
     since = (now or utcnow()) - dt.timedelta(days=30 * months)
-    rows = []
-    for deputy in Deputy.select().where(serving()).order_by(Deputy.code):
-        last = last_active(deputy)
-        if last is None or last < since:
-            rows.append((deputy, last))
-    return rows
+    deputies = list(Deputy.select().where(serving()).order_by(Deputy.code))
+    last = last_active(deputies)
+    return [(d, last[d.id]) for d in deputies if last[d.id] is None or last[d.id] < since]
 
 
 def remind_inactive(now=None):

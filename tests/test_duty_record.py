@@ -317,6 +317,12 @@ def test_deputies_with_no_activity_get_one_gentle_reminder_a_month(app):
         assert dutyrecord.remind_inactive()["reminded"] == 2
     assert kinds(w.other_deputy_account) == ["duty_inactive", "duty_inactive"]
     assert kinds(w.deputy_account) == ["duty_inactive"]
+    with freeze_time("2026-07-20 02:00:00"):  # a step on a case, a 双联系 contact: active again
+        workflow.perform(case_in(w, "submitted"), "accept", w.deputy_account)
+        activities.log_contact(w.staff, {"deputy": w.other_deputy.code, "day": "2026-07-19", "way": "phone",
+                                         "note": "电话了解履职情况"})
+    with freeze_time("2026-08-01 02:00:00"):
+        assert dutyrecord.inactive(3) == [] and dutyrecord.remind_inactive()["reminded"] == 0
 
 
 def test_the_quarterly_contact_report_counts_members_and_names_the_deputies_nobody_contacted(app):
