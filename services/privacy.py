@@ -15,8 +15,8 @@ import datetime as dt
 
 from flask import current_app
 
-from models import (Account, Activity, Booking, Case, CaseEvent, Follow, Notification, Rating, SubscriptionQuota,
-                    Upload, utcnow)
+from models import (Account, Activity, Booking, Case, CaseEvent, Follow, Notification, Opinion, Rating,
+                    SubscriptionQuota, Upload, utcnow)
 from services import audit
 from services.errors import Forbidden
 from services.workflow import write_transaction
@@ -88,6 +88,7 @@ def delete_account(account):
         Rating.update(rater=None).where(Rating.rater == account.id).execute()
         Upload.update(account=None).where(Upload.account == account.id).execute()
         Booking.update(name=DELETED_NAME, phone="", account=None).where(Booking.account == account.id).execute()
+        Opinion.update(author=None, name="", anonymous=True).where(Opinion.author == account.id).execute()
         for model in (Notification, Follow, SubscriptionQuota):
             model.delete().where(model.account == account.id).execute()
         Account.update(display_name=DELETED_NAME, phone="", openid=None, oa_openid=None, unionid=None,
