@@ -44,25 +44,46 @@ def _has_kinds():
     return "kind" in Case._meta.fields
 
 
-def suggestions(deputy, year):
-    """代表建议 led and co-signed in the year, with their answer classes and the deputy's 测评. HOOK: counts
-    Case.kind == "suggestion" once the case workflow has kinds (issue 17); co-signers are read from the
-    co-signer table when there is one. None when suggestions are not built yet."""
+SUGGESTION_GONE = ("draft", "withdrawn")  # a suggestion counts once it was handed in and not taken back
+
+
+def suggestions(deputy_ids, year):
+    """{deputy id: 代表建议 of the year led and co-signed, the led ones' answer classes, the deputy's 测评}, or None
+    while the case workflow has no suggestion kind. Reads the suggestion kind's tables (issue 17): `Signer`
+    (lead / co, a co-signer counting once confirmed) and `Evaluation` (the signers' 测评 of the answer); without a
+    `Signer` table the lead is the case's deputy."""
     if not _has_kinds():
         return None
     import models
     start, end = _bounds(year)
-    led = Case.select().where(Case.kind == "suggestion", Case.deputy == deputy, Case.submitted_at >= start,
-                              Case.submitted_at < end)
-    cosigned = 0
-    cosigner = getattr(models, "CoSigner", None) or getattr(models, "Cosigner", None)
-    if cosigner is not None and hasattr(cosigner, "deputy") and hasattr(cosigner, "case"):
-        cosigned = (cosigner.select().join(Case, on=(cosigner.case == Case.id))
-                    .where(cosigner.deputy == deputy, Case.submitted_at >= start, Case.submitted_at < end).count())
-    rows = list(led)
-    return {"led": len(rows), "cosigned": cosigned,
-            "classes": {k: sum(1 for c in rows if c.answer_class == k) for k in ANSWER_CLASSES},
-            "rated": sum(1 for c in rows if c.rating), "satisfied": sum(1 for c in rows if c.rating in stats.SATISFIED)}
+    signer, evaluation = getattr(models, "Signer", None), getattr(models, "Evaluation", None)
+    found = {i: {"led": 0, "cosigned": 0, "classes": {k: 0 for k in ANSWER_CLASSES}, "evaluated": 0,
+                 "satisfied": 0} for i in deputy_ids}
+    year_of = [Case.kind == "suggestion", Case.state.not_in(SUGGESTION_GONE), Case.submitted_at >= start,
+               Case.submitted_at < end]
+    if signer is not None:
+        who = signer.deputy
+        led = (Case.select(who, Case.answer_class, fn.COUNT(Case.id)).join(signer, on=(signer.case == Case.id))
+               .where(who.in_(deputy_ids), signer.role == "lead", *year_of))
+        for deputy_id, n in (Case.select(who, fn.COUNT(Case.id)).join(signer, on=(signer.case == Case.id))
+                             .where(who.in_(deputy_ids), signer.role == "co", signer.confirmed_at.is_null(False),
+                                    *year_of).group_by(who).tuples()):
+            found[deputy_id]["cosigned"] = n
+    else:
+        who = Case.deputy
+        led = Case.select(who, Case.answer_class, fn.COUNT(Case.id)).where(who.in_(deputy_ids), *year_of)
+    for deputy_id, answer_class, n in led.group_by(who, Case.answer_class).tuples():
+        found[deputy_id]["led"] += n
+        if answer_class in ANSWER_CLASSES:
+            found[deputy_id]["classes"][answer_class] += n
+    if evaluation is not None and hasattr(evaluation, "result"):
+        for deputy_id, result, n in (evaluation.select(evaluation.deputy, evaluation.result, fn.COUNT(evaluation.id))
+                                     .where(evaluation.deputy.in_(deputy_ids), evaluation.created_at >= start,
+                                            evaluation.created_at < end)
+                                     .group_by(evaluation.deputy, evaluation.result).tuples()):
+            found[deputy_id]["evaluated"] += n
+            found[deputy_id]["satisfied"] += n if result in stats.SATISFIED else 0
+    return found
 
 
 def record(deputy, year):
@@ -123,6 +144,7 @@ def records(deputies, year):
         Contact.deputy.in_(ids), Contact.day >= dt.date(year, 1, 1), Contact.day < dt.date(year + 1, 1, 1))
         .group_by(Contact.deputy).tuples())
     reports = {r.deputy_id: r for r in DutyReport.select().where(DutyReport.deputy.in_(ids), DutyReport.year == year)}
+    led = suggestions(ids, year)
     rows = []
     for deputy in deputies:
         f = figures.get(deputy.id, blank)
@@ -135,7 +157,7 @@ def records(deputies, year):
                         "concluded": f["concluded"], "rated": f["rated"], "satisfied": f["satisfied"],
                         "satisfaction_rate": f["satisfaction_rate"], "classes": classes[deputy.id]},
             "steps": steps[deputy.id],
-            "suggestions": suggestions(deputy, year),
+            "suggestions": led[deputy.id] if led is not None else None,
             "receptions": receptions[deputy.id],
             "bookings": bookings.get(deputy.id, 0),
             "activities": attended[deputy.id],
@@ -409,7 +431,10 @@ def draft_sections(entry):
         f"满意（含基本满意）{r['satisfied']}件，满意率{_percent(r['satisfaction_rate'])}。"]))
     if entry["suggestions"] is not None:
         s = entry["suggestions"]
-        sections.append(("五、提出代表建议", [f"领衔提出代表建议{s['led']}件，附议{s['cosigned']}件。"]))
+        classes = "、".join(f"{k}类{n}件" for k, n in s["classes"].items() if n)
+        sections.append(("五、提出代表建议", [
+            f"领衔提出代表建议{s['led']}件，附议{s['cosigned']}件" + (f"；已答复的{classes}" if classes else "")
+            + (f"；对答复测评{s['evaluated']}次，满意（含基本满意）{s['satisfied']}次" if s["evaluated"] else "") + "。"]))
     sections.append(("六、参加表决和监督", [
         f"参加各类表决、测评{entry['ballots']}次"
         + (f"（{'、'.join(f'{k}{n}次' for k, n in entry['ballots_by_kind'].items())}）" if entry["ballots_by_kind"] else "")

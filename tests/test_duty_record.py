@@ -139,6 +139,18 @@ def test_a_deputy_checks_in_by_the_station_code_inside_the_window_and_once(app, 
 
 # --- a deputy's year, counted by hand ---------------------------------------------------------------------
 
+def suggestion(w, title, answer_class=""):
+    """A 代表建议 led by w.deputy, as the suggestion kind stores it (its drafting pages are issue 17's: until they are
+    on main the row is written here; with its `Signer` table the lead is recorded there too)."""
+    import models
+    case = models.Case.create(number=f"J{models.Case.select().count() + 1:06d}", kind="suggestion", deputy=w.deputy,
+                              category="traffic", title=title, content=title, state="answered" if answer_class
+                              else "submitted", answer_class=answer_class)
+    if hasattr(models, "Signer"):
+        models.Signer.create(case=case, deputy=w.deputy, role="lead", confirmed_at=utcnow())
+    return case
+
+
 def _year_of_work(w):
     """A year of real actions for w.deputy (2026): four reception days on duty (two attended), one booking (and
     one cancelled), an inspection attended and a research visit missed, two reports (one entered at the
@@ -179,6 +191,7 @@ def _year_of_work(w):
         ballots.cast(ballot, {str(ballots.items(ballot)[0].id): "good"}, deputy=w.deputy)
         activities.log_contact(w.staff, {"deputy": w.deputy.code, "day": "2026-05-20", "way": "visit",
                                          "note": "走访了解接待日情况"})
+        suggestion(w, "关于加快老旧小区加装电梯的建议", "B")
     return {"march": march, "research": research, "entered": entered}
 
 
@@ -200,6 +213,8 @@ def test_a_deputys_year_built_from_real_actions_is_counted_as_by_hand(app):
     assert entry["steps"] == {"accept": 1, "decline": 1, "forward": 0, "reply": 0, "opinion": 0}
     assert entry["ballots"] == 1 and entry["ballots_by_kind"] == {"部门评议": 1}
     assert [p.code for p in entry["projects"]] == ["XM001"] and entry["contacts"] == 1
+    assert (entry["suggestions"]["led"], entry["suggestions"]["classes"]["B"]) == (1, 1)
+    assert reports["received"] == 2  # the suggestion is not a citizen's report
     assert dutyrecord.total(entry) == 2 + 1 + 2 + 1
     with freeze_time("2026-07-01 02:00:00"):
         other = dutyrecord.record(w.other_deputy, 2026)
@@ -225,12 +240,13 @@ def test_the_draft_report_opens_in_python_docx_with_the_records_numbers_and_the_
     assert text[0] == "周建华代表2026年度述职报告"
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
     assert headings == ["一、基本情况", "二、接待选民、联系群众", "三、参加视察调研等活动", "四、反映群众意见建议",
-                        "六、参加表决和监督", "七、本人述职"]
+                        "五、提出代表建议", "六、参加表决和监督", "七、本人述职"]
     body = "\n".join(text)
     assert "值班4次，到站签到接待2次，接受群众预约约见1人次；常委会组成人员联系本人1次" in body
     assert "全年参加活动1次，其中视察1次" in body
     assert "收到群众反映2件，本人受理1件、转交人大办0件、不予受理并说明理由1件" in body
     assert "已办结1件（A类1件）" in body and "满意率100.0%" in body
+    assert "领衔提出代表建议1件，附议0件；已答复的B类1件" in body
     assert "参加各类表决、测评1次（部门评议1次）" in body and "村道提质改造" in body
     assert "一年来，我坚持每月到站接待选民。" in text and "今后将继续努力。" in text
     table = {row.cells[0].text: row.cells[1].text for row in document.tables[0].rows}
