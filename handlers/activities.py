@@ -15,7 +15,7 @@ from handlers.security import csrf_token
 from models import Account
 from services import activities, binding, calendar, dutyrecord, ratelimit
 from services.errors import NotFound, ServiceError
-from services.workflow import mask_phone, write_transaction
+from services.workflow import mask_phone, retried, write_transaction
 
 citizens = Blueprint("reception", __name__)
 deputies = Blueprint("duty", __name__)
@@ -42,11 +42,7 @@ def book(code):
         try:
             per_ip = current_app.config.get("H5_BOOKINGS_PER_IP_HOUR", 10)
             ratelimit.hit(f"h5-booking:{request.remote_addr}", per_ip, 3600, "预约太频繁，请一小时后再试")
-            account = public.visitor()
-            with write_transaction():
-                if account is None:  # a browser outside WeChat: the H5 pages' web citizen, as for a report
-                    account = Account.create(role="citizen", display_name=form["name"].strip()[:20] or "网页访客")
-                booking = activities.book(account, day, form)
+            account, booking = _book(public.visitor(), day, form)
             public.remember(account)
             return redirect(url_for("reception.booking", code=booking.code, new=1), code=303)
         except ServiceError as err:
@@ -56,6 +52,16 @@ def book(code):
                 left=max(0, day.slots - activities.booked_count(day)), refusal=activities.bookable(day),
                 mine=[b for b in activities.bookings_of(public.visitor()) if b.activity_id == day.id
                       and b.state == "booked"])
+
+
+@retried
+def _book(account, day, form):
+    """The booking, and for a browser outside WeChat the H5 pages' web citizen it books as (as for a report), in
+    one transaction run again whole after a deadlock."""
+    with write_transaction():
+        if account is None:
+            account = Account.create(role="citizen", display_name=form["name"].strip()[:20] or "网页访客")
+        return account, activities.book(account, day, form)
 
 
 def _own_booking(code):

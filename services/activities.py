@@ -73,6 +73,16 @@ def _deputies(codes):
     return found
 
 
+def _id(value, code, message):
+    """A row id from a form's select ('' for none); anything but digits is refused."""
+    text = str(value or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 12:
+        raise InvalidInput(code, message)
+    return int(text)
+
+
 def station_of(code):
     station = Station.get_or_none(Station.code == str(code or "").strip().upper()[:16])
     if station is None:
@@ -234,8 +244,9 @@ def create(actor, form):
         raise InvalidInput("bad_window", "结束时间须晚于开始时间")
     station = station_of(form["station"]) if form.get("station") else None
     require_scope(actor, station, "联络站")
-    group = DeputyGroup.get_or_none(DeputyGroup.id == form.get("group")) if form.get("group") else None
-    if form.get("group") and group is None:
+    group_id = _id(form.get("group"), "bad_group", "没有这个代表联系组")
+    group = DeputyGroup.get_or_none(DeputyGroup.id == group_id) if group_id else None
+    if group_id and group is None:
         raise InvalidInput("bad_group", "没有这个代表联系组")
     deputies = {d.id: d for d in _deputies(form.get("deputies"))}
     if group is not None:
@@ -535,8 +546,9 @@ def save_group(actor, form, group=None):
     name = str(form.get("name") or "").strip()
     if not 2 <= len(name) <= 100:
         raise InvalidInput("bad_name", "请填写联系组名称（2到100个字）")
-    parent = DeputyGroup.get_or_none(DeputyGroup.id == form.get("parent")) if form.get("parent") else None
-    if form.get("parent") and (parent is None or (group is not None and parent.id == group.id)):
+    parent_id = _id(form.get("parent"), "bad_parent", "上级联系组有误")
+    parent = DeputyGroup.get_or_none(DeputyGroup.id == parent_id) if parent_id else None
+    if parent_id and (parent is None or (group is not None and parent.id == group.id)):
         raise InvalidInput("bad_parent", "上级联系组有误")
     leader = _deputies([form["leader"]])[0] if form.get("leader") else None
     members = {d.id: d for d in _deputies(form.get("members"))}

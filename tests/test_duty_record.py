@@ -411,3 +411,8 @@ def test_a_bound_deputy_scanning_the_stations_code_in_the_official_account_is_ch
     assert reply.content.startswith("签到成功") and day.title in reply.content
     assert activities.attendance_of(day, w.deputy).checked_in_at is not None
     assert scan("oa-somebody").articles[0]["url"].endswith("/s/TA")  # anyone else: the station's card
+    for bad in ("abc", "1; drop", "9" * 20):
+        with pytest.raises(ServiceError) as err:
+            activities.create(w.staff, {"kind": "group", "title": "联系组活动", "group": bad,
+                                        "starts_at": "2030-04-20T09:00", "ends_at": "2030-04-20T12:00"})
+        assert err.value.code == "bad_group"

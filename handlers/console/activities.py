@@ -126,7 +126,8 @@ def reception():
 def groups():
     status = 200
     if request.method == "POST":
-        group = DeputyGroup.get_or_none(DeputyGroup.id == request.form.get("id")) if request.form.get("id") else None
+        group = DeputyGroup.get_or_none(DeputyGroup.id == request.form.get("id", type=int)) \
+            if request.form.get("id", type=int) else None
         try:
             activities.save_group(actor(), _form(), group)
             flash("联系组已保存", "ok")
