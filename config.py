@@ -19,6 +19,11 @@ def env_int(name, default):
     return int(value) if value not in (None, "") else default
 
 
+def env_float(name, default):
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
 def env_bool(name, default=False):
     value = os.environ.get(name)
     if value in (None, ""):
@@ -107,6 +112,15 @@ def load():
         RECEPTION_SLOTS=env_int("RECEPTION_SLOTS", 10),  # bookings a reception day takes unless set on the day
         DUTY_LEAGUE_MIN=env_int("DUTY_LEAGUE_MIN", 5),  # 履职 league: fewer deputies of a level than this are not ranked
         DUTY_INACTIVE_MONTHS=env_int("DUTY_INACTIVE_MONTHS", 3),  # no activity this long: a gentle reminder
+        # 票决制 and 微实事 (docs/livelihood.md): the call's year (0: next year), who votes, the pass lines, and the
+        # defaults of a new micro-project fund (yuan)
+        PROJECT_CALL_YEAR=env_int("PROJECT_CALL_YEAR", 0),
+        PROJECT_VOTE_LEVEL=env_str("PROJECT_VOTE_LEVEL", "county"),
+        PROJECT_VOTE_THRESHOLD=env_float("PROJECT_VOTE_THRESHOLD", 0.5),
+        PROJECT_PASS_RATE=env_float("PROJECT_PASS_RATE", 0.8),
+        MICRO_FUND_BUDGET=env_int("MICRO_FUND_BUDGET", 2_000_000),
+        MICRO_PROJECT_CAP=env_int("MICRO_PROJECT_CAP", 100_000),
+        MICRO_VOTE_THRESHOLD=env_float("MICRO_VOTE_THRESHOLD", 0.5),
         # The audit log is kept this many days (at least 180; the nightly purge removes older entries).
         AUDIT_RETENTION_DAYS=max(180, env_int("AUDIT_RETENTION_DAYS", 365)),
         # Notifications: quiet hours hold non-urgent pushes (local time, HH:MM).
