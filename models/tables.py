@@ -700,3 +700,135 @@ ALL_MODELS = [Station, Department, Deputy, Account, Project, ProjectDeputy, Mile
               Ballot, BallotItem, Elector, Participation, Paper, BallotResult,
               Suggestion, Signer, Evaluation, Commitment,
               Consultation, ConsultationStation, Section, Opinion, ProjectCandidate, MicroFund, MicroProject, MicroSpend]
+
+
+# --- activities, reception days, 联系组, 双联系 and 述职 (services/activities.py, services/dutyrecord.py) ---------
+
+class DeputyGroup(BaseModel):
+    """代表联系组 / 代表小组 — deputies grouped (by township, by trade) with a leader; groups may have sub-groups."""
+    name = CharField(max_length=100, unique=True)
+    parent = ForeignKeyField("self", null=True, backref="children", on_delete="RESTRICT")
+    leader = ForeignKeyField(Deputy, null=True, on_delete="SET NULL")
+    station = ForeignKeyField(Station, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "deputy_group"
+
+
+class GroupMember(BaseModel):
+    group = ForeignKeyField(DeputyGroup, backref="members", on_delete="CASCADE")
+    deputy = ForeignKeyField(Deputy, backref="groups", on_delete="CASCADE")
+
+    class Meta:
+        table_name = "group_member"
+        indexes = ((("group", "deputy"), True),)
+
+
+class ReceptionRule(BaseModel):
+    """接待日规则 — a station's repeating reception day ("每月15日 9:00–11:30"): an RFC 5545 RRULE, the time,
+    and the deputies on duty; services/activities.py plans the Activity rows it yields."""
+    station = ForeignKeyField(Station, backref="reception_rules", on_delete="CASCADE")
+    rrule = CharField(max_length=120)   # e.g. FREQ=MONTHLY;BYMONTHDAY=15
+    label = CharField(max_length=60)    # 每月15日
+    start_time = CharField(max_length=5)  # local HH:MM
+    end_time = CharField(max_length=5)
+    deputies = JSONField(default=list)  # deputy ids on duty
+    active = BooleanField(default=True)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "reception_rule"
+
+
+class Activity(BaseModel):
+    """活动 — something deputies attend, with check-in: a reception day (接待选民日) or an activity the office
+    plans (视察, 调研, 执法检查, 列席, 联系组活动, 培训, 问政, 座谈). Kinds: services/activities.KINDS."""
+    code = CharField(max_length=16, unique=True)
+    kind = CharField(max_length=16, index=True)
+    title = CharField(max_length=120)
+    theme = CharField(max_length=200, default="")   # 月有主题
+    period = CharField(max_length=8, default="")     # 年有计划、季有安排: "2026", "2026Q3", "2026-07"
+    station = ForeignKeyField(Station, null=True, backref="activities", on_delete="RESTRICT")
+    group = ForeignKeyField(DeputyGroup, null=True, backref="activities", on_delete="SET NULL")
+    rule = ForeignKeyField(ReceptionRule, null=True, backref="activities", on_delete="SET NULL")
+    place = CharField(max_length=200, default="")
+    starts_at = DateTimeField(index=True)  # UTC
+    ends_at = DateTimeField()
+    slots = IntegerField(default=0)  # bookings a reception day takes (0: no booking)
+    state = CharField(max_length=12, default="planned", index=True)  # planned | cancelled
+    record = TextField(default="")   # the short record afterwards
+    photos = JSONField(default=list)  # upload tokens
+    created_by = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("rule", "starts_at"), True), (("station", "starts_at"), False))
+
+
+class Attendance(BaseModel):
+    """A deputy on an activity: on duty (a reception day) or invited, and the check-in (time, place where given)."""
+    activity = ForeignKeyField(Activity, backref="attendance", on_delete="CASCADE")
+    deputy = ForeignKeyField(Deputy, backref="attendance", on_delete="CASCADE")
+    role = CharField(max_length=8, default="invited")  # duty | invited
+    checked_in_at = DateTimeField(null=True)
+    latitude = FloatField(null=True)
+    longitude = FloatField(null=True)
+
+    class Meta:
+        indexes = ((("activity", "deputy"), True), (("deputy", "checked_in_at"), False))
+
+
+class Booking(BaseModel):
+    """预约 / 约见 — a citizen's slot on a reception day with a deputy on duty."""
+    code = CharField(max_length=16, unique=True)
+    activity = ForeignKeyField(Activity, backref="bookings", on_delete="RESTRICT")
+    deputy = ForeignKeyField(Deputy, null=True, backref="bookings", on_delete="RESTRICT")
+    account = ForeignKeyField(Account, null=True, backref="bookings", on_delete="SET NULL")
+    name = CharField(max_length=50, default="")
+    phone = SealedField(default="")  # encrypted at rest, shown masked (as reports' phones)
+    topic = CharField(max_length=200)
+    state = CharField(max_length=12, default="booked", index=True)  # booked | cancelled
+    created_at = DateTimeField(default=utcnow)
+    cancelled_at = DateTimeField(null=True)
+
+
+class ActivityCase(BaseModel):
+    """What was received at a reception day (or another activity), entered as a report: the link."""
+    activity = ForeignKeyField(Activity, backref="cases", on_delete="RESTRICT")
+    case = ForeignKeyField(Case, backref="activity_links", on_delete="RESTRICT")
+    booking = ForeignKeyField(Booking, null=True, on_delete="SET NULL")
+
+    class Meta:
+        table_name = "activity_case"
+        indexes = ((("activity", "case"), True),)
+
+
+class Contact(BaseModel):
+    """双联系 — a 常委会组成人员 (a staff account) records a contact with a deputy."""
+    member = ForeignKeyField(Account, backref="contacts", on_delete="RESTRICT")
+    deputy = ForeignKeyField(Deputy, backref="contacts", on_delete="RESTRICT")
+    day = DateField(index=True)
+    way = CharField(max_length=12)  # visit | phone | meeting | online
+    note = TextField(default="")
+    created_at = DateTimeField(default=utcnow)
+
+
+class DutyReport(BaseModel):
+    """述职 — a deputy scheduled to report to the voters in a year: their own words, and the 述职评议 ballot."""
+    deputy = ForeignKeyField(Deputy, backref="duty_reports", on_delete="RESTRICT")
+    year = IntegerField()
+    own_words = TextField(default="")
+    ballot = ForeignKeyField(Ballot, null=True, on_delete="SET NULL")
+    scheduled_by = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "duty_report"
+        indexes = ((("deputy", "year"), True),)
+
+
+DUTY_MODELS = [DeputyGroup, GroupMember, ReceptionRule, Activity, Attendance, Booking, ActivityCase, Contact,
+               DutyReport]
+ALL_MODELS += DUTY_MODELS
