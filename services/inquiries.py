@@ -328,10 +328,8 @@ def start_rating(actor, inquiry, data):
         ballot = ballots.create(actor, {
             "title": title[:120], "kind": "inquiry", "method": "rate", "electorate": electorate,
             "opens_at": data.get("opens_at"), "closes_at": data.get("closes_at"), "pass_rate": str(pass_rate()),
-            "items": "\n".join(o.name for o in listed), "deputies": [d.code for d in deputies(inquiry)]})
-        names = {o.name[:120]: o.id for o in listed}
-        InquiryRating.create(inquiry=inquiry, ballot=ballot, purpose=purpose,
-                             items={str(i.id): names[i.name] for i in ballots.items(ballot)})
+            "entries": [(o.name[:120], f"o{o.id}") for o in listed], "deputies": [d.code for d in deputies(inquiry)]})
+        InquiryRating.create(inquiry=inquiry, ballot=ballot, purpose=purpose)
         ballots.open_ballot(actor, ballot)
         event = record(inquiry, actor, "rating", note=f"{INQUIRY_RATING_PURPOSES[purpose]}开始："
                        f"{'群众可扫码参加' if electorate == 'public' else '参加问政的代表投票'}",
@@ -367,8 +365,9 @@ def settle(ballot, entry):
     if rating.purpose != "review" or not under:
         return
     from services import inquiry_questions
+    refs = {i.id: i.ref for i in ballots.items(ballot)}  # item → "o<inquiry object id>"
     for row in under:
-        target = InquiryObject.get_by_id(rating.items[str(row["id"])])
+        target = InquiryObject.get_by_id(int(refs[row["id"]][1:]))
         reopened = inquiry_questions.second_round(target)
         event = record(inquiry, SYSTEM, "second_round", data={"object": target.name, "rate": row["rate"],
                                                              "questions": reopened, "ballot": ballot.code},

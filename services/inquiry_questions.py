@@ -140,7 +140,12 @@ def _second_round(case, actor, data):
     """二次整改: the object's 测评 fell under the line; a new round with a new deadline."""
     days = setting("INQUIRY_SECOND_DAYS", 20)
     deadline = calendar.add_working_days(calendar.today(), days)
-    InquiryQuestion.update(plan_deadline=deadline).where(InquiryQuestion.case == case.id).execute()
+    link = link_of(case)
+    InquiryQuestion.update(plan_deadline=deadline).where(InquiryQuestion.id == link.id).execute()
+    Assignment.update(active=False).where(Assignment.case == case.id, Assignment.active == True).execute()  # noqa
+    if link.target_id and link.target.department_id:  # the object's department works the new round
+        Assignment.create(case=case.id, department=link.target.department_id, role="lead", round=case.round + 1,
+                          deadline=deadline)
     return {"round": case.round + 1, "deadline": deadline, "answered_on_time": None}, \
         {"round": case.round + 1, "deadline": deadline.isoformat()}
 
@@ -436,17 +441,12 @@ def export_xlsx(inquiry):
 
 # --- the kind on the engine, and who hears what ------------------------------------------------------
 
-ASKER_STEPS = {"list", "decline", "merge", "answer", "commit", "progress", "supervise", "complete", "second_round",
-               "close"}
-
-
-def audience(case, event):
-    """The asker (and those merged into their question) hears each public step; the object's department its
-    question when it is handed over."""
-    plan = [("reporter", "inquiry_progress")] if event.action in ASKER_STEPS else []
-    if event.action == "assign":
-        plan += [("reporter", "inquiry_progress"), ("departments", "inquiry_assigned")]
-    return plan
+ASKER_STEPS = ("list", "decline", "merge", "answer", "commit", "progress", "supervise", "complete", "second_round",
+               "close")
+# who hears what: the asker (and those merged into their question) each public step; the object's department
+# its question when it is handed over
+AUDIENCE = {**{step: [("reporter", "inquiry_progress")] for step in ASKER_STEPS},
+            "assign": [("reporter", "inquiry_progress"), ("departments", "inquiry_assigned")]}
 
 
 def values(case, event):
@@ -461,12 +461,13 @@ def values(case, event):
             "tip": tip[:40] or status, "deadline_text": notify.date_text(calendar.local(held).date() if held else None)}
 
 
-def recipients(case, audience_, event):
-    return notify.recipients(case, audience_)
+def can_view(case, actor):
+    """Who reads a question in the console and the workbench: the system, its asker, the office in scope, the
+    object's department, the deputies taking part (anyone reads it on the public page once it is listed)."""
+    return actor.role == "system" or any(workflow.owns(case, actor, r) for r in ("reporter", "office", "handler")) \
+        or participant(case, actor)
 
 
-workflow.RELATIONS["participant"] = participant
 workflow.register_kind(workflow.Kind("inquiry", ACTIONS, number="{year}-WZ{n:04d}", created="提交问题",
-                                     audit="inquiry"))
-notify.KIND_AUDIENCE["inquiry"], notify.KIND_VALUES["inquiry"], notify.KIND_RECIPIENTS["inquiry"] = \
-    audience, values, recipients
+                                     audit="inquiry", relations={"participant": participant}, can_view=can_view))
+notify.KIND_AUDIENCE["inquiry"], notify.KIND_VALUES["inquiry"] = AUDIENCE, values

@@ -205,6 +205,7 @@ def test_under_80_percent_after_rectification_opens_a_second_round_at_the_bounda
     first, second = Case.get_by_id(first.id), Case.get_by_id(second.id)
     assert (first.state, first.round) == ("rectifying", 2) and first.deadline > calendar.today()
     assert (second.state, second.round) == ("rectified", 1)
+    act(first, "progress", w.lead, note="二次整改：增设临时停车点。")  # the department works the new round
     news = InquiryEvent.get(InquiryEvent.action == "second_round")
     assert news.public and "县交通运输局满意率 79.9%，低于 80.0%，已启动二次整改（1 个问题）" == news.note
     asker = Notification.select().where(Notification.account == w.citizen, Notification.kind == "inquiry_progress") \
