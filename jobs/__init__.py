@@ -30,7 +30,7 @@ class Job:
 
 JOBS = (
     Job("drain_outbox", "投递通知（微信订阅消息、公众号模板消息、站内信）", tasks.drain_outbox, "interval", {"minutes": 1}),
-    Job("escalate_overdue", "超期提醒与督办（黄牌 ≤2 个工作日，红牌超期）", tasks.escalate_overdue, "cron",
+    Job("escalate_overdue", "超期提醒与督办（黄牌 ≤2 个工作日，红牌超期；代表建议的承诺事项同样催办）", tasks.escalate_overdue, "cron",
         {"hour": 9, "minute": 0}),
     Job("escalate_late_steps", "受理、签收超时提醒（先联络站，再县级）", tasks.escalate_late_steps, "cron",
         {"hour": 9, "minute": 10}),
@@ -44,6 +44,10 @@ JOBS = (
     Job("stats_snapshot", "每晚统计快照与满意率预警", tasks.stats_snapshot, "cron", {"hour": 1, "minute": 0}),
     Job("refresh_wechat_token", "刷新微信 access_token", tasks.refresh_wechat_token, "interval", {"minutes": 30}),
     Job("sweep_uploads", "清理无人引用的上传图片", tasks.sweep_uploads, "cron", {"hour": 3, "minute": 15}),
+    Job("plan_receptions", "按接待日规则排定今后的接待选民日", tasks.plan_receptions, "cron", {"hour": 0, "minute": 30}),
+    Job("remind_bookings", "接待日预约提醒（群众与值班代表）", tasks.remind_bookings, "interval", {"hours": 1}),
+    Job("remind_inactive_deputies", "长期没有履职记录的代表：温和提醒", tasks.remind_inactive_deputies, "cron",
+        {"day": 1, "hour": 10, "minute": 0}),
     Job("purge_personal_data", "删除超过保存期限的群众个人信息", tasks.purge_personal_data, "cron",
         {"hour": 3, "minute": 45}),
 )

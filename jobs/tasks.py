@@ -6,7 +6,7 @@ import logging
 from flask import current_app
 
 from models import (Account, Assignment, Case, CaseEvent, Department, Follow, Project, ProjectUpdate, Rating,
-                    StatsSnapshot, db, utcnow)
+                    StatsSnapshot, db, retried, utcnow)
 from services import calendar, delivery, notify, privacy, stats, todo, uploads, workflow
 from services.errors import ServiceError
 
@@ -46,7 +46,9 @@ def escalate_overdue(today=None):
                 log.info("urge %s skipped: %s", case.number, err.code)
                 break
             urged += 1
-    return {"urged": urged}
+    from services import suggestions  # a B-class suggestion answer's 承诺事项 is chased like a deadline
+    chased = suggestions.chase_commitments(today)["chased"]
+    return {"urged": urged, **({"chased": chased} if chased else {})}
 
 
 def escalate_late_steps(today=None):
@@ -186,6 +188,7 @@ def weekly_project_digest(today=None):
     return {"written": written}
 
 
+@retried
 def stats_snapshot(today=None):
     """The nightly statistics snapshot (overall and per department, this year), then the 满意率 alert:
     county-wide staff hear of each department under 80 % (at most once a week per department)."""
@@ -232,3 +235,21 @@ def sweep_uploads():
 def purge_personal_data():
     """Remove reporters' personal details from cases ended PERSONAL_DATA_RETENTION_DAYS ago (services/privacy)."""
     return privacy.purge_expired()
+
+
+def plan_receptions():
+    """Keep every station's reception days planned ahead (services/activities.PLAN_DAYS)."""
+    from services import activities
+    return activities.plan_all()
+
+
+def remind_bookings():
+    """Remind citizens and deputies of the bookings of the next 24 hours."""
+    from services import activities
+    return activities.remind_bookings()
+
+
+def remind_inactive_deputies():
+    """A gentle monthly reminder to deputies with no activity for DUTY_INACTIVE_MONTHS."""
+    from services import dutyrecord
+    return dutyrecord.remind_inactive()

@@ -119,6 +119,7 @@ def organiser(actor):
     return who
 
 
+@retried
 def create(actor, data, draft=None):
     """A consultation in draft from a form: title, kind, mode, audience, intro, opens_at, closes_at, stations
     (codes, audience "stations"), and the text: `draft` (.docx bytes) or `articles` (pasted), or `questions`."""
@@ -173,6 +174,7 @@ def stations(consultation):
                 .where(ConsultationStation.consultation == consultation).order_by(Station.path))
 
 
+@retried
 def _move(actor, consultation, expected, action, **changes):
     who = organiser(actor)
     with write_transaction():
@@ -336,6 +338,7 @@ def opinion_of(consultation, opinion_id):
     return found
 
 
+@retried
 def answer(actor, opinion, data):
     """The organiser's answer to one opinion; it may be revised until the replies are published."""
     who = organiser(actor)
@@ -358,6 +361,7 @@ def answer(actor, opinion, data):
     return Opinion.get_by_id(opinion.id)
 
 
+@retried
 def publish(actor, consultation):
     """Publish the replies (every opinion answered first) and tell every commenter, in one transaction."""
     who = organiser(actor)
