@@ -102,7 +102,7 @@ def remember_citizen(openid):
     remember(oa_citizen(openid))
 
 
-webauth.protect(bp, "deputy", "project", "station", "case", "lookup", on_identified=remember_citizen)
+webauth.protect(bp, "deputy", "project", "station", "case", "lookup", "support", on_identified=remember_citizen)
 
 
 # --- reporting ------------------------------------------------------------------------------------
@@ -150,12 +150,54 @@ def not_found(what="页面"):
 
 def with_form(template, target, code, **context):
     """GET shows the page; POST files the report and redirects, or shows the page again with the error."""
+    context.update(report_target=target, report_code=code)
     if request.method == "POST":
         done, error, form = handle_report(target, code)
         if done:
             return done
         return page(template, error.status, error=error.message, form=form, **context)
     return page(template, **context)
+
+
+# --- 附近有相同的反映 / 我也遇到 (services/analysis.py) ----------------------------------------------------
+
+@bp.get("/similar")
+def similar():
+    """Open reports near the one being written (deputy/station/project code, text, optional coordinates), as
+    JSON for the report form's script: {"similar": [{number, title, location, submitted, state, supporters,
+    score}]}. Never who reported them."""
+    from flask import jsonify
+    from services import analysis
+    per_ip = current_app.config.get("H5_SIMILAR_PER_IP_HOUR", 600)
+    ratelimit.hit(f"h5-similar:{request.remote_addr}", per_ip, 3600, "查询太频繁，请稍后再试")
+    text = (request.args.get("text") or "")[:2000]
+    data = {k: request.args.get(k) for k in ("deputy", "station", "project", "latitude", "longitude")
+            if request.args.get(k)}
+    found = analysis.similar_for_report(data, text) if len(text.strip()) >= 5 else []
+    counts = analysis.support_counts(c.id for c, _ in found)
+    return jsonify({"similar": [{**analysis.offered(c, counts.get(c.id, 0)), "score": score} for c, score in found]})
+
+
+@bp.post("/c/<number>/support")
+def support(number):
+    """我也遇到: this visitor met the same problem; counted once per person on the original (identity as for
+    reports: WeChat, else this browser's web citizen)."""
+    from services import analysis
+    found = Case.get_or_none(Case.number == number)
+    if found is None:
+        return not_found("这条反映")
+    account = visitor()
+    with workflow.write_transaction():
+        if account is None:
+            account = Account.create(role="citizen", display_name="网页访客")
+        count, added = analysis.support(found, account)
+    remember(account)
+    return page("public/supported.html", case=analysis.offered(found, count), added=added, back=back_to())
+
+
+def back_to():
+    target = request.form.get("back") or ""
+    return target if re.fullmatch(r"/[dps]/[A-Za-z0-9_-]{1,32}", target) else "/"
 
 
 # --- pages ----------------------------------------------------------------------------------------

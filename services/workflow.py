@@ -16,7 +16,7 @@ from peewee import IntegrityError, OperationalError
 
 from models import (Account, Answer, Assignment, Case, CaseEvent, Counter, Department, Deputy, Project,
                     ProjectDeputy, Rating, Station, Upload, db, is_mysql, utcnow)
-from services import audit, calendar, notify, stats
+from services import analysis, audit, calendar, notify, stats
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.vocab import (  # noqa: F401  (the vocabulary, re-exported for the doors)
     STATES, OPEN_STATES, HANDLING_STATES, CONCLUDED_STATES, RESPONSES, ROLES, CATEGORIES, DECLINE_REASONS,
@@ -859,6 +859,7 @@ def submit_case(actor, data, source="miniprogram", flagged_reason=""):
                                      to_state="submitted", at=now,
                                      data={"source": source, **({"flag": flagged_reason} if flagged_reason else {})})
             stats.record(None, case)
+            analysis.index(case)
             notify.case_changed(case, event)
             audit.record(actor, "case.submit", case,
                          {"source": source, **({"on_behalf": True} if entered_by else {})})
