@@ -35,7 +35,7 @@ OFFERED = 5            # at most this many similar reports offered
 # Variants villagers write for the same thing, folded into one word before weighting.
 SYNONYMS = {
     "路": ("道路", "马路", "公路", "路面", "村道", "水泥路", "柏油路", "乡道", "土路", "小路", "通村路"),
-    "坏": ("坑洼", "坑坑洼洼", "坑", "大坑", "破损", "损坏", "烂", "破烂", "坏掉", "坏了", "塌陷", "开裂", "裂缝",
+    "破损": ("坏", "坑洼", "坑坑洼洼", "坑", "大坑", "损坏", "烂", "破烂", "坏掉", "坏了", "塌陷", "开裂", "裂缝",
           "烂路", "坑洞", "凹凸不平", "不平"),
     "路灯": ("灯", "照明", "灯泡", "电灯"),
     "不亮": ("黑", "黑漆漆", "黑灯瞎火", "熄", "灭"),
@@ -387,7 +387,11 @@ def topics(days=30, end=None, station=None, limit=15, rising_ratio=2.0, rising_f
         for word in case.keywords or []:
             previous[word] += 1
     out = []
-    for word, count in current.most_common(limit):
+    for word, count in current.most_common():
+        if len(out) == limit:
+            break
+        if any(word in kept["word"] and set(numbers[word]) <= set(kept["cases"]) for kept in out):
+            continue  # a piece of a longer word already listed for the same reports ("塘村" of "南塘村")
         prior = previous.get(word, 0)
         out.append({"word": word, "count": count, "previous": prior,
                     "trend": None if not prior else round((count - prior) / prior, 2),

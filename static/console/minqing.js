@@ -7,7 +7,7 @@
     var topics = echarts.init(document.getElementById("topics-chart"));
     var words = data.topics.map(function (t) { return t.word; }).reverse();
     topics.setOption({
-      tooltip: { trigger: "axis" }, legend: { data: ["本期", "上期"] },
+      tooltip: { trigger: "axis" }, legend: { data: ["本期", "上期"], top: 0, right: 0 },
       grid: { left: 80, right: 20, top: 30, bottom: 20 },
       xAxis: { type: "value", minInterval: 1 }, yAxis: { type: "category", data: words },
       series: [
