@@ -12,7 +12,7 @@ import datetime as dt
 
 from bench import load
 
-BENCHES = ["stats", "qr", "drain", "api", "webhook", "ballot"]
+BENCHES = ["stats", "qr", "drain", "api", "webhook", "ballot", "minqing"]
 
 
 def main(names):

@@ -498,6 +498,18 @@ class CaseTerms(BaseModel):
         table_name = "case_terms"
 
 
+class CaseWord(BaseModel):
+    """The inverted index of the similar-reports lookup: a report's strongest words (services/analysis.py), so
+    the reports sharing words with a new one are found by index instead of reading every open report."""
+    word = CharField(max_length=32)
+    case = ForeignKeyField(Case, backref="words", on_delete="CASCADE")
+    station = IntegerField(default=0)
+
+    class Meta:
+        table_name = "case_word"
+        indexes = ((("word", "station", "case"), True),)
+
+
 class Support(BaseModel):
     """我也遇到 — a citizen who met the same problem follows an open report instead of filing it again;
     once per person and report."""
@@ -525,4 +537,4 @@ class AnalysisModel(BaseModel):
 ALL_MODELS = [Station, Department, Deputy, Account, Project, ProjectDeputy, Milestone, ProjectUpdate, Follow,
               Upload, Case, Assignment, Answer, Rating, CaseEvent, Notification, DeliveryAttempt,
               SubscriptionQuota, KeyValue, Counter, StatsSnapshot, CaseTally, AuditLog, BindCode,
-              Ballot, BallotItem, Elector, Participation, Paper, BallotResult, CaseTerms, Support, AnalysisModel]
+              Ballot, BallotItem, Elector, Participation, Paper, BallotResult, CaseTerms, CaseWord, Support, AnalysisModel]

@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 
 from peewee import fn
 
-from models import AnalysisModel, Answer, Case, CaseTerms, Department, Station, Support, db, utcnow
+from models import AnalysisModel, Answer, Case, CaseTerms, CaseWord, Department, Station, Support, db, utcnow
 from services import calendar
 from services.errors import InvalidInput, NotFound
 from services.vocab import ANSWER_CLASSES, CATEGORIES, OPEN_STATES, RATINGS, setting
@@ -31,6 +31,8 @@ NEAR_METRES = 500      # "near" when both reports carry coordinates
 BIGRAM_WEIGHT = 0.35   # a character bigram counts this much of an average word
 KEYWORDS = 5           # strongest words kept per report for topics
 OFFERED = 5            # at most this many similar reports offered
+INDEXED = 10           # a report's strongest words in the inverted index (CaseWord)
+CANDIDATES = 200       # reports sharing the most indexed words, then compared in full
 
 # Variants villagers write for the same thing, folded into one word before weighting.
 SYNONYMS = {
@@ -123,13 +125,24 @@ def case_text(case):
     return "\n".join(filter(None, [case.title, case.content, case.location]))
 
 
+def index_rows(case_id, station_id, vec):
+    """The CaseWord rows of one report."""
+    return [{"word": word[:32], "case": case_id, "station": station_id or 0}
+            for word in dict.fromkeys(w[:32] for w in keywords(vec, INDEXED))]
+
+
 def index(case):
-    """Store (or refresh) a report's vector; called with every report filed, in its transaction."""
+    """Store (or refresh) a report's vector and indexed words; called with every report filed, in its
+    transaction."""
     vec = vector(case_text(case))
     row = dict(station=case.station_id or 0, latitude=case.latitude, longitude=case.longitude, vector=vec,
                keywords=keywords(vec))
     if CaseTerms.update(**row).where(CaseTerms.case == case.id).execute() == 0:
         CaseTerms.create(case=case.id, **row)
+    CaseWord.delete().where(CaseWord.case == case.id).execute()
+    rows = index_rows(case.id, case.station_id, vec)
+    if rows:
+        CaseWord.insert_many(rows).execute()
 
 
 def reindex(query=None):
@@ -166,29 +179,39 @@ def similar(text, station=None, deputy=None, latitude=None, longitude=None, excl
     station_id = getattr(station, "id", station) or 0
     place = None
     if station_id:
-        place = CaseTerms.station == station_id
+        place = CaseWord.station == station_id
     elif deputy is not None:
         place = Case.deputy == getattr(deputy, "id", deputy)
     near = setting("DUPLICATE_NEAR_METRES", NEAR_METRES)
+    box = None
     if latitude is not None and longitude is not None:
         dlat = near / 111320.0
         dlng = dlat / max(0.01, math.cos(math.radians(latitude)))
         box = CaseTerms.latitude.between(latitude - dlat, latitude + dlat) & \
             CaseTerms.longitude.between(longitude - dlng, longitude + dlng)
         place = box if place is None else (place | box)
-    if place is None:
+    words = [w[:32] for w in keywords(vec, INDEXED * 2)]
+    if place is None or not words:
         return []
-    query = (CaseTerms.select(CaseTerms.case, CaseTerms.vector, CaseTerms.station, CaseTerms.latitude,
-                              CaseTerms.longitude)
-             .join(Case, on=(Case.id == CaseTerms.case))
-             .where(place, Case.state.in_(OPEN_STATES), Case.review != "withheld"))
+    # candidates: open reports near in place sharing the most indexed words; then compared in full
+    shared = fn.COUNT(CaseWord.id)
+    candidates = (CaseWord.select(CaseWord.case).join(Case, on=(Case.id == CaseWord.case))
+                  .where(CaseWord.word.in_(words), Case.state.in_(OPEN_STATES), Case.review != "withheld"))
+    if box is not None:
+        candidates = candidates.join(CaseTerms, on=(CaseTerms.case == CaseWord.case))
+    candidates = candidates.where(place)
     if exclude is not None:
-        query = query.where(CaseTerms.case != exclude)
+        candidates = candidates.where(CaseWord.case != exclude)
     if before is not None:
-        query = query.where(Case.submitted_at <= before.submitted_at, Case.id < before.id)
+        candidates = candidates.where(Case.submitted_at <= before.submitted_at, Case.id < before.id)
+    ids = [row[0] for row in candidates.group_by(CaseWord.case).order_by(shared.desc(), CaseWord.case.desc())
+           .limit(CANDIDATES).tuples()]
+    if not ids:
+        return []
     scored = []
-    for row in query.tuples().iterator():
-        case_id, stored, row_station, lat, lng = row
+    query = CaseTerms.select(CaseTerms.case, CaseTerms.vector, CaseTerms.station, CaseTerms.latitude,
+                             CaseTerms.longitude).where(CaseTerms.case.in_(ids))
+    for case_id, stored, row_station, lat, lng in query.tuples().iterator():
         if station_id and row_station != station_id and latitude is not None and lat is not None \
                 and metres(latitude, longitude, lat, lng) > near:
             continue
