@@ -31,12 +31,14 @@ def create_app(config=None):
             db.close()
 
     register_errors(app)
-    from handlers import api, ballots, console, files, health, mobile, oa, public, publiclist, security  # noqa: E402
+    from handlers import (api, ballots, console, consultations, files, health, mobile, oa,  # noqa: E402
+                          public, publiclist, security)
     import jobs
     import qr
     import sms
     import wechat
-    for part in (security, health, files, api, public, publiclist, mobile, ballots, console, wechat, oa, sms, qr, jobs):
+    for part in (security, health, files, api, public, publiclist, mobile, ballots, consultations, console, wechat,
+                 oa, sms, qr, jobs):
         part.init_app(app)
     check_templates(app.config)
     register_commands(app)

@@ -121,6 +121,7 @@ def load():
         # Mini-program API: bearer-token lifetime (seconds) and reports per person per hour.
         API_TOKEN_MAX_AGE=env_int("API_TOKEN_MAX_AGE", 7 * 24 * 3600),
         REPORT_RATE_LIMIT=(env_int("REPORT_RATE_LIMIT", 10), 3600),
+        OPINION_RATE_LIMIT=(env_int("OPINION_RATE_LIMIT", 20), 3600),
         BIND_CODE_TTL=env_int("BIND_CODE_TTL", 72),  # hours a binding code (绑定码) stays valid
         CONSOLE_IDLE_MINUTES=env_int("CONSOLE_IDLE_MINUTES", 60),  # console sessions end after this idle time
         # 扫码确认登录: a console login of an account with a bound WeChat also needs a scan on that phone

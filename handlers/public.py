@@ -25,7 +25,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from handlers import webauth
 from handlers.security import csrf_token
 from models import Account, Case, Deputy, Project, Rating, Station
-from services import calendar, directory, follows, privacy, ratelimit, reports, smscode, uploads, workflow
+from services import (calendar, consultations, directory, follows, privacy, ratelimit, reports, smscode, uploads,
+                      workflow)
 from services.errors import InvalidInput, NotFound, ServiceError
 from services.uploads import save_image, url_for_upload
 
@@ -300,7 +301,8 @@ def station(code):
     return with_form("public/station.html", "station", found.code, station=found,
                      kind=directory.STATION_KINDS.get(found.kind, ""), deputies=directory.station_deputies(found),
                      children=directory.station_children(found),
-                     parent=found.parent if found.parent_id else None)
+                     parent=found.parent if found.parent_id else None,
+                     consultations=consultations.open_for(found))
 
 
 @bp.get("/c/<number>")

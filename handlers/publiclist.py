@@ -16,7 +16,7 @@ PER_PAGE = 30
 def cases():
     department = Department.get_or_none(Department.code == request.args.get("department", ""))
     query = Case.select(Case.id, Case.number, Case.title, Case.category, Case.state, Case.answer_class, Case.rating,
-                        Case.submitted_at, Case.closed_at, Case.lead_department).where(Case.published == True)  # noqa
+                        Case.submitted_at, Case.closed_at, Case.lead_department).where(Case.published == True, Case.kind == "report")  # noqa
     if department is not None:
         query = query.where(Case.lead_department == department)
     page = workflow.page(request.args)

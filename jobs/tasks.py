@@ -58,7 +58,8 @@ def escalate_late_steps(today=None):
     for state, setting, since in (("submitted", "ACCEPT_DAYS", Case.submitted_at),
                                   ("assigned", "SIGN_DAYS", Case.updated_at)):
         days = current_app.config.get(setting, 3 if state == "submitted" else 2)
-        for case in Case.select().where(Case.state == state, since < calendar.utc_start(today)).order_by(Case.id):
+        for case in Case.select().where(Case.kind == "report", Case.state == state,
+                                        since < calendar.utc_start(today)).order_by(Case.id):
             entered = case.submitted_at if state == "submitted" else _entered(case)
             late = calendar.working_days_between(calendar.local(entered).date(), today)
             target = 2 if late > 2 * days else 1 if late > days else 0
@@ -118,7 +119,7 @@ def auto_close(now=None):
     now = now or utcnow()
     days = current_app.config.get("AUTO_CLOSE_DAYS", 7)
     closed = 0
-    for case in Case.select().where(Case.state == "answered",
+    for case in Case.select().where(Case.kind == "report", Case.state == "answered",
                                     Case.answered_at <= now - dt.timedelta(days=days)).order_by(Case.id):
         try:
             workflow.perform(case, "auto_close", workflow.SYSTEM)
@@ -135,9 +136,9 @@ def daily_digest(today=None):
     written = 0
     for account in Account.select().where(Account.role == "deputy", Account.active == True,  # noqa: E712
                                           Account.deputy.is_null(False)):
-        mine = Case.select(Case.id).where(Case.deputy == account.deputy_id)
-        values = {"pending": Case.select().where(Case.deputy == account.deputy_id, Case.state == "submitted").count(),
-                  "answered": Case.select().where(Case.deputy == account.deputy_id, Case.answered_at >= since).count(),
+        mine = Case.select(Case.id).where(Case.deputy == account.deputy_id, Case.kind == "report")
+        values = {"pending": Case.select().where(Case.id.in_(mine), Case.state == "submitted").count(),
+                  "answered": Case.select().where(Case.id.in_(mine), Case.answered_at >= since).count(),
                   "unsatisfied": Rating.select().where(Rating.case.in_(mine), Rating.value == "unsatisfied",
                                                        Rating.created_at >= since).count()}
         if any(values.values()):

@@ -158,8 +158,11 @@ class Upload(BaseModel):
 
 
 class Case(BaseModel):
-    """意见建议 / 问题反映 — what a citizen reports. Its state changes only through services.workflow."""
+    """A matter on the workflow engine, of a `kind`: report (问题反映, what a citizen reports), suggestion
+    (代表建议, a deputy's formal suggestion; its form in `Suggestion`), inquiry (问政, reserved). Its state
+    changes only through services.workflow."""
     number = CharField(max_length=16, unique=True)  # public number 2026-000123
+    kind = CharField(max_length=12, default="report", index=True)  # report | suggestion | inquiry
     reporter = ForeignKeyField(Account, null=True, backref="cases", on_delete="RESTRICT")
     deputy = ForeignKeyField(Deputy, null=True, backref="cases", on_delete="RESTRICT")
     station = ForeignKeyField(Station, null=True, backref="cases", on_delete="RESTRICT")
@@ -354,6 +357,7 @@ class StatsSnapshot(BaseModel):
 class CaseTally(BaseModel):
     """Case counts per local submission day (and per month), station and one dimension value; services/stats.py
     keeps it in step with every case write, in the same transaction; the dashboard reads this, not `case`."""
+    kind = CharField(max_length=12, default="report")  # the cases' kind (migration 0010)
     dim = CharField(max_length=12)  # station | state | department | deputy | category | project
     period = CharField(max_length=1)  # D: the day `day`; M: the month starting on `day`
     day = DateField()
@@ -372,7 +376,7 @@ class CaseTally(BaseModel):
 
     class Meta:
         table_name = "case_tally"
-        indexes = ((("dim", "period", "day", "station", "key"), True),)
+        indexes = ((("kind", "dim", "period", "day", "station", "key"), True),)
 
 
 class AuditLog(BaseModel):
@@ -476,6 +480,74 @@ class BallotResult(BaseModel):
         indexes = ((("ballot", "seq"), True),)
 
 
+# --- 征集 consultations (services/consultations.py) ---------------------------------------------------
+
+class Consultation(BaseModel):
+    """征集 — a text or topic put to people for their opinions: a draft regulation split into articles, or open
+    questions; a kind (法规草案 / 重大决策 / 项目征集 / 问政选题 / other), a window, an audience (the public,
+    chosen stations, or deputies only). Every opinion gets the organiser's answer; the answers are published."""
+    code = CharField(max_length=16, unique=True)
+    title = CharField(max_length=120)
+    kind = CharField(max_length=16)          # law | decision | project | inquiry | other
+    mode = CharField(max_length=12)          # articles | questions
+    audience = CharField(max_length=12)      # public | stations | deputies
+    intro = TextField(default="")
+    opens_at = DateTimeField()
+    closes_at = DateTimeField()
+    state = CharField(max_length=12, default="draft", index=True)  # draft | open | closed | published
+    created_by = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    published_at = DateTimeField(null=True)
+
+
+class ConsultationStation(BaseModel):
+    """A station a consultation was sent to (audience "stations": opinions come through these and their subtree)."""
+    consultation = ForeignKeyField(Consultation, backref="station_links", on_delete="CASCADE")
+    station = ForeignKeyField(Station, on_delete="CASCADE")
+
+    class Meta:
+        table_name = "consultation_station"
+        indexes = ((("consultation", "station"), True),)
+
+
+class Section(BaseModel):
+    """One article (第N条, under its chapter) of a draft, or one open question, of a consultation."""
+    consultation = ForeignKeyField(Consultation, backref="sections", on_delete="CASCADE")
+    sort = IntegerField(default=0)
+    chapter = CharField(max_length=120, default="")   # e.g. 第一章 总则
+    label = CharField(max_length=40)                  # e.g. 第一条 / 问题1
+    text = TextField(default="")
+
+    class Meta:
+        table_name = "consultation_section"
+
+
+class Opinion(BaseModel):
+    """意见 — one opinion on an article or question (section None: on the whole text), from H5, the mini-program,
+    the official account, or entered by station staff from a 座谈会 (channel "paper", with `people`). The
+    organiser's answer (decision 采纳 adopted / 部分采纳 partly / 未采纳 rejected, with its reason) is written
+    on it once; nothing of what the commenter wrote is ever changed."""
+    consultation = ForeignKeyField(Consultation, backref="opinions", on_delete="CASCADE")
+    section = ForeignKeyField(Section, null=True, backref="opinions", on_delete="SET NULL")
+    author = ForeignKeyField(Account, null=True, backref="opinions", on_delete="SET NULL")
+    station = ForeignKeyField(Station, null=True, on_delete="SET NULL")
+    channel = CharField(max_length=12)                # h5 | miniprogram | oa | paper
+    name = CharField(max_length=50, default="")       # as the commenter signed (paper: the meeting)
+    anonymous = BooleanField(default=False)
+    people = IntegerField(default=1)                  # paper: how many people the meeting's opinion speaks for
+    text = TextField()
+    flagged_reason = CharField(max_length=100, default="")
+    entered_by = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    decision = CharField(max_length=12, null=True)    # adopted | partly | rejected
+    reason = TextField(default="")
+    answered_by = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    answered_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("consultation", "section"), False), (("author", "created_at"), False))
+
+
 # --- 民情分析 (services/analysis.py) ------------------------------------------------------------------
 
 class LongJSONField(JSONField):
@@ -537,4 +609,5 @@ class AnalysisModel(BaseModel):
 ALL_MODELS = [Station, Department, Deputy, Account, Project, ProjectDeputy, Milestone, ProjectUpdate, Follow,
               Upload, Case, Assignment, Answer, Rating, CaseEvent, Notification, DeliveryAttempt,
               SubscriptionQuota, KeyValue, Counter, StatsSnapshot, CaseTally, AuditLog, BindCode,
-              Ballot, BallotItem, Elector, Participation, Paper, BallotResult, CaseTerms, CaseWord, Support, AnalysisModel]
+              Ballot, BallotItem, Elector, Participation, Paper, BallotResult,
+              Consultation, ConsultationStation, Section, Opinion, CaseTerms, CaseWord, Support, AnalysisModel]

@@ -14,7 +14,6 @@
   a tie for the last place(s) elects none of the tied items: they go to a re-vote (`revote`);
   满意率 = (满意 + 基本满意) ÷ valid marks on that item; below `pass_rate` is flagged for 整改.
 """
-import datetime as dt
 import hashlib
 import hmac
 import random
@@ -25,8 +24,8 @@ from peewee import IntegrityError, fn
 
 from models import (Account, Ballot, BallotItem, BallotResult, Department, Deputy, Elector, Paper, Participation,
                     utcnow)
-from services import audit, calendar, notify
-from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services import audit, notify, window
+from services.errors import Conflict, Forbidden, InvalidInput
 from services.workflow import SYSTEM, as_actor, retried, write_transaction
 
 KINDS = {"review": "部门评议", "project_vote": "民生实事项目票决", "satisfaction": "满意度测评",
@@ -108,15 +107,6 @@ def _staff(actor):
         raise Forbidden("not_permitted", "只有人大工作人员可以组织表决")
 
 
-def _moment(value, label):
-    """A local 'YYYY-MM-DDTHH:MM' (as <input type=datetime-local> sends it) → naive UTC."""
-    try:
-        local = dt.datetime.fromisoformat(str(value or "").strip())
-    except ValueError:
-        raise InvalidInput("bad_time", f"请填写正确的{label}")
-    return local.replace(tzinfo=calendar.tz()).astimezone(dt.timezone.utc).replace(tzinfo=None, second=0)
-
-
 def _fraction(value, name):
     try:
         number = float(str(value).strip().rstrip("%")) / (100 if str(value).strip().endswith("%") else 1)
@@ -152,9 +142,7 @@ def create(actor, data, parent=None):
     kind, method, electorate = data.get("kind"), data.get("method"), data.get("electorate")
     if kind not in KINDS or method not in METHODS or electorate not in ELECTORATES:
         raise InvalidInput("bad_choice", "请选择表决类型、方式和投票人范围")
-    opens_at, closes_at = _moment(data.get("opens_at"), "开始时间"), _moment(data.get("closes_at"), "截止时间")
-    if closes_at <= opens_at:
-        raise InvalidInput("bad_window", "截止时间须晚于开始时间")
+    opens_at, closes_at = window.window(data)
     rules = parse_rules(data)
     if electorate == "public":
         rules.update(base="voting", quorum=0.0)
@@ -179,7 +167,7 @@ def create(actor, data, parent=None):
         if not deputies or len(deputies) != len(set(codes)):
             raise InvalidInput("bad_electors", "请选择参加表决的代表")
     with write_transaction():
-        ballot = Ballot.create(code=_new_code(), title=title, kind=kind, method=method,
+        ballot = Ballot.create(code=window.new_code("B"), title=title, kind=kind, method=method,
                                places=places if method == "choose" else 1, electorate=electorate,
                                opens_at=opens_at, closes_at=closes_at, rules=rules,
                                created_by=as_actor(actor).account, parent=parent)
@@ -191,15 +179,8 @@ def create(actor, data, parent=None):
     return ballot
 
 
-def _new_code():
-    return "B" + "".join(secrets.choice("23456789ABCDEFGHJKMNPQRSTUVWXYZ") for _ in range(7))
-
-
 def get(code):
-    ballot = Ballot.get_or_none(Ballot.code == str(code or "")[:16])
-    if ballot is None:
-        raise NotFound("no_ballot", "没有找到这次表决，请核对二维码或链接")
-    return ballot
+    return window.by_code(Ballot, code, "no_ballot", "没有找到这次表决，请核对二维码或链接")
 
 
 def items(ballot):
@@ -214,20 +195,11 @@ def turnout(ballot):
     return ballot.participations.count()
 
 
-def _cas(ballot, expected, **changes):
-    """Move the ballot on from state `expected` (compare-and-swap, so two clicks cannot both act)."""
-    done = Ballot.update(**changes).where(Ballot.id == ballot.id, Ballot.state == expected).execute()
-    if not done:
-        raise Conflict("state_changed", "表决状态已变化，请刷新页面")
-    for key, value in changes.items():
-        setattr(ballot, key, value)
-
-
 def open_ballot(actor, ballot):
     """Start the vote; every listed deputy is told (push to the phone page)."""
     _staff(actor)
     with write_transaction():
-        _cas(ballot, "draft", state="open")
+        window.cas(ballot, "draft", state="open")
         values = {"title": ballot.title[:40], "code": ballot.code,
                   "closes_text": notify.local_stamp(ballot.closes_at), "count": len(items(ballot))}
         accounts = Account.select().join(Elector, on=(Elector.deputy == Account.deputy)).where(
@@ -248,11 +220,9 @@ def voter_key(ballot, deputy=None, openid=None):
 def may_vote(ballot, deputy=None, openid=None, check_twice=True):
     """Why this person may not vote now (a Chinese message), or None. `check_twice=False` leaves voting twice
     to the unique index on participation (cast: one query fewer per vote)."""
-    now = utcnow()
-    if ballot.state == "draft" or now < ballot.opens_at:
-        return "投票尚未开始"
-    if ballot.state != "open" or now >= ballot.closes_at:
-        return "投票已经结束"
+    outside = window.refusal(ballot, "投票尚未开始", "投票已经结束")
+    if outside:
+        return outside
     if ballot.electorate == "deputies":
         if deputy is None or not Elector.select().where(Elector.ballot == ballot, Elector.deputy == deputy).exists():
             return "您不在本次表决的投票人名单中"
@@ -328,7 +298,7 @@ def close(actor, ballot):
     """End the vote and freeze the count (the first BallotResult)."""
     _staff(actor)
     with write_transaction():
-        _cas(ballot, "open", state="closed", closes_at=min(ballot.closes_at, utcnow()))
+        window.cas(ballot, "open", state="closed", closes_at=min(ballot.closes_at, utcnow()))
         _record(actor, ballot, "")
         audit.record(as_actor(actor).account, "ballot.close", ("ballot", ballot.code), {})
     return ballot
@@ -366,7 +336,7 @@ def result(ballot):
 def publish(actor, ballot):
     _staff(actor)
     with write_transaction():
-        _cas(ballot, "closed", state="published")
+        window.cas(ballot, "closed", state="published")
         audit.record(as_actor(actor).account, "ballot.publish", ("ballot", ballot.code), {})
     return ballot
 

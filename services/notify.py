@@ -237,6 +237,10 @@ MESSAGES = {
     "ballot_open": M("请参加表决", "{title} 已开始投票，请于{closes_text}前完成", "work_digest",
                      _digest("请参加{title}", "{count}", "投票截止{closes_text}"), "", "/m/ballots/{code}",
                      when="工作人员开始一次代表表决（如部门评议）", audience="名单中的代表"),
+    # whoever gave an opinion in a consultation (services/consultations.py)
+    "consultation_replied": M("您的意见已有答复", "您对《{title}》提出的{count}条意见已有答复，请查看", "case_progress",
+                              _progress("意见已答复", "点击查看对您意见的答复"), "", "/q/{code}",
+                              when="征求意见的答复公布", audience="提出意见的群众和代表"),
     # a project's followers
     "project_update": M("项目有新进展", "{project}：{text}", "project_progress",
                         {"project": "{project}", "update": "{text}", "percent": "{progress}%", "time": "{time}"},
@@ -370,7 +374,10 @@ def undeliverable(oa_openid, dedupe_key, text, reason):
 
 
 def case_changed(case, event):
-    """Write the notifications an event on a case causes (called inside the workflow's transaction)."""
+    """Write the notifications an event on a case causes (called inside the workflow's transaction): who
+    hears what is looked up by the case's kind (KIND_AUDIENCE)."""
+    if case.kind != "report":
+        return kind_changed(case, event)
     plan = list(AUDIENCE.get(event.action, []))
     if event.action == "submit" and not case.deputy_id:  # a station report: the station's staff receive it
         plan.append(("staff", "staff_new"))
@@ -401,6 +408,22 @@ def case_changed(case, event):
                 if account.id in digest_only:
                     continue  # this person takes their to-dos as the morning digest only
             write(account, kind, f"e{event.id}:{account.id}:{kind}", values, case=case)
+
+
+def kind_changed(case, event):
+    """Another kind's event: its own audience table, its own values (KIND_AUDIENCE, KIND_VALUES)."""
+    plan = KIND_AUDIENCE[case.kind](case, event)
+    if not plan:
+        return
+    values = KIND_VALUES[case.kind](case, event)
+    for audience, kind in plan:
+        for account in KIND_RECIPIENTS[case.kind](case, audience, event):
+            write(account, kind, f"e{event.id}:{account.id}:{kind}", values, case=case)
+
+
+# per kind: (case, event) -> [(audience, message kind)], (case, event) -> values, (case, audience, event) ->
+# accounts. Reports use the tables above; a kind's own module adds its functions (services/suggestions.py).
+KIND_AUDIENCE, KIND_VALUES, KIND_RECIPIENTS = {}, {}, {}
 
 
 # staff pushes that are also on 待办 (and in the morning digest): a person may take them as the digest only

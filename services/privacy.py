@@ -13,7 +13,7 @@ import datetime as dt
 
 from flask import current_app
 
-from models import Account, Case, CaseEvent, Follow, Notification, Rating, SubscriptionQuota, Upload, utcnow
+from models import Account, Case, CaseEvent, Follow, Notification, Opinion, Rating, SubscriptionQuota, Upload, utcnow
 from services import audit
 from services.errors import Forbidden
 from services.workflow import write_transaction
@@ -80,6 +80,7 @@ def delete_account(account):
         CaseEvent.update(actor=None).where(CaseEvent.actor == account.id).execute()
         Rating.update(rater=None).where(Rating.rater == account.id).execute()
         Upload.update(account=None).where(Upload.account == account.id).execute()
+        Opinion.update(author=None, name="", anonymous=True).where(Opinion.author == account.id).execute()
         for model in (Notification, Follow, SubscriptionQuota):
             model.delete().where(model.account == account.id).execute()
         Account.update(display_name=DELETED_NAME, phone="", openid=None, oa_openid=None, unionid=None,

@@ -118,7 +118,7 @@ def deputy_inbox(account, state="", q="", category="", page=1, per_page=20):
     Returns (rows, total, counts). `state` is a state code or one of INBOX_FILTERS."""
     if account.role != "deputy" or not account.deputy_id:
         raise Forbidden("not_deputy", "只有人大代表可以使用代表工作台")
-    base = Case.select().where(workflow.deputy_cases(account.deputy))
+    base = Case.select().where(workflow.deputy_cases(account.deputy), Case.kind == "report")
     counts = {row.state: row.n for row in base.select(Case.state, fn.COUNT(Case.id).alias("n")).group_by(Case.state)}
     query = base
     if state:
@@ -150,7 +150,7 @@ def department_inbox(account, tab="todo", page=1, per_page=20):
                                                        Assignment.active == True,  # noqa: E712
                                                        Assignment.round == Case.round)
     ever = Assignment.select(Assignment.case).where(Assignment.department == account.department_id)
-    queries = {name: Case.select().where(Case.state.in_(states),
+    queries = {name: Case.select().where(Case.kind == "report", Case.state.in_(states),
                                          Case.id.in_(ever if name == "closed" else current))
                for name, states in DEPARTMENT_TABS.items()}
     if tab not in queries:

@@ -6,9 +6,9 @@ workflow (so timelines and notifications are real), then moved back in time to s
 import datetime as dt
 import random
 
-from models import (Account, Case, CaseEvent, Deputy, Department, Follow, Milestone, Notification, Project,
+from models import (Account, Case, CaseEvent, Deputy, Department, Follow, Milestone, Notification, Opinion, Project,
                     ProjectDeputy, ProjectUpdate, Station, db, utcnow)
-from services import accounts, delivery, notify, stats, workflow
+from services import accounts, calendar, delivery, notify, stats, workflow
 
 DEV_PASSWORDS = {  # username: (role, password, name, links) — printed by `make run`; development only
     "admin": ("admin", "guanli-2026!", "系统管理员", {}),
@@ -102,12 +102,55 @@ def seed_demo(log=print):
     for i, goal in enumerate(PLAN):
         with db.atomic():
             _case(rng, i, goal, deputies, citizens, projects)
+    with db.atomic():
+        _consultation(towns, citizens)
     stats.rebuild()  # _backdate moved submission days behind the tally's back
     # What the demo "sent" before today is history, not news: mark it delivered to the in-app inbox.
     Notification.update(state="sent", channel="inbox", sent_at=utcnow()).execute()
     log(f"演示数据已生成：{Station.select().count()} 个联络站，{len(deputies)} 位代表，{len(depts)} 个承办单位，"
         f"{len(projects)} 个民生实事项目，{Case.select().count()} 件群众反映。")
     return True
+
+
+DRAFT = """青山县农村人居环境治理条例（草案）
+第一章 总则
+第一条 为了改善农村人居环境，建设美丽宜居乡村，根据有关法律法规，结合本县实际，制定本条例。
+第二条 本条例适用于本县行政区域内农村人居环境的治理、保护和监督管理。
+第三条 县人民政府统筹全县农村人居环境治理工作；乡镇人民政府负责本辖区的具体实施。
+村民委员会协助做好相关工作，引导村民参与。
+第二章 生活垃圾治理
+第四条 农村生活垃圾实行分类投放、分类收集、分类运输、分类处理。
+第五条 村民应当将生活垃圾投放到指定地点，不得随意倾倒、焚烧。
+第三章 生活污水治理
+第六条 新建农村住房应当同步建设污水处理设施或者接入污水管网。
+第七条 禁止向河道、沟渠、池塘直接排放未经处理的生活污水。
+第四章 附则
+第八条 本条例自2027年3月1日起施行。"""
+
+
+def _consultation(towns, citizens):
+    """The demo 法规草案征求意见: sent to two towns' stations, open for a fortnight, with a few opinions (written
+    straight to the table: the demo's citizens' WeChat identities are not checked by WeChat) and one 座谈会."""
+    from services import consultations
+    staff = Account.get(Account.username == "staff")
+    now = calendar.local(utcnow()).replace(tzinfo=None)
+    found = consultations.create(staff, {
+        "title": "《青山县农村人居环境治理条例（草案）》征求意见", "kind": "law", "mode": "articles",
+        "audience": "stations", "stations": ["ZCG", "ZHX"], "articles": DRAFT,
+        "intro": "县人大常委会法工委就本草案公开征求意见，欢迎逐条提出修改意见和建议。",
+        "opens_at": (now - dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
+        "closes_at": (now + dt.timedelta(days=14)).strftime("%Y-%m-%dT%H:%M")})
+    consultations.open_consultation(staff, found)
+    articles = consultations.sections(found)
+    for citizen, article, station, text in [
+            (citizens[0], 3, "ZCG", "建议明确垃圾分类的具体类别，并由村里统一发放分类垃圾桶。"),
+            (citizens[1], 4, "ZCG", "指定地点离部分农户太远，建议每个村民小组至少设一个投放点。"),
+            (citizens[2], 5, "ZHX", "旧房改造是否也要求同步建设污水设施？建议一并规定。")]:
+        Opinion.create(consultation=found, section=articles[article], author=citizen, channel="miniprogram",
+                       station=Station.get(Station.code == station), name=citizen.display_name, text=text)
+    consultations.enter_paper(Account.get(Account.username == "chengguan"), found, {
+        "station": "ZCG", "name": "城关镇东门社区立法座谈会", "people": "18", "section": str(articles[1].id),
+        "text": "与会群众普遍认为应当明确乡镇人民政府的治理经费保障责任。"})
 
 
 def _station(code, name, parent, level, kind, address):

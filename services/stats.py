@@ -86,8 +86,11 @@ def day_expr(month=False):
     return fn.date(Case.submitted_at, f"{_offset_hours():+d} hours", *(["start of month"] if month else []))
 
 
-def scoped(query, start=None, end=None, station=None, **filters):
-    """Cases submitted in [start, end) (local dates), within a station's subtree, with exact-match filters."""
+def scoped(query, start=None, end=None, station=None, kind=None, **filters):
+    """Cases (of a kind, when given) submitted in [start, end) (local dates), within a station's subtree, with
+    exact-match filters."""
+    if kind:
+        query = query.where(Case.kind == kind)
     if start:
         query = query.where(Case.submitted_at >= calendar.utc_start(start))
     if end:
@@ -106,12 +109,15 @@ def _subtree(station):
 
 
 
-def figures(by=None, as_of=None, live=False, **scope):
-    """Counts and rates, overall (by=None) or one row per value of a dimension (department, deputy,
-    station, category, state, project or month). Rows are dicts with key, label, the counts and the rates.
-    Read from the tally; `live=True` (or a filter the tally has no rows for) counts `case` itself."""
+def figures(by=None, as_of=None, live=False, kind="report", **scope):
+    """Counts and rates of one kind of matter (reports unless told), overall (by=None) or one row per value
+    of a dimension (department, deputy, station, category, state, project or month). Rows are dicts with
+    key, label, the counts and the rates. Read from the tally; `live=True` (or a filter the tally has no
+    rows for) counts `case` itself."""
     as_of = as_of or calendar.today()
-    filters = {k: v for k, v in scope.items() if k not in ("start", "end", "station") and v not in (None, "")}
+    scope["kind"] = kind
+    filters = {k: v for k, v in scope.items() if k not in ("start", "end", "station", "kind")
+               and v not in (None, "")}
     if live or len(filters) > 1 or (filters and by) or any(k not in DIMENSIONS for k in filters):
         rows = _live(by, as_of, scope)
     else:
@@ -187,7 +193,8 @@ def _tallied(by, as_of, scope, filters):
         month = fn.strftime("%Y-%m", CaseTally.day)
     key = month if by == "month" else CaseTally.key if by else None
     sums = [fn.SUM(getattr(CaseTally, name)).alias(name) for name in SUMS]
-    query = CaseTally.select(*([key.alias("key")] if key is not None else []), *sums).where(CaseTally.dim == dim)
+    query = CaseTally.select(*([key.alias("key")] if key is not None else []), *sums).where(
+        CaseTally.kind == scope["kind"], CaseTally.dim == dim)
     if value is not None:
         query = query.where(CaseTally.key == str(getattr(value, "id", value)))
     query = query.where(_periods(scope.get("start"), scope.get("end")))
@@ -257,7 +264,7 @@ def _rows_of(case):
                                       if case.responded_at else 0)
     keys = {"station": case.station_id, "state": case.state, "department": case.lead_department_id,
             "deputy": case.deputy_id, "category": case.category, "project": case.project_id}
-    return {(dim, period, when, station, "" if value is None else str(value)): amounts
+    return {(case.kind, dim, period, when, station, "" if value is None else str(value)): amounts
             for dim, value in keys.items() for period, when in (("D", day), ("M", day.replace(day=1)))}
 
 
@@ -269,14 +276,15 @@ def record(before, after):
         for row, amounts in (_rows_of(case) if case is not None else {}).items():
             for name, amount in amounts.items():
                 changes[row][name] += sign * amount
-    rows = [dict(zip(("dim", "period", "day", "station", "key"), row), **{name: amounts[name] for name in SUMS})
+    rows = [dict(zip(("kind", "dim", "period", "day", "station", "key"), row),
+                 **{name: amounts[name] for name in SUMS})
             for row, amounts in sorted(changes.items()) if any(amounts.values())]
     if not rows:
         return
     added = (lambda f: fn.VALUES(f)) if is_mysql() else (lambda f: getattr(EXCLUDED, f.name))  # noqa: E731
     CaseTally.insert_many(rows).on_conflict(
-        conflict_target=None if is_mysql() else [CaseTally.dim, CaseTally.period, CaseTally.day, CaseTally.station,
-                                                 CaseTally.key],
+        conflict_target=None if is_mysql() else [CaseTally.kind, CaseTally.dim, CaseTally.period, CaseTally.day,
+                                                 CaseTally.station, CaseTally.key],
         update={getattr(CaseTally, name): getattr(CaseTally, name) + added(getattr(CaseTally, name))
                 for name in SUMS}).execute()
 
@@ -290,11 +298,12 @@ def rebuild():
         for dim, column in DIMENSIONS.items():
             key = fn.COALESCE(column.cast("CHAR" if is_mysql() else "TEXT"), "")
             for period, day in (("D", day_expr()), ("M", day_expr(month=True))):
-                query = Case.select(SQL(f"'{dim}'"), SQL(f"'{period}'"), day, fn.COALESCE(Case.station, 0), key,
-                                    fn.COUNT(Case.id), *sums).where(Case.state != "merged").group_by(
-                    day, Case.station, key)
-                CaseTally.insert_from(query, [CaseTally.dim, CaseTally.period, CaseTally.day, CaseTally.station,
-                                              CaseTally.key, *(getattr(CaseTally, name) for name in SUMS)]).execute()
+                query = Case.select(Case.kind, SQL(f"'{dim}'"), SQL(f"'{period}'"), day, fn.COALESCE(Case.station, 0),
+                                    key, fn.COUNT(Case.id), *sums).where(Case.state != "merged").group_by(
+                    Case.kind, day, Case.station, key)
+                CaseTally.insert_from(query, [CaseTally.kind, CaseTally.dim, CaseTally.period, CaseTally.day,
+                                              CaseTally.station, CaseTally.key,
+                                              *(getattr(CaseTally, name) for name in SUMS)]).execute()
     return CaseTally.select().count()
 
 
@@ -318,6 +327,7 @@ def deputy_responsiveness(live=False, **scope):
     from submission to that first response, and in_time / in_time_rate: responded within response_hours()
     (响应率), counted live. Sorted best first."""
     scope.pop("as_of", None)
+    scope["kind"] = "report"
     quick = _cases_by("deputy", [fn.COUNT(Case.id).alias("n")], scope).where(
         Case.responded_at.is_null(False), _seconds() <= response_hours() * 3600)
     in_time = {row["key"]: row["n"] for row in quick.dicts()}

@@ -26,6 +26,7 @@ class Todo:
     label: str
     hint: str    # what to do, shown beside the count
     since: str   # which moment the age counts from: submitted | updated
+    kind: str = "report"  # the kind of matter it lists (services/workflow.py KINDS)
 
 
 def _late_before(days):
@@ -134,7 +135,7 @@ def condition(key, account):
     }
     if key not in conditions or key not in {t.key for t in todos_for(account)}:
         return None
-    found = conditions[key]
+    found = conditions[key] & (Case.kind == next(t.kind for t in todos_for(account) if t.key == key))
     return found & mine if mine is not None else found
 
 

@@ -5,6 +5,10 @@ imports another for a word. The rules that use these words live in services/work
 from flask import current_app, has_app_context
 
 
+# --- kinds of matter (services/workflow.py runs each on the one engine) ---------------------------
+
+KINDS = {"report": "群众反映", "suggestion": "代表建议", "inquiry": "问政"}  # inquiry: reserved for 问政
+
 # --- states ---------------------------------------------------------------------------------------
 
 STATES = {  # state: (title for staff, title for citizens, category)
@@ -63,12 +67,18 @@ PUBLIC_STATES = {"submitted": "已提交", "accepted": "已受理", "assigned": 
                  "answered": "已答复", "rated": "群众已评价", "closed": "已办结"}
 
 
-def state_label(state, for_citizen=False, for_public=False):
+def state_label(state, for_citizen=False, for_public=False, kind="report"):
+    states = KIND_STATES[kind]
     if for_public:
-        return PUBLIC_STATES.get(state, STATES[state][0])
-    return STATES[state][1 if for_citizen else 0]
+        return PUBLIC_STATES.get(state, states[state][0]) if kind == "report" else states[state][0]
+    return states[state][1 if for_citizen else 0]
 
 
 def setting(name, default):
     """A county setting (config), or its default outside an app."""
     return current_app.config.get(name, default) if has_app_context() else default
+
+
+# --- states per kind (a kind's own words are added below its vocabulary) ---------------------------
+
+KIND_STATES = {"report": STATES}

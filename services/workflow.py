@@ -1,10 +1,18 @@
-"""The case workflow — the ONE place for case states, transitions and who may do them.
+"""The case workflow — an engine over kinds of matter, and the ONE place for case states, transitions and who
+may do them.
 
-Every change to a case goes through `submit_case` or `perform`: each checks the actor's role and
-ownership, runs pure guards, validates the input, updates the case with a compare-and-swap on its
-version, appends the timeline event and writes the notification intents — all in one transaction.
+A Case has a `kind` (report: a citizen's report; suggestion: a deputy's 代表建议, services/suggestions.py;
+inquiry: reserved for 问政). Each kind has its own ACTIONS table (`KINDS[kind].actions`) and states
+(vocab.KIND_STATES); the engine is shared: the same actor relations (`owns`), compare-and-swap on the
+version, the append-only timeline, notification intents in the outbox, deadlines in working days, the
+statistics tally and the audit log, all keyed by kind (docs/workflow.md "Kinds").
+
+Every change to a case goes through `submit_case` (or a kind's own creation) or `perform`: each checks the
+actor's role and ownership, runs pure guards, validates the input, updates the case with a compare-and-swap
+on its version, appends the timeline event and writes the notification intents — all in one transaction.
 `allowed_actions(case, actor)` tells the UIs which buttons to show.
 """
+import importlib
 import datetime as dt
 import functools
 import random
@@ -22,6 +30,7 @@ from services.vocab import (  # noqa: F401  (the vocabulary, re-exported for the
     STATES, OPEN_STATES, HANDLING_STATES, CONCLUDED_STATES, RESPONSES, ROLES, CATEGORIES, DECLINE_REASONS,
     RETURN_REASONS, ANSWER_CLASSES, RATINGS, DECLINE_ADVICE, TRANSFER_TARGETS, CALLBACK_RESULTS, INTAKE_SOURCES,
     SOURCES, LIMITS, PUBLIC_STATES, state_label, setting)
+from services.vocab import KINDS as KIND_LABELS  # noqa: F401
 
 
 # --- who is acting --------------------------------------------------------------------------------
@@ -681,28 +690,70 @@ CITIZEN_TEXT = {"submit": "您提交了反映", **{a.name: a.citizen_text for a 
 HIDDEN_FROM_CITIZENS = tuple(name for name, a in ACTIONS.items() if not a.public)  # internal steps
 
 
-def event_label(name, for_citizen):
+# --- kinds of matter ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of matter on the engine: its ACTIONS table, how its public numbers read, what its first
+    event is called, and the audit log's prefix for its changes."""
+    name: str
+    actions: dict
+    number: str = "{year}-{n:06d}"      # the public number, counted per kind and year
+    created: str = "提交反映"            # the label of the first event (submit)
+    audit: str = "case"                # audit actions are "<audit>.<action>"
+
+
+KINDS = {"report": Kind("report", ACTIONS)}
+KIND_MODULES = {"suggestion": "services.suggestions"}  # modules that register a kind when first needed
+
+
+def register_kind(kind):
+    KINDS[kind.name] = kind
+    return kind
+
+
+def kind_of(name):
+    """The Kind for a kind name (its module is imported, and so registered, on first use)."""
+    if name not in KINDS and name in KIND_MODULES:
+        importlib.import_module(KIND_MODULES[name])
+    if name not in KINDS:
+        raise InvalidInput("unknown_kind", "不支持的事项类型", kind=name)
+    return KINDS[name]
+
+
+def actions_of(case):
+    return kind_of(case.kind).actions
+
+
+def event_label(name, for_citizen, kind="report"):
     """How a timeline entry for action `name` is titled: citizens get their own wording."""
-    action = ACTIONS.get(name)
-    return CITIZEN_TEXT.get(name) if for_citizen else (action.label if action else "提交反映")
+    spec = kind_of(kind)
+    action = spec.actions.get(name)
+    if for_citizen and kind == "report":
+        return CITIZEN_TEXT.get(name)
+    return action.label if action else spec.created
 
 
 def _refusal(case, action, actor):
     """Why this actor may not do this now, as (error class, code, message); None when allowed."""
     if not any(owns(case, actor, who) for who in action.who):
-        return Forbidden, "not_permitted", f"您无权对此案件进行“{action.label}”操作"
+        return Forbidden, "not_permitted", f"您无权对此{KIND_WORDS.get(case.kind, '案件')}进行“{action.label}”操作"
     if case.state not in action.sources:
-        return Conflict, "invalid_state", f"案件当前状态为“{state_label(case.state)}”，不能“{action.label}”"
+        return Conflict, "invalid_state", \
+            f"{KIND_WORDS.get(case.kind, '案件')}当前状态为“{state_label(case.state, kind=case.kind)}”，不能“{action.label}”"
     problem = action.guard(case) if action.guard else None
     if problem:
         return (Conflict, *problem)
     return None
 
 
+KIND_WORDS = {"report": "案件", "suggestion": "建议"}  # how refusals name the matter
+
+
 def allowed_actions(case, actor):
     """The actions this actor may take on this case now (for buttons in the UIs)."""
     actor = as_actor(actor)
-    return [name for name, action in ACTIONS.items() if _refusal(case, action, actor) is None]
+    return [name for name, action in actions_of(case).items() if _refusal(case, action, actor) is None]
 
 
 RETRIED_ERRORS = (1213, 1205)  # MySQL/MariaDB: deadlock (also a Galera certification conflict), lock wait timeout
@@ -731,7 +782,7 @@ def perform(case, action_name, actor, data=None):
     """Carry out one action on a case; returns the fresh case. Raises ServiceError subclasses."""
     actor = as_actor(actor)
     data = data or {}
-    action = ACTIONS.get(action_name)
+    action = actions_of(case).get(action_name)
     if action is None:
         raise InvalidInput("unknown_action", "不支持的操作", action=action_name)
     with write_transaction():
@@ -761,12 +812,18 @@ def perform(case, action_name, actor, data=None):
         event = CaseEvent.create(case=current.id, actor=actor.account, actor_role=actor.role, action=action_name,
                                  from_state=current.state, to_state=target, note=note, data=event_data)
         fresh = Case.get_by_id(current.id)
-        stats.record(current, fresh)
-        notify.case_changed(fresh, event)
-        audit.record(actor, f"case.{action_name}", fresh, {"from": current.state, "to": target, "event": event.id,
-                                                           **({"reason": event_data["reason"]}
-                                                              if "reason" in event_data else {})})
+        recorded(current, fresh, event, actor, {"from": current.state, "to": target,
+                                                **({"reason": event_data["reason"]} if "reason" in event_data else {})})
         return fresh
+
+
+def recorded(before, case, event, actor, detail):
+    """What every write of every kind does after its change, in its transaction: the tally moves, the
+    notifications are written, the audit log gets "<kind's prefix>.<action>"."""
+    stats.record(before, case)
+    notify.case_changed(case, event)
+    audit.record(actor, f"{kind_of(case.kind).audit}.{event.action}", case,
+                 {**detail, "event": event.id, **({"kind": case.kind} if case.kind != "report" else {})})
 
 
 def write_transaction():
@@ -776,14 +833,19 @@ def write_transaction():
 
 # --- submitting a case ----------------------------------------------------------------------------
 
-def next_case_number(year):
-    """The year's next number, counted with one upsert: an UPDATE that finds no row and then an INSERT take
-    gap locks on MySQL/MariaDB, and the first reports of a year racing each other then deadlock."""
-    name = f"case-{year}"
+def next_count(name):
+    """The next value of a named sequence, counted with one upsert: an UPDATE that finds no row and then an
+    INSERT take gap locks on MySQL/MariaDB, and the first numbers of a year racing each other then deadlock."""
     Counter.insert(name=name, value=1).on_conflict(
         conflict_target=None if is_mysql() else [Counter.name],
         update={Counter.value: Counter.value + 1}).execute()
-    return f"{year}-{Counter.get_by_id(name).value:06d}"
+    return Counter.get_by_id(name).value
+
+
+def next_case_number(year, kind="report"):
+    """The year's next public number of a kind (reports 2026-000123; each kind its own sequence)."""
+    name = f"case-{year}" if kind == "report" else f"{kind}-{year}"
+    return kind_of(kind).number.format(year=year, n=next_count(name))
 
 
 def resolve_target(data):
@@ -858,11 +920,8 @@ def submit_case(actor, data, source="miniprogram", flagged_reason=""):
             event = CaseEvent.create(case=case, actor=actor.account, actor_role=actor.role, action="submit",
                                      to_state="submitted", at=now,
                                      data={"source": source, **({"flag": flagged_reason} if flagged_reason else {})})
-            stats.record(None, case)
             analysis.index(case)
-            notify.case_changed(case, event)
-            audit.record(actor, "case.submit", case,
-                         {"source": source, **({"on_behalf": True} if entered_by else {})})
+            recorded(None, case, event, actor, {"source": source, **({"on_behalf": True} if entered_by else {})})
     except IntegrityError:
         # a retry raced the first request: its insert waited for the first one's row, then hit the unique key
         # (MySQL 1062). The first case is committed by now; a locking read sees it even inside an outer
@@ -936,7 +995,7 @@ def timeline(case, actor, for_citizen=False):
         if for_citizen and event.action in HIDDEN_FROM_CITIZENS:
             continue
         items.append({
-            "at": event.at, "action": event.action, "label": event_label(event.action, for_citizen),
+            "at": event.at, "action": event.action, "label": event_label(event.action, for_citizen, case.kind),
             "state": event.to_state, "note": event.note if (not for_citizen or event.action in (
                 "reply", "decline", "forward", "progress", "supplement", "reopen", "close")) else "",
             "actor_role": ROLES.get(event.actor_role, event.actor_role),

@@ -154,7 +154,8 @@ def home():
 
 
 def init_app(app):
-    from . import analysis, audit, ballots, batches, binding, cases, dashboard, people, projects  # noqa: F401  (routes register on bp)
+    from . import (analysis, audit, ballots, batches, binding, cases, consultations, dashboard, people,  # noqa: F401
+                   projects)  # (routes register on bp)
     app.add_template_global(lambda: g.get("account"), "current_account")
     app.add_template_filter(lambda m: calendar.local(m).strftime("%Y-%m-%d %H:%M") if m else "", "local")
     app.add_template_global(ROLES, "ROLE_LABELS")

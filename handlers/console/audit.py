@@ -10,7 +10,7 @@ from services.errors import Forbidden
 from . import STAFF, bp, roles
 
 FILTERS = ("start", "end", "actor", "action", "target", "ip")
-ACTIONS = {"case.": "案件操作（全部）", "view_phone": "查看群众电话", "login": "登录", "bind": "绑定微信",
+ACTIONS = {"case.": "案件操作（全部）", "suggestion.": "代表建议操作（全部）", "view_phone": "查看群众电话", "login": "登录", "bind": "绑定微信",
            "unbind": "解除绑定"}
 
 

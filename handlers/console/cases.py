@@ -12,7 +12,7 @@ from services.stats import scoped
 from . import EVERYONE, STAFF, actor, back, bp, fail, roles
 
 FILTERS = ("state", "deputy", "station", "department", "category", "overdue", "round", "start", "end", "q", "todo",
-           "figure", "source", "at_station", "project")
+           "figure", "source", "at_station", "project", "kind")
 PER_PAGE = 50
 # the action forms the console offers (deputies act in the mini-program; citizens never here)
 CONSOLE_ACTIONS = ("accept", "decline", "assign", "sign", "return", "progress", "request_extension",
@@ -36,6 +36,7 @@ def filtered(args):
                    station=Station.get_or_none(Station.code == f["station"]) if f["station"] else None)
     if f["station"] and not Station.select().where(Station.code == f["station"]).exists():
         query = query.where(False)
+    query = query.where(Case.kind == (f["kind"] or "report"))  # the queue lists one kind at a time
     if f["state"]:
         query = query.where(Case.state == f["state"])
     for name, field, model in (("deputy", Case.deputy, Deputy), ("department", Case.lead_department, Department),
@@ -92,7 +93,7 @@ def cases():
     rows = list(query.paginate(page, PER_PAGE))
     return render_template(
         "console/cases.html", rows=rows, f=f, total=total, page=page, pages=max(1, -(-total // PER_PAGE)),
-        states=workflow.STATES, categories=workflow.CATEGORIES, today=calendar.today(), sources=workflow.SOURCES,
+        states=workflow.STATES, categories=workflow.CATEGORIES, kinds=workflow.KIND_LABELS, today=calendar.today(), sources=workflow.SOURCES,
         figure_label=stats.figure_label(f["figure"]), todo_label={t.key: t.label for t in todo.todos_for(
             g.account)}.get(f["todo"]),
         departments=Department.select().where(Department.active == True).order_by(Department.code),  # noqa

@@ -18,7 +18,7 @@ import unicodedata
 from flask import current_app
 from peewee import JOIN
 
-from models import Account, Case, CaseEvent, DeliveryAttempt, Deputy, Notification, Project, Station
+from models import Account, Case, CaseEvent, Consultation, DeliveryAttempt, Deputy, Notification, Project, Station
 from services import accounts, binding, directory, workflow
 from services.errors import ServiceError
 from services.calendar import local
@@ -165,6 +165,7 @@ def help_text(greeting="您好，这里是“代表连心”。"):
             "· 我的 —— 我最近的反映\n"
             "· 代表 姓名、代码或乡镇村名 —— 找人大代表\n"
             "· 项目 名称或代码 —— 看民生实事进展\n"
+            "· 征求意见 —— 正在征求意见的法规草案等，可逐条提意见\n"
             "· 绑定 绑定码 —— 代表和工作人员绑定微信\n"
             "· 帮助 —— 显示本菜单\n"
             f"扫描代表码即可向代表反映问题。<a href=\"{base}/public/cases\">公开问题清单</a>")
@@ -333,6 +334,27 @@ def find_project(msg, argument=None):
                      + ["发送“项目 代码”查看进展。"])
 
 
+def consultation_card(consultation):
+    from services import consultations
+    kind = consultations.KINDS[consultation.kind]
+    return [{"title": f"{kind.label}：{consultation.title}",
+             "description": f"截止{local(consultation.closes_at):%Y-%m-%d %H:%M}，点击阅读并提{kind.opinion}",
+             "url": f"{base_url()}/q/{consultation.code}", "image": ""}]
+
+
+@router.command("征求意见", "意见征集", pure=True)
+def open_consultations(msg, argument=None):
+    """征集 through the official account: what is open to the public now, each linking to its H5 page."""
+    from services import consultations
+    rows = consultations.open_for()
+    if not rows:
+        return "目前没有正在征求意见的事项。联络站组织的征求意见，请扫描联络站的二维码参加。"
+    if len(rows) == 1:
+        return consultation_card(rows[0])
+    return "\n".join(["正在征求意见："] + [
+        f"· <a href=\"{base_url()}/q/{c.code}\">{c.title}</a>（截止{local(c.closes_at):%m月%d日}）" for c in rows[:8]])
+
+
 # --- events ---------------------------------------------------------------------------------------
 
 SCENES = {  # scene prefix: (find by code, card)
@@ -340,11 +362,13 @@ SCENES = {  # scene prefix: (find by code, card)
     "p": (lambda code: Project.get_or_none((Project.code == code) & (Project.published == True)),  # noqa: E712
           project_card),
     "s": (lambda code: Station.get_or_none(Station.code == code), station_card),
+    "q": (lambda code: Consultation.get_or_none(Consultation.code == code), consultation_card),
 }
 
 
 def scene_card(scene):
-    """The card for a parametric QR code's scene "d:<deputy>", "p:<project>" or "s:<station>" (or None)."""
+    """The card for a parametric QR code's scene "d:<deputy>", "p:<project>", "s:<station>" or "q:<consultation>"
+    (or None)."""
     kind, _, code = (scene or "").partition(":")
     find, card = SCENES.get(kind, (None, None))
     found = find(code.strip().upper()) if find and code else None
