@@ -30,6 +30,7 @@ THRESHOLD = 0.25       # cosine similarity from which an open report is offered 
 NEAR_METRES = 500      # "near" when both reports carry coordinates
 BIGRAM_WEIGHT = 0.35   # a character bigram counts this much of an average word
 KEYWORDS = 5           # strongest words kept per report for topics
+REPORT = "report"      # the kind analysed: citizens' reports (not deputies' suggestions)
 OFFERED = 5            # at most this many similar reports offered
 INDEXED = 10           # a report's strongest words in the inverted index (CaseWord)
 CANDIDATES = 200       # reports sharing the most indexed words, then compared in full
@@ -148,7 +149,7 @@ def index(case):
 def reindex(query=None):
     """Vectors for every report (or `query`'s) that has none: migrations and the nightly job."""
     query = query if query is not None else Case.select()
-    missing = query.where(Case.id.not_in(CaseTerms.select(CaseTerms.case)))
+    missing = query.where(Case.kind == REPORT, Case.id.not_in(CaseTerms.select(CaseTerms.case)))
     done = 0
     for case in missing.iterator():
         with db.atomic():
@@ -196,7 +197,8 @@ def similar(text, station=None, deputy=None, latitude=None, longitude=None, excl
     # candidates: open reports near in place sharing the most indexed words; then compared in full
     shared = fn.COUNT(CaseWord.id)
     candidates = (CaseWord.select(CaseWord.case).join(Case, on=(Case.id == CaseWord.case))
-                  .where(CaseWord.word.in_(words), Case.state.in_(OPEN_STATES), Case.review != "withheld"))
+                  .where(CaseWord.word.in_(words), Case.kind == REPORT, Case.state.in_(OPEN_STATES),
+                         Case.review != "withheld"))
     if box is not None:
         candidates = candidates.join(CaseTerms, on=(CaseTerms.case == CaseWord.case))
     candidates = candidates.where(place)
@@ -248,6 +250,8 @@ def support_counts(case_ids):
 def support(case, account):
     """我也遇到: `account` met the same problem as open report `case`. Once per person: a second time changes
     nothing. Returns (count, added)."""
+    if case.kind != REPORT:
+        raise NotFound("case_not_found", "未找到这条反映")
     if case.state not in OPEN_STATES:
         raise InvalidInput("case_not_open", "这条反映已经办结，如果问题还在，请重新反映")
     if account is None or account.role != "citizen":
@@ -283,7 +287,7 @@ HOLDOUT = 0.2  # the newest fifth of assigned reports measures the model; then i
 def _training_rows():
     query = (Case.select(Case.id, Case.category, Case.lead_department, CaseTerms.keywords, CaseTerms.vector)
              .join(CaseTerms, on=(CaseTerms.case == Case.id))
-             .where(Case.lead_department.is_null(False)).order_by(Case.submitted_at, Case.id))
+             .where(Case.kind == REPORT, Case.lead_department.is_null(False)).order_by(Case.submitted_at, Case.id))
     rows = []
     for case_id, category, department, _, vec in query.tuples().iterator():
         vec = vec if isinstance(vec, dict) else CaseTerms.vector.python_value(vec)
@@ -392,7 +396,8 @@ def _scoped(query, station=None):
 
 def _rows(start, end, station=None):
     query = (Case.select(Case, CaseTerms.keywords, CaseTerms.vector).join(CaseTerms, on=(CaseTerms.case == Case.id))
-             .where(Case.submitted_at >= start, Case.submitted_at < end).order_by(Case.submitted_at, Case.id))
+             .where(Case.kind == REPORT, Case.submitted_at >= start, Case.submitted_at < end)
+             .order_by(Case.submitted_at, Case.id))
     return list(_scoped(query, station).objects())
 
 
@@ -507,11 +512,13 @@ def monthly_report(month, station=None):
     start, end = month_bounds(month)
     days = (end - start).days
     found = clusters(days=days, end=end, station=station)
-    if not found and not Case.select().where(Case.submitted_at >= start, Case.submitted_at < end).exists():
+    month_reports = _scoped(Case.select().where(Case.kind == REPORT, Case.submitted_at >= start,
+                                                Case.submitted_at < end), station)
+    if not found and not month_reports.exists():
         raise NotFound("no_reports", "这个月没有群众反映")
     doc = Document()
     doc.add_heading(f"{month[:4]}年{int(month[5:])}月民情分析 · 每月一题候选", 0)
-    total = _scoped(Case.select().where(Case.submitted_at >= start, Case.submitted_at < end), station).count()
+    total = month_reports.count()
     doc.add_paragraph(f"本月共收到群众反映 {total} 件；以下是同一地点多人反映的问题，按反映人数排列，供确定“每月一题”参考。"
                       "（系统自动归纳，仅供参考，请工作人员核实。）")
     for rank, group in enumerate(found[:10], 1):

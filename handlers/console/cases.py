@@ -200,9 +200,9 @@ def insight(found, who):
     """民情分析 on the case page, for staff only and always as a suggestion: likely duplicates filed before this
     one (with a score, merged in one click), how many met the same problem (我也遇到), and for a new case the
     suggested category and lead department with the model's measured accuracy."""
-    if who.role not in STAFF:
-        return None
     from services import analysis
+    if who.role not in STAFF or found.kind != analysis.REPORT:
+        return None
     duplicates = []
     if found.state in workflow.OPEN_STATES:
         duplicates = [(c, score) for c, score in analysis.similar(
