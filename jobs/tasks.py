@@ -214,7 +214,8 @@ def train_routing():
     """民情分析: vectors for any report still without one, then the routing suggestion (category and lead
     department) retrained on every assigned report, its accuracy measured on the newest held-out ones."""
     from services import analysis
-    indexed = analysis.reindex()
+    with db.atomic():
+        indexed = analysis.reindex()
     return {"indexed": indexed, **analysis.train()}
 
 

@@ -147,13 +147,13 @@ def index(case):
 
 
 def reindex(query=None):
-    """Vectors for every report (or `query`'s) that has none: migrations and the nightly job."""
+    """Vectors for every report (or `query`'s) that has none: migrations and the nightly job (each runs it in
+    its own transaction)."""
     query = query if query is not None else Case.select()
     missing = query.where(Case.kind == REPORT, Case.id.not_in(CaseTerms.select(CaseTerms.case)))
     done = 0
-    for case in missing.iterator():
-        with db.atomic():
-            index(case)
+    for case in list(missing):
+        index(case)
         done += 1
     return done
 

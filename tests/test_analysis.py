@@ -249,3 +249,14 @@ def test_every_report_gets_its_vector_with_it_and_reindex_fills_gaps(w):
         sum(v * v for v in stored.vector.values()) - 1) < 0.01
     CaseTerms.delete().execute()
     assert analysis.reindex() == 1 and CaseTerms.select().count() == 1
+
+
+def test_migration_0015_upgrades_an_existing_database_and_indexes_its_reports(w):
+    """A database from before 0015: the tables arrive and the reports already filed are offered at once."""
+    from models import CaseWord, db
+    from models.migrate import SchemaVersion, discover, migrate
+    first = new_case(w, reporter=citizen(1), content=ROAD[0])
+    db.drop_tables([CaseWord, CaseTerms, Support, AnalysisModel])
+    SchemaVersion.delete().where(SchemaVersion.version == 15).execute()
+    assert migrate(discover()) == [15]
+    assert [c.number for c, _ in analysis.similar(ROAD[1], station=w.town_a)] == [first.number]
