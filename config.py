@@ -92,6 +92,7 @@ def load():
         WECHAT_VERIFY_FILE=env_str("WECHAT_VERIFY_FILE"),
         WECHAT_MP_SCAN_PAGE=env_str("WECHAT_MP_SCAN_PAGE"),
         H5_REPORTS_PER_IP_HOUR=env_int("H5_REPORTS_PER_IP_HOUR", 30),
+        H5_SIMILAR_PER_IP_HOUR=env_int("H5_SIMILAR_PER_IP_HOUR", 600),  # 附近有相同的反映 look-ups while writing
         REDIS_URL=env_str("REDIS_URL"),
         UPLOAD_FOLDER=env_str("UPLOAD_FOLDER", str(INSTANCE / "uploads")),
         # 民情分析 (docs/analysis.md): when an open report counts as the same problem (cosine similarity of the

@@ -147,7 +147,8 @@ def run(backend="sqlite"):
                 ["minqing duplicates", "recall (an earlier duplicate offered)", f"{dup['recall']:.1%}", "—",
                  f"threshold {analysis.THRESHOLD}"],
                 ["minqing routing", "category top-1 / top-3", f"{accuracy['category']['top1']:.1%} / "
-                 f"{accuracy['category']['top3']:.1%}", "—", f"held out {accuracy['test']}, trained {accuracy['train']}"],
+                 f"{accuracy['category']['top3']:.1%}", "—",
+                 f"held out {accuracy['test']}, trained {accuracy['train']}"],
                 ["minqing routing", "department top-1 / top-3", f"{accuracy['department']['top1']:.1%} / "
                  f"{accuracy['department']['top3']:.1%}", "—", f"{Department.select().count()} departments"],
             ]

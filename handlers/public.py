@@ -19,14 +19,14 @@ import re
 import secrets
 import time
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, session, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from handlers import webauth
 from handlers.security import csrf_token
 from models import Account, Case, Deputy, Project, Rating, Station
-from services import (calendar, consultations, directory, follows, privacy, ratelimit, reports, smscode, uploads,
-                      workflow)
+from services import (analysis, calendar, consultations, directory, follows, privacy, ratelimit, reports, smscode,
+                      uploads, workflow)
 from services.errors import InvalidInput, NotFound, ServiceError
 from services.uploads import save_image, url_for_upload
 
@@ -167,23 +167,15 @@ def similar():
     """Open reports near the one being written (deputy/station/project code, text, optional coordinates), as
     JSON for the report form's script: {"similar": [{number, title, location, submitted, state, supporters,
     score}]}. Never who reported them."""
-    from flask import jsonify
-    from services import analysis
-    per_ip = current_app.config.get("H5_SIMILAR_PER_IP_HOUR", 600)
+    per_ip = current_app.config["H5_SIMILAR_PER_IP_HOUR"]
     ratelimit.hit(f"h5-similar:{request.remote_addr}", per_ip, 3600, "查询太频繁，请稍后再试")
-    text = (request.args.get("text") or "")[:2000]
-    data = {k: request.args.get(k) for k in ("deputy", "station", "project", "latitude", "longitude")
-            if request.args.get(k)}
-    found = analysis.similar_for_report(data, text) if len(text.strip()) >= 5 else []
-    counts = analysis.support_counts(c.id for c, _ in found)
-    return jsonify({"similar": [{**analysis.offered(c, counts.get(c.id, 0)), "score": score} for c, score in found]})
+    return jsonify({"similar": analysis.offers_for_report(request.args)})
 
 
 @bp.post("/c/<number>/support")
 def support(number):
     """我也遇到: this visitor met the same problem; counted once per person on the original (identity as for
     reports: WeChat, else this browser's web citizen)."""
-    from services import analysis
     found = Case.get_or_none(Case.number == number)
     if found is None:
         return not_found("这条反映")

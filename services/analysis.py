@@ -226,13 +226,20 @@ def similar(text, station=None, deputy=None, latitude=None, longitude=None, excl
     return [(cases[i], round(s, 3)) for s, i in top if i in cases]
 
 
-def similar_for_report(data, text):
-    """The similar-reports lookup of a report being written: `data` names its deputy, station or project as the
-    report form does, and may carry latitude/longitude."""
+def offers_for_report(args):
+    """附近有相同的反映 for a report being written — `args` as the report form sends them: its deputy, station or
+    project code, `text`, optional latitude/longitude — as what the citizen is shown (`offered`, with a score).
+    Fewer than five characters of text: nothing."""
     from services.workflow import _coordinate, resolve_target
+    text = str(args.get("text") or "")[:2000]
+    data = {k: args.get(k) for k in ("deputy", "station", "project", "latitude", "longitude") if args.get(k)}
     deputy, station, _ = resolve_target(data)
-    return similar(text, station=station, deputy=deputy, latitude=_coordinate(data, "latitude", 90),
-                   longitude=_coordinate(data, "longitude", 180))
+    latitude, longitude = _coordinate(data, "latitude", 90), _coordinate(data, "longitude", 180)
+    if len(text.strip()) < 5:
+        return []
+    found = similar(text, station=station, deputy=deputy, latitude=latitude, longitude=longitude)
+    counts = support_counts(c.id for c, _ in found)
+    return [{**offered(c, counts.get(c.id, 0)), "score": score} for c, score in found]
 
 
 def supporters(case):
@@ -470,7 +477,8 @@ def clusters(days=30, end=None, station=None, threshold=None, minimum=2):
         out.append({"title": lead.title, "keywords": [w for w, _ in words.most_common(4)],
                     "count": len(group["cases"]), "previous": prior, "rising": len(group["cases"]) >= 3
                     and len(group["cases"]) >= 2 * max(prior, 1), "station": group["station"],
-                    "cases": group["cases"], "category": Counter(c.category for c in group["cases"]).most_common(1)[0][0]})
+                    "cases": group["cases"],
+                    "category": Counter(c.category for c in group["cases"]).most_common(1)[0][0]})
     out.sort(key=lambda g: (-g["count"], g["cases"][0].submitted_at))
     return out
 

@@ -9,7 +9,7 @@ import re
 import pytest
 from docx import Document
 
-from models import AnalysisModel, Case, CaseTerms, Department, Support
+from models import AnalysisModel, Case, CaseTerms, Support
 from services import analysis, workflow
 from tests.api_client import Api
 from tests.factories import csrf_of, new_case, world
@@ -212,7 +212,7 @@ def test_minqing_dashboard_shows_topics_rising_clusters_and_townships(client, w)
     assert "未配置地图服务" in page and "有坐标的反映 1 件" in page
     assert '/static/vendor/echarts.min.js' in page and "leaflet.js" not in page
     assert client.get("/static/vendor/echarts.min.js").status_code == 200  # installed by make from npm
-    client.application.config["MAP_TILE_URL"] = "https://t0.tianditu.gov.cn/DataServer?T=vec_w&x={x}&y={y}&l={z}&tk={key}"
+    client.application.config["MAP_TILE_URL"] = "https://t0.tianditu.gov.cn/DataServer?T=vec_w&x={x}&y={y}&l={z}"
     assert "vendor/leaflet.js" in client.get("/console/minqing").get_data(as_text=True)
     # a town's staff see their own town only
     town_b = sign_in(client.application.test_client(), w.other_town_staff).get("/console/minqing?station=TA")
@@ -233,7 +233,7 @@ def test_monthly_report_docx_lists_the_recurring_problem_where_and_who_answered(
     doc = Document(io.BytesIO(resp.data))
     text = "\n".join(p.text for p in doc.paragraphs)
     cells = {row.cells[0].text: row.cells[1].text for table in doc.tables for row in table.rows}
-    assert "每月一题候选" in text and f"本月共收到群众反映 7 件" in text
+    assert "每月一题候选" in text and "本月共收到群众反映 7 件" in text
     assert "（4 件）" in text
     assert cells["地点"] == "城关镇联络站（4件）" and cells["承办单位"] == "县交通运输局（2件）"
     assert "1 人点了“我也遇到”" in cells["反映与附议"]

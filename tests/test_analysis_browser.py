@@ -19,12 +19,9 @@ def w(app, live_server):
 
 
 @pytest.fixture
-def phone390(browser):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True,
-                                  has_touch=True, device_scale_factor=2)
-    page = context.new_page()
-    yield page
-    context.close()
+def phone390(phone_page):
+    phone_page.set_viewport_size({"width": 390, "height": 844})
+    return phone_page
 
 
 def test_fifth_report_of_the_same_road_is_offered_the_first_and_followed(w, live_server, phone390):

@@ -1,9 +1,9 @@
 """Cases: uploads, reporting, "mine", detail, supplements, rating, and the deputy workbench."""
 from flask import g, jsonify, request
 
-from models import Answer
-from services import ratelimit, reports, uploads, workflow
-from services.errors import InvalidInput
+from models import Answer, Case
+from services import analysis, ratelimit, reports, uploads, workflow
+from services.errors import InvalidInput, NotFound
 
 from .common import body, bp, deputy_brief, login_required, paging, photos, station_brief, when, day
 
@@ -153,23 +153,14 @@ def case_detail(case, account):
 def similar():
     """附近有相同的反映: open reports near the one being written (query: deputy | station | project, text,
     latitude, longitude), never who reported them."""
-    from services import analysis
     ratelimit.hit(f"similar:{g.account.id}", 600, 3600, message="查询太频繁，请稍后再试")
-    text = (request.args.get("text") or "")[:2000]
-    data = {k: request.args.get(k) for k in ("deputy", "station", "project", "latitude", "longitude")
-            if request.args.get(k)}
-    found = analysis.similar_for_report(data, text) if len(text.strip()) >= 5 else []
-    counts = analysis.support_counts(c.id for c, _ in found)
-    return jsonify({"similar": [{**analysis.offered(c, counts.get(c.id, 0)), "score": score} for c, score in found]})
+    return jsonify({"similar": analysis.offers_for_report(request.args)})
 
 
 @bp.post("/cases/<number>/support")
 @login_required
 def support(number):
     """我也遇到: the signed-in citizen met the same problem; counted once per person."""
-    from models import Case
-    from services import analysis
-    from services.errors import NotFound
     found = Case.get_or_none(Case.number == number)
     if found is None:
         raise NotFound("case_not_found", "未找到这条反映")

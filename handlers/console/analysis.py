@@ -35,9 +35,9 @@ def minqing():
              "attribution": current_app.config.get("MAP_TILE_ATTRIBUTION", "")}
     this_month = calendar.today().strftime("%Y-%m")
     last_month = (calendar.today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    stations = Station.select().where(Station.level.in_(("county", "town"))).order_by(Station.path)
     return render_template("console/minqing.html", d=data, chart=chart, periods=PERIODS, days=days, station=station,
-                           stations=Station.select().where(Station.level.in_(("county", "town"))).order_by(Station.path),
-                           model=analysis.routing_model(), months=[this_month, last_month])
+                           stations=stations, model=analysis.routing_model(), months=[this_month, last_month])
 
 
 @bp.get("/minqing/report.docx")
