@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app app
 PORT ?= 5000
 export PORT
 
-.PHONY: run test test-sqlite test-mariadb test-miniprogram bench deps system clean
+.PHONY: run test test-sqlite test-mariadb test-miniprogram bench deps system cluster cluster-stop clean
 
 ## Python packages in a virtual environment (re-installed when a requirements file changes)
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -16,13 +16,18 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
-## Debian packages: MariaDB (tests), Chromium (browser tests), Noto CJK + cairo (printables), wrk (benchmarks)
+## Debian packages: MariaDB (tests), Chromium (browser tests), Noto CJK + cairo (printables), wrk (benchmarks),
+## Galera + rsync + HAProxy + Redis (the cluster, the failure drill and the Redis tests)
 system:
 	@missing=""; \
 	command -v mariadbd >/dev/null || missing="$$missing mariadb-server"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	fc-list 2>/dev/null | grep -q "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
 	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	[ -e /usr/lib/galera/libgalera_smm.so ] || missing="$$missing galera-4"; \
+	command -v rsync >/dev/null || missing="$$missing rsync"; \
+	command -v haproxy >/dev/null || missing="$$missing haproxy"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	ldconfig -p 2>/dev/null | grep -q "libcairo.so.2 " || missing="$$missing libcairo2"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing:$$missing"; \
@@ -68,6 +73,13 @@ test-miniprogram: miniprogram/node_modules/.installed
 
 bench: deps
 	$(BIN)/python -m bench
+
+## A 3-node Galera cluster, HAProxy, Redis, 2 app nodes and 2 schedulers on 127.0.0.1 (docs/deployment.md)
+cluster: deps
+	$(BIN)/python -m bench.cluster start
+
+cluster-stop:
+	$(BIN)/python -m bench.cluster stop
 
 clean:
 	rm -rf $(VENV) miniprogram/node_modules vendor/node_modules static/vendor .pytest_cache

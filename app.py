@@ -31,14 +31,14 @@ def create_app(config=None):
             db.close()
 
     register_errors(app)
-    from handlers import (api, ballots, console, consultations, files, health, mobile, oa,  # noqa: E402
+    from handlers import (api, ballots, console, consultations, files, health, livelihood, mobile, oa,  # noqa: E402
                           public, publiclist, security)
     import jobs
     import qr
     import sms
     import wechat
-    for part in (security, health, files, api, public, publiclist, mobile, ballots, consultations, console, wechat,
-                 oa, sms, qr, jobs):
+    for part in (security, health, files, api, public, publiclist, livelihood, mobile, ballots, consultations,
+                 console, wechat, oa, sms, qr, jobs):
         part.init_app(app)
     check_templates(app.config)
     register_commands(app)
@@ -150,11 +150,12 @@ def register_commands(app):
         click.echo("映射与账号中的模板一致。" if check_only else "每个消息模板都找到了对应的微信模板。")
 
     @app.cli.command("seed-demo")
-    def seed_demo_command():
-        """Fill an empty database with the demo county (idempotent)."""
+    @click.option("--city", is_flag=True, help="演示市：江州市、两个县及其乡镇（市、县、乡镇三级人大）")
+    def seed_demo_command(city):
+        """Fill an empty database with the demo county, or with --city a demo city (idempotent)."""
         with db.connection_context():
             migrate()
-            seed.seed_demo(log=click.echo)
+            (seed.seed_city if city else seed.seed_demo)(log=click.echo)
 
     @app.cli.command("reseal")
     def reseal_command():

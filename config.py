@@ -19,6 +19,11 @@ def env_int(name, default):
     return int(value) if value not in (None, "") else default
 
 
+def env_float(name, default):
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
 def env_bool(name, default=False):
     value = os.environ.get(name)
     if value in (None, ""):
@@ -113,6 +118,15 @@ def load():
         SIGN_DAYS=env_int("SIGN_DAYS", 2),
         RESOLVED_CHECK_DAYS=env_int("RESOLVED_CHECK_DAYS", 15),  # after closing: "问题是否真正解决了？"
         RESPONSE_HOURS=env_int("RESPONSE_HOURS", 24),  # 响应率: a deputy's first answer within this many hours
+        # 票决制 and 微实事 (docs/livelihood.md): the call's year (0: next year), who votes, the pass lines, and the
+        # defaults of a new micro-project fund (yuan)
+        PROJECT_CALL_YEAR=env_int("PROJECT_CALL_YEAR", 0),
+        PROJECT_VOTE_LEVEL=env_str("PROJECT_VOTE_LEVEL", "county"),
+        PROJECT_VOTE_THRESHOLD=env_float("PROJECT_VOTE_THRESHOLD", 0.5),
+        PROJECT_PASS_RATE=env_float("PROJECT_PASS_RATE", 0.8),
+        MICRO_FUND_BUDGET=env_int("MICRO_FUND_BUDGET", 2_000_000),
+        MICRO_PROJECT_CAP=env_int("MICRO_PROJECT_CAP", 100_000),
+        MICRO_VOTE_THRESHOLD=env_float("MICRO_VOTE_THRESHOLD", 0.5),
         # The audit log is kept this many days (at least 180; the nightly purge removes older entries).
         AUDIT_RETENTION_DAYS=max(180, env_int("AUDIT_RETENTION_DAYS", 365)),
         # Notifications: quiet hours hold non-urgent pushes (local time, HH:MM).

@@ -50,7 +50,7 @@ def _page(consultation, status=200, **context):
 
 @bp.route("/q/<code>", methods=["GET", "POST"])
 def page(code):
-    consultation = consultations.get(code)  # a forged or mistyped code: the Chinese 404 page
+    consultation = consultations.public(code)  # a forged or mistyped code, a draft: the Chinese 404 page
     if request.method == "GET":
         return _page(consultation)
     form = {k: request.form.get(k, "") for k in FIELDS}

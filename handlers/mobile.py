@@ -8,12 +8,13 @@ buttons shown are workflow.allowed_actions — no rule lives here.
 """
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
-from handlers import webauth
+from handlers import suggestion_forms, webauth
 from handlers.security import csrf_token, new_csrf_token
 from models import Account, Answer
-from services import accounts, ballots, binding, reports, workflow
+from services import accounts, ballots, binding, consultations, reports, suggestions, workflow
 from services.errors import NotFound, ServiceError
 from services.uploads import save_image, url_for_upload
+from services.vocab import RATINGS, state_label
 
 bp = Blueprint("mobile", __name__)
 SESSION_KEY = "m_account"
@@ -124,7 +125,8 @@ def home():
     return page("mobile/home.html", account=account, who=binding.describe(account), rows=rows, total=total,
                 counts=counts, tab=tab, tabs=TABS[account.role], state_label=workflow.state_label,
                 categories=workflow.CATEGORIES,
-                ballots=ballots.open_for(account.deputy_id) if account.role == "deputy" and account.deputy_id else [])
+                ballots=ballots.open_for(account.deputy_id) if account.role == "deputy" and account.deputy_id else [],
+                consultations=consultations.open_for_deputies() if account.role == "deputy" else [])
 
 
 def worker():
@@ -140,6 +142,8 @@ def case(number):
     if account is None:
         return redirect(url_for("mobile.home"))
     found = workflow.get_case(number, account)
+    if found.kind == "suggestion":
+        return redirect(url_for("mobile.suggestion", number=number))
     error, reveal = None, False
     if request.method == "POST" and request.form.get("action") == "reveal_phone":
         try:
@@ -177,6 +181,78 @@ def case(number):
                 assignment=workflow.department_assignment(found, workflow.as_actor(account), lead_only=False),
                 decline_reasons=workflow.DECLINE_REASONS, return_reasons=workflow.RETURN_REASONS,
                 answer_classes=workflow.ANSWER_CLASSES)
+
+
+# --- 代表建议 on the phone: deputies draft, confirm co-signing and rate; departments take their steps ------
+
+SUGGESTION_ACTIONS = {"deputy": ("edit_draft", "cosign", "decline_cosign", "submit", "withdraw", "evaluate",
+                                 "co_evaluate"),
+                      "department": ("sign", "return", "assist_opinion", "consult", "progress", "request_extension",
+                                     "answer", "commitment_done")}
+
+
+@bp.get("/m/suggestions")
+def suggestion_list():
+    account = worker()
+    if account is None:
+        return redirect(url_for("mobile.home"))
+    return page("mobile/suggestions.html", account=account, rows=list(suggestions.listed(account)),
+                label=lambda c: state_label(c.state, for_citizen=True, kind="suggestion"),
+                number_text=suggestions.number_text)
+
+
+@bp.route("/m/suggestions/new", methods=["GET", "POST"])
+def suggestion_new():
+    """A deputy drafts a suggestion (from reports: ?from=<report number>)."""
+    account = worker()
+    if account is None or account.role != "deputy":
+        return redirect(url_for("mobile.home"))
+    typed, error, status = {"from_reports": request.args.get("from", "")}, None, 200
+    if request.method == "POST":
+        try:
+            typed = suggestion_forms.posted("draft", account)
+            found = suggestions.draft(account, typed, source="h5")
+            return redirect(url_for("mobile.suggestion", number=found.number, done="draft"), code=303)
+        except ServiceError as err:
+            error, status = err.message, err.status
+    return page("mobile/suggestion_new.html", status, error=error, account=account, typed=typed,
+                fields=suggestion_forms.fields("edit_draft") + [("attachments", "附件（图片）", "file", None)])
+
+
+@bp.route("/m/suggestions/<number>", methods=["GET", "POST"])
+def suggestion(number):
+    account = worker()
+    if account is None:
+        return redirect(url_for("mobile.home"))
+    found = workflow.get_case(number, account)
+    if found.kind != "suggestion":
+        raise NotFound("case_not_found", "建议不存在或无权查看")
+    error, status, typed, failed = None, 200, {}, None
+    if request.method == "POST":
+        action = request.form.get("action", "")
+        try:
+            if action not in SUGGESTION_ACTIONS[account.role]:
+                raise NotFound("unknown_action", "不支持的操作")
+            if request.form.get("seen_version", type=int) is not None:  # a form shown before a change fails
+                found.version, found.state = request.form.get("seen_version", type=int), request.form.get("seen_state")
+            typed, failed = {}, action
+            typed = suggestion_forms.posted(action, account)
+            workflow.perform(found, action, account, typed)
+            return redirect(url_for("mobile.suggestion", number=found.number, done=action), code=303)
+        except ServiceError as err:
+            error, status = err.message, err.status
+            found = workflow.get_case(number, account)
+    allowed = [a for a in workflow.allowed_actions(found, account) if a in SUGGESTION_ACTIONS[account.role]]
+    done = request.args.get("done", "")
+    d = suggestions.detail(found)
+    return page("mobile/suggestion.html", status, error=error, account=account, case=found,
+                d=d, defaults=suggestion_forms.defaults(found, d), allowed=allowed, actions=suggestions.ACTIONS,
+                fields_of=suggestion_forms.fields, typed=typed, failed=failed, ratings=RATINGS,
+                done="已保存草稿" if done == "draft" else f"已{suggestions.ACTIONS[done].label}"
+                if done in suggestions.ACTIONS else None,
+                kind_state=state_label(found.state, for_citizen=True, kind="suggestion"),
+                timeline=workflow.timeline(found, account), upload_url=url_for_upload,
+                post_url=lambda name: url_for("mobile.suggestion", number=found.number))
 
 
 @bp.route("/m/confirm/<token>", methods=["GET", "POST"])

@@ -25,8 +25,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from handlers import webauth
 from handlers.security import csrf_token
 from models import Account, Case, Deputy, Project, Rating, Station
-from services import (analysis, calendar, consultations, directory, follows, privacy, ratelimit, reports, smscode,
-                      uploads, workflow)
+from services import (analysis, ballots, calendar, consultations, directory, follows, livelihood, micro, money, privacy,
+                      ratelimit, reports, smscode, uploads, workflow)
 from services.errors import InvalidInput, NotFound, ServiceError
 from services.uploads import save_image, url_for_upload
 
@@ -267,7 +267,9 @@ def project(code):
                      status_label=directory.PROJECT_STATUS.get(found.status, found.status),
                      milestones=directory.project_milestones(found), updates=directory.project_updates(found),
                      deputies=directory.project_deputies(found), following=follows.is_following(account, found),
-                     can_follow=bool(account and account.oa_openid), followers=follows.follower_count(found))
+                     can_follow=bool(account and account.oa_openid), followers=follows.follower_count(found),
+                     origin=livelihood.origin(found), evaluation=livelihood.evaluation(found),
+                     micro=micro.of_project(found), yuan=money.yuan, percent=ballots.percent)
 
 
 @bp.post("/p/<code>/follow")
@@ -294,7 +296,8 @@ def station(code):
                      kind=directory.STATION_KINDS.get(found.kind, ""), deputies=directory.station_deputies(found),
                      children=directory.station_children(found),
                      parent=found.parent if found.parent_id else None,
-                     consultations=consultations.open_for(found))
+                     consultations=consultations.open_for(found), projects=directory.station_projects(found),
+                     funds=micro.funds(station=found))
 
 
 @bp.get("/c/<number>")
@@ -426,7 +429,7 @@ def local_date(value, with_time=False):
 # --- WeChat's verification file (扫普通链接二维码打开小程序) -----------------------------------------
 
 def verification_file(app):
-    """Serve the file WeChat asks for at the site root and under /d/, /p/, /s/ (the rules' directories)."""
+    """Serve the file WeChat asks for at the site root and under /d/, /p/, /s/, /q/ (the rules' directories)."""
     path = app.config.get("WECHAT_VERIFY_FILE")
     if not path:
         return
@@ -438,7 +441,7 @@ def verification_file(app):
         with open(path, "rb") as fh:
             return Response(fh.read(), mimetype="text/plain")
 
-    for prefix in ("", "/d", "/p", "/s"):
+    for prefix in ("", "/d", "/p", "/s", "/q"):
         app.add_url_rule(f"{prefix}/{name}", f"wechat_verify{prefix.replace('/', '_')}", serve)
 
 

@@ -6,7 +6,7 @@ import logging
 from flask import current_app
 
 from models import (Account, Assignment, Case, CaseEvent, Department, Follow, Project, ProjectUpdate, Rating,
-                    StatsSnapshot, db, utcnow)
+                    StatsSnapshot, db, retried, utcnow)
 from services import calendar, delivery, notify, privacy, stats, todo, uploads, workflow
 from services.errors import ServiceError
 
@@ -46,7 +46,9 @@ def escalate_overdue(today=None):
                 log.info("urge %s skipped: %s", case.number, err.code)
                 break
             urged += 1
-    return {"urged": urged}
+    from services import suggestions  # a B-class suggestion answer's 承诺事项 is chased like a deadline
+    chased = suggestions.chase_commitments(today)["chased"]
+    return {"urged": urged, **({"chased": chased} if chased else {})}
 
 
 def escalate_late_steps(today=None):
@@ -186,6 +188,7 @@ def weekly_project_digest(today=None):
     return {"written": written}
 
 
+@retried
 def stats_snapshot(today=None):
     """The nightly statistics snapshot (overall and per department, this year), then the 满意率 alert:
     county-wide staff hear of each department under 80 % (at most once a week per department)."""

@@ -1,8 +1,11 @@
 """The database proxy, the base model and small field helpers shared by every table."""
 import datetime as dt
+import functools
 import json
+import random
+import time
 
-from peewee import DatabaseProxy, Model, TextField
+from peewee import DatabaseProxy, Model, OperationalError, TextField
 from playhouse.db_url import connect, parse
 from playhouse.pool import PooledDatabase, PooledMySQLDatabase
 from pymysql.constants import SERVER_STATUS
@@ -70,3 +73,33 @@ def open_database(url):
 def is_mysql():
     from peewee import MySQLDatabase
     return isinstance(db.obj, MySQLDatabase)
+
+
+# MySQL/MariaDB: deadlock — also how a Galera certification conflict surfaces, at COMMIT —, lock wait timeout,
+# and a Galera node that has left the primary component ("WSREP has not yet prepared node"): in each the
+# server rolled the whole transaction back, so running it again cannot do anything twice.
+RETRIED_ERRORS = (1213, 1205, 1047)
+RETRIES = 4
+
+
+def write_transaction():
+    """A transaction that takes the write lock up front on SQLite (so racing writers queue, not fail)."""
+    return db.atomic() if is_mysql() or db.in_transaction() else db.atomic("IMMEDIATE")
+
+
+def retried(write):
+    """Run a whole write again when MySQL/MariaDB aborted it as a deadlock or conflict (the transaction was rolled
+    back, so nothing of it stands): each try reads afresh. Inside an outer transaction the error goes up to it.
+    Every write that matters is a function wearing this (docs/deployment.md, "Galera")."""
+    @functools.wraps(write)
+    def run(*args, **kwargs):
+        for attempt in range(RETRIES):
+            nested = db.in_transaction()
+            try:
+                return write(*args, **kwargs)
+            except OperationalError as err:
+                code = err.args[0] if err.args else None
+                if nested or code not in RETRIED_ERRORS or attempt == RETRIES - 1:
+                    raise
+                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+    return run

@@ -7,13 +7,14 @@ from .sealing import SealedField
 
 
 class Station(BaseModel):
-    """代表联络站 — a liaison station, point, window or post; stations form a tree (县 → 镇 → 村/社区)."""
+    """代表联络站 — a liaison station, point, window or post, or a congress organisation above them (kind
+    congress: 市/县人大常委会, 乡镇人大); one tree (市 → 县 → 乡镇 → 站 → 村/社区), services/levels.py."""
     code = CharField(max_length=16, unique=True)
     name = CharField(max_length=100)
     parent = ForeignKeyField("self", null=True, backref="children", on_delete="RESTRICT")
     path = CharField(max_length=191, index=True, default="/")  # materialised ids "/1/5/23/" for subtree queries
-    level = CharField(max_length=16)   # county | town | village  (县/镇/村社区)
-    kind = CharField(max_length=16)    # station | point | window | post  (站/点/窗/岗)
+    level = CharField(max_length=16)   # province | city | county | town | village  (省/市/县/乡镇/村社区)
+    kind = CharField(max_length=16)    # congress | station | point | window | post  (人大/站/点/窗/岗)
     address = CharField(max_length=200, default="")
     reception_hours = CharField(max_length=200, default="")
     phone = CharField(max_length=32, default="")
@@ -30,6 +31,8 @@ class Department(BaseModel):
     phone = CharField(max_length=32, default="")
     active = BooleanField(default=True)
     created_at = DateTimeField(default=utcnow)
+    # the level it serves (a congress node: 市/县/乡镇); it takes cases of that area only. None: any (migration 0014)
+    station = ForeignKeyField(Station, null=True, backref="departments", on_delete="SET NULL")
 
 
 class Deputy(BaseModel):
@@ -425,6 +428,7 @@ class BallotItem(BaseModel):
     sort = IntegerField(default=0)
     name = CharField(max_length=120)
     department = ForeignKeyField(Department, null=True, on_delete="SET NULL")
+    ref = CharField(max_length=24, default="", index=True)  # what a kind votes on: "c<candidate id>", "m<micro id>"
 
     class Meta:
         table_name = "ballot_item"
@@ -478,6 +482,63 @@ class BallotResult(BaseModel):
     class Meta:
         table_name = "ballot_result"
         indexes = ((("ballot", "seq"), True),)
+
+
+# --- 代表建议 suggestions (the suggestion kind of Case, services/suggestions.py) ------------------------
+
+class Suggestion(BaseModel):
+    """A deputy's suggestion's form, beside its Case (kind suggestion: title, category, attachments as photos,
+    the lead deputy as deputy, state and deadlines there)."""
+    case = ForeignKeyField(Case, unique=True, backref="suggestion_form", on_delete="RESTRICT")
+    cause = CharField(max_length=200)            # 案由
+    reasons = TextField(default="")              # 理由 / 现状
+    measures = TextField(default="")             # 建议 (the measures proposed)
+    session = IntegerField(default=0, index=True)  # 0 闭会期间, N 第N次会议
+    year = IntegerField(index=True)
+    seq = IntegerField(null=True)                # 登记 number within (year, session): 第12号
+    key_leader = CharField(max_length=50, default="")  # 重点建议: the leader who 领衔督办 ('' when not key)
+    from_reports = JSONField(default=list)       # numbers of the citizens' reports it was made from (民意转化)
+    consulted = BooleanField(default=False)      # 面商 recorded in the current round
+    registered_at = DateTimeField(null=True)
+
+
+class Signer(BaseModel):
+    """领衔 (lead) and 附议 (co) deputies of a suggestion; a co-signer counts once confirmed."""
+    case = ForeignKeyField(Case, backref="signers", on_delete="RESTRICT")
+    deputy = ForeignKeyField(Deputy, on_delete="RESTRICT")
+    role = CharField(max_length=4)               # lead | co
+    invited_at = DateTimeField(default=utcnow)
+    confirmed_at = DateTimeField(null=True)
+    declined_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("case", "deputy"), True),)
+
+
+class Evaluation(BaseModel):
+    """测评 — one signer's rating of one round's answer: 联系沟通 / 办理态度 / 办理结果, each 满意/基本满意/不满意."""
+    case = ForeignKeyField(Case, backref="evaluations", on_delete="RESTRICT")
+    round = IntegerField()
+    deputy = ForeignKeyField(Deputy, on_delete="RESTRICT")
+    contact = CharField(max_length=16)
+    attitude = CharField(max_length=16)
+    result = CharField(max_length=16)
+    comment = TextField(default="")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("case", "round", "deputy"), True),)
+
+
+class Commitment(BaseModel):
+    """承诺事项 — what a B-class answer promised, with its date; chased like a deadline until done."""
+    case = ForeignKeyField(Case, backref="commitments", on_delete="RESTRICT")
+    round = IntegerField()
+    text = TextField()
+    due = DateField(index=True)
+    done_at = DateTimeField(null=True)
+    chased_level = IntegerField(default=0)       # 0 none, 1 due soon told, 2 overdue told
+    created_at = DateTimeField(default=utcnow)
 
 
 # --- 征集 consultations (services/consultations.py) ---------------------------------------------------
@@ -548,6 +609,91 @@ class Opinion(BaseModel):
         indexes = ((("consultation", "section"), False), (("author", "created_at"), False))
 
 
+# --- 票决制 candidates and 微实事 (services/livelihood.py, services/micro.py) --------------------------------
+
+class ProjectCandidate(BaseModel):
+    """民生实事候选项目 — one proposal for next year's livelihood projects (an opinion given in the year's 项目征集,
+    turned into a proposal by staff; or the government's own), and, once staff screen it into the list (`listed`),
+    a candidate on the deputies' 票决 ballot.
+    Proposals that say the same are merged into one (`merged_into`); the winner becomes a Project (`project`)."""
+    year = IntegerField(index=True)
+    name = CharField(max_length=120)
+    location = CharField(max_length=200, default="")
+    reason = TextField(default="")            # why (理由)
+    estimate = BigIntegerField(default=0)     # rough cost, fen
+    department = ForeignKeyField(Department, null=True, on_delete="SET NULL")  # responsible department
+    source = CharField(max_length=12)         # citizen | deputy | government | staff
+    channel = CharField(max_length=16, default="console")  # h5 | miniprogram | official_account | station | console
+    proposer = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    deputy = ForeignKeyField(Deputy, null=True, on_delete="SET NULL")
+    station = ForeignKeyField(Station, null=True, on_delete="SET NULL")
+    state = CharField(max_length=12, default="proposed", index=True)
+    # proposed | listed | merged | screened_out | elected | not_elected
+    merged_into = ForeignKeyField("self", null=True, backref="merged", on_delete="RESTRICT")
+    note = TextField(default="")              # staff's screening note (why merged or screened out)
+    project = ForeignKeyField(Project, null=True, backref="candidates", on_delete="SET NULL")
+    opinion = ForeignKeyField(Opinion, null=True, unique=True, on_delete="SET NULL")  # from the 项目征集's opinion
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "project_candidate"
+
+
+class MicroFund(BaseModel):
+    """微实事资金 — a township's (or the county's) yearly fund: budget and per-project cap, in fen. `version` is
+    raised by every write against the fund, so two writers never both spend the same money."""
+    station = ForeignKeyField(Station, on_delete="RESTRICT")
+    year = IntegerField()
+    budget = BigIntegerField()   # fen
+    cap = BigIntegerField()      # fen, the most one micro-project may cost
+    version = IntegerField(default=0)
+    created_by = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "micro_fund"
+        indexes = ((("station", "year"), True),)
+
+
+class MicroProject(BaseModel):
+    """微实事 — 代表提 (a deputy's proposal: what, where, estimated cost, the citizens' reports behind it), 人大定
+    (the 主席团's decision, or its ballot), 政府办 (a small Project with milestones and spending)."""
+    code = CharField(max_length=16, unique=True)
+    fund = ForeignKeyField(MicroFund, backref="micro_projects", on_delete="RESTRICT")
+    deputy = ForeignKeyField(Deputy, null=True, on_delete="SET NULL")
+    proposer = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    title = CharField(max_length=120)
+    location = CharField(max_length=200, default="")
+    description = TextField(default="")
+    estimate = BigIntegerField()                 # fen, proposed
+    department = ForeignKeyField(Department, null=True, on_delete="SET NULL")
+    cases = JSONField(default=list)              # numbers of the citizens' reports behind it
+    state = CharField(max_length=12, default="proposed", index=True)  # proposed | approved | rejected | done
+    amount = BigIntegerField(null=True)          # fen, approved
+    decision_note = TextField(default="")
+    decided_at = DateTimeField(null=True)
+    decided_by = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    ballot = ForeignKeyField(Ballot, null=True, on_delete="SET NULL")
+    project = ForeignKeyField(Project, null=True, backref="micro", on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "micro_project"
+
+
+class MicroSpend(BaseModel):
+    """A spending entry of a micro-project (fen); never changed or deleted."""
+    micro = ForeignKeyField(MicroProject, backref="spends", on_delete="RESTRICT")
+    amount = BigIntegerField()
+    spent_on = DateField()
+    note = CharField(max_length=200, default="")
+    created_by = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "micro_spend"
+
+
 # --- 民情分析 (services/analysis.py) ------------------------------------------------------------------
 
 class LongJSONField(JSONField):
@@ -610,4 +756,6 @@ ALL_MODELS = [Station, Department, Deputy, Account, Project, ProjectDeputy, Mile
               Upload, Case, Assignment, Answer, Rating, CaseEvent, Notification, DeliveryAttempt,
               SubscriptionQuota, KeyValue, Counter, StatsSnapshot, CaseTally, AuditLog, BindCode,
               Ballot, BallotItem, Elector, Participation, Paper, BallotResult,
-              Consultation, ConsultationStation, Section, Opinion, CaseTerms, CaseWord, Support, AnalysisModel]
+              Suggestion, Signer, Evaluation, Commitment,
+              Consultation, ConsultationStation, Section, Opinion, ProjectCandidate, MicroFund, MicroProject, MicroSpend,
+              CaseTerms, CaseWord, Support, AnalysisModel]

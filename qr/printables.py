@@ -18,6 +18,7 @@ from PIL import Image, ImageOps
 
 from models import Deputy, ProjectDeputy, Upload
 from qr import codes, fonts
+from services import levels
 from services.directory import DEPUTY_LEVELS, STATION_KINDS, station_deputies
 
 RED, INK, GREY, WHITE = "#c8161d", "#1a1a1a", "#555555", "#ffffff"
@@ -178,7 +179,8 @@ def deputy_card(deputy):
         left = 41
     width = 97 - left
     s.text(deputy.name, left, 26, width, 12.5, 9, min_size=5, weight="bold", label="name")
-    s.text(DEPUTY_LEVELS.get(deputy.level, deputy.level), left, 39.5, width, 6, 4.5, label="level")
+    s.text(levels.deputy_title(deputy, DEPUTY_LEVELS.get(deputy.level, deputy.level)), left, 39.5, width, 6, 4.5,
+           label="level")
     s.text(deputy.station.name if deputy.station else "", left, 46, width, 10.5, 4, min_size=2.6, label="station")
     term = "—".join(_date(d) for d in (deputy.term_start, deputy.term_end) if d)
     s.text(f"任期：{term}" if term else "", left, 57, width, 5, 3.6, color=GREY, label="term")

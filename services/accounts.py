@@ -5,7 +5,7 @@ from pathlib import Path
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from models import Account, Department, Deputy, Station, db, utcnow
+from models import Account, Department, Deputy, Station, db, retried, utcnow
 from services.errors import InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,7 @@ def _by_code(model, code, label):
     return found
 
 
+@retried
 def create_user(role, username, password=None, display_name="", department=None, station=None, deputy=None):
     """Create or update a console account (idempotent by username). Returns (account, created)."""
     if role not in WEB_ROLES:
@@ -104,6 +105,7 @@ def person_account(deputy):
     return found or Account.create(role="deputy", deputy=deputy, display_name=deputy.name)
 
 
+@retried
 def citizen_for_openid(openid, unionid=None, official_account=False):
     """The account behind a WeChat identity (a bound deputy's or staff member's, or a citizen's), a citizen
     created on first sight. The mini-program openid and the

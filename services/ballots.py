@@ -29,7 +29,8 @@ from services.errors import Conflict, Forbidden, InvalidInput
 from services.workflow import SYSTEM, as_actor, retried, write_transaction
 
 KINDS = {"review": "部门评议", "project_vote": "民生实事项目票决", "satisfaction": "满意度测评",
-         "duty_review": "述职评议", "other": "其他表决"}
+         "duty_review": "述职评议", "project_review": "民生实事项目测评", "micro": "微实事项目审议",
+         "other": "其他表决"}
 METHODS = {"choose": "选择（N选M）", "rate": "测评（满意/基本满意/不满意）"}
 ELECTORATES = {"deputies": "代表（名单）", "public": "公众（每个微信一票）"}
 STATES = {"draft": "未开始", "open": "投票中", "closed": "已结束（结果未公布）", "published": "结果已公布"}
@@ -132,6 +133,7 @@ def parse_rules(data):
     return rules
 
 
+@retried
 def create(actor, data, parent=None):
     """A ballot in draft from a form: title, kind, method, places, electorate, opens_at, closes_at, the rules,
     items (one per line) and/or departments (codes), deputies (codes) for a deputies' ballot."""
@@ -146,13 +148,14 @@ def create(actor, data, parent=None):
     rules = parse_rules(data)
     if electorate == "public":
         rules.update(base="voting", quorum=0.0)
-    names = [(line.strip(), None) for line in (data.get("items") or "").splitlines() if line.strip()]
+    names = [(line.strip(), None, "") for line in (data.get("items") or "").splitlines() if line.strip()]
     for code in data.get("departments") or []:
         department = Department.get_or_none(Department.code == code)
         if department is None:
             raise InvalidInput("bad_department", f"没有编码为 {code} 的承办单位")
-        names.append((department.name, department))
-    if len(names) < (2 if method == "choose" else 1) or len({n for n, _ in names}) != len(names):
+        names.append((department.name, department, ""))
+    names += [(name, None, ref) for name, ref in data.get("entries") or []]  # (name, ref) from a kind's service
+    if len(names) < (2 if method == "choose" else 1) or len({n for n, _, _ in names}) != len(names):
         raise InvalidInput("bad_items", "请填写表决事项（不重复；选择方式至少两项）")
     try:
         places = int(data.get("places") or 1)
@@ -171,8 +174,8 @@ def create(actor, data, parent=None):
                                places=places if method == "choose" else 1, electorate=electorate,
                                opens_at=opens_at, closes_at=closes_at, rules=rules,
                                created_by=as_actor(actor).account, parent=parent)
-        for sort, (name, department) in enumerate(names):
-            BallotItem.create(ballot=ballot, sort=sort, name=name[:120], department=department)
+        for sort, (name, department, ref) in enumerate(names):
+            BallotItem.create(ballot=ballot, sort=sort, name=name[:120], department=department, ref=ref)
         for deputy in deputies:
             Elector.create(ballot=ballot, deputy=deputy)
         audit.record(as_actor(actor).account, "ballot.create", ("ballot", ballot.code), {"title": title})
@@ -195,6 +198,7 @@ def turnout(ballot):
     return ballot.participations.count()
 
 
+@retried
 def open_ballot(actor, ballot):
     """Start the vote; every listed deputy is told (push to the phone page)."""
     _staff(actor)
@@ -294,6 +298,7 @@ def cast(ballot, marks, deputy=None, openid=None, comment=""):
             raise Conflict("may_not_vote", "您已经投过票了，每人只能投一次")
 
 
+@retried
 def close(actor, ballot):
     """End the vote and freeze the count (the first BallotResult)."""
     _staff(actor)
@@ -333,6 +338,7 @@ def result(ballot):
     return ballot.results.order_by(BallotResult.seq.desc()).first()
 
 
+@retried
 def publish(actor, ballot):
     _staff(actor)
     with write_transaction():
@@ -341,6 +347,7 @@ def publish(actor, ballot):
     return ballot
 
 
+@retried
 def correct(actor, ballot, data):
     """A correction: a new result entry, recounted from the same papers under the corrected rules, with the
     reason. The earlier entries stay as they were."""
@@ -362,11 +369,12 @@ def revote(actor, ballot, data):
     found = result(ballot)
     if found is None or not found.data.get("revote"):
         raise Conflict("no_tie", "本次表决没有需要重新投票的并列事项")
-    tied = [row for row in found.data["items"] if row["id"] in found.data["revote"]]
+    refs = {item.id: item.ref for item in items(ballot)}
+    tied = [(row["name"], refs.get(row["id"], "")) for row in found.data["items"] if row["id"] in found.data["revote"]]
     elected = sum(1 for row in found.data["items"] if row["elected"])
     return create(actor, {**data, "title": data.get("title") or f"{ballot.title}（并列事项再次投票）",
                           "kind": ballot.kind, "method": "choose", "electorate": ballot.electorate,
-                          "places": ballot.places - elected, "items": "\n".join(r["name"] for r in tied),
+                          "places": ballot.places - elected, "items": "", "entries": tied,
                           "deputies": [e.deputy.code for e in ballot.electors],
                           **{k: str(v) for k, v in ballot.rules.items()}}, parent=ballot)
 
@@ -395,6 +403,15 @@ def export_xlsx(ballot):
     comments = [[c.comment] for c in Paper.select(Paper.comment).where(Paper.ballot == ballot, Paper.comment != "")
                 .order_by(Paper.id)]
     return table_xlsx([("表决概况", ["项目", "内容"], [20, 60], head), table, ("意见建议", ["意见建议"], [80], comments)])
+
+
+def linked(ballot, letter):
+    """The result in force (None before the count) and [(record id, its result row)] for the items that stand
+    for records of one kind (ref "<letter><id>": "c" candidate, "p" project, "m" micro-project)."""
+    found = result(ballot)
+    rows = {row["id"]: row for row in found.data["items"]} if found else {}
+    return found, [(int(i.ref[1:]), rows[i.id]) for i in items(ballot)
+                   if found and i.ref[:1] == letter and i.ref[1:].isdigit() and i.id in rows]
 
 
 def percent(rate):

@@ -26,7 +26,7 @@ import secrets
 
 from flask import current_app, has_app_context
 
-from models import Account, BindCode, Case, Follow, utcnow
+from models import Account, BindCode, Case, Follow, retried, utcnow
 from services import audit, notify, ratelimit
 from services.errors import Conflict, InvalidInput, NotFound
 
@@ -117,6 +117,7 @@ def open_codes(account):
 
 # --- issue / revoke --------------------------------------------------------------------------------
 
+@retried
 def issue(account, actor):
     """A new binding code for `account`; returns (BindCode, the typeable code — shown once, kept hashed)."""
     from services.workflow import write_transaction
@@ -137,6 +138,7 @@ def issue(account, actor):
     return row, code
 
 
+@retried
 def revoke(row, actor):
     from services.workflow import write_transaction
     with write_transaction():
@@ -170,6 +172,7 @@ def _disposable(account):
             and not Follow.select().where(Follow.account == account).exists())
 
 
+@retried
 def redeem(secret, channel, openid, unionid=None, followed=False, address=None):
     """Bind this WeChat identity (channel official_account | miniprogram) with a code or token; returns
     (account, newly bound?). Raises InvalidInput / Conflict / TooMany with a Chinese message; nothing is
@@ -218,6 +221,7 @@ def redeem(secret, channel, openid, unionid=None, followed=False, address=None):
     return person, True
 
 
+@retried
 def unbind(account, channel, actor):
     """Remove one bound identity (or both, channel None); audited. Returns the channels unbound."""
     from services.workflow import write_transaction

@@ -5,6 +5,7 @@ docs/workflow.md): deadlines then may be a few days short around that year's hol
 """
 import datetime as dt
 import zoneinfo
+from calendar import monthrange
 
 import chinese_calendar
 from flask import current_app, has_app_context
@@ -26,6 +27,17 @@ def add_working_days(start, days):
         day += dt.timedelta(days=1)
         if is_workday(day):
             days -= 1
+    return day
+
+
+def add_months(start, months):
+    """The same day `months` calendar months later (the month's last day when it is shorter), moved on to
+    the next working day when it falls on a rest day (a suggestion's 3-month deadline)."""
+    month = start.month - 1 + months
+    year, month = start.year + month // 12, month % 12 + 1
+    day = start.replace(year=year, month=month, day=min(start.day, monthrange(year, month)[1]))
+    while not is_workday(day):
+        day += dt.timedelta(days=1)
     return day
 
 

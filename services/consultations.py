@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 
 from flask import current_app
-from peewee import fn
+from peewee import JOIN, fn
 
 from models import Account, Consultation, ConsultationStation, Opinion, Section, Station, utcnow
 from services import audit, notify, ratelimit, window
@@ -119,6 +119,7 @@ def organiser(actor):
     return who
 
 
+@retried
 def create(actor, data, draft=None):
     """A consultation in draft from a form: title, kind, mode, audience, intro, opens_at, closes_at, stations
     (codes, audience "stations"), and the text: `draft` (.docx bytes) or `articles` (pasted), or `questions`."""
@@ -155,6 +156,14 @@ def get(code):
     return window.by_code(Consultation, code, "no_consultation", "没有找到这次征求意见，请核对二维码或链接")
 
 
+def public(code):
+    """A consultation as the public doors show it: a draft (not yet opened) is not there at all."""
+    found = get(code)
+    if found.state == "draft":
+        raise NotFound("no_consultation", "没有找到这次征求意见，请核对二维码或链接")
+    return found
+
+
 def sections(consultation):
     return list(consultation.sections.order_by(Section.sort, Section.id))
 
@@ -163,6 +172,7 @@ def stations(consultation):
     return [link.station for link in consultation.station_links.join(Station).order_by(Station.path)]
 
 
+@retried
 def _move(actor, consultation, expected, action, **changes):
     who = organiser(actor)
     with write_transaction():
@@ -172,7 +182,28 @@ def _move(actor, consultation, expected, action, **changes):
 
 
 def open_consultation(actor, consultation):
-    return _move(actor, consultation, "draft", "open", state="open")
+    """Start taking opinions. Told in the same transaction: every deputy (deputies only), or the staff of the
+    chosen stations and their subtree, who organise the 座谈会 (stations)."""
+    with write_transaction():
+        _move(actor, consultation, "draft", "open", state="open")
+        values = {"title": consultation.title[:40], "code": consultation.code,
+                  "closes_text": notify.local_stamp(consultation.closes_at),
+                  "count": consultation.sections.count()}
+        for account, kind in _told_on_opening(consultation):
+            notify.write(account, kind, f"consultation-open{consultation.id}:{account.id}", values)
+    return consultation
+
+
+def _told_on_opening(consultation):
+    active = Account.select().where(Account.active == True)  # noqa: E712
+    if consultation.audience == "deputies":
+        return [(a, "consultation_deputy") for a in active.where(Account.role == "deputy",
+                                                                  Account.deputy.is_null(False))]
+    if consultation.audience == "stations":
+        chosen = stations(consultation)
+        staff = active.where(Account.role == "staff", Account.station.is_null(False))
+        return [(a, "consultation_station") for a in staff if any(a.station.path.startswith(s.path) for s in chosen)]
+    return []
 
 
 def close(actor, consultation):
@@ -305,6 +336,7 @@ def opinion_of(consultation, opinion_id):
     return found
 
 
+@retried
 def answer(actor, opinion, data):
     """The organiser's answer to one opinion; it may be revised until the replies are published."""
     who = organiser(actor)
@@ -327,6 +359,7 @@ def answer(actor, opinion, data):
     return Opinion.get_by_id(opinion.id)
 
 
+@retried
 def publish(actor, consultation):
     """Publish the replies (every opinion answered first) and tell every commenter, in one transaction."""
     who = organiser(actor)
@@ -350,10 +383,10 @@ def publish(actor, consultation):
 
 # --- reading ----------------------------------------------------------------------------------------
 
-def opinions(consultation, section=None):
-    query = consultation.opinions
-    if section is not None:
-        query = query.where(Opinion.section == section)
+def opinions(consultation):
+    """The opinions in the order given, each with its station read in the same query (exports list thousands)."""
+    query = (Opinion.select(Opinion, Station).join(Station, JOIN.LEFT_OUTER, on=(Opinion.station == Station.id))
+             .where(Opinion.consultation == consultation))
     return list(query.order_by(Opinion.created_at, Opinion.id))
 
 
@@ -402,6 +435,14 @@ def for_staff(account):
         return rows
     return [c for c in rows if c.audience != "stations" or any(
         scope.path.startswith(s.path) or s.path.startswith(scope.path) for s in stations(c))]
+
+
+def open_for_deputies():
+    """The deputies-only consultations open now (the phone workbench lists them under 请提意见)."""
+    now = utcnow()
+    return list(Consultation.select().where(Consultation.state == "open", Consultation.audience == "deputies",
+                                            Consultation.opens_at <= now, Consultation.closes_at > now)
+                .order_by(Consultation.closes_at))
 
 
 def signer(opinion):

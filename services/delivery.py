@@ -20,7 +20,7 @@ from flask import current_app
 from peewee import IntegrityError
 
 import sms
-from models import Account, Case, DeliveryAttempt, Notification, SubscriptionQuota, db, is_mysql, utcnow
+from models import Account, Case, DeliveryAttempt, Notification, SubscriptionQuota, db, is_mysql, retried, utcnow
 from services import calendar, notify, ratelimit
 from services.errors import TooMany
 from wechat.prepared import Prepared
@@ -98,6 +98,7 @@ def _exclusive():
     return db.atomic()
 
 
+@retried
 def claim(worker, limit=BATCH, now=None):
     """Mark up to `limit` due rows 'sending' for this worker and return them, with the other due rows of
     the same people (up to BATCH more: one person's messages go out in order, from one sender — so a run's

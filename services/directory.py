@@ -13,8 +13,9 @@ from services.errors import NotFound
 
 DEPUTY_LEVELS = {"national": "全国人大代表", "provincial": "省人大代表", "city": "市人大代表",
                  "county": "县人大代表", "township": "乡镇人大代表"}
-STATION_LEVELS = {"county": "县级", "town": "乡镇级", "village": "村（社区）级"}
-STATION_KINDS = {"station": "代表联络站", "point": "代表联络点", "window": "代表联络窗", "post": "代表联络岗"}
+STATION_LEVELS = {"province": "省级", "city": "市级", "county": "县级", "town": "乡镇级", "village": "村（社区）级"}
+STATION_KINDS = {"station": "代表联络站", "point": "代表联络点", "window": "代表联络窗", "post": "代表联络岗",
+                 "congress": "人大机关"}  # congress: 市/县人大常委会, 乡镇人大 — the levels above stations (services/levels.py)
 PROJECT_STATUS = {"planned": "未开工", "in_progress": "建设中", "completed": "已完成"}
 
 
@@ -83,6 +84,12 @@ def station_deputies(station):
 
 def station_children(station):
     return list(Station.select().where(Station.parent == station).order_by(Station.code))
+
+
+def station_projects(station):
+    """The published projects listed at a station (its 民生实事 and 微实事), newest year first."""
+    return list(Project.select().where(Project.station == station, Project.published == True)  # noqa: E712
+                .order_by(Project.year.desc(), Project.code).limit(50))
 
 
 def supervised_projects(deputy):

@@ -18,8 +18,10 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from models import Answer, Assignment, Station
-from services import calendar
-from services.vocab import ANSWER_CLASSES, CATEGORIES, RATINGS, SOURCES, state_label
+from services import calendar, levels
+from services.vocab import ANSWER_CLASSES, CATEGORIES, RATINGS, SOURCES, SUGGESTION_CLASSES, state_label
+
+CLASSES = {"report": ANSWER_CLASSES, "suggestion": SUGGESTION_CLASSES}  # the answer classes' words per kind
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -73,10 +75,11 @@ COLUMNS = [
     ("是否超期", 8, lambda c, x: x["overdue"]),
     ("督办", 8, lambda c, x: {1: "黄牌", 2: "红牌"}.get(c.urge_level, "")),
     ("答复日期", 11, lambda c, x: calendar.local(c.answered_at).date() if c.answered_at else None),
-    ("答复类别", 16, lambda c, x: f"{c.answer_class} {ANSWER_CLASSES[c.answer_class]}" if c.answer_class else ""),
+    ("答复类别", 16, lambda c, x: f"{c.answer_class} {CLASSES[c.kind or 'report'][c.answer_class]}"
+     if c.answer_class else ""),
     ("答复内容", 40, lambda c, x: x["answer"]),
     ("满意度", 9, lambda c, x: RATINGS.get(c.rating, "未评价" if c.state in ("answered", "closed") else "")),
-    ("状态", 9, lambda c, x: state_label(c.state)),
+    ("状态", 9, lambda c, x: state_label(c.state, kind=c.kind or "report")),
 ]
 HEADINGS = [name for name, _, _ in COLUMNS]
 
@@ -107,12 +110,48 @@ def rows(cases):
         yield [safe(get(case, context)) for _, _, get in COLUMNS]
 
 
-def list_title(day=None):
-    """××县人大代表联络站群众意见建议办理情况一览表（截至 2026年12月1日）: ×× from the county's root station."""
+def county_name():
+    """×× (the county) from the root station's name."""
     root = Station.select().where(Station.parent.is_null()).order_by(Station.id).first()
-    county = re.split(r"人大|联络", root.name)[0] if root else ""
+    return re.split(r"人大|联络", root.name)[0] if root else ""
+
+
+def list_title(day=None, station=None):
+    """××县人大代表联络站群众意见建议办理情况一览表（截至 2026年12月1日）: ×× from the county's root station; in a
+    tree of congresses (services/levels.py) the exporting office's own congress: 白水县人大常委会群众意见…"""
     day = day or calendar.today()
-    return f"{county}人大代表联络站群众意见建议办理情况一览表（截至{day.year}年{day.month}月{day.day}日）"
+    congress = levels.congress_name(station, default=None)
+    if congress is None:
+        congress = county_name() + "人大代表联络站"
+    return f"{congress}群众意见建议办理情况一览表（截至{day.year}年{day.month}月{day.day}日）"
+
+
+SUGGESTION_HEADINGS = [("编号", 8), ("建议标题", 36), ("领衔代表", 10), ("附议代表", 18), ("类别", 10), ("主办单位", 16),
+                       ("协办单位", 18), ("会办单位", 16), ("办理时限", 12), ("重点建议（领衔督办）", 16), ("状态", 10)]
+
+
+def suggestion_list_xlsx(cases, session=None):
+    """拟办理代表建议一览表: one row per registered suggestion of a session, with a title row."""
+    from models import Assignment, Signer
+    from services.suggestions import number_text
+    from services.vocab import session_label, state_label
+    body = []
+    for case in cases:
+        form = case.suggestion
+        if not form.seq:
+            continue  # not registered: not on the list
+        co = [s.deputy.name for s in Signer.select().where(Signer.case == case.id, Signer.role == "co",
+                                                           Signer.confirmed_at.is_null(False)).order_by(Signer.id)]
+        jobs = list(Assignment.select().where(Assignment.case == case.id, Assignment.round == case.round,
+                                              Assignment.active == True).order_by(Assignment.id))  # noqa: E712
+        names = {role: "、".join(a.department.name for a in jobs if a.role == role) for role in ("lead", "assist", "joint")}
+        body.append([number_text(form), safe(case.title), case.deputy.name if case.deputy_id else "", "、".join(co),
+                     CATEGORIES.get(case.category, ""), names["lead"], names["assist"], names["joint"], case.deadline,
+                     f"是（{form.key_leader}）" if form.key_leader else "", state_label(case.state, kind="suggestion")])
+    title = f"{county_name()}人大常委会拟办理{session_label(session) if session is not None else ''}代表建议一览表"
+    book = _book()
+    _sheet(book, title, [h for h, _ in SUGGESTION_HEADINGS], [w for _, w in SUGGESTION_HEADINGS], body)
+    return _save(book)
 
 
 THIN = Side(style="thin", color="999999")

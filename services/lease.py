@@ -8,13 +8,14 @@ so a hand-over at the wrong moment costs at most a repeated no-op.
 """
 import datetime as dt
 
-from models import KeyValue, db, is_mysql, utcnow
+from models import KeyValue, db, is_mysql, retried, utcnow
 
 KEY = "lease:scheduler"
 LEASE_TTL = 60      # seconds
 RENEW_EVERY = 15    # seconds
 
 
+@retried
 def acquire(holder, ttl=LEASE_TTL, now=None, key=KEY):
     """Take or renew the lease for `holder`; True when `holder` is the leader now."""
     now = now or utcnow()

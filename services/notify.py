@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from models import Account, Assignment, Case, Deputy, Follow, KeyValue, Notification, Station, utcnow
+from models import Account, Assignment, Case, Deputy, Follow, KeyValue, Notification, Station, retried, utcnow
 
 # --- templates ------------------------------------------------------------------------------------
 # key: (what to look for in WeChat's library, {value: (label, keyword rules it may fill, words of a
@@ -112,6 +112,7 @@ class Message:
 CASE_PAGE, CASE_URL = "pages/case/detail?number={number}", "/c/{number}"
 WORK_PAGE, CONSOLE_URL = "pages/workbench/case?number={number}", "/console/cases/{number}"
 PHONE_URL = "/m/cases/{number}"  # deputies and departments: the phone workbench (handlers/mobile.py)
+SUG_PHONE, SUG_CONSOLE = "/m/suggestions/{number}", "/console/suggestions/{number}"  # a suggestion's pages
 
 
 def _progress(status, tip, **kw):
@@ -237,10 +238,103 @@ MESSAGES = {
     "ballot_open": M("请参加表决", "{title} 已开始投票，请于{closes_text}前完成", "work_digest",
                      _digest("请参加{title}", "{count}", "投票截止{closes_text}"), "", "/m/ballots/{code}",
                      when="工作人员开始一次代表表决（如部门评议）", audience="名单中的代表"),
-    # whoever gave an opinion in a consultation (services/consultations.py)
+    # 代表建议 (services/suggestions.py): signers (领衔 + confirmed 附议), departments, staff, reporters
+    "sug_invited": M("请确认附议", "{deputy}代表邀请您附议建议：{title}", "case_todo", _todo("请确认是否附议", "{date_text}"),
+                     "", SUG_PHONE, when="起草或修改草稿时邀请附议代表", audience="受邀附议的代表"),
+    "sug_cosigned": M("代表已附议", "{deputy}代表已确认附议：{title}", "case_todo", _todo("附议已确认", "{date_text}"),
+                      "", SUG_PHONE, when="附议代表确认附议", audience="领衔代表"),
+    "sug_cosign_declined": M("代表不附议", "{deputy}代表不附议：{title}", "case_todo", _todo("附议被谢绝", "{date_text}"),
+                             "", SUG_PHONE, when="受邀代表选择不附议", audience="领衔代表"),
+    "sug_submitted": M("新的代表建议待登记", "{number}：{title}", "case_todo", _todo("请登记代表建议", "{date_text}"),
+                       "", SUG_CONSOLE, when="代表提交建议", audience="工作人员（辖区内）"),
+    "sug_from_report": M("代表已就此提出建议", "您的反映 {number} 反映的问题，代表已就此提出建议：{suggestion}", "case_progress",
+                         _progress("代表提出建议", "代表已就此提出建议"), CASE_PAGE, CASE_URL,
+                         when="代表提交由群众反映转化的建议", audience="所依据反映的反映人"),
+    "sug_withdrawn": M("建议已撤回", "{number}：{title} 已由领衔代表撤回", "case_todo", _todo("建议已撤回", "{date_text}"),
+                       "", SUG_PHONE, when="领衔代表撤回草稿或已提交的建议", audience="附议代表"),
+    "sug_registered": M("建议已登记", "{number}：{title} 已登记为{seq}", "case_todo", _todo("已登记{seq}", "{date_text}"),
+                        "", SUG_PHONE, when="人大工作人员登记建议", audience="领衔和附议代表"),
+    "sug_classified": M("建议类别已调整", "{number}：{title} 的类别调整为{category}", "case_todo",
+                        _todo("类别调整为{category}", "{date_text}"), "", SUG_PHONE, when="人大工作人员调整建议类别（分类）",
+                        audience="领衔代表"),
+    "sug_progress": M("建议办理有新进展", "{number}：{department}更新了办理进展", "case_todo", _todo("办理有新进展", "{date_text}"),
+                      "", SUG_PHONE, when="承办单位更新办理进展", audience="领衔代表"),
+    "sug_merged": M("建议已并案", "{number} 已并入 {original} 办理", "case_todo", _todo("并案办理", "{date_text}"),
+                    "", SUG_PHONE, when="人大工作人员并案", audience="领衔和附议代表"),
+    "sug_not_registered": M("建议不予立案", "{number} 不予立案，转为意见处理：{reason}", "case_todo",
+                            _todo("不予立案，转为意见", "{date_text}"), "", SUG_PHONE,
+                            when="人大工作人员不予立案（转为意见，以函答复）", audience="领衔和附议代表"),
+    "sug_assigned": M("建议已交办", "{number} 已交{department}主办，时限{deadline_text}", "case_todo",
+                      _todo("已交办{department}"), "", SUG_PHONE, when="交办", audience="领衔和附议代表"),
+    "sug_dept_assigned": M("新交办代表建议", "{number}：{title}，请于{deadline_text}前答复", "case_todo",
+                           _todo("新交办建议，请签收"), "", SUG_PHONE, when="交办（主办、协办、会办单位）", audience="承办单位"),
+    "sug_key": M("列为重点建议", "{number} 列为重点建议，由{leader}领衔督办", "case_todo", _todo("重点建议，{leader}领衔督办"),
+                 "", SUG_PHONE, when="列为重点建议", audience="承办单位"),
+    "sug_signed": M("承办单位已签收", "{number} 已由{department}签收办理", "case_todo", _todo("已签收办理", "{date_text}"),
+                    "", SUG_PHONE, when="主办单位签收", audience="领衔代表"),
+    "sug_returned": M("代表建议被退回", "{number} 被{department}退回：{reason}", "case_todo", _todo("被退回：{reason}", "{date_text}"),
+                      "", SUG_CONSOLE, when="主办单位退回（交办有误）", audience="工作人员（辖区内）"),
+    "sug_assist_opinion": M("协办单位意见", "{number}：{department}提出协办意见", "case_todo", _todo("协办意见已到", "{date_text}"),
+                            "", SUG_PHONE, when="协办单位向主办单位提出意见", audience="主办单位"),
+    "sug_consulted": M("承办单位已面商", "{number}：{department}记录了与您的面商", "case_todo", _todo("面商已记录", "{date_text}"),
+                       "", SUG_PHONE, when="主办单位记录面商", audience="领衔代表"),
+    "sug_extension": M("建议延期申请待审批", "{number} {department}申请延期：{reason}", "case_todo",
+                       _todo("延期申请待审批", "{date_text}"), "", SUG_CONSOLE, when="主办单位申请延期",
+                       audience="工作人员（辖区内）"),
+    "sug_extension_decided": M("延期申请已审批", "{number} 的延期申请{decision}，时限{deadline_text}", "case_todo",
+                               _todo("延期申请{decision}"), "", SUG_PHONE, when="工作人员同意或不同意延期",
+                               audience="承办单位"),
+    "sug_urged": M("代表建议督办", "{number} 被督办，时限{deadline_text}", "case_todo", _todo("人大督办，请抓紧办理"),
+                   "", SUG_PHONE, urgent=True, when="工作人员或系统督办（临近或超过时限）", audience="承办单位"),
+    "sug_answered": M("建议已答复，请测评", "{number} 已由{department}答复（{answer_class}类），请测评", "case_todo",
+                      _todo("已答复，请测评", "{date_text}"), "", SUG_PHONE, when="主办单位答复", audience="领衔和附议代表"),
+    "sug_evaluated": M("代表已测评", "{number}：{deputy}代表测评办理结果为{result}", "case_todo",
+                       _todo("代表测评{result}", "{date_text}"), "", SUG_PHONE, when="领衔或附议代表测评",
+                       audience="承办单位、工作人员（辖区内）"),
+    "sug_unsatisfied": M("代表测评不满意", "{number} 领衔代表测评不满意，请安排重新办理", "case_todo",
+                         _todo("代表不满意，请重新办理", "{date_text}"), "", SUG_CONSOLE, when="领衔代表测评“不满意”",
+                         audience="工作人员（辖区内）"),
+    "sug_reopened": M("建议重新办理", "{number} 代表不满意，请于{deadline_text}前重新答复", "case_todo",
+                      _todo("代表不满意，请重新办理"), "", SUG_PHONE, when="重新办理", audience="承办单位、领衔和附议代表"),
+    "sug_closed": M("建议已办结", "{number}：{title} 已办结", "case_todo", _todo("已办结", "{date_text}"),
+                    "", SUG_PHONE, when="工作人员办结", audience="领衔和附议代表"),
+    "sug_commitment_done": M("承诺事项已兑现", "{number}：{promise} 已兑现", "case_todo", _todo("承诺事项已兑现", "{date_text}"),
+                             "", SUG_PHONE, when="承诺事项标记为已兑现", audience="领衔和附议代表"),
+    "sug_commitment_due": M("承诺事项催办", "{number} 承诺“{promise}”于{due}兑现，{step}", "case_todo",
+                            _todo("承诺事项{step}", "{due}"), "", SUG_PHONE, urgent=True,
+                            when="每日9:00：B类答复的承诺事项临近（黄）或超过（红）承诺日期", audience="承办单位、工作人员（辖区内）"),
+    # consultations (services/consultations.py): the deputies or the stations' staff when one opens
+    "consultation_deputy": M("请提意见", "《{title}》正在征求代表意见，请于{closes_text}前提出", "work_digest",
+                             _digest("请对{title}提意见", "{count}", "征求意见截止{closes_text}"), "", "/q/{code}",
+                             when="工作人员开始一次仅限代表的征求意见", audience="代表"),
+    "consultation_station": M("请组织征求意见", "《{title}》已发到本站征求意见，请组织群众提意见、召开座谈会，"
+                              "截止{closes_text}", "work_digest",
+                              _digest("请组织{title}征求意见", "{count}", "截止{closes_text}"), "",
+                              "/console/consultations/{code}",
+                              when="工作人员开始一次发往指定联络站的征求意见", audience="指定联络站（及下属站点）的工作人员"),
+    # whoever gave an opinion in a consultation
     "consultation_replied": M("您的意见已有答复", "您对《{title}》提出的{count}条意见已有答复，请查看", "case_progress",
                               _progress("意见已答复", "点击查看对您意见的答复"), "", "/q/{code}",
                               when="征求意见的答复公布", audience="提出意见的群众和代表"),
+    # 微实事 (services/micro.py)
+    "micro_proposed": M("新的微实事提议", "{deputy}代表提出微实事 {code}：{title}（预计{amount}元）", "work_digest",
+                        _digest("微实事待审议：{title}", "1", "预计{amount}元，请提交主席团审议"), "",
+                        "/console/micro/{code}", when="代表提出微实事", audience="工作人员（该乡镇辖区内）"),
+    "micro_decided": M("微实事审议结果", "您提出的微实事“{title}”{decision}：{note}", "work_digest",
+                       _digest("微实事{decision}：{title}", "1", "{note}"), "", "/console/micro/{code}",
+                       when="主席团批准或不予批准（直接决定或按表决结果）", audience="提出微实事的代表"),
+    # 票决制 (services/livelihood.py): the proposers of a candidate, the departments of a project
+    "candidate_elected": M("您提的项目已票决当选", "您提出的“{project}”经人大代表票决成为民生实事项目，可扫码关注进展",
+                           "project_progress", {"project": "{project}", "update": "代表票决当选（{votes}票）",
+                                                "percent": "0%", "time": "{time}"},
+                           "pages/project/detail?code={code}", "/p/{code}",
+                           when="票决结果公布后确定项目（提议人自动关注该项目）", audience="候选项目的提议人（含并入的建议）"),
+    "candidate_not_elected": M("项目票决结果", "您提出的“{name}”本次未当选（{votes}票），感谢您的参与", "work_digest",
+                               _digest("项目票决结果：{name}", "{votes}", "本次未当选，感谢参与"), "", "/v/{code}",
+                               when="票决结果公布后确定项目", audience="候选项目的提议人（含并入的建议）"),
+    "project_flagged": M("项目测评须整改", "{project} 年终测评满意率{rate}，低于80%，请整改", "project_progress",
+                         {"project": "{project}", "update": "满意率{rate}，须整改", "percent": "{rate}", "time": "{time}"},
+                         "", "/console/projects/{code}", when="年终测评结果公布后通知整改", audience="项目的承办单位"),
     # a project's followers
     "project_update": M("项目有新进展", "{project}：{text}", "project_progress",
                         {"project": "{project}", "update": "{text}", "percent": "{progress}%", "time": "{time}"},
@@ -361,6 +455,7 @@ def write(account, kind, dedupe_key, values, case=None, project=None):
     ).on_conflict_ignore().as_rowcount().execute()
 
 
+@retried
 def undeliverable(oa_openid, dedupe_key, text, reason):
     """A reply WeChat would not carry (a late answer the customer-service API refused): kept in the
     follower's inbox and 'failed', so staff see it under 发送失败. Safe to repeat (dedupe_key)."""
@@ -376,7 +471,7 @@ def undeliverable(oa_openid, dedupe_key, text, reason):
 def case_changed(case, event):
     """Write the notifications an event on a case causes (called inside the workflow's transaction): who
     hears what is looked up by the case's kind (KIND_AUDIENCE)."""
-    if case.kind != "report":
+    if (case.kind or "report") != "report":
         return kind_changed(case, event)
     plan = list(AUDIENCE.get(event.action, []))
     if event.action == "submit" and not case.deputy_id:  # a station report: the station's staff receive it
@@ -410,20 +505,93 @@ def case_changed(case, event):
             write(account, kind, f"e{event.id}:{account.id}:{kind}", values, case=case)
 
 
+# 代表建议: action -> [(audience, message)] — audiences: signers (lead + confirmed co-signers), lead_deputy,
+# cosigners, invited (this event's new invitations), departments (current round), lead_department, staff
+# (in scope), reporters (of the reports it was made from)
+SUGGESTION_AUDIENCE = {
+    "draft": [("invited", "sug_invited")], "edit_draft": [("invited", "sug_invited")],
+    "cosign": [("lead_deputy", "sug_cosigned")], "decline_cosign": [("lead_deputy", "sug_cosign_declined")],
+    "submit": [("staff", "sug_submitted"), ("reporters", "sug_from_report")],
+    "withdraw": [("cosigners", "sug_withdrawn")],
+    "register": [("signers", "sug_registered")], "merge": [("signers", "sug_merged")],
+    "classify": [("lead_deputy", "sug_classified")], "progress": [("lead_deputy", "sug_progress")],
+    "not_register": [("signers", "sug_not_registered")],
+    "assign": [("signers", "sug_assigned"), ("departments", "sug_dept_assigned")],
+    "mark_key": [("departments", "sug_key")], "sign": [("lead_deputy", "sug_signed")],
+    "return": [("staff", "sug_returned")], "assist_opinion": [("lead_department", "sug_assist_opinion")],
+    "consult": [("lead_deputy", "sug_consulted")], "request_extension": [("staff", "sug_extension")],
+    "approve_extension": [("departments", "sug_extension_decided")],
+    "refuse_extension": [("departments", "sug_extension_decided")],
+    "urge": [("departments", "sug_urged")], "answer": [("signers", "sug_answered")],
+    "evaluate": [("departments", "sug_evaluated"), ("staff", "sug_evaluated")],
+    "co_evaluate": [("departments", "sug_evaluated")],
+    "reopen": [("departments", "sug_reopened"), ("signers", "sug_reopened")],
+    "close": [("signers", "sug_closed")], "commitment_done": [("signers", "sug_commitment_done")],
+    "chase": [("departments", "sug_commitment_due"), ("staff", "sug_commitment_due")],
+}
+KIND_AUDIENCE = {"suggestion": SUGGESTION_AUDIENCE}  # reports: AUDIENCE and the rules in case_changed
+
+
+def _deputy_accounts(deputy_ids):
+    return list(Account.select().where(Account.deputy.in_(deputy_ids), Account.role == "deputy",
+                                       Account.active == True)) if deputy_ids else []  # noqa: E712
+
+
+def suggestion_recipients(case, audience, event):
+    from models import Signer
+    signers = Signer.select(Signer.deputy).where(Signer.case == case.id)
+    if audience == "signers":
+        return _deputy_accounts(signers.where(Signer.confirmed_at.is_null(False)))
+    if audience == "cosigners":
+        return _deputy_accounts(signers.where(Signer.confirmed_at.is_null(False), Signer.role == "co"))
+    if audience == "lead_deputy":
+        return _deputy_accounts([case.deputy_id])
+    if audience == "invited":
+        codes = event.data.get("invited") or []
+        return _deputy_accounts(Deputy.select(Deputy.id).where(Deputy.code.in_(codes))) if codes else []
+    if audience == "lead_department":
+        lead = Assignment.select(Assignment.department).where(
+            Assignment.case == case.id, Assignment.round == case.round, Assignment.active == True,  # noqa: E712
+            Assignment.role == "lead")
+        return list(Account.select().where(Account.role == "department", Account.active == True,  # noqa: E712
+                                           Account.department.in_(lead)))
+    return recipients(case, audience)
+
+
 def kind_changed(case, event):
-    """Another kind's event: its own audience table, its own values (KIND_AUDIENCE, KIND_VALUES)."""
-    plan = KIND_AUDIENCE[case.kind](case, event)
-    if not plan:
-        return
-    values = KIND_VALUES[case.kind](case, event)
+    """Another kind's event: who hears what from its own table (KIND_AUDIENCE)."""
+    plan = list(KIND_AUDIENCE[case.kind].get(event.action, []))
+    if event.action == "evaluate" and case.rating == "unsatisfied":
+        plan.append(("staff", "sug_unsatisfied"))
+    from services.vocab import CATEGORIES, NOT_REGISTERED_REASONS, RATINGS, RETURN_REASONS
+    from models import Suggestion
+    form = Suggestion.get_or_none(Suggestion.case == case.id)
+    lead = Deputy.get_or_none(Deputy.id == case.deputy_id)
+    reason = event.data.get("reason", "")
+    values = {"number": case.number, "title": case.title, "note": event.note[:40],
+              "deadline": case.deadline.isoformat() if case.deadline else "", "deadline_text": date_text(case.deadline),
+              "department": event.data.get("lead") or event.data.get("department")
+              or (case.lead_department.name if case.lead_department_id else ""),
+              "deputy": event.data.get("deputy") or (lead.name if lead else ""),
+              "reason": NOT_REGISTERED_REASONS.get(reason) or RETURN_REASONS.get(reason, reason),
+              "seq": f"第{form.seq}号" if form and form.seq else "", "original": event.data.get("original", ""),
+              "leader": event.data.get("leader", ""), "answer_class": event.data.get("answer_class", ""),
+              "result": RATINGS.get(event.data.get("result"), ""), "promise": event.data.get("promise", "")[:40],
+              "due": event.data.get("due", ""), "step": "已超过承诺日期" if event.data.get("level") == 2 else "即将到期",
+              "decision": "已同意" if event.action == "approve_extension" else "未同意",
+              "category": CATEGORIES.get(case.category, "")}
     for audience, kind in plan:
-        for account in KIND_RECIPIENTS[case.kind](case, audience, event):
+        if audience == "reporters":  # told on their own report, in its own words
+            for report in Case.select().where(Case.number.in_(form.from_reports if form else []),
+                                              Case.reporter.is_null(False)):
+                write(report.reporter_id, kind, f"e{event.id}:{report.reporter_id}:{kind}:{report.id}",
+                      {"number": report.number, "title": report.title, "suggestion": case.title}, case=report)
+            continue
+        for account in KIND_RECIPIENTS.get(case.kind, lambda c, a, e: recipients(c, a))(case, audience, event):
             write(account, kind, f"e{event.id}:{account.id}:{kind}", values, case=case)
 
 
-# per kind: (case, event) -> [(audience, message kind)], (case, event) -> values, (case, audience, event) ->
-# accounts. Reports use the tables above; a kind's own module adds its functions (services/suggestions.py).
-KIND_AUDIENCE, KIND_VALUES, KIND_RECIPIENTS = {}, {}, {}
+KIND_RECIPIENTS = {"suggestion": suggestion_recipients}  # a kind's own audiences (others: `recipients`)
 
 
 # staff pushes that are also on 待办 (and in the morning digest): a person may take them as the digest only

@@ -13,7 +13,8 @@ import datetime as dt
 
 from flask import current_app
 
-from models import Account, Case, CaseEvent, Follow, Notification, Opinion, Rating, SubscriptionQuota, Upload, utcnow
+from models import (Account, Case, CaseEvent, Follow, Notification, Opinion, Rating, SubscriptionQuota, Upload, retried,
+                    utcnow)
 from services import audit
 from services.errors import Forbidden
 from services.workflow import write_transaction
@@ -48,6 +49,7 @@ def _detach(case_ids, account_ids=None):
     return len(case_ids)
 
 
+@retried
 def purge_expired(now=None):
     """Apply the retention period to ended cases; returns how many cases lost their personal details."""
     days = int(current_app.config.get("PERSONAL_DATA_RETENTION_DAYS") or 0)
@@ -69,6 +71,7 @@ def purge_expired(now=None):
                                                                                   "retention_days": days})
 
 
+@retried
 def delete_account(account):
     """A citizen's own request: detach every case of theirs, drop their inbox, follows and consents, and
     empty the account. Returns the number of cases detached."""

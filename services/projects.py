@@ -5,7 +5,7 @@ A progress update is a ProjectUpdate and the followers' notifications, written i
 import datetime as dt
 import re
 
-from models import Deputy, Department, Milestone, Project, ProjectDeputy, ProjectUpdate, Station, db, utcnow
+from models import Deputy, Department, Milestone, Project, ProjectDeputy, ProjectUpdate, Station, db, retried, utcnow
 from services import notify
 from services.directory import PROJECT_STATUS as STATUSES
 from services.errors import Forbidden, InvalidInput, NotFound
@@ -69,7 +69,7 @@ def _date(data, name, label):
         raise InvalidInput("invalid_date", f"{label}格式应为 年-月-日", field=name) from None
 
 
-def _by_code(model, code, label):
+def by_code(model, code, label):
     if not code:
         return None
     found = model.get_or_none(model.code == code)
@@ -78,6 +78,7 @@ def _by_code(model, code, label):
     return found
 
 
+@retried
 def save(actor, data, project=None):
     """Create (project=None) or edit a project from form data; supervising deputies by code."""
     if not can_manage(actor):
@@ -87,8 +88,8 @@ def save(actor, data, project=None):
     fields = dict(
         name=text(data, "name", "项目名称", limit=120), description=text(data, "description", "项目简介",
                                                                    required=False, limit=2000),
-        department=_by_code(Department, data.get("department"), "责任单位"),
-        station=_by_code(Station, data.get("station"), "联络站"),
+        department=by_code(Department, data.get("department"), "责任单位"),
+        station=by_code(Station, data.get("station"), "联络站"),
         year=number(data, "year", "年度", 2000, 2100), budget=number(data, "budget", "预算（元）", 0, 10 ** 11, 0),
         location=text(data, "location", "地点", required=False, limit=200),
         planned_start=_date(data, "planned_start", "计划开工"), planned_end=_date(data, "planned_end", "计划完工"),
@@ -143,6 +144,7 @@ def finish_milestone(actor, project, milestone_id, done_on=None):
     return milestone
 
 
+@retried
 def add_update(actor, project, data):
     """A dated progress update with photos; the project's progress/status follow it; followers hear of it."""
     actor = as_actor(actor)

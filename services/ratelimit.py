@@ -1,4 +1,5 @@
-"""Rate limits in shared storage (the database's KeyValue table), so every process counts together.
+"""Rate limits in shared storage (the database's KeyValue table, or Redis when REDIS_URL is set), so every
+process counts together.
 
 A fixed window per key: `hit("case:<account id>", 10, 3600)` allows ten hits an hour, then raises TooMany.
 """
@@ -7,16 +8,24 @@ import datetime as dt
 from peewee import Case as When
 from peewee import Expression
 
-from models import KeyValue, is_mysql, utcnow
+from models import KeyValue, is_mysql, retried, utcnow
 from services.errors import TooMany
+from wechat.store import redis_client
 
 
+@retried
 def hit(key, limit, window_seconds, message=None):
     """Count one hit against `key`; raise TooMany (429, rate_limited) once the window's limit is passed.
     One upsert, no locking read first: a read-then-insert on a new key takes a gap lock on MySQL/MariaDB,
     and two first hits on different keys then deadlock each other."""
     from services.workflow import write_transaction
     key = f"rl:{key}"[:191]
+    r = redis_client()
+    if r is not None:  # the window starts with the first hit (SET NX EX), then INCR: one round trip
+        count = r.pipeline().set(key, 0, ex=window_seconds, nx=True).incr(key).execute()[1]
+        if count > limit:
+            raise too_many(window_seconds, message)
+        return count
     now = utcnow()
     expires = now + dt.timedelta(seconds=window_seconds)
     lapsed = KeyValue.expires_at.is_null() | (KeyValue.expires_at <= now)
@@ -33,6 +42,9 @@ def hit(key, limit, window_seconds, message=None):
 
 def count(key):
     """The hits counted against `key` in its current window (0 when none or lapsed), without counting one."""
+    r = redis_client()
+    if r is not None:
+        return int(r.get(f"rl:{key}"[:191]) or 0)
     row = KeyValue.get_or_none(KeyValue.key == f"rl:{key}"[:191])
     return int(row.value) if row is not None and row.expires_at and row.expires_at > utcnow() else 0
 

@@ -8,7 +8,7 @@ and without counting against the rate limit.
 from flask import current_app
 from peewee import fn
 
-from models import Case
+from models import Case, retried
 from services import ratelimit, workflow
 from services.errors import Forbidden, InvalidInput
 
@@ -78,6 +78,7 @@ def vet(account, text_):
         check_text(account, str(text_))
 
 
+@retried
 def rate(case, account, data):
     """A reporter rates the answer (every door: mini-program, H5, official account). 不满意 must say why,
     and opens the next round at once when rounds are left (MAX_ROUNDS): rating and reopening commit together."""

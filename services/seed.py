@@ -8,7 +8,7 @@ import random
 
 from models import (Account, Case, CaseEvent, Deputy, Department, Follow, Milestone, Notification, Opinion, Project,
                     ProjectDeputy, ProjectUpdate, Station, db, utcnow)
-from services import accounts, calendar, delivery, notify, stats, workflow
+from services import accounts, calendar, delivery, levels, notify, stats, workflow
 
 DEV_PASSWORDS = {  # username: (role, password, name, links) — printed by `make run`; development only
     "admin": ("admin", "guanli-2026!", "系统管理员", {}),
@@ -255,3 +255,44 @@ def _backdate(case, days):
     Case.update(**moved).where(Case.id == case.id).execute()
     for event in CaseEvent.select().where(CaseEvent.case == case.id):
         CaseEvent.update(at=event.at - shift).where(CaseEvent.id == event.id).execute()
+
+
+def seed_city(log=print):
+    """A demo city (江州市) with two counties and their townships, each a congress with its station, office
+    (staff) and departments, and a township and two county deputies per township: `flask seed-demo --city`
+    (services/levels.py says what the tree means). Returns False when there was data already."""
+    if Station.select().exists():
+        log("数据库已有数据，跳过演示数据。")
+        return False
+
+    def node(code, name, parent, level, kind=levels.CONGRESS):
+        s = Station.create(code=code, name=name, parent=parent, level=level, kind=kind)
+        s.path = (parent.path if parent else "/") + f"{s.id}/"
+        s.save()
+        return s
+
+    with db.atomic():
+        _city(node)
+    log(f"演示市已生成：{Station.select().count()} 个单位（市、县、乡镇人大及联络站），"
+        f"{Deputy.select().count()} 位代表，{Department.select().count()} 个承办单位。"
+        "办公室账号：jiangzhou/shiren-2026!（市）、qs、bs/xianren-2026!（县）、qs1、qs2、bs1、bs2/zhenren-2026!（乡镇）")
+    return True
+
+
+def _city(node):
+    city = node("JZ", "江州市人大常委会", None, "city")
+    accounts.create_user("staff", "jiangzhou", "shiren-2026!", "江州市人大常委会办公室", station=city.code)
+    Department.create(code="JZJT", name="江州市交通运输局", station=city)
+    counties = {"QS": ("青山县", ["城关镇", "河西镇"]), "BS": ("白水县", ["白沙镇", "石门乡"])}
+    for code, (county_name, towns) in counties.items():
+        county = node(code, f"{county_name}人大常委会", city, "county")
+        accounts.create_user("staff", code.lower(), "xianren-2026!", f"{county_name}人大常委会办公室", station=county.code)
+        Department.create(code=f"{code}ZJ", name=f"{county_name}住建局", station=county)
+        for i, town in enumerate(towns, start=1):
+            congress = node(f"{code}{i}", f"{town}人大", county, "town")
+            station = node(f"{code}{i}Z", f"{county_name}{town}人大代表联络站", congress, "town", "station")
+            accounts.create_user("staff", f"{code.lower()}{i}", "zhenren-2026!", f"{town}人大", station=congress.code)
+            for level, n in (("township", 1), ("county", 2)):
+                deputy = Deputy.create(code=f"{code}{i}{n:02d}", name=f"{town}{n}号代表", level=level, station=station,
+                                       constituency=f"{town}选区")
+                accounts.person_account(deputy)

@@ -107,6 +107,14 @@ def _subtree(station):
     return Station.select(Station.id).where(Station.path.startswith(station.path))
 
 
+def rolled_up(parent=None, **scope):
+    """One row per child of `parent` (the top nodes when None) with the figures of its whole subtree: what a
+    city sees of its counties, a county of its townships (levels, services/levels.py)."""
+    children = Station.select().where(Station.parent.is_null() if parent is None else Station.parent == parent)
+    return [{**figures(station=child, **scope), "key": child.code, "label": child.name}
+            for child in children.order_by(Station.path)]
+
+
 
 
 def figures(by=None, as_of=None, live=False, kind="report", **scope):
@@ -140,9 +148,13 @@ def _live(by, as_of, scope):
     return [_finish(row, int(row.pop("not_yet_due") or 0)) for row in _cases_by(by, columns, scope).dicts()]
 
 
+UNCOUNTED = ("merged", "draft")  # a merged duplicate counts once, as its original; a draft not yet at all
+
+
 def counted(query):
-    """The cases the figures count: a duplicate merged into its original counts once, as the original."""
-    return query.where(Case.state != "merged")
+    """The cases the figures count: a duplicate merged into its original counts once, as the original; a
+    suggestion's draft is nobody's business yet."""
+    return query.where(Case.state.not_in(UNCOUNTED))
 
 
 FIGURES = {"total": "反映总数", "handled": "已交办", "due": "应办结", "concluded": "已办结（已答复、已评价、已办结）",
@@ -154,7 +166,7 @@ def figure_condition(name, as_of=None):
     """Exactly the cases one figure counts, as a `where` for the queue (the drill-down behind every number)."""
     if name not in FIGURES:
         return None
-    base = Case.state != "merged"
+    base = Case.state.not_in(UNCOUNTED)
     if name == "total":
         return base
     if name == "due":
@@ -255,7 +267,7 @@ def _label(rows, by):
 def _rows_of(case):
     """The tally rows one case adds to: {(dim, period, day, station, key): {column: amount}}, a day row and
     a month row (dated the 1st) for each dimension. A merged duplicate adds to none."""
-    if case.state == "merged":
+    if case.state in UNCOUNTED:
         return {}
     day = calendar.local(case.submitted_at).date()
     station = case.station_id or 0
@@ -264,7 +276,7 @@ def _rows_of(case):
                                       if case.responded_at else 0)
     keys = {"station": case.station_id, "state": case.state, "department": case.lead_department_id,
             "deputy": case.deputy_id, "category": case.category, "project": case.project_id}
-    return {(case.kind, dim, period, when, station, "" if value is None else str(value)): amounts
+    return {(case.kind or "report", dim, period, when, station, "" if value is None else str(value)): amounts
             for dim, value in keys.items() for period, when in (("D", day), ("M", day.replace(day=1)))}
 
 
@@ -299,12 +311,61 @@ def rebuild():
             key = fn.COALESCE(column.cast("CHAR" if is_mysql() else "TEXT"), "")
             for period, day in (("D", day_expr()), ("M", day_expr(month=True))):
                 query = Case.select(Case.kind, SQL(f"'{dim}'"), SQL(f"'{period}'"), day, fn.COALESCE(Case.station, 0),
-                                    key, fn.COUNT(Case.id), *sums).where(Case.state != "merged").group_by(
+                                    key, fn.COUNT(Case.id), *sums).where(Case.state.not_in(UNCOUNTED)).group_by(
                     Case.kind, day, Case.station, key)
                 CaseTally.insert_from(query, [CaseTally.kind, CaseTally.dim, CaseTally.period, CaseTally.day,
                                               CaseTally.station, CaseTally.key,
                                               *(getattr(CaseTally, name) for name in SUMS)]).execute()
     return CaseTally.select().count()
+
+
+# --- 代表建议: the same counts and rates, by department, deputy, session or category, and 面商率 ------------
+
+SUGGESTION_DIMENSIONS = {"department": Case.lead_department, "deputy": Case.deputy, "category": Case.category,
+                         "state": Case.state, "session": None}  # session: Suggestion.session
+SUGGESTION_RATES = {**RATES, "consult_rate": ("consulted", "handled")}
+SUGGESTION_FIGURES = {"total": "建议总数", "handled": "已交办", "due": "应办结", "concluded": "已答复",
+                      "on_time": "按期答复", "rated": "已测评", "satisfied": "满意（含基本满意）", "resolved": "办成（A类）",
+                      "consulted": "已面商"}
+
+
+def suggestion_figures(by=None, as_of=None, session=None, year=None, **scope):
+    """The suggestions' figures, defined as the reports' (COUNTS, RATES: 办结率, 按期办结率, 满意率 by the lead
+    deputy's 测评, 办成率 = A answers) plus 面商率 = consulted / handled (a 面商 recorded in any round). Counted
+    live (a county has a few hundred suggestions a year); `session` and `year` pick the congress session."""
+    from models import CaseEvent, Suggestion
+    as_of = as_of or calendar.today()
+    key = (Suggestion.session if by == "session" else SUGGESTION_DIMENSIONS[by]) if by else None
+    consulted = COUNTS["handled"] & Case.id.in_(CaseEvent.select(CaseEvent.case).where(CaseEvent.action == "consult"))
+    columns = [fn.COUNT(Case.id).alias("total")] + [_count(cond).alias(name) for name, cond in COUNTS.items()] + \
+        [_count(consulted).alias("consulted"), _count(_not_yet_due(as_of)).alias("not_yet_due")]
+    query = Case.select(*([key.alias("key")] if key is not None else []), *columns).join(
+        Suggestion, on=Suggestion.case == Case.id)
+    query = counted(scoped(query, kind="suggestion", **scope))
+    if session not in (None, ""):
+        query = query.where(Suggestion.session == session)
+    if year:
+        query = query.where(Suggestion.year == year)
+    if key is not None:
+        query = query.group_by(key).order_by(key)
+    rows = []
+    for row in query.dicts():
+        row = _finish(row, int(row.pop("not_yet_due") or 0))
+        row["consulted"] = int(row.get("consulted") or 0)
+        if row["total"] or by is None:
+            rows.append(row)
+    for row in rows:
+        for name, (top, bottom) in SUGGESTION_RATES.items():
+            row[name] = row[top] / row[bottom] if row[bottom] else None
+    if by is None:
+        return rows[0]
+    if by == "session":
+        from services.vocab import session_label
+        for row in rows:
+            row["label"] = session_label(row["key"])
+    else:
+        _label(rows, by)
+    return rows
 
 
 def percent(rate):

@@ -70,6 +70,12 @@ STAFF_TODOS = [
     Todo("to_close", "已答复待办结", "回访、办结", "updated"),
     Todo("unsatisfied", "群众不满意", "回访、二次办理或办结", "updated"),
     Todo("unresolved", "群众反馈未解决", "办结后回访时群众说“没有解决”，可重新办理", "updated"),
+    Todo("s_register", "代表建议待登记", "登记、分类、并案或不予立案", "submitted", "suggestion"),
+    Todo("s_assign", "代表建议待交办", "已登记或被退回的建议，请交办", "updated", "suggestion"),
+    Todo("s_extension", "建议延期待审批", "同意或不同意延期", "updated", "suggestion"),
+    Todo("s_overdue", "代表建议已超期", "督办", "updated", "suggestion"),
+    Todo("s_unsatisfied", "代表测评不满意", "安排重新办理", "updated", "suggestion"),
+    Todo("s_close", "代表已测评待办结", "办结", "updated", "suggestion"),
 ]
 DEPARTMENT_TODOS = [
     Todo("to_sign", "待签收", "签收或退回", "updated"),
@@ -78,6 +84,8 @@ DEPARTMENT_TODOS = [
     Todo("supplement", "群众补充材料", "群众补充了材料，请查看", "updated"),
     Todo("overdue", "已超期", "请立即办理", "updated"),
     Todo("due_soon", "即将到期", f"距时限不足{DUE_SOON_DAYS}个工作日", "updated"),
+    Todo("s_sign", "代表建议待签收", "签收或退回（交办有误）", "updated", "suggestion"),
+    Todo("s_handling", "代表建议办理中", "面商、协办意见、答复", "updated", "suggestion"),
 ]
 
 
@@ -85,6 +93,8 @@ def visible(who):
     """The cases an account may list: staff within their station scope, a department what was ever
     assigned to it, a deputy the cases sent to them (the same rule as workflow.can_view)."""
     query = Case.select()
+    if who.role != "deputy":  # a suggestion's draft is private to its drafter (services/suggestions.can_view)
+        query = query.where(~((Case.state == "draft") & (Case.entered_by.is_null() | (Case.entered_by != who.id))))
     if who.role == "admin" or (who.role == "staff" and who.station_id is None):
         return query
     if who.role == "staff":
@@ -132,7 +142,12 @@ def condition(key, account):
         "to_sign": (Case.state == "assigned") & Case.id.in_(_unsigned(account.department_id)),
         "handling": Case.state == "in_progress",
         "reopened": handling & (Case.round > 1),
+        "s_register": Case.state == "submitted", "s_assign": Case.state == "registered",
+        "s_close": (Case.state == "rated") & (Case.rating != "unsatisfied"),
     }
+    # the suggestion's to-dos that read as the report's (each list is filtered to its own kind below)
+    conditions.update({f"s_{key}": conditions[key] for key in ("extension", "overdue", "unsatisfied")},
+                      s_sign=Case.state == "assigned", s_handling=conditions["handling"])
     if key not in conditions or key not in {t.key for t in todos_for(account)}:
         return None
     found = conditions[key] & (Case.kind == next(t.kind for t in todos_for(account) if t.key == key))

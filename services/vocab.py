@@ -82,3 +82,33 @@ def setting(name, default):
 # --- states per kind (a kind's own words are added below its vocabulary) ---------------------------
 
 KIND_STATES = {"report": STATES}
+
+
+# --- 代表建议 (kind "suggestion", services/suggestions.py) -------------------------------------------
+
+SUGGESTION_STATES = {  # state: (title for staff, title for the deputies, category)
+    "draft": ("草稿", "草稿（未提交）", "open"),
+    "submitted": ("待登记", "已提交，等待登记", "open"),
+    "registered": ("已登记", "已登记，等待交办", "open"),
+    "assigned": ("已交办", "已交办，等待签收", "open"),
+    "in_progress": ("办理中", "承办单位办理中", "open"),
+    "answered": ("已答复", "已答复，请测评", "open"),
+    "rated": ("已测评", "已测评", "open"),
+    "closed": ("已办结", "已办结", "closed"),
+    "opinion": ("不予立案，转为意见", "不予立案，转为意见处理", "closed"),
+    "merged": ("已并案", "已与其他建议并案办理", "closed"),
+    "withdrawn": ("已撤回", "已撤回", "closed"),
+}
+KIND_STATES["suggestion"] = SUGGESTION_STATES
+SUGGESTION_CLASSES = {"A": "已解决或基本解决", "B": "正在解决或列入计划", "C": "条件不具备、待以后解决", "D": "留作参考"}
+EVALUATION_ITEMS = {"contact": "联系沟通", "attitude": "办理态度", "result": "办理结果"}  # 测评, each rated as RATINGS
+CONSULT_WAYS = {"visit": "当面面商", "phone": "电话沟通", "meeting": "座谈会", "site": "实地察看"}
+NOT_REGISTERED_REASONS = {"not_suggestion": "不属于代表建议范围", "unclear": "内容不明确，无具体建议",
+                          "judicial": "涉及诉讼、仲裁或个案", "other": "其他原因"}
+ASSIGN_ROLES = {"lead": "主办", "assist": "协办", "joint": "会办"}
+RECESS = 0  # Suggestion.session: 0 闭会期间, N 第N次会议
+LIMITS.update({"cause": 200, "reasons": 3000, "measures": 3000, "leader": 50, "who": 100, "promise": 500})
+
+
+def session_label(session):
+    return "闭会期间" if not session else f"第{session}次会议"

@@ -14,17 +14,14 @@ on its version, appends the timeline event and writes the notification intents �
 """
 import importlib
 import datetime as dt
-import functools
-import random
 import re
-import time
 from dataclasses import dataclass, field
 
-from peewee import IntegrityError, OperationalError
+from peewee import IntegrityError
 
-from models import (Account, Answer, Assignment, Case, CaseEvent, Counter, Department, Deputy, Project,
-                    ProjectDeputy, Rating, Station, Upload, db, is_mysql, utcnow)
-from services import analysis, audit, calendar, notify, stats
+from models import (Account, Answer, Assignment, Case, CaseEvent, Counter, Department, Deputy, Project,  # noqa: F401
+                    ProjectDeputy, Rating, Station, Upload, db, is_mysql, retried, utcnow, write_transaction)
+from services import analysis, audit, calendar, levels, notify, stats
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.vocab import (  # noqa: F401  (the vocabulary, re-exported for the doors)
     STATES, OPEN_STATES, HANDLING_STATES, CONCLUDED_STATES, RESPONSES, ROLES, CATEGORIES, DECLINE_REASONS,
@@ -104,7 +101,10 @@ def owns(case, actor, relation):
         return department_assignment(case, actor, lead_only=False) is not None
     if relation == "system":
         return actor.role == "system"
-    raise ValueError(relation)
+    own = kind_of(kind_name(case)).relations.get(relation)  # a kind's own relations (e.g. a suggestion's signers)
+    if own is None:
+        raise ValueError(relation)
+    return own(case, actor)
 
 
 def deputy_cases(deputy):
@@ -117,6 +117,8 @@ def deputy_cases(deputy):
 def can_view(case, actor):
     """Reporter, the case's deputy, staff in scope, and departments it was ever assigned to may read a case."""
     actor = as_actor(actor)
+    if kind_of(kind_name(case)).can_view is not None:
+        return kind_of(kind_name(case)).can_view(case, actor)
     if actor.role == "system" or owns(case, actor, "reporter") or owns(case, actor, "deputy") \
             or owns(case, actor, "office"):
         return True
@@ -318,6 +320,8 @@ def _assign(case, actor, data):
     assists = list(Department.select().where(Department.code.in_(assist_codes))) if assist_codes else []
     if len(assists) != len(set(assist_codes)):
         raise InvalidInput("unknown_department", "协办单位有误", field="assist")
+    for dept in [lead] + assists:
+        levels.require_department(dept, case.station)
     days = number(data, "days", "办理时限（工作日）", 1, 90, setting("DEFAULT_DEADLINE_DAYS", 15))
     deadline = calendar.add_working_days(calendar.today(), days)
     Assignment.update(active=False).where(Assignment.case == case.id, Assignment.active == True).execute()  # noqa
@@ -390,6 +394,13 @@ def _merge(case, actor, data):
 def _transfer(case, actor, data):
     to = choice(data, "to", TRANSFER_TARGETS, "转办去向")
     return {"transfer_to": to, "closed_at": utcnow(), "close_reason": "transferred"}, {"to": to}
+
+
+def _hand_over(case, actor, data):
+    """转办 between levels: the case moves to a congress above or to a node inside the office's own subtree."""
+    target = levels.hand_over_target(case, actor, data)
+    here = case.station.name if case.station_id else ""
+    return {"station": target.id}, {"from": here, "to": target.name, "to_station": target.code}
 
 
 def _escalate(case, actor, data):
@@ -667,6 +678,8 @@ ACTIONS = {a.name: a for a in [
       apply=_reason(_merge), citizen_text="您的反映与相同问题合并办理"),
     A("transfer", "转办", ("submitted", "accepted"), "transferred", ("office",), apply=_reason(_transfer),
       citizen_text="您的反映已转交其他渠道办理"),
+    A("hand_over", "转办（上下级）", ("submitted", "accepted"), None, ("office",), apply=_reason(_hand_over),
+      citizen_text="您的反映已转交相应的人大办理"),
     # time limits before the department's: a late 受理 or 签收 goes to the station's staff, then the county's
     A("escalate", "超时提醒", ("submitted", "assigned"), None, ("system",), apply=_escalate, note_field="note",
       public=False),
@@ -701,6 +714,8 @@ class Kind:
     number: str = "{year}-{n:06d}"      # the public number, counted per kind and year
     created: str = "提交反映"            # the label of the first event (submit)
     audit: str = "case"                # audit actions are "<audit>.<action>"
+    relations: dict = field(default_factory=dict)  # its own actor relations: name -> (case, actor) -> bool
+    can_view: object = None            # (case, actor) -> bool, when it differs from a report's rule
 
 
 KINDS = {"report": Kind("report", ACTIONS)}
@@ -721,8 +736,13 @@ def kind_of(name):
     return KINDS[name]
 
 
+def kind_name(case):
+    """A case's kind; a case read with only some columns (no `kind`) is a report, as every case was before kinds."""
+    return case.kind or "report"
+
+
 def actions_of(case):
-    return kind_of(case.kind).actions
+    return kind_of(kind_name(case)).actions
 
 
 def event_label(name, for_citizen, kind="report"):
@@ -737,10 +757,10 @@ def event_label(name, for_citizen, kind="report"):
 def _refusal(case, action, actor):
     """Why this actor may not do this now, as (error class, code, message); None when allowed."""
     if not any(owns(case, actor, who) for who in action.who):
-        return Forbidden, "not_permitted", f"您无权对此{KIND_WORDS.get(case.kind, '案件')}进行“{action.label}”操作"
+        return Forbidden, "not_permitted", f"您无权对此{KIND_WORDS.get(kind_name(case), '案件')}进行“{action.label}”操作"
     if case.state not in action.sources:
         return Conflict, "invalid_state", \
-            f"{KIND_WORDS.get(case.kind, '案件')}当前状态为“{state_label(case.state, kind=case.kind)}”，不能“{action.label}”"
+            f"{KIND_WORDS.get(kind_name(case), '案件')}当前状态为“{state_label(case.state, kind=kind_name(case))}”，不能“{action.label}”"
     problem = action.guard(case) if action.guard else None
     if problem:
         return (Conflict, *problem)
@@ -756,25 +776,7 @@ def allowed_actions(case, actor):
     return [name for name, action in actions_of(case).items() if _refusal(case, action, actor) is None]
 
 
-RETRIED_ERRORS = (1213, 1205)  # MySQL/MariaDB: deadlock (also a Galera certification conflict), lock wait timeout
-RETRIES = 3
-
-
-def retried(write):
-    """Run a whole write again when MySQL/MariaDB aborted it as a deadlock or conflict (the transaction was rolled
-    back, so nothing of it stands): each try reads afresh. Inside an outer transaction the error goes up to it."""
-    @functools.wraps(write)
-    def run(*args, **kwargs):
-        for attempt in range(RETRIES):
-            nested = db.in_transaction()
-            try:
-                return write(*args, **kwargs)
-            except OperationalError as err:
-                code = err.args[0] if err.args else None
-                if nested or code not in RETRIED_ERRORS or attempt == RETRIES - 1:
-                    raise
-                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
-    return run
+# retried and write_transaction live beside the database proxy (models/base.py), for every service's writes
 
 
 @retried
@@ -822,13 +824,8 @@ def recorded(before, case, event, actor, detail):
     notifications are written, the audit log gets "<kind's prefix>.<action>"."""
     stats.record(before, case)
     notify.case_changed(case, event)
-    audit.record(actor, f"{kind_of(case.kind).audit}.{event.action}", case,
-                 {**detail, "event": event.id, **({"kind": case.kind} if case.kind != "report" else {})})
-
-
-def write_transaction():
-    """A transaction that takes the write lock up front on SQLite (so racing writers queue, not fail)."""
-    return db.atomic() if is_mysql() or db.in_transaction() else db.atomic("IMMEDIATE")
+    audit.record(actor, f"{kind_of(kind_name(case)).audit}.{event.action}", case,
+                 {**detail, "event": event.id, **({"kind": case.kind} if kind_name(case) != "report" else {})})
 
 
 # --- submitting a case ----------------------------------------------------------------------------
@@ -858,7 +855,7 @@ def resolve_target(data):
         if deputy.term_end and deputy.term_end < calendar.today():
             raise InvalidInput("deputy_term_ended", "该代表任期已满，请向所在联络站反映", station=(
                 deputy.station.code if deputy.station else None))
-        station = deputy.station
+        station = levels.home_station(deputy, deputy.station)  # the office of the deputy's own level
     elif data.get("project"):
         project = Project.get_or_none(Project.code == code(data, "project", "项目"))
         if project is None:
@@ -978,7 +975,7 @@ def actor_name(account, role, for_citizen=False):
     if role == "department":
         unit = account.department.name if account.department_id else "承办单位"
     elif role in ("staff", "admin"):
-        unit = account.station.name if account.station_id else "县人大常委会"
+        unit = account.station.name if account.station_id else levels.congress_name()  # 县人大常委会
     elif role == "deputy":
         unit = "人大代表"
     else:
@@ -995,7 +992,7 @@ def timeline(case, actor, for_citizen=False):
         if for_citizen and event.action in HIDDEN_FROM_CITIZENS:
             continue
         items.append({
-            "at": event.at, "action": event.action, "label": event_label(event.action, for_citizen, case.kind),
+            "at": event.at, "action": event.action, "label": event_label(event.action, for_citizen, kind_name(case)),
             "state": event.to_state, "note": event.note if (not for_citizen or event.action in (
                 "reply", "decline", "forward", "progress", "supplement", "reopen", "close")) else "",
             "actor_role": ROLES.get(event.actor_role, event.actor_role),

@@ -97,6 +97,8 @@ def test_a_draft_regulation_through_two_stations_from_h5_api_and_paper_to_publis
     assert station_link.endswith(f"/q/{consultation.code}?s={w.town_a.code}")
     client.post(f"/console/consultations/{consultation.code}/open", data={"csrf_token": csrf_of(page)})
     assert Consultation.get().state == "open"
+    organisers = Notification.select().where(Notification.kind == "consultation_station")
+    assert sorted(n.account_id for n in organisers) == sorted([w.town_staff.id, w.other_town_staff.id])
 
     # H5, through town A's station QR code: an opinion on article 2
     visitor = app.test_client()
@@ -222,9 +224,18 @@ def test_outside_the_chosen_stations_or_the_window_or_a_deputies_only_consultati
     page = h5_post(client, deputies, {"text": body["text"], "name": "赵六"})
     assert page.status_code == 403 and "仅限人大代表" in page.get_data(as_text=True)
     assert Opinion.select().count() == 1 and Account.select().where(Account.display_name == "赵六").count() == 0
+    told = Notification.select().where(Notification.kind == "consultation_deputy")
+    assert sorted(n.account_id for n in told) == sorted([w.deputy_account.id, w.other_deputy_account.id])
     deputy_api = Api(client, w.deputy_account)
     assert deputy_api.post(f"/consultations/{deputies.code}/opinions",
                            json={**body, "anonymous": True}).status_code == 201
+    # on the phone workbench the deputy finds it under 请提意见 and comments on H5 as the signed-in deputy
+    with client.session_transaction() as s:
+        s.update({"m_account": w.other_deputy_account.id, "m_via": "password",
+                  "m_v": w.other_deputy_account.session_version, "csrf": "t"})
+    assert f"/q/{deputies.code}" in client.get("/m/").get_data(as_text=True)
+    assert h5_post(client, deputies, {"text": "建议新建立体停车场。", "name": "吴秀英"}).status_code == 303
+    assert Opinion.get(Opinion.channel == "h5").author_id == w.other_deputy_account.id
 
 
 def test_bad_opinions_get_a_chinese_message_and_nothing_is_written(app, client, wechat_standin):
@@ -246,6 +257,9 @@ def test_bad_opinions_get_a_chinese_message_and_nothing_is_written(app, client, 
     page = h5_post(client, consultation, {"text": "好", "name": "赵六"}, station="TA")
     assert page.status_code == 400 and "意见内容至少5个字" in page.get_data(as_text=True)
     assert client.get("/q/QFORGED1").status_code == 404
+    draft = consultations.create(w.staff, law_form(w), draft_docx())  # not opened yet: not public at all
+    assert client.get(f"/q/{draft.code}").status_code == 404
+    assert error(api.get(f"/consultations/{draft.code}")) == (404, "no_consultation")
     assert "没有找到这次征求意见" in client.get("/q/QFORGED1").get_data(as_text=True)
     assert Opinion.select().count() == 0 and Account.select().where(Account.display_name == "赵六").count() == 0
     # a doubtful text is taken, flagged for staff

@@ -204,7 +204,8 @@ def test_wechat_verification_file_is_served_where_the_rules_need_it(schema, data
     path.write_text("8f3e0c1d2b")
     app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "WECHAT_VERIFY_FILE": str(path)})
     client = app.test_client()
-    for url in ("/a1b2c3d4e5.txt", "/d/a1b2c3d4e5.txt", "/p/a1b2c3d4e5.txt", "/s/a1b2c3d4e5.txt"):
+    for url in ("/a1b2c3d4e5.txt", "/d/a1b2c3d4e5.txt", "/p/a1b2c3d4e5.txt", "/s/a1b2c3d4e5.txt",
+                "/q/a1b2c3d4e5.txt"):
         response = client.get(url)
         assert response.status_code == 200 and response.data == b"8f3e0c1d2b", url
     assert client.get("/other.txt").status_code == 404

@@ -38,7 +38,7 @@ def busy_month(w, seed=7):
                 case = Case.get_by_id(case.id)
                 rare = () if rng.random() < 0.08 else CORRECTIONS  # corrections now and then
                 choices = [(a, p) for p in people for a in workflow.allowed_actions(case, p)
-                           if a not in ("opinion", "reply", "progress", "publish", "unpublish", "withdraw") + rare]
+                           if a not in ("opinion", "reply", "progress", "publish", "unpublish", "withdraw", "hand_over") + rare]
                 if not choices:
                     continue
                 action, person = rng.choice(choices)

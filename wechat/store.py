@@ -10,7 +10,8 @@ from wechat.prepared import Prepared
 _redis = {}
 
 
-def _redis_client():
+def redis_client():
+    """The Redis client when REDIS_URL is set (one per URL and process), else None."""
     url = current_app.config.get("REDIS_URL")
     if not url:
         return None
@@ -22,7 +23,7 @@ def _redis_client():
 
 def get(key):
     """The stored value (decoded JSON), or None when absent or expired."""
-    r = _redis_client()
+    r = redis_client()
     if r is not None:
         raw = r.get(f"kv:{key}")
         return None if raw is None else json.loads(raw)
@@ -35,7 +36,7 @@ def get(key):
 
 def put(key, value, ttl):
     """Store `value` (JSON-able) for `ttl` seconds, replacing what was there."""
-    r = _redis_client()
+    r = redis_client()
     if r is not None:
         r.set(f"kv:{key}", json.dumps(value, ensure_ascii=False), ex=int(ttl))
         return
@@ -48,7 +49,7 @@ def put(key, value, ttl):
 def add(key, value, ttl):
     """Store `value` only if `key` is absent (or expired); True when this call stored it. Inside a database
     transaction a concurrent `add` of the same key waits for that transaction, so the first one wins."""
-    r = _redis_client()
+    r = redis_client()
     if r is not None:
         return bool(r.set(f"kv:{key}", json.dumps(value, ensure_ascii=False), ex=int(ttl), nx=True))
     db.connect(reuse_if_open=True)
@@ -70,7 +71,7 @@ _CLAIM = Prepared(lambda: KeyValue.insert(key=Prepared.arg("key"), value=Prepare
 
 
 def delete(key):
-    r = _redis_client()
+    r = redis_client()
     if r is not None:
         r.delete(f"kv:{key}")
         return
@@ -79,4 +80,4 @@ def delete(key):
 
 
 def uses_database():
-    return _redis_client() is None
+    return redis_client() is None

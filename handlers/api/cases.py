@@ -40,7 +40,15 @@ def my_cases():
 @bp.get("/cases/<number>")
 @login_required
 def case(number):
-    return jsonify({"case": case_detail(workflow.get_case(number, g.account), g.account)})
+    return jsonify({"case": case_detail(report(number), g.account)})
+
+
+def report(number):
+    """A report by its number (a suggestion has its own endpoints: /suggestions/<number>)."""
+    found = workflow.get_case(number, g.account)
+    if found.kind != "report":
+        raise NotFound("case_not_found", "案件不存在或无权查看")
+    return found
 
 
 @bp.post("/cases/<number>/supplements")
@@ -76,7 +84,7 @@ def action(number, action):
 
 
 def act(number, action_name, data):
-    fresh = workflow.perform(workflow.get_case(number, g.account), action_name, g.account, data)
+    fresh = workflow.perform(report(number), action_name, g.account, data)
     return jsonify({"case": case_detail(fresh, g.account)})
 
 
@@ -141,7 +149,7 @@ def case_detail(case, account):
                      "department": a.department.name if a.department_id else None,
                      "attachments": photos(a.attachments), "at": when(a.created_at)} for a in answers],
         "timeline": timeline_json(case, account, for_citizen=citizen),
-        "allowed_actions": [{"action": name, "label": workflow.ACTIONS[name].label}
+        "allowed_actions": [{"action": name, "label": workflow.actions_of(case)[name].label}
                             for name in workflow.allowed_actions(case, account)],
         **({} if citizen else {"flag_reason": case.flag_reason,
                                "can_reveal_phone": bool(case.contact_phone) and workflow.may_see_phone(case, account)}),

@@ -36,7 +36,7 @@ def consultations_open():
 
 @bp.get("/consultations/<code>")
 def consultation(code):
-    found = engine.get(code)
+    found = engine.public(code)
     account = optional_account()
     published = found.state == "published"
     kind = engine.KINDS[found.kind]
@@ -58,7 +58,7 @@ def consultation(code):
 @login_required
 def give_opinion(code):
     """One opinion: {section (id, or null for the whole text), text, name | anonymous, station (code)}."""
-    found = engine.get(code)
+    found = engine.public(code)
     opinion = engine.comment(found, g.account, body(), "miniprogram")
     return jsonify({"opinion": opinion_json(opinion, False)}), 201
 
@@ -66,6 +66,6 @@ def give_opinion(code):
 @bp.get("/consultations/<code>/opinions/mine")
 @login_required
 def my_opinions(code):
-    found = engine.get(code)
+    found = engine.public(code)
     published = found.state == "published"
     return jsonify({"opinions": [opinion_json(o, published) for o in engine.mine(found, g.account)]})

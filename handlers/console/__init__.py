@@ -12,7 +12,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 
 from models import Account
 from handlers.security import new_csrf_token
-from services import accounts, calendar
+from services import accounts, calendar, levels
 from services.errors import Forbidden, ServiceError
 from services.workflow import ROLES, Actor
 
@@ -153,10 +153,17 @@ def home():
     return redirect(url_for("console.cases" if g.account.role == "deputy" else "console.todo_home"))
 
 
+def office_congress():
+    """The congress the signed-in office works for (its level in the tree), for page titles."""
+    account = g.get("account")
+    return levels.congress_name(account.station if account is not None and account.station_id else None)
+
+
 def init_app(app):
-    from . import (analysis, audit, ballots, batches, binding, cases, consultations, dashboard, people,  # noqa: F401
-                   projects)  # (routes register on bp)
+    from . import (analysis, audit, ballots, batches, binding, cases, consultations, dashboard, livelihood, micro,  # noqa: F401
+                   people, projects, suggestions)  # (routes register on bp)
     app.add_template_global(lambda: g.get("account"), "current_account")
+    app.add_template_global(office_congress, "office_congress")
     app.add_template_filter(lambda m: calendar.local(m).strftime("%Y-%m-%d %H:%M") if m else "", "local")
     app.add_template_global(ROLES, "ROLE_LABELS")
     app.add_template_global(lambda x: "—" if x is None else f"{x * 100:.0f}%", "pct")

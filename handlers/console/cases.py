@@ -5,9 +5,10 @@ from urllib.parse import urlencode
 from flask import Response, flash, g, redirect, render_template, request, url_for
 
 from models import Answer, Assignment, Case, Department, Deputy, Project, Rating, Station
-from services import calendar, exports, notify, stats, todo, uploads, workflow
+from services import calendar, exports, levels, notify, stats, todo, uploads, workflow
 from services.errors import ServiceError
 from services.stats import scoped
+from services.vocab import KIND_STATES
 
 from . import EVERYONE, STAFF, actor, back, bp, fail, roles
 
@@ -69,7 +70,7 @@ def filtered(args):
 @roles("staff", "admin", "department")
 def todo_home():
     return render_template("console/todo.html", items=todo.overview(g.account, todo.visible(g.account)),
-                           age=todo.age, states=workflow.STATES, push_modes=notify.PUSH_MODES,
+                           age=todo.age, states=workflow.STATES, kind_states=KIND_STATES, push_modes=notify.PUSH_MODES,
                            push_mode=notify.push_mode(g.account))
 
 
@@ -93,7 +94,8 @@ def cases():
     rows = list(query.paginate(page, PER_PAGE))
     return render_template(
         "console/cases.html", rows=rows, f=f, total=total, page=page, pages=max(1, -(-total // PER_PAGE)),
-        states=workflow.STATES, categories=workflow.CATEGORIES, kinds=workflow.KIND_LABELS, today=calendar.today(), sources=workflow.SOURCES,
+        states=KIND_STATES.get(f["kind"] or "report", workflow.STATES), categories=workflow.CATEGORIES,
+        kinds=workflow.KIND_LABELS, today=calendar.today(), sources=workflow.SOURCES,
         figure_label=stats.figure_label(f["figure"]), todo_label={t.key: t.label for t in todo.todos_for(
             g.account)}.get(f["todo"]),
         departments=Department.select().where(Department.active == True).order_by(Department.code),  # noqa
@@ -114,7 +116,8 @@ def export(fmt):
     query, _ = filtered(request.args)
     stamp = calendar.today().strftime("%Y%m%d")
     if fmt == "xlsx":
-        return Response(exports.to_xlsx(query), mimetype=exports.XLSX_MIME,
+        office = g.account.station if g.account.station_id else None
+        return Response(exports.to_xlsx(query, exports.list_title(station=office)), mimetype=exports.XLSX_MIME,
                         headers=exports.attachment(f"问题清单-{stamp}.xlsx"))
     if fmt == "csv":
         return Response(exports.to_csv(query), mimetype="text/csv; charset=utf-8",
@@ -172,7 +175,10 @@ def new_case():
 @roles(*EVERYONE)
 def case(number):
     who = actor()
-    return render_case(workflow.get_case(number, who), who)
+    found = workflow.get_case(number, who)
+    if found.kind == "suggestion":  # a suggestion has its own page (handlers/console/suggestions.py)
+        return redirect(url_for("console.suggestion", number=number))
+    return render_case(found, who)
 
 
 def render_case(found, who, typed=None, failed=None, reveal=False, status=200):
@@ -190,8 +196,8 @@ def render_case(found, who, typed=None, failed=None, reveal=False, status=200):
         states=workflow.STATES, categories=workflow.CATEGORIES, decline_reasons=workflow.DECLINE_REASONS,
         return_reasons=workflow.RETURN_REASONS, answer_classes=workflow.ANSWER_CLASSES,
         transfer_targets=workflow.TRANSFER_TARGETS, callback_results=workflow.CALLBACK_RESULTS,
-        sources=workflow.SOURCES, ratings_labels=workflow.RATINGS, departments=Department.select().where(
-            Department.active == True).order_by(Department.code),  # noqa: E712
+        sources=workflow.SOURCES, ratings_labels=workflow.RATINGS,
+        departments=levels.departments_for(found.station), hand_over_options=levels.hand_over_options(found, who),
         deadline_table=deadline_table(), default_days=_default_days(), today=calendar.today(),
         upload_url=uploads.url_for_upload, insight=insight(found, who)), status
 
@@ -234,7 +240,7 @@ def reveal_phone(number):
 def act(number, action):
     who = actor()
     found = workflow.get_case(number, who)
-    if action not in CONSOLE_ACTIONS:
+    if action not in CONSOLE_ACTIONS or found.kind != "report":
         return fail(ServiceError("unknown_action", "不支持的操作", status=404))
     if request.form.get("seen_state") in workflow.STATES:  # the state the form was shown in: stale forms fail
         found.state, found.version = request.form["seen_state"], request.form.get("seen_version", type=int)

@@ -30,8 +30,8 @@ def _link(consultation, station=None):
 @bp.get("/consultations")
 @roles(*STAFF)
 def consultations_list():
-    return render_template("console/consultations.html", rows=consultations.for_staff(actor().account), kinds=consultations.KINDS,
-                           states=consultations.STATES, audiences=consultations.AUDIENCES)
+    return render_template("console/consultations.html", rows=consultations.for_staff(actor().account),
+                           kinds=consultations.KINDS, states=consultations.STATES, audiences=consultations.AUDIENCES)
 
 
 @bp.route("/consultations/new", methods=["GET", "POST"])

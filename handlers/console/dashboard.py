@@ -96,12 +96,14 @@ def dashboard():
 
     def link(figure, **extra):
         return url_for("console.cases") + "?" + urlencode({**params, **extra, "figure": figure})
+    lower = [dict(r, params={**params, "station": r["key"]}) for r in stats.rolled_up(
+        scope["station"], **{k: v for k, v in scope.items() if k != "station"})]  # each level below, its subtree
     stations = Station.select().order_by(Station.path)
     if own is not None:
         stations = stations.where(Station.path.startswith(own.path))
     return render_template(
         "console/dashboard.html", overall=overall, states=states, departments=departments,
-        stations=_rate_order(by["station"], "completion_rate"),
+        stations=_rate_order(by["station"], "completion_rate"), lower=lower,
         categories=sorted(by["category"], key=lambda r: -r["total"]), months=by["month"],
         projects=[r for r in by["project"] if r["key"] is not None], responsiveness=responsiveness,
         response_hours=stats.response_hours(),

@@ -2,9 +2,10 @@
 from flask import flash, g, redirect, render_template, request, url_for
 
 from models import Case, Department, Deputy, Follow, Milestone, ProjectDeputy, ProjectUpdate, Station
-from services import projects, stats, uploads
+from services import livelihood, micro, projects, stats, uploads
 from services.directory import PROJECT_STATUS
 from services.errors import ServiceError
+from services.money import yuan
 from services.workflow import require_scope
 
 from . import EVERYONE, STAFF, actor, bp, fail, roles
@@ -72,7 +73,8 @@ def project(code):
         updates=list(found.updates.order_by(ProjectUpdate.created_at.desc(), ProjectUpdate.id.desc())),
         followers=Follow.select().where(Follow.project == found).count(),
         figures=stats.figures(project=found.id), cases=list(found.cases.order_by(Case.submitted_at.desc())),
-        percent=stats.percent, upload_url=uploads.url_for_upload)
+        percent=stats.percent, upload_url=uploads.url_for_upload, micro=micro.of_project(found), yuan=yuan,
+        origin=livelihood.origin(found), evaluation=livelihood.evaluation(found))
 
 
 @bp.post("/projects/<code>/milestones")

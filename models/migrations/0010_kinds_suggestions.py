@@ -5,7 +5,7 @@ from playhouse.migrate import migrate
 
 
 def up(db, migrator):
-    from models import CaseTally
+    from models import CaseTally, Commitment, Evaluation, Signer, Suggestion
     from services import stats
     kind = CharField(max_length=12, default="report")
     kind.constraints = [SQL("DEFAULT 'report'")]  # added in place (SQLite would otherwise rebuild `case`)
@@ -14,3 +14,4 @@ def up(db, migrator):
     db.drop_tables([CaseTally])
     db.create_tables([CaseTally])
     stats.rebuild()
+    db.create_tables([Suggestion, Signer, Evaluation, Commitment])

@@ -27,5 +27,8 @@ Component({
     onOpen(event) {
       wx.navigateTo({ url: `/pages/workbench/case?number=${event.detail.number}` });
     },
+    onSuggestions() {
+      wx.navigateTo({ url: '/pages/suggestion/index' });
+    },
   },
 });

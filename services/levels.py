@@ -1,0 +1,122 @@
+"""Levels (省 / 市 / 县 / 乡镇): one deployment serves a whole city or province as one tree.
+
+The tree is `Station`: the congress organisations (kind "congress": 市人大常委会, 县人大常委会, 乡镇人大) with
+their liaison stations, points and posts below them. Every office (staff account) and department belongs to a
+node of it (`Account.station`, `Department.station`; none: the whole deployment) and sees and acts on that
+node's subtree — the scope check itself is `workflow.in_scope`, the figures' `stats.scoped`; this module
+says what the tree means: which congress a node belongs to, where a deputy's reports go, which departments
+may take a case, and where a case may be handed (转办 up or down). A deployment without congress nodes (one
+county, as before) behaves exactly as it did.
+"""
+from models import Department, Station
+from services.errors import Forbidden, InvalidInput, NotFound
+
+DEPUTY_LEVELS = {"provincial": "province", "city": "city", "county": "county", "township": "town"}  # Deputy.level
+CONGRESS = "congress"  # Station.kind of an organisation
+
+
+def path_ids(station):
+    return [int(part) for part in station.path.strip("/").split("/") if part]
+
+
+def ancestors(station):
+    """The node and every node above it, nearest first."""
+    ids = path_ids(station)
+    found = {s.id: s for s in Station.select().where(Station.id.in_(ids))}
+    return [found[i] for i in reversed(ids) if i in found]
+
+
+def congress_of(station):
+    """The congress organisation a node belongs to (itself when it is one), or None in a tree without them."""
+    return next((s for s in ancestors(station) if s.kind == CONGRESS), None) if station is not None else None
+
+
+def root_congress():
+    return Station.select().where(Station.kind == CONGRESS).order_by(Station.path).first()
+
+
+def congress_name(station=None, default="县人大常委会"):
+    """The congress whose name a page, card or export carries: the node's own congress, else the top one;
+    `default` in a tree without congress nodes (one county, as before)."""
+    congress = congress_of(station) if station is not None else None
+    congress = congress or root_congress()
+    return congress.name if congress is not None else default
+
+
+def home_station(deputy, station):
+    """Where a report to `deputy`, made at `station`, is handled: the station itself when its congress is of the
+    deputy's level (or the tree has no congress of that level); else the deputy's own congress above it — a
+    county deputy's report made at a township station goes to the county office, not the township's."""
+    if station is None:
+        return None
+    level = DEPUTY_LEVELS.get(deputy.level) if deputy is not None else None
+    chain = [s for s in ancestors(station) if s.kind == CONGRESS]
+    if level is None or not chain or chain[0].level == level:
+        return station
+    return next((s for s in chain if s.level == level), station)
+
+
+def deputy_title(deputy, plain):
+    """What a card calls the deputy: 青山县人大代表 when the tree has the deputy's congress, else `plain` (县人大代表)."""
+    level = DEPUTY_LEVELS.get(deputy.level)
+    chain = [s for s in ancestors(deputy.station) if s.kind == CONGRESS] if deputy.station_id else []
+    congress = next((s for s in chain if s.level == level), None)
+    return congress.name.split("人大")[0] + "人大代表" if congress is not None else plain
+
+
+def department_fits(department, station):
+    """A department may take a case of its own area: its node lies on the case's path (its own level or one
+    above the case's) — a county's bureau never gets a neighbouring county's case. Unplaced: any case."""
+    if department.station_id is None or station is None:
+        return True
+    return department.station_id in path_ids(station)
+
+
+def require_department(department, station):
+    if not department_fits(department, station):
+        raise InvalidInput("department_out_of_area", f"{department.name}不负责该地区，不能交其办理",
+                           department=department.code)
+
+
+def departments_for(station):
+    """The departments that may take a case of `station`'s area (all when it has none), by code."""
+    query = Department.select().where(Department.active == True)  # noqa: E712
+    if station is not None:
+        query = query.where(Department.station.is_null() | Department.station.in_(path_ids(station)))
+    return query.order_by(Department.code)
+
+
+def _office(actor):
+    account = getattr(actor, "account", actor)
+    return account.station if account is not None and account.station_id else None
+
+
+def hand_over_options(case, actor):
+    """Where this office may hand the case (转办): the congresses above the case's node, then the congresses and
+    stations inside the office's own subtree — not the node the case is at."""
+    here = case.station if case.station_id else None
+    office = _office(actor)
+    up = [s for s in ancestors(here) if s.kind == CONGRESS and s.id != here.id] if here else []
+    down = Station.select().where(Station.path.startswith(office.path if office else "/"),
+                                  Station.kind.in_((CONGRESS, "station"))).order_by(Station.path)
+    return up + [s for s in down if here is None or s.id != here.id and s not in up]
+
+
+def hand_over_target(case, actor, data):
+    """The node a case is handed to (转办): up to a congress above the case's, or down into the acting office's
+    own subtree; never sideways to a neighbour."""
+    code = str(data.get("to_station") or "").strip().upper()
+    if not code:
+        raise InvalidInput("missing_field", "请选择转办到哪一级", field="to_station")
+    target = Station.get_or_none(Station.code == code)
+    if target is None:
+        raise NotFound("station_not_found", "未找到该单位", field="to_station")
+    here = case.station if case.station_id else None
+    if here is not None and target.id == here.id:
+        raise InvalidInput("same_station", "案件已在该单位办理", field="to_station")
+    office = _office(actor)
+    up = here is not None and target.kind == CONGRESS and target.id in path_ids(here)
+    inside = office is None or target.path.startswith(office.path)
+    if not (up or inside):
+        raise Forbidden("out_of_scope", "只能转办给上级人大或本辖区内的下级单位", field="to_station")
+    return target
