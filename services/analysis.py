@@ -515,6 +515,30 @@ def dashboard(days=30, end=None, station=None):
             "table": table}
 
 
+def suggestion_from(numbers, actor):
+    """民意转化: the fields of a 代表建议 draft made from a cluster of reports (services/suggestions.draft takes them
+    with the lead deputy): a title naming the place and the problem, the reports listed as the 理由和现状, the
+    reports attached; the measures are left for the deputy to write."""
+    from services.vocab import LIMITS
+    from services.workflow import can_view
+    cases = [c for c in Case.select().where(Case.number.in_(list(numbers)[:50]), Case.kind == REPORT)
+             .order_by(Case.submitted_at) if can_view(c, actor)]
+    if not cases:
+        raise InvalidInput("no_reports", "请选择要转为代表建议的群众反映", field="numbers")
+    words = Counter(w for c in cases for w in (CaseTerms.get_or_none(CaseTerms.case == c.id) or CaseTerms()).keywords
+                    or [])
+    place = cases[0].station.name.replace("联络站", "") if cases[0].station_id else ""
+    topic = "、".join(w for w, _ in words.most_common(2)) or cases[0].title
+    supported = sum(support_counts(c.id for c in cases).values())
+    lines = [f"{c.number} {c.title}" + (f"（{c.location}）" if c.location else "") for c in cases]
+    reasons = (f"{calendar.local(cases[0].submitted_at):%Y年%m月%d日}以来，{place or '本地'}共有 {len(cases)} 件群众反映"
+               f"同一问题" + (f"，另有 {supported} 人点了“我也遇到”" if supported else "") + "：\n" + "\n".join(lines))
+    return {"title": f"关于解决{place}{topic}问题的建议"[:LIMITS["title"]], "cause": f"{place}群众集中反映{topic}问题"[
+        :LIMITS["cause"]], "reasons": reasons[:LIMITS["reasons"]], "measures": "（请领衔代表调研、面商后填写具体建议）",
+        "category": Counter(c.category for c in cases).most_common(1)[0][0], "session": 0,
+        "from_reports": [c.number for c in cases]}
+
+
 def month_bounds(month):
     """(start, end) in UTC of a local calendar month "YYYY-MM"."""
     try:

@@ -260,3 +260,29 @@ def test_migration_0015_upgrades_an_existing_database_and_indexes_its_reports(w)
     SchemaVersion.delete().where(SchemaVersion.version == 15).execute()
     assert migrate(discover()) == [15]
     assert [c.number for c, _ in analysis.similar(ROAD[1], station=w.town_a)] == [first.number]
+
+
+def test_a_cluster_becomes_a_suggestion_draft_with_its_reports_attached(client, w):
+    from models import Suggestion
+    road = four_road_reports(w)
+    Api(client, citizen("me-too")).post(f"/cases/{road[0].number}/support")
+    sign_in(client, w.staff)
+    page = client.get("/console/minqing").get_data(as_text=True)
+    form = re.search(r'<form method="post" action="/console/minqing/suggest".*?</form>', page, re.S).group(0)
+    numbers = re.findall(r'name="numbers" value="([^"]+)"', form)
+    assert sorted(numbers) == sorted(c.number for c in road)
+    assert re.search(r'<option value="%s" selected>' % w.deputy.code, form)  # the cluster's station's deputy
+    done = post(client, "/console/minqing/suggest", {"numbers": numbers, "lead_deputy": w.deputy.code})
+    assert done.status_code == 302 and "/console/suggestions/" in done.headers["Location"]
+    draft = Case.get(Case.kind == "suggestion")
+    form = Suggestion.get(Suggestion.case == draft)
+    assert draft.state == "draft" and draft.deputy_id == w.deputy.id and draft.entered_by_id == w.staff.id
+    assert sorted(form.from_reports) == sorted(c.number for c in road)
+    assert "南塘村" in draft.title and "4 件群众反映" in form.reasons and "1 人点了“我也遇到”" in form.reasons
+    assert all(c.number in form.reasons for c in road)
+    # a suggestion is not a report: never offered to citizens, nor counted in the topics
+    assert draft.number not in [c.number for c, _ in analysis.similar(ROAD[4], station=w.town_a)]
+    assert analysis.dashboard()["total"] == 7  # the seven reports, not the suggestion
+    # nothing chosen: a clear message, no draft
+    refused = post(client, "/console/minqing/suggest", {"lead_deputy": w.deputy.code})
+    assert refused.status_code == 302 and Case.select().where(Case.kind == "suggestion").count() == 1

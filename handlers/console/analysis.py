@@ -4,10 +4,11 @@ import datetime as dt
 
 from flask import Response, current_app, flash, g, redirect, render_template, request, url_for
 
-from models import Station
-from services import analysis, calendar, exports
+from models import Deputy, Station
+from services import analysis, calendar, exports, suggestions
+from services.errors import ServiceError
 
-from . import STAFF, bp, roles
+from . import STAFF, actor, bp, fail, roles
 
 PERIODS = {7: "近7天", 30: "近30天", 90: "近90天"}
 
@@ -36,8 +37,10 @@ def minqing():
     this_month = calendar.today().strftime("%Y-%m")
     last_month = (calendar.today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
     stations = Station.select().where(Station.level.in_(("county", "town"))).order_by(Station.path)
+    deputies = list(Deputy.select().order_by(Deputy.code))
     return render_template("console/minqing.html", d=data, chart=chart, periods=PERIODS, days=days, station=station,
-                           stations=stations, model=analysis.routing_model(), months=[this_month, last_month])
+                           stations=stations, model=analysis.routing_model(), months=[this_month, last_month],
+                           deputies=deputies)
 
 
 @bp.get("/minqing/report.docx")
@@ -47,6 +50,21 @@ def minqing_report():
     body = analysis.monthly_report(month, station=_station())
     return Response(body, mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                     headers=exports.attachment(f"民情分析-每月一题-{month}.docx"))
+
+
+@bp.post("/minqing/suggest")
+@roles(*STAFF)
+def minqing_suggest():
+    """民意转化: a cluster's reports become a 代表建议 draft of the chosen lead deputy, the reports attached; the
+    deputy (or staff) then writes the measures and submits it as any draft."""
+    try:
+        data = analysis.suggestion_from(request.form.getlist("numbers"), actor())
+        found = suggestions.draft(actor(), {**data, "lead_deputy": request.form.get("lead_deputy")}, source="console")
+    except ServiceError as err:
+        fail(err)
+        return redirect(url_for("console.minqing"))
+    flash(f"已生成代表建议草稿：{found.number}，请补充建议内容后提交", "ok")
+    return redirect(url_for("console.suggestion", number=found.number))
 
 
 @bp.post("/minqing/train")
