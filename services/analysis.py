@@ -19,7 +19,7 @@ import math
 import re
 from collections import Counter, defaultdict
 
-from peewee import fn
+from peewee import IntegrityError, fn
 
 from models import AnalysisModel, Answer, Case, CaseTerms, CaseWord, Department, Station, Support, db, utcnow
 from services import calendar
@@ -277,16 +277,12 @@ def support(case, account):
         raise InvalidInput("not_citizen", "只有群众可以点“我也遇到”")
     if case.reporter_id == account.id:
         raise InvalidInput("own_case", "这是您自己的反映")
-    added = False
-    with db.atomic():
-        if not Support.select().where(Support.case == case, Support.account == account).exists():
-            try:
-                with db.atomic():
-                    Support.create(case=case, account=account)
-                added = True
-            except Exception as err:  # a racing second click: the unique key keeps one
-                if "unique" not in str(err).lower() and "duplicate" not in str(err).lower():
-                    raise
+    try:
+        with db.atomic():
+            Support.create(case=case, account=account)
+        added = True
+    except IntegrityError:  # counted already (a second click, or two racing): the unique key keeps one
+        added = False
     return supporters(case), added
 
 
@@ -304,11 +300,11 @@ HOLDOUT = 0.2  # the newest fifth of assigned reports measures the model; then i
 
 
 def _training_rows():
-    query = (Case.select(Case.id, Case.category, Case.lead_department, CaseTerms.keywords, CaseTerms.vector)
+    query = (Case.select(Case.category, Case.lead_department, CaseTerms.vector)
              .join(CaseTerms, on=(CaseTerms.case == Case.id))
              .where(Case.kind == REPORT, Case.lead_department.is_null(False)).order_by(Case.submitted_at, Case.id))
     rows = []
-    for case_id, category, department, _, vec in query.tuples().iterator():
+    for category, department, vec in query.tuples().iterator():
         vec = vec if isinstance(vec, dict) else CaseTerms.vector.python_value(vec)
         words = [t for t in vec if not t.startswith("~")]
         rows.append((words, category, department))
@@ -500,15 +496,15 @@ def dashboard(days=30, end=None, station=None):
     start, end, _ = period(days, end)
     rows = _rows(start, end, station)
     stations = {s.id: s for s in Station.select()}
-    table, towns = defaultdict(Counter), {}
+    table, towns, by_place = defaultdict(Counter), {}, Counter()
     for case in rows:
         town = _town(case.station_id, stations)
         key = town.id if town else 0
         towns[key] = town.name if town else "未指定"
         table[key][case.category] += 1
+        by_place[towns[key]] += 1
     points = [{"lat": c.latitude, "lng": c.longitude, "title": c.title, "number": c.number}
               for c in rows if c.latitude is not None and c.longitude is not None]
-    by_place = Counter(towns[(_town(c.station_id, stations) or Station(id=0)).id or 0] for c in rows)
     return {"start": start, "end": end, "days": days, "total": len(rows), "topics": topics(days, end, station),
             "clusters": clusters(days, end, station), "points": points, "by_place": by_place.most_common(),
             "categories": CATEGORIES, "towns": sorted(towns.items(), key=lambda kv: -sum(table[kv[0]].values())),
