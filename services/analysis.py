@@ -34,7 +34,6 @@ REPORT = "report"      # the kind analysed: citizens' reports (not deputies' sug
 OFFERED = 5            # at most this many similar reports offered
 INDEXED = 10           # a report's strongest words in the inverted index (CaseWord)
 CANDIDATES = 200       # reports sharing the most indexed words, then compared in full
-COMMON = 500           # a word in more of a station's reports is not looked up (it would match them all)
 
 # Variants villagers write for the same thing, folded into one word before weighting.
 SYNONYMS = {
@@ -168,15 +167,6 @@ def metres(lat1, lng1, lat2, lng2):
     return 6371000 * 2 * math.asin(math.sqrt(min(1.0, a)))
 
 
-def _telling(words, station_id):
-    """The words worth looking up in a station: those in at most COMMON of its reports (a word every tenth
-    report has, like 路, tells nothing and costs most), else the three rarest."""
-    counts = dict(CaseWord.select(CaseWord.word, fn.COUNT(CaseWord.id))
-                  .where(CaseWord.word.in_(words), CaseWord.station == station_id).group_by(CaseWord.word).tuples())
-    rare = [w for w in words if counts.get(w, 0) <= COMMON]
-    return rare if len(rare) >= 3 else sorted(words, key=lambda w: counts.get(w, 0))[:3]
-
-
 def similar(text, station=None, deputy=None, latitude=None, longitude=None, exclude=None, before=None,
             threshold=None, limit=OFFERED):
     """[(case, score)] — open reports near in place whose words match `text`, best first.
@@ -204,8 +194,6 @@ def similar(text, station=None, deputy=None, latitude=None, longitude=None, excl
     words = [w[:32] for w in keywords(vec, INDEXED * 2)]
     if place is None or not words:
         return []
-    if station_id and box is None:
-        words = _telling(words, station_id)
     # candidates: open reports near in place sharing the most indexed words; then compared in full
     shared = fn.COUNT(CaseWord.id)
     candidates = (CaseWord.select(CaseWord.case).join(Case, on=(Case.id == CaseWord.case))
