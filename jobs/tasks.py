@@ -244,3 +244,21 @@ def sweep_uploads():
 def purge_personal_data():
     """Remove reporters' personal details from cases ended PERSONAL_DATA_RETENTION_DAYS ago (services/privacy)."""
     return privacy.purge_expired()
+
+
+def plan_receptions():
+    """Keep every station's reception days planned ahead (services/activities.PLAN_DAYS)."""
+    from services import activities
+    return activities.plan_all()
+
+
+def remind_bookings():
+    """Remind citizens and deputies of the bookings of the next 24 hours."""
+    from services import activities
+    return activities.remind_bookings()
+
+
+def remind_inactive_deputies():
+    """A gentle monthly reminder to deputies with no activity for DUTY_INACTIVE_MONTHS."""
+    from services import dutyrecord
+    return dutyrecord.remind_inactive()

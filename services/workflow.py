@@ -2,8 +2,8 @@
 may do them.
 
 A Case has a `kind` (report: a citizen's report; suggestion: a deputy's 代表建议, services/suggestions.py;
-inquiry: reserved for 问政). Each kind has its own ACTIONS table (`KINDS[kind].actions`) and states
-(vocab.KIND_STATES); the engine is shared: the same actor relations (`owns`), compare-and-swap on the
+inquiry: a question of a 问政, services/inquiry_questions.py). Each kind has its own ACTIONS table
+(`KINDS[kind].actions`) and states (vocab.KIND_STATES); the engine is shared: the same actor relations (`owns`), compare-and-swap on the
 version, the append-only timeline, notification intents in the outbox, deadlines in working days, the
 statistics tally and the audit log, all keyed by kind (docs/workflow.md "Kinds").
 
@@ -719,7 +719,8 @@ class Kind:
 
 
 KINDS = {"report": Kind("report", ACTIONS)}
-KIND_MODULES = {"suggestion": "services.suggestions"}  # modules that register a kind when first needed
+# modules that register a kind when first needed
+KIND_MODULES = {"suggestion": "services.suggestions", "inquiry": "services.inquiry_questions"}
 
 
 def register_kind(kind):
@@ -767,7 +768,7 @@ def _refusal(case, action, actor):
     return None
 
 
-KIND_WORDS = {"report": "案件", "suggestion": "建议"}  # how refusals name the matter
+KIND_WORDS = {"report": "案件", "suggestion": "建议", "inquiry": "问题"}  # how refusals name the matter
 
 
 def allowed_actions(case, actor):

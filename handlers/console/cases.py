@@ -178,6 +178,8 @@ def case(number):
     found = workflow.get_case(number, who)
     if found.kind == "suggestion":  # a suggestion has its own page (handlers/console/suggestions.py)
         return redirect(url_for("console.suggestion", number=number))
+    if found.kind == "inquiry":  # a 问政 question has its own page
+        return redirect(url_for("console.inquiry_question", number=found.number))
     return render_case(found, who)
 
 
