@@ -31,14 +31,14 @@ def create_app(config=None):
             db.close()
 
     register_errors(app)
-    from handlers import (api, ballots, console, consultations, files, health, livelihood, mobile, oa,  # noqa: E402
-                          public, publiclist, security)
+    from handlers import (activities, api, ballots, console, consultations, files, health,  # noqa: E402
+                          inquiries, livelihood, mobile, oa, public, publiclist, security)
     import jobs
     import qr
     import sms
     import wechat
-    for part in (security, health, files, api, public, publiclist, livelihood, mobile, ballots, consultations,
-                 console, wechat, oa, sms, qr, jobs):
+    for part in (security, health, files, api, public, publiclist, livelihood, mobile, activities, ballots,
+                 consultations, inquiries, console, wechat, oa, sms, qr, jobs):
         part.init_app(app)
     check_templates(app.config)
     register_commands(app)

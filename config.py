@@ -97,8 +97,19 @@ def load():
         WECHAT_VERIFY_FILE=env_str("WECHAT_VERIFY_FILE"),
         WECHAT_MP_SCAN_PAGE=env_str("WECHAT_MP_SCAN_PAGE"),
         H5_REPORTS_PER_IP_HOUR=env_int("H5_REPORTS_PER_IP_HOUR", 30),
+        H5_BOOKINGS_PER_IP_HOUR=env_int("H5_BOOKINGS_PER_IP_HOUR", 10),
+        H5_SIMILAR_PER_IP_HOUR=env_int("H5_SIMILAR_PER_IP_HOUR", 600),  # 附近有相同的反映 look-ups while writing
         REDIS_URL=env_str("REDIS_URL"),
         UPLOAD_FOLDER=env_str("UPLOAD_FOLDER", str(INSTANCE / "uploads")),
+        # 民情分析 (docs/analysis.md): when an open report counts as the same problem (cosine similarity of the
+        # words, 0–1) and as near (metres, when both have coordinates); map tiles for the dashboard, e.g. 天地图
+        # "https://t0.tianditu.gov.cn/DataServer?T=vec_w&x={x}&y={y}&l={z}&tk={key}" with its key (empty: a plain
+        # longitude/latitude layout).
+        DUPLICATE_THRESHOLD=float(env_str("DUPLICATE_THRESHOLD") or 0.25),
+        DUPLICATE_NEAR_METRES=env_int("DUPLICATE_NEAR_METRES", 500),
+        MAP_TILE_URL=env_str("MAP_TILE_URL"),
+        MAP_TILE_KEY=env_str("MAP_TILE_KEY"),
+        MAP_TILE_ATTRIBUTION=env_str("MAP_TILE_ATTRIBUTION", "天地图"),
         # Workflow
         DEFAULT_DEADLINE_DAYS=env_int("DEFAULT_DEADLINE_DAYS", 15),
         AUTO_CLOSE_DAYS=env_int("AUTO_CLOSE_DAYS", 7),
@@ -108,6 +119,9 @@ def load():
         SIGN_DAYS=env_int("SIGN_DAYS", 2),
         RESOLVED_CHECK_DAYS=env_int("RESOLVED_CHECK_DAYS", 15),  # after closing: "问题是否真正解决了？"
         RESPONSE_HOURS=env_int("RESPONSE_HOURS", 24),  # 响应率: a deputy's first answer within this many hours
+        RECEPTION_SLOTS=env_int("RECEPTION_SLOTS", 10),  # bookings a reception day takes unless set on the day
+        DUTY_LEAGUE_MIN=env_int("DUTY_LEAGUE_MIN", 5),  # 履职 league: fewer deputies of a level than this are not ranked
+        DUTY_INACTIVE_MONTHS=env_int("DUTY_INACTIVE_MONTHS", 3),  # no activity this long: a gentle reminder
         # 票决制 and 微实事 (docs/livelihood.md): the call's year (0: next year), who votes, the pass lines, and the
         # defaults of a new micro-project fund (yuan)
         PROJECT_CALL_YEAR=env_int("PROJECT_CALL_YEAR", 0),
@@ -117,6 +131,9 @@ def load():
         MICRO_FUND_BUDGET=env_int("MICRO_FUND_BUDGET", 2_000_000),
         MICRO_PROJECT_CAP=env_int("MICRO_PROJECT_CAP", 100_000),
         MICRO_VOTE_THRESHOLD=env_float("MICRO_VOTE_THRESHOLD", 0.5),
+        # 问政: the 满意率 line under which an object's 整改 goes round again, and that round's working days.
+        INQUIRY_PASS_RATE=float(env_str("INQUIRY_PASS_RATE", "0.8")),
+        INQUIRY_SECOND_DAYS=env_int("INQUIRY_SECOND_DAYS", 20),
         # The audit log is kept this many days (at least 180; the nightly purge removes older entries).
         AUDIT_RETENTION_DAYS=max(180, env_int("AUDIT_RETENTION_DAYS", 365)),
         # Notifications: quiet hours hold non-urgent pushes (local time, HH:MM).

@@ -11,7 +11,7 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from handlers import suggestion_forms, webauth
 from handlers.security import csrf_token, new_csrf_token
 from models import Account, Answer
-from services import accounts, ballots, binding, consultations, reports, suggestions, workflow
+from services import accounts, ballots, binding, consultations, inquiry_questions, reports, suggestions, workflow
 from services.errors import NotFound, ServiceError
 from services.uploads import save_image, url_for_upload
 from services.vocab import RATINGS, state_label
@@ -126,7 +126,8 @@ def home():
                 counts=counts, tab=tab, tabs=TABS[account.role], state_label=workflow.state_label,
                 categories=workflow.CATEGORIES,
                 ballots=ballots.open_for(account.deputy_id) if account.role == "deputy" and account.deputy_id else [],
-                consultations=consultations.open_for_deputies() if account.role == "deputy" else [])
+                consultations=consultations.open_for_deputies() if account.role == "deputy" else [],
+                inquiry_questions=inquiry_questions.to_supervise(account.deputy_id) if account.role == "deputy" else [])
 
 
 def worker():

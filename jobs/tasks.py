@@ -213,6 +213,15 @@ def stats_snapshot(today=None):
     return {"day": today.isoformat(), "departments": len(departments), "alerts": alerts}
 
 
+def train_routing():
+    """民情分析: vectors for any report still without one, then the routing suggestion (category and lead
+    department) retrained on every assigned report, its accuracy measured on the newest held-out ones."""
+    from services import analysis
+    with db.atomic():
+        indexed = analysis.reindex()
+    return {"indexed": indexed, **analysis.train()}
+
+
 def refresh_wechat_token():
     """Fetch the access tokens ahead of expiry (stable_token: refreshing never invalidates another's)."""
     from wechat import client
@@ -235,3 +244,21 @@ def sweep_uploads():
 def purge_personal_data():
     """Remove reporters' personal details from cases ended PERSONAL_DATA_RETENTION_DAYS ago (services/privacy)."""
     return privacy.purge_expired()
+
+
+def plan_receptions():
+    """Keep every station's reception days planned ahead (services/activities.PLAN_DAYS)."""
+    from services import activities
+    return activities.plan_all()
+
+
+def remind_bookings():
+    """Remind citizens and deputies of the bookings of the next 24 hours."""
+    from services import activities
+    return activities.remind_bookings()
+
+
+def remind_inactive_deputies():
+    """A gentle monthly reminder to deputies with no activity for DUTY_INACTIVE_MONTHS."""
+    from services import dutyrecord
+    return dutyrecord.remind_inactive()

@@ -120,7 +120,7 @@ class SealedField(CharField):
         return unseal(value)
 
 
-COLUMNS = (("account", "phone"), ("case", "contact_phone"))   # every SealedField column, by table
+COLUMNS = (("account", "phone"), ("case", "contact_phone"), ("booking", "phone"))  # every SealedField column
 
 
 def reseal(db, is_mysql):
@@ -130,6 +130,8 @@ def reseal(db, is_mysql):
     q, mark = ("`", "%s") if is_mysql else ('"', "?")
     changed = 0
     for table, column in COLUMNS:
+        if not db.table_exists(table):  # a migration older than the table (0006 runs before 0013 made booking)
+            continue
         rows = db.execute_sql(f"SELECT id, {q}{column}{q} FROM {q}{table}{q} WHERE {q}{column}{q} != ''").fetchall()
         for row_id, value in rows:
             if not current(value):

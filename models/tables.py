@@ -694,9 +694,308 @@ class MicroSpend(BaseModel):
         table_name = "micro_spend"
 
 
+# --- 问政 inquiries (services/inquiries.py) ----------------------------------------------------------
+
+class Inquiry(BaseModel):
+    """问政 — an inquiry event: a topic put to the government at a session (会议), on site (现场) or online (网络),
+    moving through five stages (工作准备 → 动员部署 → 问题梳理 → 活动组织 → 工作评议, then 已完成). Its questions are
+    cases of kind "inquiry" (InquiryQuestion links them); its 测评 are ballots (InquiryRating)."""
+    code = CharField(max_length=16, unique=True)
+    topic = CharField(max_length=120)
+    description = TextField(default="")
+    form = CharField(max_length=8)  # meeting | site | online
+    held_at = DateTimeField(null=True)  # when the event itself takes place (UTC)
+    place = CharField(max_length=200, default="")
+    station = ForeignKeyField(Station, null=True, backref="inquiries", on_delete="RESTRICT")  # organising office
+    stage = CharField(max_length=16, default="preparation", index=True)
+    version = IntegerField(default=0)  # compare-and-swap guard for stage moves
+    collect_opens = DateTimeField(null=True)  # the window in which questions are collected (UTC)
+    collect_closes = DateTimeField(null=True)
+    published = BooleanField(default=False)  # shown on the public pages (from 动员部署 on)
+    consultation = ForeignKeyField(Consultation, null=True, on_delete="SET NULL")  # its 问政选题 征集, if any
+    created_by = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+
+class InquiryObject(BaseModel):
+    """被问政对象 — a department, or a named official of a township government, put questions to."""
+    inquiry = ForeignKeyField(Inquiry, backref="objects", on_delete="CASCADE")
+    sort = IntegerField(default=0)
+    department = ForeignKeyField(Department, null=True, on_delete="RESTRICT")
+    name = CharField(max_length=120)  # the department's name, or the official's unit and post
+
+    class Meta:
+        table_name = "inquiry_object"
+        indexes = ((("inquiry", "name"), True),)
+
+
+class InquiryDeputy(BaseModel):
+    """A deputy taking part in an inquiry (asks, supervises 整改, rates the objects)."""
+    inquiry = ForeignKeyField(Inquiry, backref="deputies", on_delete="CASCADE")
+    deputy = ForeignKeyField(Deputy, on_delete="CASCADE")
+
+    class Meta:
+        table_name = "inquiry_deputy"
+        indexes = ((("inquiry", "deputy"), True),)
+
+
+class InquiryQuestion(BaseModel):
+    """A question of an inquiry's 问题清单: the case (kind inquiry) that carries it through the workflow, its list
+    (the questions put to the government, or the difficulties the government raises), its object and number in
+    the list, and the object's commitment and 整改方案 with its deadline (the latest; earlier ones are events)."""
+    case = ForeignKeyField(Case, unique=True, backref="inquiry_link", on_delete="RESTRICT")
+    inquiry = ForeignKeyField(Inquiry, backref="questions", on_delete="RESTRICT")
+    section = CharField(max_length=12, default="question")  # question | difficulty
+    seq = IntegerField(default=0)  # number in its list once listed (0: not listed)
+    target = ForeignKeyField(InquiryObject, null=True, backref="questions", on_delete="RESTRICT")  # its object
+    commitment = TextField(default="")
+    plan = TextField(default="")
+    plan_deadline = DateField(null=True)
+    opinion = ForeignKeyField(Opinion, null=True, unique=True, on_delete="SET NULL")  # taken from the 征集
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "inquiry_question"
+        indexes = ((("inquiry", "section", "seq"), False),)
+
+
+class InquiryEvent(BaseModel):
+    """The inquiry's own append-only record: stage moves, the list handed over, 测评 held, 二次整改 opened,
+    追责问责 notes. `public` entries are shown on the event's public page."""
+    inquiry = ForeignKeyField(Inquiry, backref="events", on_delete="RESTRICT")
+    at = DateTimeField(default=utcnow)
+    actor = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    actor_role = CharField(max_length=16, default="system")
+    action = CharField(max_length=32)
+    from_stage = CharField(max_length=16, default="")
+    to_stage = CharField(max_length=16, default="")
+    note = TextField(default="")
+    data = JSONField(default=dict)
+    public = BooleanField(default=True)
+
+    class Meta:
+        table_name = "inquiry_event"
+        indexes = ((("inquiry", "at"), False),)
+
+
+class InquiryFollow(BaseModel):
+    """关注问政 — a citizen following an inquiry (scanned its QR code) hears of its news."""
+    account = ForeignKeyField(Account, on_delete="CASCADE")
+    inquiry = ForeignKeyField(Inquiry, backref="followers", on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "inquiry_follow"
+        indexes = ((("account", "inquiry"), True),)
+
+
+class InquiryRating(BaseModel):
+    """A 满意度测评 of an inquiry's objects: a ballot (kind inquiry, method rate) held at the event or after 整改,
+    by the deputies taking part or (网络问政) the public."""
+    inquiry = ForeignKeyField(Inquiry, backref="ratings", on_delete="RESTRICT")
+    ballot = ForeignKeyField(Ballot, unique=True, on_delete="RESTRICT")
+    purpose = CharField(max_length=8)  # event | review (its items' ref is "o<inquiry object id>")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "inquiry_rating"
+
+
+# --- 民情分析 (services/analysis.py) ------------------------------------------------------------------
+
+class LongJSONField(JSONField):
+    """JSON too large for MySQL's TEXT (64 KB): LONGTEXT there, TEXT affinity on SQLite."""
+    field_type = "LONGTEXT"
+
+
+class CaseTerms(BaseModel):
+    """A report's words as a weighted, normalised vector (jieba tokens and character bigrams), written with the
+    report, so the similar-reports lookup compares numbers instead of segmenting every open report again.
+    `station` (0 for none), `latitude` and `longitude` are copies of the case's, for the place filter."""
+    case = ForeignKeyField(Case, primary_key=True, backref="terms", on_delete="CASCADE")
+    station = IntegerField(default=0, index=True)
+    latitude = FloatField(null=True, index=True)
+    longitude = FloatField(null=True)
+    vector = JSONField(default=dict)  # {term: weight}, unit length
+    keywords = JSONField(default=list)  # the report's strongest words (dashboard topics)
+
+    class Meta:
+        table_name = "case_terms"
+
+
+class CaseWord(BaseModel):
+    """The inverted index of the similar-reports lookup: a report's strongest words (services/analysis.py), so
+    the reports sharing words with a new one are found by index instead of reading every open report."""
+    word = CharField(max_length=32)
+    case = ForeignKeyField(Case, backref="words", on_delete="CASCADE")
+    station = IntegerField(default=0)
+
+    class Meta:
+        table_name = "case_word"
+        indexes = ((("word", "station", "case"), True),)
+
+
+class Support(BaseModel):
+    """我也遇到 — a citizen who met the same problem follows an open report instead of filing it again;
+    once per person and report."""
+    case = ForeignKeyField(Case, backref="supports", on_delete="CASCADE")
+    account = ForeignKeyField(Account, on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("case", "account"), True),)
+
+
+class AnalysisModel(BaseModel):
+    """A trained suggestion model (the routing model: category and lead department from the words of a report),
+    retrained nightly on the county's own assigned cases; `accuracy` is measured on held-out cases."""
+    name = CharField(max_length=32, primary_key=True)
+    data = LongJSONField(default=dict)
+    accuracy = JSONField(default=dict)
+    cases = IntegerField(default=0)
+    trained_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "analysis_model"
+
+
 ALL_MODELS = [Station, Department, Deputy, Account, Project, ProjectDeputy, Milestone, ProjectUpdate, Follow,
               Upload, Case, Assignment, Answer, Rating, CaseEvent, Notification, DeliveryAttempt,
               SubscriptionQuota, KeyValue, Counter, StatsSnapshot, CaseTally, AuditLog, BindCode,
               Ballot, BallotItem, Elector, Participation, Paper, BallotResult,
               Suggestion, Signer, Evaluation, Commitment,
-              Consultation, ConsultationStation, Section, Opinion, ProjectCandidate, MicroFund, MicroProject, MicroSpend]
+              Consultation, ConsultationStation, Section, Opinion, ProjectCandidate, MicroFund, MicroProject, MicroSpend,
+              Inquiry, InquiryObject, InquiryDeputy, InquiryQuestion, InquiryEvent, InquiryFollow, InquiryRating]
+
+
+# --- activities, reception days, 联系组, 双联系 and 述职 (services/activities.py, services/dutyrecord.py) ---------
+
+class DeputyGroup(BaseModel):
+    """代表联系组 / 代表小组 — deputies grouped (by township, by trade) with a leader; groups may have sub-groups."""
+    name = CharField(max_length=100, unique=True)
+    parent = ForeignKeyField("self", null=True, backref="children", on_delete="RESTRICT")
+    leader = ForeignKeyField(Deputy, null=True, on_delete="SET NULL")
+    station = ForeignKeyField(Station, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "deputy_group"
+
+
+class GroupMember(BaseModel):
+    group = ForeignKeyField(DeputyGroup, backref="members", on_delete="CASCADE")
+    deputy = ForeignKeyField(Deputy, backref="groups", on_delete="CASCADE")
+
+    class Meta:
+        table_name = "group_member"
+        indexes = ((("group", "deputy"), True),)
+
+
+class ReceptionRule(BaseModel):
+    """接待日规则 — a station's repeating reception day ("每月15日 9:00–11:30"): an RFC 5545 RRULE, the time,
+    and the deputies on duty; services/activities.py plans the Activity rows it yields."""
+    station = ForeignKeyField(Station, backref="reception_rules", on_delete="CASCADE")
+    rrule = CharField(max_length=120)   # e.g. FREQ=MONTHLY;BYMONTHDAY=15
+    label = CharField(max_length=60)    # 每月15日
+    start_time = CharField(max_length=5)  # local HH:MM
+    end_time = CharField(max_length=5)
+    deputies = JSONField(default=list)  # deputy ids on duty
+    active = BooleanField(default=True)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "reception_rule"
+
+
+class Activity(BaseModel):
+    """活动 — something deputies attend, with check-in: a reception day (接待选民日) or an activity the office
+    plans (视察, 调研, 执法检查, 列席, 联系组活动, 培训, 问政, 座谈). Kinds: services/activities.KINDS."""
+    code = CharField(max_length=16, unique=True)
+    kind = CharField(max_length=16, index=True)
+    title = CharField(max_length=120)
+    theme = CharField(max_length=200, default="")   # 月有主题
+    period = CharField(max_length=8, default="")     # 年有计划、季有安排: "2026", "2026Q3", "2026-07"
+    station = ForeignKeyField(Station, null=True, backref="activities", on_delete="RESTRICT")
+    group = ForeignKeyField(DeputyGroup, null=True, backref="activities", on_delete="SET NULL")
+    rule = ForeignKeyField(ReceptionRule, null=True, backref="activities", on_delete="SET NULL")
+    place = CharField(max_length=200, default="")
+    starts_at = DateTimeField(index=True)  # UTC
+    ends_at = DateTimeField()
+    slots = IntegerField(default=0)  # bookings a reception day takes (0: no booking)
+    state = CharField(max_length=12, default="planned", index=True)  # planned | cancelled
+    record = TextField(default="")   # the short record afterwards
+    photos = JSONField(default=list)  # upload tokens
+    created_by = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("rule", "starts_at"), True), (("station", "starts_at"), False))
+
+
+class Attendance(BaseModel):
+    """A deputy on an activity: on duty (a reception day) or invited, and the check-in (time, place where given)."""
+    activity = ForeignKeyField(Activity, backref="attendance", on_delete="CASCADE")
+    deputy = ForeignKeyField(Deputy, backref="attendance", on_delete="CASCADE")
+    role = CharField(max_length=8, default="invited")  # duty | invited
+    checked_in_at = DateTimeField(null=True)
+    latitude = FloatField(null=True)
+    longitude = FloatField(null=True)
+
+    class Meta:
+        indexes = ((("activity", "deputy"), True), (("deputy", "checked_in_at"), False))
+
+
+class Booking(BaseModel):
+    """预约 / 约见 — a citizen's slot on a reception day with a deputy on duty."""
+    code = CharField(max_length=16, unique=True)
+    activity = ForeignKeyField(Activity, backref="bookings", on_delete="RESTRICT")
+    deputy = ForeignKeyField(Deputy, null=True, backref="bookings", on_delete="RESTRICT")
+    account = ForeignKeyField(Account, null=True, backref="bookings", on_delete="SET NULL")
+    name = CharField(max_length=50, default="")
+    phone = SealedField(default="")  # encrypted at rest, shown masked (as reports' phones)
+    topic = CharField(max_length=200)
+    state = CharField(max_length=12, default="booked", index=True)  # booked | cancelled
+    created_at = DateTimeField(default=utcnow)
+    cancelled_at = DateTimeField(null=True)
+
+
+class ActivityCase(BaseModel):
+    """What was received at a reception day (or another activity), entered as a report: the link."""
+    activity = ForeignKeyField(Activity, backref="cases", on_delete="RESTRICT")
+    case = ForeignKeyField(Case, backref="activity_links", on_delete="RESTRICT")
+    booking = ForeignKeyField(Booking, null=True, on_delete="SET NULL")
+
+    class Meta:
+        table_name = "activity_case"
+        indexes = ((("activity", "case"), True),)
+
+
+class Contact(BaseModel):
+    """双联系 — a 常委会组成人员 (a staff account) records a contact with a deputy."""
+    member = ForeignKeyField(Account, backref="contacts", on_delete="RESTRICT")
+    deputy = ForeignKeyField(Deputy, backref="contacts", on_delete="RESTRICT")
+    day = DateField(index=True)
+    way = CharField(max_length=12)  # visit | phone | meeting | online
+    note = TextField(default="")
+    created_at = DateTimeField(default=utcnow)
+
+
+class DutyReport(BaseModel):
+    """述职 — a deputy scheduled to report to the voters in a year: their own words, and the 述职评议 ballot."""
+    deputy = ForeignKeyField(Deputy, backref="duty_reports", on_delete="RESTRICT")
+    year = IntegerField()
+    own_words = TextField(default="")
+    ballot = ForeignKeyField(Ballot, null=True, on_delete="SET NULL")
+    scheduled_by = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "duty_report"
+        indexes = ((("deputy", "year"), True),)
+
+
+DUTY_MODELS = [DeputyGroup, GroupMember, ReceptionRule, Activity, Attendance, Booking, ActivityCase, Contact,
+               DutyReport]
+ALL_MODELS += DUTY_MODELS + [CaseTerms, CaseWord, Support, AnalysisModel]

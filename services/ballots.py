@@ -30,7 +30,10 @@ from services.workflow import SYSTEM, as_actor, retried, write_transaction
 
 KINDS = {"review": "部门评议", "project_vote": "民生实事项目票决", "satisfaction": "满意度测评",
          "duty_review": "述职评议", "project_review": "民生实事项目测评", "micro": "微实事项目审议",
-         "other": "其他表决"}
+         "inquiry": "问政满意度测评", "other": "其他表决"}
+# kind: what follows when a ballot of that kind closes and is counted — function(ballot, result entry), run in the
+# closing transaction (问政: under the line opens 二次整改, services/inquiries.py registers it)
+ON_CLOSE = {}
 METHODS = {"choose": "选择（N选M）", "rate": "测评（满意/基本满意/不满意）"}
 ELECTORATES = {"deputies": "代表（名单）", "public": "公众（每个微信一票）"}
 STATES = {"draft": "未开始", "open": "投票中", "closed": "已结束（结果未公布）", "published": "结果已公布"}
@@ -304,7 +307,9 @@ def close(actor, ballot):
     _staff(actor)
     with write_transaction():
         window.cas(ballot, "open", state="closed", closes_at=min(ballot.closes_at, utcnow()))
-        _record(actor, ballot, "")
+        entry = _record(actor, ballot, "")
+        if ballot.kind in ON_CLOSE:
+            ON_CLOSE[ballot.kind](ballot, entry)
         audit.record(as_actor(actor).account, "ballot.close", ("ballot", ballot.code), {})
     return ballot
 

@@ -22,7 +22,7 @@ from peewee import IntegrityError, fn
 
 from models import (Account, Case, Counter, Deputy, Department, MicroFund, MicroProject, MicroSpend, Project,
                     ProjectDeputy, Station, is_mysql, utcnow)
-from services import audit, calendar, notify
+from services import audit, calendar, levels, notify
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.money import fen, yuan
 from services.projects import by_code
@@ -168,8 +168,8 @@ def fund_for(deputy, year):
     """The fund a deputy proposes to: that year's fund of the nearest station above (or at) the deputy's."""
     if deputy is None or deputy.station_id is None:
         return None
-    ids = [int(i) for i in deputy.station.path.strip("/").split("/") if i]
-    return (MicroFund.select().join(Station).where(MicroFund.year == year, MicroFund.station.in_(ids))
+    return (MicroFund.select().join(Station).where(MicroFund.year == year,
+                                                   MicroFund.station.in_(levels.path_ids(deputy.station)))
             .order_by(fn.LENGTH(Station.path).desc()).first())
 
 

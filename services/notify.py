@@ -238,6 +238,36 @@ MESSAGES = {
     "ballot_open": M("请参加表决", "{title} 已开始投票，请于{closes_text}前完成", "work_digest",
                      _digest("请参加{title}", "{count}", "投票截止{closes_text}"), "", "/m/ballots/{code}",
                      when="工作人员开始一次代表表决（如部门评议）", audience="名单中的代表"),
+    # reception days and activities (services/activities.py), the duty record (services/dutyrecord.py)
+    "booking_made": M("预约成功", "您已预约{when_text}在{station}约见{deputy}代表：{topic}", "work_digest",
+                      _digest("接待日预约成功", "1", "{when_text} {station}"), "", "/r/b/{code}",
+                      when="群众预约接待选民日", audience="预约的群众"),
+    "booking_new": M("群众预约约见您", "{name}预约{when_text}在{station}约见您：{topic}", "work_digest",
+                     _digest("群众预约约见", "1", "{when_text}：{topic}"), "", "/m/record",
+                     when="群众预约接待选民日时选了这位代表", audience="值班代表"),
+    "booking_cancelled": M("群众取消了预约", "{name}取消了{when_text}的约见：{topic}", "work_digest",
+                           _digest("群众取消预约", "1", "{when_text}：{topic}"), "", "/m/record",
+                           when="群众取消预约", audience="值班代表"),
+    "booking_reminder": M("明天是您预约的接待日", "{when_text}在{station}（{place}）约见{deputy}代表，请准时到达",
+                          "work_digest", _digest("接待日预约提醒", "1", "{when_text} {station}"), "", "/r/b/{code}",
+                          when="每小时：预约的接待日在24小时内开始（每个预约一次）", audience="预约的群众"),
+    "booking_reminder_deputy": M("明天有群众约见您", "{when_text}在{station}，{name}约见您：{topic}", "work_digest",
+                                 _digest("接待日约见提醒", "1", "{when_text}：{topic}"), "", "/m/record",
+                                 when="每小时：预约的接待日在24小时内开始（每个预约一次）", audience="值班代表"),
+    "booking_dropped": M("接待日已取消", "您预约的{when_text}“{title}”已取消：{reason}", "work_digest",
+                         _digest("接待日取消", "1", "{title}已取消"), "", "/r/b/{code}",
+                         when="工作人员取消已有预约的接待日", audience="预约的群众"),
+    "activity_invite": M("请参加活动", "{kind}：{title}，{when_text}，地点{place}", "work_digest",
+                         _digest("请参加{kind}", "1", "{title} {when_text}"), "", "/m/activities/{code}",
+                         when="工作人员安排活动（视察、调研、接待日等）", audience="受邀或值班的代表"),
+    "activity_cancelled": M("活动已取消", "{title}（{when_text}）已取消：{reason}", "work_digest",
+                            _digest("活动取消", "1", "{title}已取消"), "", "/m/activities/{code}",
+                            when="工作人员取消活动", audience="受邀或值班的代表"),
+    "duty_inactive": M("履职提醒", "{name}代表，您已有{months}个月没有接待选民或参加活动的记录，"
+                       "近期有{upcoming}项活动等您参加", "work_digest",
+                       _digest("履职提醒", "{upcoming}", "{months}个月没有履职记录"), "", "/m/record",
+                       when="每月1日10:00：连续DUTY_INACTIVE_MONTHS个月没有签到、办理反映或被联系（每月一次）",
+                       audience="代表"),
     # 代表建议 (services/suggestions.py): signers (领衔 + confirmed 附议), departments, staff, reporters
     "sug_invited": M("请确认附议", "{deputy}代表邀请您附议建议：{title}", "case_todo", _todo("请确认是否附议", "{date_text}"),
                      "", SUG_PHONE, when="起草或修改草稿时邀请附议代表", audience="受邀附议的代表"),
@@ -344,6 +374,19 @@ MESSAGES = {
                            {"project": "{project}", "update": "已完工：{text}", "percent": "100%", "time": "{time}"},
                            "pages/project/detail?code={code}", "/p/{code}",
                            when="项目进展达到100%或标记完工", audience="项目关注者"),
+    # 问政 questions (services/inquiry_questions.py): the asker, and the object's department
+    "inquiry_progress": M("问政问题有新进展", "您提的问题 {number}：{status}。{tip}", "case_progress",
+                          _progress("{status}", "{tip}"), "", "/w/{code}/q/{number}",
+                          when="问题列入清单、未采纳、合并、交被问政对象、答复、承诺整改、整改进展、督查、整改完成、二次整改、办结",
+                          audience="提问人"),
+    "inquiry_assigned": M("问政问题待答复", "问政问题 {number} 已交你单位，请在问政活动上答复", "case_todo",
+                          _todo("问政问题，请在活动上答复"), "", "/console/inquiry-questions/{number}",
+                          when="问题交被问政对象（部门）", audience="被问政的承办单位"),
+    # an inquiry's followers (services/inquiries.py): its stages, 测评, 二次整改 and 追责问责
+    "inquiry_news": M("问政动态", "{title}：{status}，{tip}", "case_progress",
+                      {"number": "{number}", "title": "{title}", "status": "{status}", "tip": "{tip}", "time": "{time}"},
+                      "", "/w/{code}", when="问政进入新阶段、测评开始或结束、启动二次整改、公布追责问责",
+                      audience="问政关注者"),
     # whoever wrote to the official account
     "late_answer": M("公众号的回复", "{text}", "", {}, when="公众号的回复超过5秒、客服消息又发不出时（只进站内消息，列入发送失败）",
                      audience="向公众号发消息的人"),
@@ -580,6 +623,8 @@ def kind_changed(case, event):
               "due": event.data.get("due", ""), "step": "已超过承诺日期" if event.data.get("level") == 2 else "即将到期",
               "decision": "已同意" if event.action == "approve_extension" else "未同意",
               "category": CATEGORIES.get(case.category, "")}
+    if case.kind in KIND_VALUES:  # a kind's own values for its messages
+        values.update(KIND_VALUES[case.kind](case, event))
     for audience, kind in plan:
         if audience == "reporters":  # told on their own report, in its own words
             for report in Case.select().where(Case.number.in_(form.from_reports if form else []),
@@ -592,6 +637,7 @@ def kind_changed(case, event):
 
 
 KIND_RECIPIENTS = {"suggestion": suggestion_recipients}  # a kind's own audiences (others: `recipients`)
+KIND_VALUES = {}  # kind: (case, event) -> the values its messages add (问政: services/inquiry_questions.py)
 
 
 # staff pushes that are also on 待办 (and in the morning digest): a person may take them as the digest only

@@ -7,14 +7,16 @@
 - Deletion on request: a citizen can delete their account (API DELETE /api/v1/me, H5 /me/delete). Every case
   of theirs is detached the same way, their inbox, follows and consents go, and the account row is kept
   only as an empty, disabled shell ("已注销用户") so the records that counted on it stay whole.
+- Bookings of reception days (预约) lose their name and phone the same way: on deletion, and once the day ended
+  more than the retention period ago (the booking itself stays, for the station's figures).
 Both run in one transaction per person or batch, write an audit entry, and are safe to run again.
 """
 import datetime as dt
 
 from flask import current_app
 
-from models import (Account, Case, CaseEvent, Follow, Notification, Opinion, Rating, SubscriptionQuota, Upload, retried,
-                    utcnow)
+from models import (Account, Activity, Booking, Case, CaseEvent, Follow, Notification, Opinion, Rating,
+                    SubscriptionQuota, Upload, retried, utcnow)
 from services import audit
 from services.errors import Forbidden
 from services.workflow import write_transaction
@@ -31,6 +33,15 @@ def notice():
     return ("个人信息收集说明：您填写的反映内容、照片、位置和联系电话（选填）仅用于人大代表、人大常委会办公室和"
             "承办单位办理并答复您的反映。电话号码加密保存，只有人大工作人员能看到完整号码；选择匿名时承办单位看不到"
             f"您的身份。{kept + '将删除您的联系方式和身份信息；' if kept else ''}您可以随时注销账号并删除个人信息。")
+
+
+def booking_notice():
+    """个人信息收集说明 of the reception-day booking form (templates/public/reception_book.html)."""
+    days = int(current_app.config.get("PERSONAL_DATA_RETENTION_DAYS") or 0)
+    kept = f"接待日过后{days // 365}年" if days and days % 365 == 0 else (f"接待日过后{days}天" if days else "")
+    return ("个人信息收集说明：您填写的称呼、联系电话和约见事由仅用于安排接待、提醒您和联系您。电话号码加密保存，"
+            "只有您约见的代表和人大工作人员能看到完整号码。"
+            f"{kept + '将删除您的称呼和电话；' if kept else ''}您可以随时取消预约，或注销账号并删除个人信息。")
 
 
 def _detach(case_ids, account_ids=None):
@@ -59,6 +70,10 @@ def purge_expired(now=None):
     ended = Case.closed_at.is_null(False) & (Case.closed_at <= cutoff) | \
         (Case.state == "declined") & (Case.updated_at <= cutoff)
     personal = Case.reporter.is_null(False) | (Case.contact_phone != "")
+    with write_transaction():  # bookings (预约) of reception days past the period: the name and phone go
+        Booking.update(name="", phone="", account=None).where(
+            Booking.activity.in_(Activity.select(Activity.id).where(Activity.ends_at <= cutoff)),
+            (Booking.phone != "") | Booking.account.is_null(False)).execute()
     done = 0
     while True:
         with write_transaction():
@@ -83,6 +98,7 @@ def delete_account(account):
         CaseEvent.update(actor=None).where(CaseEvent.actor == account.id).execute()
         Rating.update(rater=None).where(Rating.rater == account.id).execute()
         Upload.update(account=None).where(Upload.account == account.id).execute()
+        Booking.update(name=DELETED_NAME, phone="", account=None).where(Booking.account == account.id).execute()
         Opinion.update(author=None, name="", anonymous=True).where(Opinion.author == account.id).execute()
         for model in (Notification, Follow, SubscriptionQuota):
             model.delete().where(model.account == account.id).execute()

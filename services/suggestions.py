@@ -18,7 +18,7 @@ from peewee import IntegrityError
 
 from models import Answer, Assignment, Case, CaseEvent, Commitment, Deputy, Department, Evaluation, Signer, \
     Suggestion, Upload, utcnow
-from services import calendar, workflow
+from services import calendar, levels, workflow
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.vocab import (ASSIGN_ROLES, CATEGORIES, CONSULT_WAYS, EVALUATION_ITEMS, LIMITS,
                             NOT_REGISTERED_REASONS, RATINGS, SUGGESTION_CLASSES, SUGGESTION_STATES, session_label,
@@ -264,7 +264,7 @@ def deadline_months(case):
     return setting("SUGGESTION_KEY_DEADLINE_MONTHS", 2) if key else setting("SUGGESTION_DEADLINE_MONTHS", 3)
 
 
-def _departments(data):
+def _departments(case, data):
     lead = Department.get_or_none(Department.code == code(data, "lead", "主办单位", required=False),
                                   Department.active == True)  # noqa: E712
     if lead is None:
@@ -276,12 +276,14 @@ def _departments(data):
         if len(found) != len(set(wanted)):
             raise InvalidInput("unknown_department", f"{label}有误", field=name)
         others += [(d, role) for d in found]
+    for dept in [lead] + [d for d, _ in others]:  # a department takes matters of its own area (levels)
+        levels.require_department(dept, case.station)
     return lead, others
 
 
 def _assign(case, actor, data):
     """交办: 主办 + 协办/会办 departments, deadline in months (3, or 2 for a 重点建议; settings)."""
-    lead, others = _departments(data)
+    lead, others = _departments(case, data)
     months = number(data, "months", "办理时限（月）", 1, 12, deadline_months(case))
     deadline = calendar.add_months(calendar.today(), months)
     Assignment.update(active=False).where(Assignment.case == case.id, Assignment.active == True).execute()  # noqa

@@ -7,7 +7,7 @@ from flask import current_app, has_app_context
 
 # --- kinds of matter (services/workflow.py runs each on the one engine) ---------------------------
 
-KINDS = {"report": "群众反映", "suggestion": "代表建议", "inquiry": "问政"}  # inquiry: reserved for 问政
+KINDS = {"report": "群众反映", "suggestion": "代表建议", "inquiry": "问政问题"}
 
 # --- states ---------------------------------------------------------------------------------------
 
@@ -55,7 +55,7 @@ TRANSFER_TARGETS = {"upper": "上级人大", "12345": "12345政务服务便民�
                     "judicial": "法院、检察院等司法机关", "other": "其他渠道"}
 CALLBACK_RESULTS = {"resolved": "已联系，群众认可", "unresolved": "已联系，问题未解决", "unreachable": "未联系上"}
 INTAKE_SOURCES = {"visit": "接待日来访", "phone": "电话反映", "letter": "来信"}  # staff entering on behalf
-SOURCES = {"miniprogram": "小程序", "h5": "网页", "official_account": "公众号", "console": "工作台",
+SOURCES = {"miniprogram": "小程序", "h5": "网页", "official_account": "公众号", "console": "工作台", "consultation": "征集",
            **INTAKE_SOURCES}
 
 LIMITS = {"title": 50, "content": 2000, "note": 1000, "photos": 9, "location": 200, "comment": 500,
@@ -79,9 +79,34 @@ def setting(name, default):
     return current_app.config.get(name, default) if has_app_context() else default
 
 
+# --- 问政 inquiries (services/inquiries.py) ----------------------------------------------------------
+
+INQUIRY_FORMS = {"meeting": "会议问政", "site": "现场问政", "online": "网络问政"}
+INQUIRY_STAGES = {  # the event's states in order: (title, what the stage is for, shown to the public)
+    "preparation": ("工作准备", "确定主题、形式、时间地点、被问政对象和参加代表"),
+    "mobilisation": ("动员部署", "发布问政活动，面向群众和代表征集问题"),
+    "sorting": ("问题梳理", "筛选问题（合并、不予采纳），形成问题清单，交被问政对象"),
+    "event": ("活动组织", "举行问政：被问政对象现场答复、作出承诺和整改方案，代表现场测评"),
+    "review": ("工作评议", "跟踪整改、代表督查、整改后满意度测评，不满意的二次整改"),
+    "done": ("已完成", "问政工作完成，结果已公开"),
+}
+INQUIRY_SECTIONS = {"question": "问政问题清单", "difficulty": "政府需协调解决的困难清单"}
+INQUIRY_RATING_PURPOSES = {"event": "现场测评", "review": "整改后测评"}
+INQUIRY_STATES = {  # a question of an inquiry (case kind "inquiry"): (title for staff, title for citizens, category)
+    "submitted": ("待筛选", "已提交，等待筛选", "open"),
+    "listed": ("已列入清单", "已列入问题清单", "open"),
+    "declined": ("未采纳", "未列入问题清单", "closed"),
+    "merged": ("已合并", "已与相同问题合并", "closed"),
+    "assigned": ("待答复", "已交被问政对象，待答复", "open"),
+    "answered": ("已答复", "已现场答复，待作出整改承诺", "open"),
+    "rectifying": ("整改中", "整改中", "open"),
+    "rectified": ("已整改", "整改完成，待满意度测评", "open"),
+    "closed": ("已办结", "已办结", "closed"),
+}
+
 # --- states per kind (a kind's own words are added below its vocabulary) ---------------------------
 
-KIND_STATES = {"report": STATES}
+KIND_STATES = {"report": STATES, "inquiry": INQUIRY_STATES}
 
 
 # --- 代表建议 (kind "suggestion", services/suggestions.py) -------------------------------------------

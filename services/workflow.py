@@ -2,8 +2,8 @@
 may do them.
 
 A Case has a `kind` (report: a citizen's report; suggestion: a deputy's 代表建议, services/suggestions.py;
-inquiry: reserved for 问政). Each kind has its own ACTIONS table (`KINDS[kind].actions`) and states
-(vocab.KIND_STATES); the engine is shared: the same actor relations (`owns`), compare-and-swap on the
+inquiry: a question of a 问政, services/inquiry_questions.py). Each kind has its own ACTIONS table
+(`KINDS[kind].actions`) and states (vocab.KIND_STATES); the engine is shared: the same actor relations (`owns`), compare-and-swap on the
 version, the append-only timeline, notification intents in the outbox, deadlines in working days, the
 statistics tally and the audit log, all keyed by kind (docs/workflow.md "Kinds").
 
@@ -21,7 +21,7 @@ from peewee import IntegrityError
 
 from models import (Account, Answer, Assignment, Case, CaseEvent, Counter, Department, Deputy, Project,  # noqa: F401
                     ProjectDeputy, Rating, Station, Upload, db, is_mysql, retried, utcnow, write_transaction)
-from services import audit, calendar, levels, notify, stats
+from services import analysis, audit, calendar, levels, notify, stats
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.vocab import (  # noqa: F401  (the vocabulary, re-exported for the doors)
     STATES, OPEN_STATES, HANDLING_STATES, CONCLUDED_STATES, RESPONSES, ROLES, CATEGORIES, DECLINE_REASONS,
@@ -719,7 +719,8 @@ class Kind:
 
 
 KINDS = {"report": Kind("report", ACTIONS)}
-KIND_MODULES = {"suggestion": "services.suggestions"}  # modules that register a kind when first needed
+# modules that register a kind when first needed
+KIND_MODULES = {"suggestion": "services.suggestions", "inquiry": "services.inquiry_questions"}
 
 
 def register_kind(kind):
@@ -767,7 +768,7 @@ def _refusal(case, action, actor):
     return None
 
 
-KIND_WORDS = {"report": "案件", "suggestion": "建议"}  # how refusals name the matter
+KIND_WORDS = {"report": "案件", "suggestion": "建议", "inquiry": "问题"}  # how refusals name the matter
 
 
 def allowed_actions(case, actor):
@@ -917,6 +918,7 @@ def submit_case(actor, data, source="miniprogram", flagged_reason=""):
             event = CaseEvent.create(case=case, actor=actor.account, actor_role=actor.role, action="submit",
                                      to_state="submitted", at=now,
                                      data={"source": source, **({"flag": flagged_reason} if flagged_reason else {})})
+            analysis.index(case)
             recorded(None, case, event, actor, {"source": source, **({"on_behalf": True} if entered_by else {})})
     except IntegrityError:
         # a retry raced the first request: its insert waited for the first one's row, then hit the unique key

@@ -1,24 +1,15 @@
 """微实事 in Debian's Chromium: a deputy proposes on a 360-px phone (phone workbench → 微实事), the office approves
 it in the console, the department enters spending (one fen too much refused), and the public ledger page reads
 exactly on the phone. Fresh database, no seed."""
-import re
-
 import pytest
 
 from models import MicroProject
 from services import accounts, calendar, micro
 from tests.factories import world
+from tests.test_console_browser import PASSWORD
+from tests.test_console_browser import sign_in as console_sign_in
 
 pytestmark = pytest.mark.browser
-PASSWORD = "secret-pass-1"
-
-
-def console_sign_in(page, base, username):
-    page.goto(f"{base}/console/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button:has-text('登录')")
-    page.wait_for_url(re.compile(r"/console/"))
 
 
 def test_a_micro_project_from_the_deputys_phone_to_the_public_ledger(live_server, page, phone_page, browser):

@@ -139,9 +139,12 @@ def test_the_console_runs_the_fund_and_the_public_page_publishes_its_ledger(app,
     item = MicroProject.get()
     assert response.headers["Location"].endswith(f"/console/micro/{item.code}") and item.deputy == w.deputy
     assert "待主席团审议" in client.get(f"/console/micro/{item.code}").get_data(as_text=True)
+    assert item.code in client.get("/console/micro").get_data(as_text=True)  # 我提出的微实事
     sign_in(client, w.other_town_staff)  # another township's staff cannot see it
     assert client.get(f"/console/micro/{item.code}").status_code == 404
     sign_in(client, w.staff)
+    fund_page = client.get("/console/micro/2026/TA").get_data(as_text=True)
+    assert "东街下水道疏通" in fund_page and "8,888.88" in fund_page and "提交主席团表决" in fund_page
     post(client, f"/console/micro/{item.code}", {"action": "decide", "decision": "approve", "note": "主席团第2次会议"})
     sign_in(client, w.lead)
     post(client, f"/console/micro/{item.code}", {"action": "spend", "amount": "8000", "note": "施工费"})

@@ -7,6 +7,6 @@ from .common import bp, docs_bp
 
 
 def init_app(app):
-    from . import cases, consultations, directory, me, suggestions  # noqa: F401  (register the routes)
+    from . import cases, consultations, directory, inquiries, me, suggestions  # noqa: F401  (register the routes)
     app.register_blueprint(bp)
     app.register_blueprint(docs_bp)

@@ -19,7 +19,7 @@ from flask import current_app
 from peewee import JOIN
 
 from models import Account, Case, CaseEvent, Consultation, DeliveryAttempt, Deputy, Notification, Project, Station
-from services import accounts, binding, directory, workflow
+from services import accounts, activities, binding, directory, workflow
 from services.errors import ServiceError
 from services.calendar import local
 from wechat.prepared import Prepared
@@ -385,14 +385,32 @@ def subscribed(msg):
     scene = (msg.scene_id or "") if msg.event == "subscribe_scan" else ""
     if scene.startswith(BIND_SCENE):
         return bind(msg, scene[len(BIND_SCENE):])
-    return (scene_card(scene) if scene else None) or help_text("感谢关注“代表连心”！")
+    return (checked_in(msg, scene) or scene_card(scene) if scene else None) or help_text("感谢关注“代表连心”！")
 
 
 @router.event("scan")
 def scanned(msg):
     if (msg.scene_id or "").startswith(BIND_SCENE):
         return bind(msg, msg.scene_id[len(BIND_SCENE):])
-    return scene_card(msg.scene_id) or help_text()
+    return checked_in(msg, msg.scene_id) or scene_card(msg.scene_id) or help_text()
+
+
+def checked_in(msg, scene):
+    """签到 by scanning a station's code ("s:<code>") in WeChat: a bound deputy with a reception day or activity
+    open for check-in there is checked in at once (services/activities.py); anyone else gets the station's card."""
+    kind, _, code = (scene or "").partition(":")
+    account = binding.bound_account("official_account", msg.source) if kind == "s" else None
+    if account is None or account.role != "deputy" or not account.deputy_id:
+        return None
+    done = []
+    for activity in activities.checkin_choices(account.deputy, code):
+        try:
+            row = activities.check_in(account, activity)
+        except ServiceError as err:
+            done.append(f"{activity.title}：{err.message}")
+            continue
+        done.append(f"{activity.title}（{local(row.checked_in_at):%H:%M}）")
+    return "签到成功：\n" + "\n".join(done) if done else None
 
 
 # --- binding (绑定码, services/binding.py) ----------------------------------------------------------
