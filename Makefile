@@ -34,7 +34,17 @@ system:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-deps: $(VENV)/.installed system
+## Browser libraries for the console (ECharts, Leaflet) from their npm packages into static/vendor (not in git)
+VENDOR := static/vendor/.installed
+$(VENDOR): vendor/package.json vendor/package-lock.json
+	cd vendor && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p static/vendor
+	cp vendor/node_modules/echarts/dist/echarts.min.js static/vendor/
+	cp vendor/node_modules/leaflet/dist/leaflet.js vendor/node_modules/leaflet/dist/leaflet.css static/vendor/
+	cp -r vendor/node_modules/leaflet/dist/images static/vendor/
+	touch $@
+
+deps: $(VENV)/.installed system $(VENDOR)
 
 miniprogram/node_modules/.installed: miniprogram/package.json miniprogram/package-lock.json
 	cd miniprogram && npm ci --no-audit --no-fund --loglevel=error
@@ -72,4 +82,4 @@ cluster-stop:
 	$(BIN)/python -m bench.cluster stop
 
 clean:
-	rm -rf $(VENV) miniprogram/node_modules .pytest_cache
+	rm -rf $(VENV) miniprogram/node_modules vendor/node_modules static/vendor .pytest_cache

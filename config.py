@@ -98,8 +98,18 @@ def load():
         WECHAT_MP_SCAN_PAGE=env_str("WECHAT_MP_SCAN_PAGE"),
         H5_REPORTS_PER_IP_HOUR=env_int("H5_REPORTS_PER_IP_HOUR", 30),
         H5_BOOKINGS_PER_IP_HOUR=env_int("H5_BOOKINGS_PER_IP_HOUR", 10),
+        H5_SIMILAR_PER_IP_HOUR=env_int("H5_SIMILAR_PER_IP_HOUR", 600),  # 附近有相同的反映 look-ups while writing
         REDIS_URL=env_str("REDIS_URL"),
         UPLOAD_FOLDER=env_str("UPLOAD_FOLDER", str(INSTANCE / "uploads")),
+        # 民情分析 (docs/analysis.md): when an open report counts as the same problem (cosine similarity of the
+        # words, 0–1) and as near (metres, when both have coordinates); map tiles for the dashboard, e.g. 天地图
+        # "https://t0.tianditu.gov.cn/DataServer?T=vec_w&x={x}&y={y}&l={z}&tk={key}" with its key (empty: a plain
+        # longitude/latitude layout).
+        DUPLICATE_THRESHOLD=float(env_str("DUPLICATE_THRESHOLD") or 0.25),
+        DUPLICATE_NEAR_METRES=env_int("DUPLICATE_NEAR_METRES", 500),
+        MAP_TILE_URL=env_str("MAP_TILE_URL"),
+        MAP_TILE_KEY=env_str("MAP_TILE_KEY"),
+        MAP_TILE_ATTRIBUTION=env_str("MAP_TILE_ATTRIBUTION", "天地图"),
         # Workflow
         DEFAULT_DEADLINE_DAYS=env_int("DEFAULT_DEADLINE_DAYS", 15),
         AUTO_CLOSE_DAYS=env_int("AUTO_CLOSE_DAYS", 7),

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from handlers import mobile, public, webauth
 from handlers.security import csrf_token
 from models import Account
-from services import activities, binding, calendar, dutyrecord, ratelimit
+from services import activities, binding, calendar, dutyrecord, privacy, ratelimit
 from services.errors import NotFound, ServiceError
 from services.workflow import mask_phone, retried, write_transaction
 
@@ -49,6 +49,7 @@ def book(code):
             error, status = err.message, err.status
     duty = activities.on_duty(day)
     return page("public/reception_book.html", status, day=day, duty=duty, form=form, error=error,
+                booking_notice=privacy.booking_notice(),
                 left=max(0, day.slots - activities.booked_count(day)), refusal=activities.bookable(day),
                 mine=[b for b in activities.bookings_of(public.visitor()) if b.activity_id == day.id
                       and b.state == "booked"])

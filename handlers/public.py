@@ -19,13 +19,13 @@ import re
 import secrets
 import time
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, session, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from handlers import webauth
 from handlers.security import csrf_token
 from models import Account, Case, Deputy, Project, Rating, Station
-from services import (ballots, calendar, consultations, directory, follows, livelihood, micro, money, privacy,
+from services import (analysis, ballots, calendar, consultations, directory, follows, livelihood, micro, money, privacy,
                       ratelimit, reports, smscode, uploads, workflow)
 from services.errors import InvalidInput, NotFound, ServiceError
 from services.uploads import save_image, url_for_upload
@@ -103,7 +103,7 @@ def remember_citizen(openid):
     remember(oa_citizen(openid))
 
 
-webauth.protect(bp, "deputy", "project", "station", "case", "lookup", on_identified=remember_citizen)
+webauth.protect(bp, "deputy", "project", "station", "case", "lookup", "support", on_identified=remember_citizen)
 
 
 # --- reporting ------------------------------------------------------------------------------------
@@ -151,12 +151,46 @@ def not_found(what="页面"):
 
 def with_form(template, target, code, **context):
     """GET shows the page; POST files the report and redirects, or shows the page again with the error."""
+    context.update(report_target=target, report_code=code)
     if request.method == "POST":
         done, error, form = handle_report(target, code)
         if done:
             return done
         return page(template, error.status, error=error.message, form=form, **context)
     return page(template, **context)
+
+
+# --- 附近有相同的反映 / 我也遇到 (services/analysis.py) ----------------------------------------------------
+
+@bp.get("/similar")
+def similar():
+    """Open reports near the one being written (deputy/station/project code, text, optional coordinates), as
+    JSON for the report form's script: {"similar": [{number, title, location, submitted, state, supporters,
+    score}]}. Never who reported them."""
+    per_ip = current_app.config["H5_SIMILAR_PER_IP_HOUR"]
+    ratelimit.hit(f"h5-similar:{request.remote_addr}", per_ip, 3600, "查询太频繁，请稍后再试")
+    return jsonify({"similar": analysis.offers_for_report(request.args)})
+
+
+@bp.post("/c/<number>/support")
+def support(number):
+    """我也遇到: this visitor met the same problem; counted once per person on the original (identity as for
+    reports: WeChat, else this browser's web citizen)."""
+    found = Case.get_or_none(Case.number == number)
+    if found is None:
+        return not_found("这条反映")
+    account = visitor()
+    with workflow.write_transaction():
+        if account is None:
+            account = Account.create(role="citizen", display_name="网页访客")
+        count, added = analysis.support(found, account)
+    remember(account)
+    return page("public/supported.html", case=analysis.offered(found, count), added=added, back=back_to())
+
+
+def back_to():
+    target = request.form.get("back") or ""
+    return target if re.fullmatch(r"/[dps]/[A-Za-z0-9_-]{1,32}", target) else "/"
 
 
 # --- pages ----------------------------------------------------------------------------------------

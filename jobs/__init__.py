@@ -42,6 +42,7 @@ JOBS = (
     Job("weekly_project_digest", "关注项目每周进展汇总", tasks.weekly_project_digest, "cron",
         {"day_of_week": "mon", "hour": 9, "minute": 30}),
     Job("stats_snapshot", "每晚统计快照与满意率预警", tasks.stats_snapshot, "cron", {"hour": 1, "minute": 0}),
+    Job("train_routing", "民情分析：重新训练类别与承办单位建议模型", tasks.train_routing, "cron", {"hour": 1, "minute": 30}),
     Job("refresh_wechat_token", "刷新微信 access_token", tasks.refresh_wechat_token, "interval", {"minutes": 30}),
     Job("sweep_uploads", "清理无人引用的上传图片", tasks.sweep_uploads, "cron", {"hour": 3, "minute": 15}),
     Job("plan_receptions", "按接待日规则排定今后的接待选民日", tasks.plan_receptions, "cron", {"hour": 0, "minute": 30}),

@@ -213,6 +213,15 @@ def stats_snapshot(today=None):
     return {"day": today.isoformat(), "departments": len(departments), "alerts": alerts}
 
 
+def train_routing():
+    """民情分析: vectors for any report still without one, then the routing suggestion (category and lead
+    department) retrained on every assigned report, its accuracy measured on the newest held-out ones."""
+    from services import analysis
+    with db.atomic():
+        indexed = analysis.reindex()
+    return {"indexed": indexed, **analysis.train()}
+
+
 def refresh_wechat_token():
     """Fetch the access tokens ahead of expiry (stable_token: refreshing never invalidates another's)."""
     from wechat import client

@@ -802,6 +802,64 @@ class InquiryRating(BaseModel):
         table_name = "inquiry_rating"
 
 
+# --- 民情分析 (services/analysis.py) ------------------------------------------------------------------
+
+class LongJSONField(JSONField):
+    """JSON too large for MySQL's TEXT (64 KB): LONGTEXT there, TEXT affinity on SQLite."""
+    field_type = "LONGTEXT"
+
+
+class CaseTerms(BaseModel):
+    """A report's words as a weighted, normalised vector (jieba tokens and character bigrams), written with the
+    report, so the similar-reports lookup compares numbers instead of segmenting every open report again.
+    `station` (0 for none), `latitude` and `longitude` are copies of the case's, for the place filter."""
+    case = ForeignKeyField(Case, primary_key=True, backref="terms", on_delete="CASCADE")
+    station = IntegerField(default=0, index=True)
+    latitude = FloatField(null=True, index=True)
+    longitude = FloatField(null=True)
+    vector = JSONField(default=dict)  # {term: weight}, unit length
+    keywords = JSONField(default=list)  # the report's strongest words (dashboard topics)
+
+    class Meta:
+        table_name = "case_terms"
+
+
+class CaseWord(BaseModel):
+    """The inverted index of the similar-reports lookup: a report's strongest words (services/analysis.py), so
+    the reports sharing words with a new one are found by index instead of reading every open report."""
+    word = CharField(max_length=32)
+    case = ForeignKeyField(Case, backref="words", on_delete="CASCADE")
+    station = IntegerField(default=0)
+
+    class Meta:
+        table_name = "case_word"
+        indexes = ((("word", "station", "case"), True),)
+
+
+class Support(BaseModel):
+    """我也遇到 — a citizen who met the same problem follows an open report instead of filing it again;
+    once per person and report."""
+    case = ForeignKeyField(Case, backref="supports", on_delete="CASCADE")
+    account = ForeignKeyField(Account, on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("case", "account"), True),)
+
+
+class AnalysisModel(BaseModel):
+    """A trained suggestion model (the routing model: category and lead department from the words of a report),
+    retrained nightly on the county's own assigned cases; `accuracy` is measured on held-out cases."""
+    name = CharField(max_length=32, primary_key=True)
+    data = LongJSONField(default=dict)
+    accuracy = JSONField(default=dict)
+    cases = IntegerField(default=0)
+    trained_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "analysis_model"
+
+
 ALL_MODELS = [Station, Department, Deputy, Account, Project, ProjectDeputy, Milestone, ProjectUpdate, Follow,
               Upload, Case, Assignment, Answer, Rating, CaseEvent, Notification, DeliveryAttempt,
               SubscriptionQuota, KeyValue, Counter, StatsSnapshot, CaseTally, AuditLog, BindCode,
@@ -940,4 +998,4 @@ class DutyReport(BaseModel):
 
 DUTY_MODELS = [DeputyGroup, GroupMember, ReceptionRule, Activity, Attendance, Booking, ActivityCase, Contact,
                DutyReport]
-ALL_MODELS += DUTY_MODELS
+ALL_MODELS += DUTY_MODELS + [CaseTerms, CaseWord, Support, AnalysisModel]

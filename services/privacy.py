@@ -35,6 +35,15 @@ def notice():
             f"您的身份。{kept + '将删除您的联系方式和身份信息；' if kept else ''}您可以随时注销账号并删除个人信息。")
 
 
+def booking_notice():
+    """个人信息收集说明 of the reception-day booking form (templates/public/reception_book.html)."""
+    days = int(current_app.config.get("PERSONAL_DATA_RETENTION_DAYS") or 0)
+    kept = f"接待日过后{days // 365}年" if days and days % 365 == 0 else (f"接待日过后{days}天" if days else "")
+    return ("个人信息收集说明：您填写的称呼、联系电话和约见事由仅用于安排接待、提醒您和联系您。电话号码加密保存，"
+            "只有您约见的代表和人大工作人员能看到完整号码。"
+            f"{kept + '将删除您的称呼和电话；' if kept else ''}您可以随时取消预约，或注销账号并删除个人信息。")
+
+
 def _detach(case_ids, account_ids=None):
     """Remove the reporters' personal details from these cases (and, for account_ids, from all they wrote)."""
     if not case_ids:

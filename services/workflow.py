@@ -21,7 +21,7 @@ from peewee import IntegrityError
 
 from models import (Account, Answer, Assignment, Case, CaseEvent, Counter, Department, Deputy, Project,  # noqa: F401
                     ProjectDeputy, Rating, Station, Upload, db, is_mysql, retried, utcnow, write_transaction)
-from services import audit, calendar, levels, notify, stats
+from services import analysis, audit, calendar, levels, notify, stats
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.vocab import (  # noqa: F401  (the vocabulary, re-exported for the doors)
     STATES, OPEN_STATES, HANDLING_STATES, CONCLUDED_STATES, RESPONSES, ROLES, CATEGORIES, DECLINE_REASONS,
@@ -918,6 +918,7 @@ def submit_case(actor, data, source="miniprogram", flagged_reason=""):
             event = CaseEvent.create(case=case, actor=actor.account, actor_role=actor.role, action="submit",
                                      to_state="submitted", at=now,
                                      data={"source": source, **({"flag": flagged_reason} if flagged_reason else {})})
+            analysis.index(case)
             recorded(None, case, event, actor, {"source": source, **({"on_behalf": True} if entered_by else {})})
     except IntegrityError:
         # a retry raced the first request: its insert waited for the first one's row, then hit the unique key

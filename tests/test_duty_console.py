@@ -136,7 +136,9 @@ def test_the_booking_page_refuses_a_bad_form_in_chinese_and_too_many_bookings_fr
     activities.add_rule(w.staff, w.town_a, {"repeat": "monthly", "monthday": "15", "start_time": "09:00",
                                             "end_time": "11:30", "slots": "9", "deputies": [w.deputy.code]})
     day = activities.upcoming(station=w.town_a)[0]
-    token = csrf_of(client.get(f"/r/{day.code}"))
+    page = client.get(f"/r/{day.code}")
+    assert "只有您约见的代表和人大工作人员能看到完整号码" in page.get_data(as_text=True)
+    token = csrf_of(page)
     form = {"csrf_token": token, "deputy": w.deputy.code, "topic": "加装电梯的事", "name": "张三", "phone": "1380000"}
     response = client.post(f"/r/{day.code}", data=form)
     assert response.status_code == 400 and "请填写正确的手机号或座机号" in response.get_data(as_text=True)

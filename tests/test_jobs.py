@@ -160,7 +160,7 @@ def test_jobs_are_declared_with_stable_ids_and_schedules(app):
     ids = {job.id for job in scheduler.get_jobs()}
     assert ids == {"drain_outbox", "escalate_overdue", "escalate_late_steps", "auto_close", "purge_audit_log",
                    "ask_if_resolved", "daily_digest", "weekly_project_digest", "stats_snapshot", "refresh_wechat_token",
-                   "sweep_uploads", "purge_personal_data", "close_due_ballots",
+                   "sweep_uploads", "purge_personal_data", "close_due_ballots", "train_routing",
                    "plan_receptions", "remind_bookings", "remind_inactive_deputies",
                    "lease_renew"}
     assert str(scheduler.get_job("escalate_overdue").trigger) == "cron[hour='9', minute='0']"

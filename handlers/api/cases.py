@@ -1,8 +1,8 @@
 """Cases: uploads, reporting, "mine", detail, supplements, rating, and the deputy workbench."""
 from flask import g, jsonify, request
 
-from models import Answer
-from services import ratelimit, reports, uploads, workflow
+from models import Answer, Case
+from services import analysis, ratelimit, reports, uploads, workflow
 from services.errors import InvalidInput, NotFound
 
 from .common import body, bp, deputy_brief, login_required, paging, photos, station_brief, when, day
@@ -154,3 +154,23 @@ def case_detail(case, account):
         **({} if citizen else {"flag_reason": case.flag_reason,
                                "can_reveal_phone": bool(case.contact_phone) and workflow.may_see_phone(case, account)}),
     }
+
+
+@bp.get("/similar")
+@login_required
+def similar():
+    """附近有相同的反映: open reports near the one being written (query: deputy | station | project, text,
+    latitude, longitude), never who reported them."""
+    ratelimit.hit(f"similar:{g.account.id}", 600, 3600, message="查询太频繁，请稍后再试")
+    return jsonify({"similar": analysis.offers_for_report(request.args)})
+
+
+@bp.post("/cases/<number>/support")
+@login_required
+def support(number):
+    """我也遇到: the signed-in citizen met the same problem; counted once per person."""
+    found = Case.get_or_none(Case.number == number)
+    if found is None:
+        raise NotFound("case_not_found", "未找到这条反映")
+    count, added = analysis.support(found, g.account)
+    return jsonify({"supporters": count, "added": added}), 201 if added else 200

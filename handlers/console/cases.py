@@ -201,7 +201,25 @@ def render_case(found, who, typed=None, failed=None, reveal=False, status=200):
         sources=workflow.SOURCES, ratings_labels=workflow.RATINGS,
         departments=levels.departments_for(found.station), hand_over_options=levels.hand_over_options(found, who),
         deadline_table=deadline_table(), default_days=_default_days(), today=calendar.today(),
-        upload_url=uploads.url_for_upload), status
+        upload_url=uploads.url_for_upload, insight=insight(found, who)), status
+
+
+def insight(found, who):
+    """民情分析 on the case page, for staff only and always as a suggestion: likely duplicates filed before this
+    one (with a score, merged in one click), how many met the same problem (我也遇到), and for a new case the
+    suggested category and lead department with the model's measured accuracy."""
+    from services import analysis
+    if who.role not in STAFF or found.kind != analysis.REPORT:
+        return None
+    duplicates = []
+    if found.state in workflow.OPEN_STATES:
+        duplicates = [(c, score) for c, score in analysis.similar(
+            analysis.case_text(found), station=found.station_id, deputy=found.deputy_id, latitude=found.latitude,
+            longitude=found.longitude, exclude=found.id, before=found) if workflow.can_view(c, who)]
+    counts = analysis.support_counts([found.id] + [c.id for c, _ in duplicates])
+    suggestion = analysis.suggest(found) if found.state in ("submitted", "accepted") else None
+    return {"duplicates": duplicates, "counts": counts, "supporters": counts.get(found.id, 0),
+            "suggestion": suggestion}
 
 
 def _default_days():

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from flask import Response, g, render_template, request, url_for
 
 from models import Account, Department, Deputy, Notification, Project, Station
-from services import calendar, charts, exports, inbox, stats
+from services import calendar, charts, exports, inbox, levels, stats
 from services.workflow import CATEGORIES, SOURCES, STATES
 
 from . import STAFF, bp, roles
@@ -96,8 +96,9 @@ def dashboard():
 
     def link(figure, **extra):
         return url_for("console.cases") + "?" + urlencode({**params, **extra, "figure": figure})
+    top = scope["station"] or levels.root_congress()  # 下级汇总: only in a tree of congresses (services/levels.py)
     lower = [dict(r, params={**params, "station": r["key"]}) for r in stats.rolled_up(
-        scope["station"], **{k: v for k, v in scope.items() if k != "station"})]  # each level below, its subtree
+        top, **{k: v for k, v in scope.items() if k != "station"})] if levels.root_congress() else []
     stations = Station.select().order_by(Station.path)
     if own is not None:
         stations = stations.where(Station.path.startswith(own.path))

@@ -23,6 +23,8 @@ module.exports = {
   followed: () => request('/me/follows'),
   uploadPhoto: (filePath) => upload('/uploads', filePath),
   createCase: (data) => request('/cases', { method: 'POST', data }),
+  similar: (params) => request(`/similar?${query(params)}`, { quiet: true }),
+  support: (number) => request(`/cases/${enc(number)}/support`, { method: 'POST' }),
   myCases: (page = 1) => request(`/cases/mine?page=${page}`),
   getCase: (number) => request(`/cases/${enc(number)}`),
   supplement: (number, data) => request(`/cases/${enc(number)}/supplements`, { method: 'POST', data }),

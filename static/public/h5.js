@@ -35,6 +35,52 @@
       });
     });
   }
+  // 附近有相同的反映: while the citizen writes, ask for open reports of the same problem nearby and offer
+  // "我也遇到" (a plain form post, so it counts once per person on the server) instead of filing again.
+  var panel = document.getElementById("similar");
+  var content = form.querySelector("textarea[name=content]");
+  var place = form.querySelector("input[name=location]");
+  var timer = null;
+  function offer(list) {
+    var ul = panel.querySelector("ul");
+    ul.innerHTML = "";
+    list.forEach(function (item) {
+      var li = document.createElement("li");
+      li.className = "similar-item";
+      li.setAttribute("data-number", item.number);
+      var title = document.createElement("b");
+      title.textContent = item.title;
+      var meta = document.createElement("div");
+      meta.className = "muted";
+      meta.textContent = (item.location ? item.location + " · " : "") + item.submitted + " 提交 · " + item.state +
+        (item.supporters ? " · " + item.supporters + " 人也遇到" : "");
+      var b = document.createElement("button");
+      b.type = "button"; b.className = "support"; b.textContent = "我也遇到";
+      b.addEventListener("click", function () {
+        var f = document.getElementById("support-form");
+        f.action = "/c/" + encodeURIComponent(item.number) + "/support";
+        f.submit();
+      });
+      li.appendChild(title); li.appendChild(meta); li.appendChild(b);
+      ul.appendChild(li);
+    });
+    panel.hidden = list.length === 0;
+  }
+  function ask() {
+    var text = (content.value + " " + (place ? place.value : "")).trim();
+    if (text.length < 5 || !window.fetch) return;
+    var url = form.getAttribute("data-similar") + "&text=" + encodeURIComponent(text);
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : { similar: [] }; })
+      .then(function (body) { offer(body.similar || []); }, function () {});
+  }
+  if (panel && content && form.getAttribute("data-similar")) {
+    [content, place].forEach(function (el) {
+      if (el) el.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(ask, 500); });
+    });
+    if (content.value) ask();
+  }
+
   form.addEventListener("submit", function () {
     var button = form.querySelector("button[type=submit]");
     setTimeout(function () { button.disabled = true; button.textContent = "正在提交…"; }, 0);

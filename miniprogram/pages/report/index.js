@@ -15,6 +15,7 @@ Component({
   data: {
     target: null, targetName: '', categories: [], categoryIndex: -1, content: '', photos: [],
     location: '', latitude: null, longitude: null, phone: '', anonymous: false, smsNotify: false, busy: false, limit: 2000,
+    similar: [],
   },
   methods: {
     onLoad(options) {
@@ -30,6 +31,23 @@ Component({
     },
     onCategory(event) { this.setData({ categoryIndex: Number(event.detail.value) }); },
     onContent(event) { this.setData({ content: event.detail.value }); },
+    // 附近有相同的反映: when the citizen has written the problem, open reports of the same problem nearby are
+    // offered; "我也遇到" follows one of them instead of filing the same thing again.
+    lookSimilar() {
+      const d = this.data;
+      const text = `${d.content} ${d.location}`.trim();
+      if (!d.target || d.content.trim().length < 5) return Promise.resolve();
+      return api.similar({ [d.target.kind]: d.target.code, text, latitude: d.latitude, longitude: d.longitude })
+        .then((body) => this.setData({ similar: body.similar || [] }), () => {});
+    },
+    onSupport(event) {
+      const { number } = event.currentTarget.dataset;
+      return api.support(number).then((body) => {
+        this.setData({ similar: this.data.similar.map((s) => (s.number === number
+          ? { ...s, supported: true, supporters: body.supporters } : s)) });
+        wx.showToast({ title: body.added ? '已记下，您也遇到' : '您已经点过了', icon: 'success' });
+      }, () => {});
+    },
     onPhone(event) { this.setData({ phone: event.detail.value }); },
     onAnonymous(event) { this.setData({ anonymous: event.detail.value }); },
     onSmsNotify(event) { this.setData({ smsNotify: event.detail.value.length > 0 }); },
@@ -55,7 +73,7 @@ Component({
       wx.chooseLocation({
         success: (res) => this.setData({
           location: res.name || res.address || '', latitude: res.latitude, longitude: res.longitude,
-        }),
+        }, () => this.lookSimilar()),
       });
     },
     validate() {

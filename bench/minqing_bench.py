@@ -1,0 +1,167 @@
+"""民情分析: duplicate suggestion precision/recall and routing accuracy on the labelled set
+(bench/data/minqing_reports.jsonl, made by bench/minqing_data.py), and the similar-reports lookup at 100 k open
+reports — on a throwaway SQLite database (`python -m bench minqing`), and on a throwaway MariaDB server with
+`python -m bench.minqing_bench mariadb`.
+
+Duplicates: the reports are filed in the set's order through the workflow (each gets its vector as it is
+filed); before each one is filed, the lookup the report form makes (`analysis.similar`, same station) is asked
+what it would offer. A report "should be offered" when an earlier report of its group (same problem, same
+place) is open. Precision@1: the first offered is of its group; precision: share of all offered reports that
+are of its group; recall: an earlier report of its group is among those offered.
+Routing: every filed report is given its labelled category and department (as the office would have assigned
+it), then `analysis.train()` measures top-1/top-3 on the newest fifth, trained on the older four fifths.
+Lookup: 100 k open reports (texts drawn from a larger generated set, 20 stations) and the median of 50
+look-ups of new texts; also with all 100 k in one station (the worst case)."""
+import random
+import statistics
+import sys
+import tempfile
+import time
+
+from app import create_app
+from bench.minqing_data import STATIONS, generate, load
+from models import Account, Case, CaseTerms, CaseWord, Department, Station, db
+from models.migrate import migrate
+from services import analysis, workflow
+
+SIZE = 100_000
+TOWNS = 20
+
+
+def _app(url):
+    app = create_app({"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "bench"})
+    return app
+
+
+def _county():
+    county = Station.create(code="C", name="县联络总站", level="county", kind="station", path="/")
+    county.path = f"/{county.id}/"
+    county.save()
+    stations = {}
+    for i, name in enumerate(STATIONS):
+        s = Station.create(code=f"T{i}", name=name, parent=county, level="town", kind="station")
+        s.path = f"{county.path}{s.id}/"
+        s.save()
+        stations[name] = s
+    return county, stations
+
+
+def duplicates_and_routing():
+    rows = load()
+    _, stations = _county()
+    staff = Account.create(role="staff", username="bench", display_name="工作人员")
+    departments = {name: Department.create(code=f"D{i}", name=name)
+                   for i, name in enumerate(sorted({r["department"] for r in rows}))}
+    filed = {}  # case id -> group
+    at1 = offered_any = offered_total = offered_right = should = found = 0
+    for n, row in enumerate(rows):
+        station = stations[row["station"]]
+        hits = analysis.similar(row["text"], station=station)
+        groups = [filed[c.id] for c, _ in hits]
+        has_earlier = row["group"] in filed.values()
+        should += has_earlier
+        if hits:
+            offered_any += 1
+            at1 += groups[0] == row["group"]
+            offered_total += len(groups)
+            offered_right += sum(g == row["group"] for g in groups)
+        found += has_earlier and row["group"] in groups
+        case = workflow.submit_case(staff, {"station": station.code, "category": "other", "content": row["text"],
+                                            "intake": "visit", "citizen_name": f"村民{n}"})
+        filed[case.id] = row["group"]
+        Case.update(category=row["category"], lead_department=departments[row["department"]]).where(
+            Case.id == case.id).execute()
+    accuracy = analysis.train()
+    dup = {"n": len(rows), "groups": len({r["group"] for r in rows}), "should": should,
+           "precision_at_1": at1 / offered_any, "precision": offered_right / offered_total, "recall": found / should,
+           "offered_reports": offered_any}
+    return dup, accuracy
+
+
+def lookup(station_count):
+    """Median milliseconds of the similar-reports lookup with SIZE open reports over `station_count` stations."""
+    county = Station.get(Station.code == "C")
+    extra = []
+    for i in range(station_count):
+        s = Station.create(code=f"L{station_count}-{i}", name=f"乡镇{i}", parent=county, level="town", kind="station")
+        s.path = f"{county.path}{s.id}/"
+        s.save()
+        extra.append(s)
+    texts = [r["text"] for r in generate(seed=99, groups=1500)]
+    vectors = [analysis.vector(t) for t in texts]
+    rng = random.Random(7)
+    start = Case.select().count()
+    with db.atomic():
+        for chunk in range(0, SIZE, 1000):
+            cases, terms, words, picked = [], [], [], []
+            for k in range(chunk, min(SIZE, chunk + 1000)):
+                i = rng.randrange(len(texts))
+                picked.append(i)
+                cases.append({"number": f"L{station_count}-{k:06d}", "category": "traffic", "title": texts[i][:20],
+                              "content": texts[i], "station": extra[k % station_count].id, "state": "submitted",
+                              "contact_phone": ""})
+            Case.insert_many(cases).execute()
+            ids = [c.id for c in Case.select(Case.id).where(Case.number.in_([c["number"] for c in cases]))]
+            for case_id, case, i in zip(ids, cases, picked):
+                vec = vectors[i]
+                terms.append({"case": case_id, "station": case["station"], "vector": vec,
+                              "keywords": analysis.keywords(vec)})
+                words += analysis.index_rows(case_id, case["station"], vec)
+            CaseTerms.insert_many(terms).execute()
+            CaseWord.insert_many(words).execute()
+    assert Case.select().count() - start == SIZE
+    probes = [r["text"] for r in generate(seed=5, groups=60)][:50]
+    for text in probes[:5]:
+        analysis.similar(text, station=extra[0])  # warm-up
+    timings, offered = [], []
+    for n, text in enumerate(probes):
+        began = time.perf_counter()
+        found = analysis.similar(text, station=extra[n % station_count])
+        timings.append((time.perf_counter() - began) * 1000)
+        offered.append(len(found))
+    # leave them out of the next size's station
+    Case.update(state="closed").where(Case.station.in_([s.id for s in extra])).execute()
+    return statistics.median(timings), max(timings), SIZE // station_count, statistics.mean(offered)
+
+
+def run(backend="sqlite"):
+    rows = []
+    if backend == "mariadb":
+        from tests.mariadb import MariaDB
+        server = MariaDB().start()
+        url, stop = server.url, server.stop
+    else:
+        folder = tempfile.mkdtemp(prefix="minqing-bench-")
+        url, stop = f"sqlite:///{folder}/bench.db", (lambda: None)
+    try:
+        app = _app(url)
+        with app.app_context(), db.connection_context():
+            migrate()
+            dup, accuracy = duplicates_and_routing()
+            rows += [
+                ["minqing duplicates", "labelled reports / groups / with an earlier duplicate",
+                 f"{dup['n']} / {dup['groups']} / {dup['should']}", "≥ 300", backend],
+                ["minqing duplicates", "precision@1 (first offered is the same problem)",
+                 f"{dup['precision_at_1']:.1%}", "—", f"offered for {dup['offered_reports']} reports"],
+                ["minqing duplicates", "precision (all offered)", f"{dup['precision']:.1%}", "—", "up to 5 offered"],
+                ["minqing duplicates", "recall (an earlier duplicate offered)", f"{dup['recall']:.1%}", "—",
+                 f"threshold {analysis.THRESHOLD}"],
+                ["minqing routing", "category top-1 / top-3", f"{accuracy['category']['top1']:.1%} / "
+                 f"{accuracy['category']['top3']:.1%}", "—",
+                 f"held out {accuracy['test']}, trained {accuracy['train']}"],
+                ["minqing routing", "department top-1 / top-3", f"{accuracy['department']['top1']:.1%} / "
+                 f"{accuracy['department']['top3']:.1%}", "—", f"{Department.select().count()} departments"],
+            ]
+            for stations in (TOWNS, 1):
+                median, worst, per, mean_offered = lookup(stations)
+                rows.append(["minqing lookup", f"similar reports, 100 k open over {stations} station(s)",
+                             f"{median:.1f} ms (max {worst:.1f})", "< 100 ms",
+                             f"{per} open in the station; {mean_offered:.1f} offered; {backend}"])
+    finally:
+        stop()
+    return rows
+
+
+if __name__ == "__main__":
+    for row in run(*(sys.argv[1:2])):
+        print(row)
