@@ -86,6 +86,24 @@ def suggestions(deputy_ids, year):
     return found
 
 
+def questions(deputy_ids, year):
+    """{deputy id: {"asked", "listed"}}: questions the deputy put to a 问政 in the year (the inquiry kind: a question
+    whose asker is the deputy's account) and how many went into the 问题清单; None without that kind."""
+    if not _has_kinds():
+        return None
+    from services.inquiry_questions import IN_LIST
+    start, end = _bounds(year)
+    found = {i: {"asked": 0, "listed": 0} for i in deputy_ids}
+    for deputy_id, state, n in (Case.select(Account.deputy, Case.state, fn.COUNT(Case.id))
+                                .join(Account, on=(Case.reporter == Account.id))
+                                .where(Case.kind == "inquiry", Account.role == "deputy", Account.deputy.in_(deputy_ids),
+                                       Case.submitted_at >= start, Case.submitted_at < end)
+                                .group_by(Account.deputy, Case.state).tuples()):
+        found[deputy_id]["asked"] += n
+        found[deputy_id]["listed"] += n if state in IN_LIST else 0
+    return found
+
+
 def record(deputy, year):
     """The year's 履职档案 of one deputy, as a plain dict (the pages, the league table and the 述职报告 read it)."""
     return records([deputy], year)[0]
@@ -145,6 +163,7 @@ def records(deputies, year):
         .group_by(Contact.deputy).tuples())
     reports = {r.deputy_id: r for r in DutyReport.select().where(DutyReport.deputy.in_(ids), DutyReport.year == year)}
     led = suggestions(ids, year)
+    asked = questions(ids, year)
     rows = []
     for deputy in deputies:
         f = figures.get(deputy.id, blank)
@@ -162,7 +181,7 @@ def records(deputies, year):
             "bookings": bookings.get(deputy.id, 0),
             "activities": attended[deputy.id],
             "activities_attended": sum(a["attended"] for a in attended[deputy.id].values()),
-            "questions": None,  # HOOK: questions at 问政 (issue 19) — attended 问政 activities are counted above
+            "questions": asked[deputy.id] if asked is not None else None,
             "ballots": sum(ballots_by_kind[deputy.id].values()), "ballots_by_kind": ballots_by_kind[deputy.id],
             "projects": projects[deputy.id], "contacts": contacts.get(deputy.id, 0),
             "duty_report": report, "review": _review(report),
@@ -435,6 +454,9 @@ def draft_sections(entry):
         sections.append(("五、提出代表建议", [
             f"领衔提出代表建议{s['led']}件，附议{s['cosigned']}件" + (f"；已答复的{classes}" if classes else "")
             + (f"；对答复测评{s['evaluated']}次，满意（含基本满意）{s['satisfied']}次" if s["evaluated"] else "") + "。"]))
+    if entry["questions"] and entry["questions"]["asked"]:
+        sections[-1][1].append(f"在问政中提出问题{entry['questions']['asked']}个，"
+                               f"列入问题清单{entry['questions']['listed']}个。")
     sections.append(("六、参加表决和监督", [
         f"参加各类表决、测评{entry['ballots']}次"
         + (f"（{'、'.join(f'{k}{n}次' for k, n in entry['ballots_by_kind'].items())}）" if entry["ballots_by_kind"] else "")

@@ -14,7 +14,7 @@ import re
 from urllib.parse import quote
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from models import Answer, Assignment, Station
@@ -155,6 +155,16 @@ def suggestion_list_xlsx(cases, session=None):
 
 
 THIN = Side(style="thin", color="999999")
+BODY = "代表连心正文"  # the body cells' named style: thin borders, top-aligned, wrapped
+
+
+def _body_style(book):
+    """One named style for every body cell: assigning it is a lookup, where a new Border and Alignment per cell
+    cost ~0.5 ms each (a 5,000-row export took tens of seconds)."""
+    if BODY not in book.named_styles:
+        book.add_named_style(NamedStyle(BODY, border=Border(top=THIN, bottom=THIN, left=THIN, right=THIN),
+                                        alignment=Alignment(vertical="top", wrap_text=True)))
+    return BODY
 
 
 def _sheet(book, title, headings, widths, body, heading_row=2):
@@ -172,11 +182,12 @@ def _sheet(book, title, headings, widths, body, heading_row=2):
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = Border(top=THIN, bottom=THIN, left=THIN, right=THIN)
-    for values in body:
+    style = _body_style(book)
+    for row, values in enumerate(body, start=heading_row + 1):
         sheet.append(values)
-        for cell in sheet[sheet.max_row]:
-            cell.border = Border(top=THIN, bottom=THIN, left=THIN, right=THIN)
-            cell.alignment = Alignment(vertical="top", wrap_text=True)
+        for column in range(1, len(values) + 1):  # sheet[row] would scan the whole sheet: quadratic
+            cell = sheet.cell(row=row, column=column)
+            cell.style = style
             if isinstance(cell.value, dt.date):
                 cell.number_format = "yyyy-mm-dd hh:mm" if isinstance(cell.value, dt.datetime) else "yyyy-mm-dd"
     for i, width in enumerate(widths, start=1):

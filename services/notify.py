@@ -268,7 +268,6 @@ MESSAGES = {
                        _digest("履职提醒", "{upcoming}", "{months}个月没有履职记录"), "", "/m/record",
                        when="每月1日10:00：连续DUTY_INACTIVE_MONTHS个月没有签到、办理反映或被联系（每月一次）",
                        audience="代表"),
-    # whoever gave an opinion in a consultation (services/consultations.py)
     # 代表建议 (services/suggestions.py): signers (领衔 + confirmed 附议), departments, staff, reporters
     "sug_invited": M("请确认附议", "{deputy}代表邀请您附议建议：{title}", "case_todo", _todo("请确认是否附议", "{date_text}"),
                      "", SUG_PHONE, when="起草或修改草稿时邀请附议代表", audience="受邀附议的代表"),

@@ -416,3 +416,20 @@ def test_a_bound_deputy_scanning_the_stations_code_in_the_official_account_is_ch
             activities.create(w.staff, {"kind": "group", "title": "联系组活动", "group": bad,
                                         "starts_at": "2030-04-20T09:00", "ends_at": "2030-04-20T12:00"})
         assert err.value.code == "bad_group"
+
+
+def test_questions_a_deputy_put_to_a_wenzheng_count_on_their_record(app):
+    from tests.test_inquiry_questions import act, ask, close_collection, collecting
+    w = world()
+    found = collecting(w)
+    listed = ask(w, found, "城区老旧小区停车位严重不足，晚上车辆乱停乱放。", who=w.deputy_account)
+    ask(w, found, "学校门口上下学时段交通拥堵，缺少交警疏导。", who=w.deputy_account)
+    ask(w, found, "菜市场周边占道经营严重，影响通行。")  # a citizen's question is not on the deputy's record
+    from services import inquiries
+    inquiries.advance(w.staff, close_collection(found), "mobilisation")
+    act(listed, "list", w.staff, section="question")
+    entry = dutyrecord.record(w.deputy, utcnow().year)
+    assert entry["questions"] == {"asked": 2, "listed": 1}
+    assert entry["reports"]["received"] == 0  # questions are not reports
+    assert "在问政中提出问题2个，列入问题清单1个。" in [p for _, ps in dutyrecord.draft_sections(entry) for p in ps]
+    assert dutyrecord.record(w.other_deputy, utcnow().year)["questions"] == {"asked": 0, "listed": 0}
