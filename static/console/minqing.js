@@ -2,7 +2,7 @@
 // and reports by place — on map tiles (Leaflet) when MAP_TILE_URL is set, else on a plain longitude/latitude
 // layout where a bigger dot means more reports nearby.
 (function () {
-  var data = JSON.parse(document.getElementById("minqing-data").textContent);
+  var data = JSON.parse(document.getElementById("minqing-data").dataset.chart);
   if (window.echarts && data.topics.length) {
     var topics = echarts.init(document.getElementById("topics-chart"));
     var words = data.topics.map(function (t) { return t.word; }).reverse();
