@@ -71,4 +71,65 @@ describe('代表建议 in the deputy workbench', () => {
     await flush();
     expect(wx.calls.toasts).toContain('您已对本轮答复进行过测评，不能重复测评');
   });
+
+  const vocab = { body: { categories: [{ code: 'construction', label: '城乡建设' }, { code: 'education', label: '教育' }],
+    limits: { title: 50, cause: 200, reasons: 3000, measures: 3000 } } };
+  const type = (page, field, value) => page.instance.onInput({ currentTarget: { dataset: { field } }, detail: { value } });
+
+  test('a deputy drafts a new suggestion from the list; the server refusal is shown and nothing is lost', async () => {
+    let calls = 0;
+    const wx = installWx({ 'GET /categories': vocab,
+      'POST /suggestions': () => {
+        calls += 1;
+        return calls === 1 ? { status: 400, body: { error: { code: 'unknown_deputy', message: '附议代表有误，请核对代表码' } } }
+          : { status: 201, body: { suggestion: suggestion() } };
+      } });
+    const list = render('pages/suggestion/index');
+    list.instance.onDraft();
+    expect(wx.calls.navigations).toEqual([{ kind: 'navigateTo', url: '/pages/suggestion/edit' }]);
+    const page = render('pages/suggestion/edit');
+    await page.instance.onLoad({});
+    type(page, 'title', '关于改造老旧小区供水管网的建议');
+    type(page, 'cause', '供水管网老化');
+    type(page, 'reasons', '爆管频繁，居民反映强烈。');
+    type(page, 'measures', '分年度纳入改造计划。');
+    page.instance.onCategory({ detail: { value: '0' } });
+    page.instance.onSession({ detail: { value: '3' } });
+    type(page, 'cosigners', 'DEP002，DEP999');
+    type(page, 'fromReports', 'FY2026-00012');
+    expect(text(page)).toContain('城乡建设');
+    expect(text(page)).toContain('第3次会议');
+    await page.instance.onSave();
+    expect(text(page)).toContain('附议代表有误，请核对代表码');
+    type(page, 'cosigners', 'DEP002');
+    await page.instance.onSave();
+    const posted = sent(wx, 'POST', '/suggestions');
+    expect(posted[0].data).toEqual({ title: '关于改造老旧小区供水管网的建议', cause: '供水管网老化',
+      reasons: '爆管频繁，居民反映强烈。', measures: '分年度纳入改造计划。', category: 'construction', session: 3,
+      cosigners: ['DEP002', 'DEP999'], from_reports: ['FY2026-00012'] });
+    expect(posted[1].data.cosigners).toEqual(['DEP002']);
+    expect(text(page)).not.toContain('附议代表有误');
+    expect(wx.calls.navigations[1]).toEqual({ kind: 'redirectTo', url: '/pages/suggestion/detail?number=JY2026-00001' });
+  });
+
+  test('修改草稿 opens the form filled with the draft and sends edit_draft', async () => {
+    const draft = suggestion({ from_reports: ['FY2026-00012'],
+      allowed_actions: [{ action: 'edit_draft', label: '修改草稿' }, { action: 'submit', label: '提交' }] });
+    const wx = installWx({ 'GET /categories': vocab, 'GET /suggestions/JY2026-00001': { body: { suggestion: draft } },
+      'POST /suggestions/JY2026-00001/actions/edit_draft': { body: { suggestion: draft } } });
+    const detail = render('pages/suggestion/detail');
+    await detail.instance.onLoad({ number: 'JY2026-00001' });
+    await detail.instance.onAction({ currentTarget: { dataset: { action: 'edit_draft' } } });
+    expect(wx.calls.navigations).toEqual([{ kind: 'navigateTo', url: '/pages/suggestion/edit?number=JY2026-00001' }]);
+    const page = render('pages/suggestion/edit');
+    await page.instance.onLoad({ number: 'JY2026-00001' });
+    expect(page.instance.data).toMatchObject({ title: '关于改造老旧小区供水管网的建议', cosigners: 'DEP002',
+      fromReports: 'FY2026-00012', categoryIndex: 0, sessionIndex: 3 });
+    expect(text(page)).toContain('第3次会议');
+    type(page, 'measures', '分年度纳入改造计划，优先改造爆管最多的小区。');
+    await page.instance.onSave();
+    expect(sent(wx, 'POST', '/suggestions/JY2026-00001/actions/edit_draft')[0].data).toMatchObject(
+      { measures: '分年度纳入改造计划，优先改造爆管最多的小区。', category: 'construction', session: 3, cosigners: ['DEP002'] });
+    expect(sent(wx, 'POST', '/suggestions')).toEqual([]);
+  });
 });

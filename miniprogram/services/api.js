@@ -32,6 +32,7 @@ module.exports = {
   act: (number, action, data = {}) => request(`/cases/${enc(number)}/actions/${enc(action)}`, { method: 'POST', data }),
   inbox: (params = {}) => request(`/deputy/cases?${query(params)}`),
   suggestions: () => request('/suggestions'),
+  draftSuggestion: (data) => request('/suggestions', { method: 'POST', data }),
   getSuggestion: (number) => request(`/suggestions/${enc(number)}`),
   suggestionAct: (number, action, data = {}) => request(`/suggestions/${enc(number)}/actions/${enc(action)}`,
     { method: 'POST', data }),

@@ -1,4 +1,4 @@
-// One suggestion for a deputy: confirm or decline co-signing, submit or withdraw a draft, and 测评 the answer
+// One suggestion for a deputy: 修改草稿 (opens pages/suggestion/edit), confirm or decline co-signing, submit or withdraw a draft, and 测评 the answer
 // (联系沟通 / 办理态度 / 办理结果, each 满意 / 基本满意 / 不满意). The buttons follow `allowed_actions`.
 const api = require('../../services/api');
 const fontSize = require('../../services/fontsize');
@@ -30,6 +30,10 @@ Component({
     onAction(event) {
       const { action } = event.currentTarget.dataset;
       if (EVALUATE.includes(action)) { this.setData({ form: action }); return Promise.resolve(); }
+      if (action === 'edit_draft') {
+        wx.navigateTo({ url: `/pages/suggestion/edit?number=${this.number}` });
+        return Promise.resolve();
+      }
       const run = () => api.suggestionAct(this.number, action).then((body) => {
         this.show(body.suggestion);
         wx.showToast({ title: '已完成', icon: 'success' });
