@@ -32,7 +32,7 @@ JOBS = (
     Job("drain_outbox", "投递通知（微信订阅消息、公众号模板消息、站内信）", tasks.drain_outbox, "interval", {"minutes": 1}),
     Job("escalate_overdue", "超期提醒与督办（黄牌 ≤2 个工作日，红牌超期；代表建议的承诺事项同样催办）", tasks.escalate_overdue, "cron",
         {"hour": 9, "minute": 0}),
-    Job("escalate_late_steps", "受理、签收超时提醒（先联络站，再县级）", tasks.escalate_late_steps, "cron",
+    Job("escalate_late_steps", "受理、签收超时提醒（先联络站，再县级；代表建议的签收、协办意见同样提醒）", tasks.escalate_late_steps, "cron",
         {"hour": 9, "minute": 10}),
     Job("close_due_ballots", "表决截止后自动结束并计票", tasks.close_due_ballots, "interval", {"minutes": 1}),
     Job("auto_close", "答复后逾期未评价自动办结", tasks.auto_close, "cron", {"hour": 2, "minute": 30}),

@@ -54,7 +54,7 @@ def escalate_overdue(today=None):
 def escalate_late_steps(today=None):
     """受理 and 签收 time limits: a report not accepted within ACCEPT_DAYS working days (an assignment not signed
     within SIGN_DAYS) is escalated through the workflow — level 1 to the station's staff, level 2 (one more
-    period late) to the county office. Each level once per step."""
+    period late) to the county office. Each level once per step. 代表建议 have their own (chase_late_steps)."""
     today = today or calendar.today()
     raised = 0
     for state, setting, since in (("submitted", "ACCEPT_DAYS", Case.submitted_at),
@@ -75,6 +75,8 @@ def escalate_late_steps(today=None):
                 except ServiceError as err:
                     log.info("escalate %s skipped: %s", case.number, err.code)
                     break
+    from services import suggestions  # 代表建议: a late 签收, and 协办意见 past SUGGESTION_ASSIST_MONTHS
+    raised += suggestions.chase_late_steps(today)["escalated"]
     return {"escalated": raised}
 
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from models import Account, Assignment, Case, Deputy, Follow, KeyValue, Notification, Station, retried, utcnow
+from models import (Account, Assignment, Case, Department, Deputy, Follow, KeyValue, Notification, Station, retried,
+                    utcnow)
 
 # --- templates ------------------------------------------------------------------------------------
 # key: (what to look for in WeChat's library, {value: (label, keyword rules it may fill, words of a
@@ -333,6 +334,9 @@ MESSAGES = {
     "sug_commitment_due": M("承诺事项催办", "{number} 承诺“{promise}”于{due}兑现，{step}", "case_todo",
                             _todo("承诺事项{step}", "{due}"), "", SUG_PHONE, urgent=True,
                             when="每日9:00：B类答复的承诺事项临近（黄）或超过（红）承诺日期", audience="承办单位、工作人员（辖区内）"),
+    "sug_step_late": M("代表建议超时提醒", "{number}：{note}", "case_todo", _todo("{note}", "{date_text}"), "", SUG_PHONE,
+                       urgent=True, when="每日9:10：交办后主办单位超过签收时限未签收（黄，加倍后红），或协办单位交办满1个月未提出协办意见",
+                       audience="超时的承办单位、工作人员（辖区内）"),
     # consultations (services/consultations.py): the deputies or the stations' staff when one opens
     "consultation_deputy": M("请提意见", "《{title}》正在征求代表意见，请于{closes_text}前提出", "work_digest",
                              _digest("请对{title}提意见", "{count}", "征求意见截止{closes_text}"), "", "/q/{code}",
@@ -571,6 +575,7 @@ SUGGESTION_AUDIENCE = {
     "reopen": [("departments", "sug_reopened"), ("signers", "sug_reopened")],
     "close": [("signers", "sug_closed")], "commitment_done": [("signers", "sug_commitment_done")],
     "chase": [("departments", "sug_commitment_due"), ("staff", "sug_commitment_due")],
+    "escalate": [("late_departments", "sug_step_late"), ("staff", "sug_step_late")],
 }
 KIND_AUDIENCE = {"suggestion": SUGGESTION_AUDIENCE}  # reports: AUDIENCE and the rules in case_changed
 
@@ -592,6 +597,10 @@ def suggestion_recipients(case, audience, event):
     if audience == "invited":
         codes = event.data.get("invited") or []
         return _deputy_accounts(Deputy.select(Deputy.id).where(Deputy.code.in_(codes))) if codes else []
+    if audience == "late_departments":  # the departments an escalate event names
+        return list(Account.select().where(Account.role == "department", Account.active == True,  # noqa: E712
+                                           Account.department.in_(Department.select(Department.id).where(
+                                               Department.code.in_(event.data.get("departments") or [""])))))
     if audience == "lead_department":
         lead = Assignment.select(Assignment.department).where(
             Assignment.case == case.id, Assignment.round == case.round, Assignment.active == True,  # noqa: E712

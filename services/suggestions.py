@@ -16,8 +16,8 @@ outbox, tally, audit); only the creation of a draft (`draft`) is written here.
 """
 from peewee import IntegrityError
 
-from models import Answer, Assignment, Case, CaseEvent, Commitment, Deputy, Department, Evaluation, Signer, \
-    Suggestion, Upload, utcnow
+from models import Account, Answer, Assignment, Case, CaseEvent, Commitment, Deputy, Department, Evaluation, \
+    Signer, Suggestion, Upload, utcnow
 from services import calendar, levels, workflow
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.vocab import (ASSIGN_ROLES, CATEGORIES, CONSULT_WAYS, EVALUATION_ITEMS, LIMITS,
@@ -426,6 +426,16 @@ def _chase(case, actor, data):
     return {}, {"level": level, "promise": found.text, "due": found.due.isoformat()}
 
 
+LATE_STEPS = ("sign", "assist")  # 签收 by the lead department; 协办意见 by an assisting (协办/会办) department
+
+
+def _escalate(case, actor, data):
+    step = choice(data, "step", LATE_STEPS, "超时环节")
+    level = number(data, "level", "提醒级别", 1, 2)
+    return {}, {"step": step, "level": level, "departments": codes(data, "departments", "承办单位"),
+                "round": case.round}
+
+
 def _note(label):
     def apply(case, actor, data):
         text(data, "note", label)
@@ -473,6 +483,7 @@ ACTIONS = {a.name: a for a in [
     A("commitment_done", "承诺事项已兑现", ANSWERED, None, ("lead", "office"), guard=_commitment_guard,
       apply=_commitment_done, note_field="note"),
     A("chase", "承诺事项催办", ANSWERED, None, ("system",), guard=_commitment_guard, apply=_chase),
+    A("escalate", "超时提醒", HANDLING, None, ("system",), apply=_escalate, note_field="note", public=False),
 ]}
 assert set(s for a in ACTIONS.values() for s in a.sources) <= set(SUGGESTION_STATES)
 
@@ -558,3 +569,41 @@ def chase_commitments(today=None):
         except ServiceError:
             continue
     return {"chased": chased}
+
+
+def chase_late_steps(today=None):
+    """交办's own time limits: the lead department's 签收 within SIGN_DAYS working days (level 1, level 2 at twice
+    that) and each 协办/会办 department's 协办意见 within SUGGESTION_ASSIST_MONTHS months (level 1), raised once
+    per level and assignment through `escalate` (the late department and staff are told)."""
+    from services.errors import ServiceError
+    today = today or calendar.today()
+    sign_days, months = setting("SIGN_DAYS", 2), setting("SUGGESTION_ASSIST_MONTHS", 1)
+    raised = 0
+    rows = (Assignment.select(Assignment, Case).join(Case).where(
+        Case.kind == KIND, Case.state.in_(HANDLING), Assignment.round == Case.round,
+        Assignment.active == True).order_by(Assignment.id))  # noqa: E712
+    for row in rows:
+        case, assigned = row.case, calendar.local(row.assigned_at).date()
+        if row.role == "lead":
+            late = calendar.working_days_between(assigned, today) if case.state == "assigned" else 0
+            step, target = "sign", 2 if late > 2 * sign_days else 1 if late > sign_days else 0
+            note = f"交办已超过{sign_days}个工作日未签收，请尽快签收"
+        else:
+            staff = Account.select(Account.id).where(Account.department == row.department_id)
+            given = CaseEvent.select().where(CaseEvent.case == case.id, CaseEvent.action == "assist_opinion",
+                                             CaseEvent.at >= row.assigned_at, CaseEvent.actor.in_(staff))
+            late = case.state == "in_progress" and calendar.add_months(assigned, months) < today and not given.exists()
+            step, target = "assist", 1 if late else 0
+            note = f"交办已满{months}个月，协办意见尚未提出，请尽快向主办单位提出"
+        code_ = row.department.code
+        done = max([e.data.get("level", 0) for e in CaseEvent.select().where(
+            CaseEvent.case == case.id, CaseEvent.action == "escalate", CaseEvent.at >= row.assigned_at)
+            if e.data.get("step") == step and code_ in e.data.get("departments", [])], default=0)
+        for level in range(done + 1, target + 1):
+            try:
+                case = workflow.perform(case, "escalate", workflow.SYSTEM,
+                                        {"step": step, "level": level, "departments": [code_], "note": note})
+                raised += 1
+            except ServiceError:
+                break
+    return {"escalated": raised}

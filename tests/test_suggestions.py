@@ -91,6 +91,7 @@ VALID = {
     "refuse_extension": ("staff", {}), "urge": ("staff", {}), "answer": ("lead", "answer"),
     "evaluate": ("deputy", MARKS), "co_evaluate": ("cosigner", MARKS), "reopen": ("staff", {}),
     "close": ("staff", {}), "commitment_done": ("lead", {"note": "一期改造已完工"}), "chase": ("system", {"level": 1}),
+    "escalate": ("system", {"step": "sign", "level": 1, "departments": ["D1"], "note": "交办已超过2个工作日未签收"}),
 }
 EXPECTED = {  # (state, action) -> resulting state; every other pair is refused with nothing written
     ("draft", "edit_draft"): "draft", ("draft", "cosign"): "draft", ("draft", "decline_cosign"): "draft",
@@ -107,6 +108,7 @@ EXPECTED = {  # (state, action) -> resulting state; every other pair is refused 
     ("rated", "reopen"): "assigned", ("answered", "close"): "closed",
     **{(s, "commitment_done"): s for s in ("answered", "rated", "closed")},
     **{(s, "chase"): s for s in ("answered", "rated", "closed")},
+    ("assigned", "escalate"): "assigned", ("in_progress", "escalate"): "in_progress",
 }
 REFUSALS = ("invalid_state", "not_permitted", "no_pending_extension", "consult_required", "already_evaluated",
             "unsatisfied", "no_commitment", "not_unsatisfied")
@@ -282,6 +284,41 @@ def test_unsatisfied_then_second_answer_and_the_promise_is_chased(app):
     assert {n.account_id for n in chased} >= {w.lead.id, w.staff.id}
     workflow.perform(Case.get_by_id(case.id), "commitment_done", w.lead, {"note": "一期改造已完工"})
     assert Commitment.get().done_at is not None
+
+
+def test_a_late_sign_and_a_late_assist_opinion_are_escalated_by_the_daily_job(app):
+    from jobs import tasks
+    w = world()
+
+    def late(account):
+        return [n.body for n in Notification.select().where(Notification.kind == "sug_step_late",
+                                                            Notification.account == account).order_by(Notification.id)]
+
+    with freeze_time("2026-03-02 02:00"):  # a Monday: 交办 to D1 (主办) and D2 (协办)
+        case = suggestion_in(w, "assigned")
+        answered = suggestion_in(w, "in_progress", title="关于城关镇增设公交站点的建议")
+        workflow.perform(answered, "assist_opinion", w.assist, {"note": "建议同步优化公交线路"})
+    with freeze_time("2026-03-04 02:00"):  # two working days: still in time
+        assert tasks.escalate_late_steps() == {"escalated": 0}
+    with freeze_time("2026-03-05 02:00"):  # the third working day: yellow, once
+        assert tasks.escalate_late_steps() == {"escalated": 1}
+        assert tasks.escalate_late_steps() == {"escalated": 0}
+    assert late(w.lead) == late(w.staff) == [f"{case.number}：交办已超过2个工作日未签收，请尽快签收"]
+    assert late(w.assist) == []  # its opinion can wait for the 签收
+    with freeze_time("2026-03-09 02:00"):  # twice the time limit: red
+        assert tasks.escalate_late_steps() == {"escalated": 1}
+        case = workflow.perform(Case.get_by_id(case.id), "sign", w.lead)
+    assert len(late(w.lead)) == 2
+    with freeze_time("2026-04-02 02:00"):  # one month after 交办: the 协办意见 is still in time
+        assert tasks.escalate_late_steps() == {"escalated": 0}
+    with freeze_time("2026-04-03 02:00"):  # D2 gave no opinion on this one (but did on the other)
+        assert tasks.escalate_late_steps() == {"escalated": 1}
+        assert tasks.escalate_late_steps() == {"escalated": 0}
+    assert late(w.assist) == [f"{case.number}：交办已满1个月，协办意见尚未提出，请尽快向主办单位提出"]
+    assert len(late(w.lead)) == 2 and len(late(w.staff)) == 3
+    event = CaseEvent.select().where(CaseEvent.case == case.id, CaseEvent.action == "escalate").order_by(
+        CaseEvent.id.desc()).first()
+    assert event.data == {"step": "assist", "level": 1, "departments": ["D2"], "round": 1}
 
 
 def test_the_list_is_an_excel_with_a_title_row(app):
