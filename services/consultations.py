@@ -329,9 +329,11 @@ def enter_paper(actor, consultation, data):
 # --- answering and publishing -----------------------------------------------------------------------
 
 def opinion_of(consultation, opinion_id):
+    """The opinion with this id (of this consultation, or of any when consultation is None), else 404."""
     try:
-        found = Opinion.get_or_none(Opinion.id == int(opinion_id), Opinion.consultation == consultation)
-    except (TypeError, ValueError):
+        query = Opinion.select().where(Opinion.id == int(opinion_id))
+        found = (query if consultation is None else query.where(Opinion.consultation == consultation)).first()
+    except (TypeError, ValueError, OverflowError):
         found = None
     if found is None:
         raise NotFound("no_opinion", "没有找到这条意见")

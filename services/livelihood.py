@@ -87,16 +87,6 @@ def waiting_opinions(year):
     return list(found.opinions.where(Opinion.id.not_in(taken)).order_by(Opinion.created_at, Opinion.id))
 
 
-def opinion(opinion_id):
-    try:
-        found = Opinion.get_or_none(Opinion.id == int(opinion_id))
-    except (TypeError, ValueError):
-        found = None
-    if found is None:
-        raise NotFound("no_opinion", "没有找到这条意见")
-    return found
-
-
 @retried
 def adopt(actor, opinion, data):
     """An opinion of the year's call becomes a proposal (its what / where / rough cost read by staff from the

@@ -40,7 +40,7 @@ def livelihood_year():
                 flash("已发布民生实事项目征集，请在征集页面开始征集", "ok")
                 return redirect(url_for("console.consultation", code=found.code))
             elif action == "adopt":
-                livelihood.adopt(actor(), livelihood.opinion(request.form.get("opinion")), _form())
+                livelihood.adopt(actor(), consultations.opinion_of(None, request.form.get("opinion")), _form())
                 flash("已转为项目建议", "ok")
             elif action == "propose":
                 livelihood.propose(actor(), {**_form(), "year": str(year)})
