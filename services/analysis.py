@@ -21,7 +21,8 @@ from collections import Counter, defaultdict
 
 from peewee import IntegrityError, fn
 
-from models import AnalysisModel, Answer, Case, CaseTerms, CaseWord, Department, Station, Support, db, utcnow
+from models import (AnalysisModel, Answer, Case, CaseTerms, CaseWord, Department, Station, Support, db, retried,
+                    utcnow)
 from services import calendar
 from services.errors import InvalidInput, NotFound
 from services.vocab import ANSWER_CLASSES, CATEGORIES, OPEN_STATES, RATINGS, setting
@@ -160,6 +161,23 @@ def reindex(query=None):
     return done
 
 
+def prune():
+    """The nightly job's tidy-up of the inverted index, which only open reports need: the words of reports
+    closed since are dropped, and a report opened again (二次办理) gets its words back. Returns (dropped, added)."""
+    closed = Case.select(Case.id).where(Case.kind == REPORT, Case.state.not_in(OPEN_STATES))
+    dropped = CaseWord.delete().where(CaseWord.case.in_(closed)).execute()
+    reopened = (CaseTerms.select(CaseTerms.case, CaseTerms.station, CaseTerms.vector).join(
+        Case, on=(Case.id == CaseTerms.case)).where(Case.kind == REPORT, Case.state.in_(OPEN_STATES), Case.id.not_in(
+            CaseWord.select(CaseWord.case))))
+    added = 0
+    for case_id, station_id, vec in list(reopened.tuples()):
+        rows = index_rows(case_id, station_id, vec if isinstance(vec, dict) else CaseTerms.vector.python_value(vec))
+        if rows:
+            CaseWord.insert_many(rows).execute()
+            added += 1
+    return dropped, added
+
+
 # --- duplicates at the door ------------------------------------------------------------------------
 
 def metres(lat1, lng1, lat2, lng2):
@@ -283,6 +301,7 @@ def support_counts(case_ids):
                 .group_by(Support.case).tuples())
 
 
+@retried
 def support(case, account):
     """我也遇到: `account` met the same problem as open report `case`. Once per person: a second time changes
     nothing. Returns (count, added)."""
@@ -370,6 +389,7 @@ def _accuracy(train_rows, test_rows, label):
     return {"top1": round(top1 / n, 3) if n else None, "top3": round(top3 / n, 3) if n else None, "n": n}
 
 
+@retried
 def train(rows=None, name="routing"):
     """Retrain the routing model on every assigned report; accuracy on the newest HOLDOUT share first."""
     rows = _training_rows() if rows is None else rows

@@ -381,6 +381,7 @@ ballots.ON_CLOSE["inquiry"] = settle
 
 # --- 追责问责 --------------------------------------------------------------------------------------------
 
+@retried
 def note_accountability(actor, inquiry, data):
     """An accountability note (追责问责): who was held responsible and how, as the office publishes it."""
     actor = as_actor(actor)

@@ -9,7 +9,7 @@ import re
 import pytest
 from docx import Document
 
-from models import AnalysisModel, Case, CaseTerms, Notification, Support
+from models import AnalysisModel, Case, CaseTerms, CaseWord, Notification, Support
 from services import analysis, workflow
 from tests.api_client import Api
 from tests.factories import csrf_of, new_case, world
@@ -106,6 +106,9 @@ def test_i_have_it_too_counts_once_per_person_and_staff_see_it(client, w):
                          "support_closed": f"您也遇到的问题“{first.title}”（{first.number}）已办结"}
     assert not Notification.select().where(Notification.account == first.reporter,
                                            Notification.kind.startswith("support_")).exists()
+    # the nightly job takes a closed report's words out of the index of the lookup
+    assert CaseWord.select().where(CaseWord.case == first.id).exists()
+    assert analysis.prune()[0] > 0 and not CaseWord.select().where(CaseWord.case == first.id).exists()
     # a closed report cannot be followed
     closed = Api(client, citizen(10)).post(f"/cases/{first.number}/support")
     assert closed.status_code == 400 and closed.get_json()["error"]["code"] == "case_not_open"
