@@ -291,6 +291,12 @@ MESSAGES = {
                          when="代表提交由群众反映转化的建议", audience="所依据反映的反映人"),
     "sug_withdrawn": M("建议已撤回", "{number}：{title} 已由领衔代表撤回", "case_todo", _todo("建议已撤回", "{date_text}"),
                        "", SUG_PHONE, when="领衔代表撤回草稿或已提交的建议", audience="附议代表"),
+    "sug_handed_over": M("建议已转办", "{number}：{title} 已转交{to}办理：{reason}", "case_todo",
+                         _todo("已转交{to}办理", "{date_text}"), "", SUG_PHONE,
+                         when="人大工作人员把建议转办到上级人大或下级单位（登记、交办前）", audience="领衔和附议代表"),
+    "sug_handed_in": M("转来的代表建议", "{number}：{title}（{from_station}转来：{reason}）", "case_todo",
+                       _todo("请登记转来的代表建议", "{date_text}"), "", SUG_CONSOLE,
+                       when="建议由其他层级的人大转办过来", audience="接收单位的工作人员（辖区内）"),
     "sug_registered": M("建议已登记", "{number}：{title} 已登记为{seq}", "case_todo", _todo("已登记{seq}", "{date_text}"),
                         "", SUG_PHONE, when="人大工作人员登记建议", audience="领衔和附议代表"),
     "sug_classified": M("建议类别已调整", "{number}：{title} 的类别调整为{category}", "case_todo",
@@ -573,6 +579,7 @@ SUGGESTION_AUDIENCE = {
     "submit": [("staff", "sug_submitted"), ("reporters", "sug_from_report")],
     "withdraw": [("cosigners", "sug_withdrawn")],
     "register": [("signers", "sug_registered")], "merge": [("signers", "sug_merged")],
+    "hand_over": [("signers", "sug_handed_over"), ("staff", "sug_handed_in")],
     "classify": [("lead_deputy", "sug_classified")], "progress": [("lead_deputy", "sug_progress")],
     "not_register": [("signers", "sug_not_registered")],
     "assign": [("signers", "sug_assigned"), ("departments", "sug_dept_assigned")],
@@ -643,7 +650,8 @@ def kind_changed(case, event):
               "result": RATINGS.get(event.data.get("result"), ""), "promise": event.data.get("promise", "")[:40],
               "due": event.data.get("due", ""), "step": "已超过承诺日期" if event.data.get("level") == 2 else "即将到期",
               "decision": "已同意" if event.action == "approve_extension" else "未同意",
-              "category": CATEGORIES.get(case.category, "")}
+              "category": CATEGORIES.get(case.category, ""), "to": event.data.get("to", ""),
+              "from_station": event.data.get("from", "")}
     if case.kind in KIND_VALUES:  # a kind's own values for its messages
         values.update(KIND_VALUES[case.kind](case, event))
     for audience, kind in plan:

@@ -165,3 +165,36 @@ def _login(client, username):
     reply = client.post("/console/login", data={"username": username, "password": "Jiangzhou#2026pw",
                                                 "csrf_token": token})
     assert reply.status_code == 302, reply.get_data(as_text=True)[:500]
+
+
+def test_a_suggestion_is_handed_up_from_the_console_with_a_reason_and_both_sides_told(city, client):
+    from models import Notification
+    from services import suggestions
+    from tests.test_console import post
+    from tests.test_suggestions import FORM
+    lead = Account.create(role="deputy", username="cg01", display_name="城关代表", deputy=city.cg_deputy)
+    case = workflow.perform(suggestions.draft(lead, FORM), "submit", lead)
+    assert case.station_id == city.cg_station.id
+    _login(client, "cg")
+    page = client.get(f"/console/suggestions/{case.number}").get_data(as_text=True)
+    form = page.split('id="act-hand_over"')[1].split("</details>")[0]
+    assert '<option value="QS" >青山县人大常委会</option>' in form and "HXZ" not in form  # up, or inside: never sideways
+    refused = post(client, f"/console/suggestions/{case.number}/act/hand_over", {"to_station": "QS", "reason": ""})
+    assert refused.status_code == 400 and Case.get_by_id(case.id).station_id == city.cg_station.id
+    done = post(client, f"/console/suggestions/{case.number}/act/hand_over",
+                {"to_station": "QS", "reason": "涉及全县供水规划", "seen_state": "submitted",
+                 "seen_version": str(case.version)})
+    assert done.status_code == 302
+    moved = Case.get_by_id(case.id)
+    assert moved.station_id == city.qs.id and moved.state == "submitted"
+    with pytest.raises(NotFound):  # the township office no longer has it; the county's does, with its timeline
+        workflow.get_case(case.number, city.cg_office)
+    _login(client, "qs")
+    timeline = client.get(f"/console/suggestions/{case.number}").get_data(as_text=True)
+    assert "城关镇人大代表联络站 → 青山县人大常委会：涉及全县供水规划" in timeline
+    told = {(n.account_id, n.kind): n.body for n in Notification.select().where(Notification.case == case.id,
+                                                                                 Notification.kind.startswith("sug_hand"))}
+    assert told[(lead.id, "sug_handed_over")] == f"{case.number}：{case.title} 已转交青山县人大常委会办理：涉及全县供水规划"
+    assert (city.qs_office.id, "sug_handed_in") in told and (city.bs_office.id, "sug_handed_in") not in told
+    registered = workflow.perform(moved, "register", city.qs_office)  # the county office takes it on from here
+    assert registered.state == "registered"
