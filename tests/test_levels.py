@@ -198,3 +198,32 @@ def test_a_suggestion_is_handed_up_from_the_console_with_a_reason_and_both_sides
     assert (city.qs_office.id, "sug_handed_in") in told and (city.bs_office.id, "sug_handed_in") not in told
     registered = workflow.perform(moved, "register", city.qs_office)  # the county office takes it on from here
     assert registered.state == "registered"
+
+
+def test_an_office_edits_the_level_of_its_own_departments_only_and_it_is_audited(city, client):
+    from models import AuditLog
+    from tests.test_console import post
+    _login(client, "qs")
+    page = client.get("/console/departments").get_data(as_text=True)
+    levels_offered = page.split('name="station">')[1].split("</select>")[0]
+    assert levels_offered.count("<option") == 3 and 'value="CG"' in levels_offered and 'value="BS"' not in levels_offered
+    moved = post(client, "/console/departments", {"code": "QSZJ", "name": "青山县住建局", "station": "CG", "active": "1"})
+    assert moved.status_code == 302 and Department.get(Department.code == "QSZJ").station_id == city.cg.id
+    entry = AuditLog.get(AuditLog.action == "department.edit")
+    assert (entry.actor_id, entry.target_id) == (city.qs_office.id, "QSZJ")
+    assert (entry.detail["before"]["station"], entry.detail["after"]["station"]) == ("QS", "CG")
+    assert [d.code for d in levels.departments_for(city.hx_station)] == ["JZJT"]  # no longer on 河西镇's path
+    # a neighbour's department, a node outside the subtree, a station that is not a level: refused, nothing saved
+    for data, code in (({"code": "BSZJ", "name": "白水县住建局", "station": "QS"}, "out_of_scope"),
+                       ({"code": "QSZJ", "name": "青山县住建局", "station": "BS"}, "out_of_scope"),
+                       ({"code": "QSZJ", "name": "青山县住建局", "station": "CGZ"}, "not_a_level"),
+                       ({"code": "QSJT", "name": "青山县交通局", "station": ""}, "out_of_scope")):
+        with pytest.raises((Forbidden, InvalidInput)) as refused:
+            levels.save_department(city.qs_office, data)
+        assert refused.value.code == code
+    again = post(client, "/console/departments", {"code": "BSZJ", "name": "白水县住建局", "station": "QS"})
+    assert again.status_code == 403 and "不属于本级或下级" in again.get_data(as_text=True)
+    assert Department.get(Department.code == "BSZJ").station_id == city.bs.id
+    assert AuditLog.select().where(AuditLog.action.startswith("department.")).count() == 1
+    added = levels.save_department(city.qs_office, {"code": "QSJT", "name": "青山县交通局", "station": "QS", "active": "1"})
+    assert added.station_id == city.qs.id and AuditLog.get(AuditLog.action == "department.create").target_id == "QSJT"
