@@ -29,7 +29,7 @@ from services.vocab import ANSWER_CLASSES, CATEGORIES, OPEN_STATES, RATINGS, set
 
 THRESHOLD = 0.25       # cosine similarity from which an open report is offered as the same problem
 NEAR_METRES = 500      # "near" when both reports carry coordinates
-BIGRAM_WEIGHT = 0.35   # a character bigram counts this much of an average word
+BIGRAM_WEIGHT = 0.1    # a character bigram counts this much of an average word (0.35 before: docs/performance.md)
 KEYWORDS = 5           # strongest words kept per report for topics
 REPORT = "report"      # the kind analysed: citizens' reports (not deputies' suggestions)
 OFFERED = 5            # at most this many similar reports offered
