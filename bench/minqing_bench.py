@@ -167,7 +167,7 @@ def patched(module, name, value):
         setattr(module, name, kept)
 
 
-def _grouped_candidates(words, station_id, by_deputy, box, before):
+def _grouped_candidates(weights, station_id, by_deputy, box, before):
     """The baseline: the previous candidate query — one GROUP BY over every matching index row, joined to
     `case` for its state (the station path; what grows with the station's reports)."""
     from peewee import fn
@@ -177,7 +177,7 @@ def _grouped_candidates(words, station_id, by_deputy, box, before):
                     Case.state.in_(OPEN_STATES), Case.review != "withheld"))
     return [row[0] for row in query.group_by(CaseWord.case).order_by(fn.COUNT(CaseWord.id).desc(),
                                                                       CaseWord.case.desc())
-            .limit(analysis.CANDIDATES).tuples()]
+            .limit(200).tuples()]  # its 200 candidates
 
 
 def run(backend="sqlite"):
