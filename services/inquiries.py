@@ -193,6 +193,14 @@ def _in_branch(inquiry, station):
     return inquiry.station_id is None or station.path.startswith(inquiry.station.path)
 
 
+def ask_stations(inquiry):
+    """The stations that may print a code for asking in this inquiry (its branch; liaison stations and points)."""
+    rows = Station.select().where(Station.kind != "congress").order_by(Station.path)
+    if inquiry.station_id:
+        rows = rows.where(Station.path.startswith(inquiry.station.path))
+    return list(rows)
+
+
 def ask_station(inquiry, code):
     """The station a station's printed code presets on the ask form (?s=<station>), or None without one; a
     station outside the inquiry's branch (or none of that code) is refused."""

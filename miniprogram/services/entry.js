@@ -1,12 +1,13 @@
-// Where a scan lands: a plain-link QR (options.q = PUBLIC_BASE_URL/d|p|s|q/<code>) or a mini-program
-// code (options.scene = "d=<code>", "p=<code>", "s=<code>", "q=<code>") both open the matching page.
+// Where a scan lands: a plain-link QR (options.q = PUBLIC_BASE_URL/d|p|s|q|w/<code>) or a mini-program
+// code (options.scene = "d=<code>", "p=<code>", "s=<code>", "q=<code>", "w=<code>") both open the matching page.
 const PAGES = {
   d: (code) => `/pages/deputy/index?code=${code}`,
   p: (code) => `/pages/project/detail?code=${code}`,
   s: (code) => `/pages/station/index?code=${code}`,
   q: (code) => `/pages/consultation/detail?code=${code}`,
+  w: (code) => `/pages/inquiry/ask?code=${code}`,
 };
-const KINDS = { d: 'deputy', p: 'project', s: 'station', q: 'consultation' };
+const KINDS = { d: 'deputy', p: 'project', s: 'station', q: 'consultation', w: 'inquiry' };
 
 function decode(value) {
   try { return decodeURIComponent(value); } catch (e) { return value; }
@@ -22,11 +23,11 @@ function target(kind, code) {
 function parseEntry(options = {}) {
   if (options.q) {
     const link = decode(options.q);
-    const match = link.match(/^https?:\/\/[^/]+(?:\/[^?#]*)?\/([dpsq])\/([A-Za-z0-9]+)\/?(?:[?#].*)?$/);
+    const match = link.match(/^https?:\/\/[^/]+(?:\/[^?#]*)?\/([dpsqw])\/([A-Za-z0-9]+)\/?(?:[?#].*)?$/);
     return match ? target(match[1], match[2]) : null;
   }
   if (options.scene) {
-    const match = decode(options.scene).match(/^([dpsq])[=:]([A-Za-z0-9]+)$/);
+    const match = decode(options.scene).match(/^([dpsqw])[=:]([A-Za-z0-9]+)$/);
     return match ? target(match[1], match[2]) : null;
   }
   return null;
