@@ -347,7 +347,7 @@ def publish_progress(actor, inquiry):
                 + (f"（其中逾期{counts['overdue']}个、二次整改{counts['second']}个）" if counts["overdue"] or counts["second"]
                    else "") + (f"，待答复或承诺{counts['waiting']}个" if counts["waiting"] else ""))
         event = record(inquiry, actor, "progress_report", note=note, data=counts)
-        digest(inquiry, event, "inquiry_progress_report", {**counts, "status": "整改进展公布"})
+        digest(inquiry, event, "inquiry_progress_report", counts)
         audit.record(actor, "inquiry.progress_report", ("inquiry", inquiry.code), counts)
     return event
 

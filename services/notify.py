@@ -397,7 +397,7 @@ MESSAGES = {
                       "work_digest", _digest("问政问题清单公布", "{count}", "{title}"), "", "/w/{code}",
                       when="问政进入活动组织阶段（问题清单定稿公布）", audience="问政关注者和提问人"),
     "inquiry_progress_report": M("问政整改进展公布", "{title}：已整改{rectified}个，整改中{rectifying}个，逾期{overdue}个",
-                                 "case_progress", _progress("整改进展公布", "已整改{rectified}个，整改中{rectifying}个"),
+                                 "case_progress", _progress("进展公布", "已整改{rectified}个，整改中{rectifying}个"),
                                  "", "/w/{code}", when="人大常委会公布问政整改进展", audience="问政关注者和提问人"),
     "inquiry_results": M("问政测评结果公布", "{title}{purpose}结果：{detail}", "work_digest",
                          _digest("{purpose}结果公布", "{count}", "{detail}"), "", "/w/{code}",
