@@ -48,6 +48,18 @@ test('from the list through a station: ask with photos and the place; a refusal 
   expect(text(page)).toContain('问题 2026-WZ0001 已提交');
 });
 
+test("a station's printed code opens the form with its station", async () => {
+  const wx = installWx({
+    'GET /inquiries/W8K2M4P6': { body: detail() },
+    'POST /inquiries/W8K2M4P6/questions': { status: 201, body: { question: { number: '2026-WZ0002', state_label: '已提交，等待筛选' } } },
+  });
+  const page = render('pages/inquiry/ask');
+  await page.instance.onLoad({ q: encodeURIComponent('https://daibiao.example.cn/w/W8K2M4P6/ask?s=zcg1') });
+  page.instance.onContent({ detail: { value: '城关镇农贸市场周边停车难。' } });
+  await page.instance.onSubmit();
+  expect(sent(wx, 'POST', '/inquiries/W8K2M4P6/questions')[0].data.station).toBe('ZCG1');
+});
+
 test('a scanned event link opens the form; after the window there is no form', async () => {
   const wx = installWx({ 'GET /inquiries/W8K2M4P6': { body: detail({ collecting: false, stage: 'sorting', stage_label: '问题梳理' }) } });
   const page = render('pages/inquiry/ask');

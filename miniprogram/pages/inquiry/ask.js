@@ -1,4 +1,5 @@
-// Ask a question for a 问政 (from the list, a station's page with ?station=, or a scanned /w/<code> link): the
+// Ask a question for a 问政 (from the list, a station's page with ?station=, a scanned /w/<code> link or a station's
+// printed /w/<code>/ask?s=<station> code): the
 // content, photos (uploaded as they are picked) and the place; the server's refusal (window closed, content
 // check) is shown. Screened questions appear in the event's public 问题清单. Rules: services/inquiry_questions.py.
 const api = require('../../services/api');
@@ -14,10 +15,10 @@ Component({
     longitude: null, busy: false, asked: null },
   methods: {
     onLoad(options) {
-      const { code, redirect } = entry.codeFor('inquiry', options);
+      const { code, station, redirect } = entry.codeFor('inquiry', options);
       if (redirect) { wx.redirectTo({ url: redirect }); return Promise.resolve(); }
       this.code = code;
-      this.station = String(options.station || '').toUpperCase();
+      this.station = String(station || options.station || '').toUpperCase();
       return api.inquiry(code).then((body) => this.setData({ inquiry: { ...body.inquiry, objects: body.inquiry.objects.join('、') } }),
         (err) => this.setData({ error: err.message }));
     },
