@@ -1,8 +1,8 @@
 """问政 on phones and screens: /w/<code> is the event's public page behind its QR code (the 问题清单 in two lists,
 each question's progress, the 测评 results, the public record; follow it), /w/<code>/ask the H5 form for
-questions while they are collected (a station's printed code adds ?s=<station>), /w/<code>/q/<number> one question's progress, /w/<code>/live the big
-screen at a 会议问政. Nothing on these pages names a citizen. Every rule is services/inquiries.py and
-services/inquiry_questions.py."""
+questions while they are collected (a station's printed code adds ?s=<station>), /w/<code>/q/<number> one
+question's progress, /w/<code>/live the big screen at a 会议问政. Nothing on these pages names a citizen. Every
+rule is services/inquiries.py and services/inquiry_questions.py."""
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from handlers import mobile, public, webauth

@@ -452,7 +452,7 @@ def settle(ballot, entry):
         return
     from services import inquiry_questions
     line = ballots.percent(entry.data["rules"]["pass_rate"])
-    opened = _second_rounds(inquiry, ballot)  # object name -> the questions this 测评 sent round again
+    opened = _second_rounds(inquiry, ballot)  # object name -> {number: round} this 测评 sent round again
     refs = {i.id: i.ref for i in ballots.items(ballot)}  # item → "o<inquiry object id>"
     for row in entry.data["items"]:
         target = InquiryObject.get_by_id(int(refs[row["id"]][1:]))
@@ -460,7 +460,8 @@ def settle(ballot, entry):
         if row["flagged"] and target.name not in opened:
             reopened = inquiry_questions.second_round(target)
             event = record(inquiry, SYSTEM, "second_round", data={"object": target.name, "rate": row["rate"],
-                                                                 "questions": reopened, "ballot": ballot.code},
+                                                                 "questions": list(reopened), "rounds": reopened,
+                                                                 "ballot": ballot.code},
                            note=f"{target.name}满意率 {rate}，低于 {line}，已启动二次整改（{len(reopened)} 个问题）")
             tell_followers(inquiry, event, "启动二次整改", f"{target.name}二次整改")
         elif not row["flagged"] and target.name in opened:
@@ -474,14 +475,14 @@ def settle(ballot, entry):
 
 
 def _second_rounds(inquiry, ballot):
-    """{object name: question numbers} of the 二次整改 this ballot opened and no correction has withdrawn."""
+    """{object name: {question number: round}} of the 二次整改 this ballot opened and no correction has withdrawn."""
     opened = {}
     for event in inquiry.events.where(InquiryEvent.action.in_(("second_round", "second_round_withdrawn")))\
             .order_by(InquiryEvent.id):
         if event.data.get("ballot") != ballot.code:
             continue
         if event.action == "second_round":
-            opened[event.data["object"]] = event.data.get("questions") or []
+            opened[event.data["object"]] = event.data.get("rounds") or dict.fromkeys(event.data.get("questions") or [])
         else:
             opened.pop(event.data["object"], None)
     return opened

@@ -250,8 +250,8 @@ def _file(actor, inquiry, asker, source, section, fields, opinion=None, station=
     the one whose code it came through, else the inquiry's."""
     now = utcnow()
     case = Case.create(number=next_case_number(calendar.local(now).year, "inquiry"), kind="inquiry", reporter=asker,
-                       station=station.id if station else inquiry.station_id, source=source, category="governance", submitted_at=now,
-                       updated_at=now, **fields)
+                       station=station.id if station else inquiry.station_id, source=source, category="governance",
+                       submitted_at=now, updated_at=now, **fields)
     InquiryQuestion.create(case=case, inquiry=inquiry, section=section, opinion=opinion)
     data = {"source": source, "inquiry": inquiry.code, **({"opinion": opinion.id} if opinion else {}),
             **({"station": station.code} if station else {})}
@@ -338,22 +338,24 @@ def stage_blockers(inquiry, stage):
 
 
 def second_round(target):
-    """Every finished question of this object goes round again (二次整改); returns their numbers."""
-    numbers = []
+    """Every finished question of this object goes round again (二次整改); returns {number: its new round}."""
+    rounds = {}
     for link in InquiryQuestion.select().join(Case).where(InquiryQuestion.target == target,
                                                           Case.state == "rectified"):
         workflow.perform(link.case, "second_round", SYSTEM, {})
-        numbers.append(link.case.number)
-    return numbers
+        rounds[link.case.number] = link.case.round + 1
+    return rounds
 
 
-def withdraw_second_round(numbers, note):
-    """The 二次整改 opened for these questions is withdrawn (those still in it); returns the numbers withdrawn."""
+def withdraw_second_round(rounds, note):
+    """The 二次整改 opened as {number: round} is withdrawn for the questions still in that round's 整改 (not one a
+    later 测评 opened); returns the numbers withdrawn."""
     done = []
-    for case in Case.select().where(Case.number.in_(numbers or [""]), Case.kind == "inquiry",
+    for case in Case.select().where(Case.number.in_(list(rounds) or [""]), Case.kind == "inquiry",
                                     Case.state == "rectifying"):
-        workflow.perform(case, "withdraw_second", SYSTEM, {"note": note[:200]})
-        done.append(case.number)
+        if rounds[case.number] in (None, case.round):
+            workflow.perform(case, "withdraw_second", SYSTEM, {"note": note[:200]})
+            done.append(case.number)
     return done
 
 
