@@ -346,6 +346,15 @@ class Counter(BaseModel):
     value = IntegerField(default=0)
 
 
+class Holiday(BaseModel):
+    """节假日安排 entered by the office: a day that is a rest day (放假) or a working day (调休上班) whatever the
+    installed chinesecalendar says — for a year it does not know yet, or a local arrangement (services/calendar.py)."""
+    day = DateField(unique=True)
+    workday = BooleanField()
+    name = CharField(max_length=50, default="")
+    created_at = DateTimeField(default=utcnow)
+
+
 class StatsSnapshot(BaseModel):
     """The nightly statistics snapshot (JSON per day and scope)."""
     day = DateField()
@@ -866,7 +875,7 @@ ALL_MODELS = [Station, Department, Deputy, Account, Project, ProjectDeputy, Mile
               Ballot, BallotItem, Elector, Participation, Paper, BallotResult,
               Suggestion, Signer, Evaluation, Commitment,
               Consultation, ConsultationStation, Section, Opinion, ProjectCandidate, MicroFund, MicroProject, MicroSpend,
-              Inquiry, InquiryObject, InquiryDeputy, InquiryQuestion, InquiryEvent, InquiryFollow, InquiryRating]
+              Inquiry, InquiryObject, InquiryDeputy, InquiryQuestion, InquiryEvent, InquiryFollow, InquiryRating, Holiday]
 
 
 # --- activities, reception days, 联系组, 双联系 and 述职 (services/activities.py, services/dutyrecord.py) ---------
