@@ -218,6 +218,10 @@ class Case(BaseModel):
             (("deputy", "submitted_at"), False),
             (("station", "submitted_at"), False),
             (("published", "submitted_at"), False),
+            # the console queue's filters, newest first (migration 0018, docs/performance.md)
+            (("state", "submitted_at"), False),
+            (("category", "submitted_at"), False),
+            (("source", "submitted_at"), False),
         )
 
 
@@ -238,7 +242,8 @@ class Assignment(BaseModel):
     extension_state = CharField(max_length=16, default="")  # requested | approved | refused
 
     class Meta:
-        indexes = ((("department", "active"), False),)
+        indexes = ((("department", "active"), False),
+                   (("department", "case"), False))  # a department's queue: its cases, probed newest first
 
 
 class Answer(BaseModel):

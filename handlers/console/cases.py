@@ -64,7 +64,10 @@ def filtered(args):
         query = query.where(where if where is not None else False)
     if f["q"]:
         q = f["q"][:50]
-        query = query.where((Case.number == q) | Case.title.contains(q) | Case.content.contains(q))
+        if Case.select().where(Case.number == q).exists():  # a case's number: its index, not a scan of every text
+            query = query.where(Case.number == q)
+        else:
+            query = query.where(Case.title.contains(q) | Case.content.contains(q))
     return query, f
 
 
@@ -91,7 +94,7 @@ def push_mode():
 @roles(*EVERYONE)
 def cases():
     query, f = filtered(request.args)
-    rows, links = paging.page(query, request.args, PER_PAGE)
+    rows, links = paging.page(exports.with_names(query), request.args, PER_PAGE)
     return render_template(
         "console/cases.html", rows=rows, f=f, total=paging.count_label(*paging.count(query)), links=links,
         states=KIND_STATES.get(f["kind"] or "report", workflow.STATES), categories=workflow.CATEGORIES,
