@@ -136,7 +136,7 @@ def set_day(actor, day, workday, name=""):
     with write_transaction():
         Holiday.delete().where(Holiday.day == day).execute()  # a new row: the version changes on every edit
         Holiday.create(day=day, workday=workday, name=name)
-        audit.record(actor, "holiday.set", "holiday", day.isoformat(), {"workday": workday, "name": name})
+        audit.record(actor, "holiday.set", ("holiday", day.isoformat()), {"workday": workday, "name": name})
     forget()
 
 
@@ -147,7 +147,7 @@ def remove_day(actor, day):
     day = parse_day(day) if isinstance(day, str) else day
     with write_transaction():
         if day and Holiday.delete().where(Holiday.day == day).execute():
-            audit.record(actor, "holiday.remove", "holiday", day.isoformat())
+            audit.record(actor, "holiday.remove", ("holiday", day.isoformat()))
     forget()
 
 

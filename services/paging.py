@@ -66,8 +66,9 @@ def page(query, args, size=50, key=None, pk=None):
     return rows, links
 
 
-def count(query, cap=COUNT_CAP):
+def count(query, cap=None):
     """How many rows `query` has, counting at most cap + 1 of them: (number, capped)."""
+    cap = cap or COUNT_CAP
     found = query.order_by().limit(cap + 1).count()
     return min(found, cap), found > cap
 
