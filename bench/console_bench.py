@@ -150,7 +150,8 @@ def run():
             filters = [
                 ("no filter", {}), ("state 办理中", {"state": "in_progress"}), ("deputy", {"deputy": deputy.code}),
                 ("station (subtree)", {"station": township.code}), ("lead department", {"department": department.code}),
-                ("category", {"category": "traffic"}), ("overdue", {"overdue": "1"}), ("round 2 (none)", {"round": "2"}),
+                ("category", {"category": "traffic"}), ("overdue", {"overdue": "1"}),
+                ("round 2 (none)", {"round": "2"}),
                 ("one month", month), ("number", {"q": middle.number}), ("text 坑洼", {"q": "坑洼"}),
                 ("text, no match", {"q": "无此词语"}), ("to-do 待受理", {"todo": "new"}), ("to-do 已超期", {"todo": "overdue"}),
                 ("figure 按期办结", {"figure": "on_time"}), ("source 公众号 (none)", {"source": "official_account"}),
@@ -268,7 +269,8 @@ def run():
     if EXPLAIN:
         with open(EXPLAIN, "w") as out:
             for label, sql, params, plan in plans:
-                out.write(f"## {label}\n{sql}\n{params}\n" + "\n".join(" | ".join(str(c) for c in row) for row in plan) + "\n\n")
+                lines = "\n".join(" | ".join(str(c) for c in row) for row in plan)
+                out.write(f"## {label}\n{sql}\n{params}\n{lines}\n\n")
     return rows
 
 

@@ -139,7 +139,8 @@ def test_deadlines_follow_a_holiday_the_office_enters(client, w):
     refused = [m for m in re.findall(r'class="flash error" role="alert">([^<]*)<', client.get(
         post(client, "/console/holidays", {"day": "明天", "workday": "0"}).headers["Location"]).get_data(as_text=True))]
     assert refused == ["请填写日期（年-月-日）"]
-    assert post(sign_in(client, w.town_staff), "/console/holidays", {"day": "2099-03-02", "workday": "0"}).status_code == 403
+    town = sign_in(client, w.town_staff)
+    assert post(town, "/console/holidays", {"day": "2099-03-02", "workday": "0"}).status_code == 403
 
 
 @pytest.fixture
