@@ -75,8 +75,8 @@ def outbox(n, prefix, standin):
                                        for a in ids[::2]]).execute()
     for i in range(0, n, 2):
         standin.consent(f"openid-{prefix}{i}", MP_IDS["case_progress"])
-        for i, account_id in enumerate(ids):
-            notify.write(account_id, "case_accepted", f"{prefix}{i}", {"number": f"{prefix}{i:05d}", "title": "测试"})
+    for i, account_id in enumerate(ids):
+        notify.write(account_id, "case_accepted", f"{prefix}{i}", {"number": f"{prefix}{i:05d}", "title": "测试"})
 
 
 def measure(standin, n, prefix, senders):
