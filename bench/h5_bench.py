@@ -90,17 +90,19 @@ def first_load(browser, url):
 
 
 def report_with_photo(browser, base, photo):
-    """Seconds from the tap on 提交反映 until the case number shows; and the case number."""
+    """(seconds from the tap on 提交反映 until the case number shows, case number, case page URL, bytes posted)."""
     context, page = phone(browser)
     try:
         page.goto(f"{base}/d/DEP001", wait_until="load", timeout=60000)
         page.select_option("#category", "traffic")
         page.fill("#content", "村口的路灯坏了两个月，晚上很黑，老人出门不方便。")
         page.set_input_files("#photos", photo)
+        sent = []
+        page.on("request", lambda r: sent.append(len(r.post_data_buffer or b"")) if r.method == "POST" else None)
         started = time.perf_counter()
         page.click("text=提交反映", no_wait_after=True)
         page.wait_for_selector("#case-number", timeout=300000)
-        return time.perf_counter() - started, page.inner_text("#case-number"), page.url
+        return time.perf_counter() - started, page.inner_text("#case-number"), page.url, sum(sent)
     finally:
         context.close()
 
@@ -130,8 +132,7 @@ def run():
                 servers.append(server)
             filed = {}
             for name in ("before", "after"):
-                seconds, number, case_url = report_with_photo(browser, bases[name], photo)
-                filed[name] = (seconds, number, case_url)
+                filed[name] = report_with_photo(browser, bases[name], photo)
             for page in PAGES + ("case",):
                 for name in ("before", "after"):
                     target = filed[name][2] if page == "case" else bases[name] + page
@@ -142,13 +143,14 @@ def run():
                                  ("OK; " if load < 1500 else "MISSED; ") * (name == "after")
                                  + (f"first paint {fcp / 1000:.2f} s; " if fcp else "") + f"{wire / 1000:.1f} kB over the wire"])
             for name in ("before", "after"):
-                seconds, number, _ = filed[name]
+                seconds, number, _, sent = filed[name]
                 with apps[name].app_context(), db.connection_context():
                     photos = Case.get(Case.number == number).photos
                 rows.append(["H5 report with one photo, slow 3G", name, f"{seconds:.1f} s",
                              "< 10 s" if name == "after" else "—",
                              ("OK; " if seconds < 10 else "MISSED; ") * (name == "after")
-                             + f"photo {size / 1e6:.1f} MB 4000×3000 JPEG; case {number} with {len(photos)} photo"])
+                             + f"photo {size / 1e6:.1f} MB 4000×3000 JPEG, {sent / 1e3:.0f} kB sent; "
+                             f"case {number} with {len(photos)} photo"])
             browser.close()
     finally:
         for server in servers:
