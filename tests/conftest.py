@@ -22,6 +22,24 @@ TEST_CONFIG = {
 }
 
 
+def _reuse_url_builders():
+    """Every test builds its own app (create_app), and 90 % of that is Werkzeug compiling each route's URL builder
+    from an AST — the same ~200 rules each time. The builder depends only on the rule's text, its parsed parts and
+    its defaults (converters are reached through the bound rule), so the tests compile each one once."""
+    from werkzeug.routing.rules import Rule
+    compile_builder, cache = Rule._compile_builder, {}
+
+    def cached(self, append_unknown=True):
+        key = (self.rule, tuple(self._trace), repr(sorted((self.defaults or {}).items())), append_unknown)
+        if key not in cache:
+            cache[key] = compile_builder(self, append_unknown)
+        return cache[key]
+    Rule._compile_builder = cached
+
+
+_reuse_url_builders()
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "browser: drives Debian's Chromium through Playwright")
     config.addinivalue_line("markers", "mariadb_only: needs a MySQL-family server")
