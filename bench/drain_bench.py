@@ -95,7 +95,6 @@ def drainers(processes, senders):
     env = {**os.environ, **{k: json.dumps(v) if isinstance(v, dict) else str(v) for k, v in CONFIG.items()},
            "DATABASE_URL": cfg["DATABASE_URL"], "WECHAT_API_BASE": cfg["WECHAT_API_BASE"],
            "DELIVERY_CONCURRENCY": str(senders)}
-    db.close()
     procs = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "run-jobs", "drain_outbox", "--once"],
                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
              for _ in range(processes)]
@@ -104,7 +103,6 @@ def drainers(processes, senders):
         out = proc.communicate(timeout=600)[0]
         counts.update(ast.literal_eval(out.strip().splitlines()[-1].split(": ", 1)[1]))
     cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
-    db.connect(reuse_if_open=True)
     return dict(counts), cpu.ru_utime + cpu.ru_stime
 
 

@@ -249,7 +249,7 @@ def drain(worker=None, limit=None, budget_seconds=240, now=None, concurrency=Non
                     stop.set()
 
     try:
-        with store.memo():  # the access token and the quota flags read once a few seconds, not per send
+        with store.memo("wechat:token:", "wechat:quota-spent:"):  # read once a few seconds, not per send
             if senders == 1:
                 send()
             else:

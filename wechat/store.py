@@ -11,26 +11,31 @@ from models import KeyValue, db, utcnow
 from wechat.prepared import Prepared
 
 _redis = {}
-_memo = {}        # while memo() is active: {key: (value, read at)}, shared by the process's threads
-_memo_depth = [0]
+_memo = {}              # while memo() is active: {key: (value, read at)}, shared by the process's threads
+_memo_prefixes = []     # one tuple of key prefixes per active memo() block
 _memo_lock = threading.Lock()
 MEMO_SECONDS = 10
 
 
 @contextmanager
-def memo():
-    """Within this block a value read is reused for MEMO_SECONDS by every thread of the process (puts
-    write through): an outbox drain reads the access token and the quota flags once, not once per send.
-    A token another process refreshed meanwhile stays valid 5 minutes (WECHAT.md §11)."""
+def memo(*prefixes):
+    """Within this block a value whose key starts with one of `prefixes` is read at most once every
+    MEMO_SECONDS by the process's threads (puts write through): an outbox drain reads the access token and
+    the quota flags once, not once per send. Only for keys a few seconds' staleness cannot hurt — a token
+    another process refreshed meanwhile stays valid 5 minutes (WECHAT.md §11)."""
     with _memo_lock:
-        _memo_depth[0] += 1
+        _memo_prefixes.append(prefixes)
     try:
         yield
     finally:
         with _memo_lock:
-            _memo_depth[0] -= 1
-            if not _memo_depth[0]:
+            _memo_prefixes.remove(prefixes)
+            if not _memo_prefixes:
                 _memo.clear()
+
+
+def _memoised(key):
+    return any(key.startswith(p) for group in _memo_prefixes for p in group)
 
 
 def redis_client():
@@ -46,7 +51,7 @@ def redis_client():
 
 def get(key):
     """The stored value (decoded JSON), or None when absent or expired."""
-    if _memo_depth[0]:
+    if _memo_prefixes and _memoised(key):
         hit = _memo.get(key)
         if hit is not None and time.monotonic() - hit[1] < MEMO_SECONDS:
             return hit[0]
@@ -70,7 +75,7 @@ def _read(key):
 
 def put(key, value, ttl):
     """Store `value` (JSON-able) for `ttl` seconds, replacing what was there."""
-    if _memo_depth[0]:
+    if _memo_prefixes and _memoised(key):
         _memo[key] = (value, time.monotonic())
     r = redis_client()
     if r is not None:
