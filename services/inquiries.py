@@ -509,6 +509,7 @@ ballots.ON_COUNT["inquiry"], ballots.ON_PUBLISH["inquiry"] = settle, results_pub
 
 # --- 追责问责 --------------------------------------------------------------------------------------------
 
+@retried
 def note_accountability(actor, inquiry, data):
     """An accountability note (追责问责): who was held responsible and how, as the office publishes it."""
     actor = as_actor(actor)

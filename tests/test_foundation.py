@@ -92,6 +92,10 @@ def test_seed_demo_makes_a_believable_county_and_is_idempotent(app, runner):
     months = {c.submitted_at.strftime("%Y-%m") for c in Case.select()}
     assert len(months) >= 4
     assert {s.level for s in Station.select()} == {"county", "town", "village"}
+    # the routing suggestion is trained on the demo's assignments: a new report is offered a department
+    from services import analysis
+    assert "分办建议模型已按" in result.output and "留出" in result.output
+    assert analysis.suggest(Case.select().where(Case.state == "submitted").first())["department"]
     for username, (role, password, *_rest) in DEV_PASSWORDS.items():
         account = Account.get(Account.username == username)
         assert account.role == role
