@@ -135,15 +135,16 @@ def index_rows(case_id, station_id, vec):
             for word in dict.fromkeys(w[:32] for w in keywords(vec, INDEXED))]
 
 
-def index(case):
+def index(case, new=False):
     """Store (or refresh) a report's vector and indexed words; called with every report filed, in its
-    transaction."""
+    transaction (`new`: just inserted, so there is nothing of it to replace)."""
     vec = vector(case_text(case))
     row = dict(station=case.station_id or 0, latitude=case.latitude, longitude=case.longitude, vector=vec,
                keywords=keywords(vec))
-    if CaseTerms.update(**row).where(CaseTerms.case == case.id).execute() == 0:
+    if new or CaseTerms.update(**row).where(CaseTerms.case == case.id).execute() == 0:
         CaseTerms.create(case=case.id, **row)
-    CaseWord.delete().where(CaseWord.case == case.id).execute()
+    if not new:
+        CaseWord.delete().where(CaseWord.case == case.id).execute()
     rows = index_rows(case.id, case.station_id, vec)
     if rows:
         CaseWord.insert_many(rows).execute()

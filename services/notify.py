@@ -395,7 +395,7 @@ MESSAGES = {
     # 问政 questions (services/inquiry_questions.py): the asker, and the object's department
     "inquiry_progress": M("问政问题有新进展", "您提的问题 {number}：{status}。{tip}", "case_progress",
                           _progress("{status}", "{tip}"), "", "/w/{code}/q/{number}",
-                          when="问题列入清单、未采纳、合并、交被问政对象、答复、承诺整改、整改进展、督查、整改完成、二次整改、办结",
+                          when="问题列入清单、未采纳、合并、交被问政对象、答复、承诺整改、整改进展、督查、整改完成、二次整改（及测评更正后撤销）、办结",
                           audience="提问人"),
     "inquiry_assigned": M("问政问题待答复", "问政问题 {number} 已交你单位，请在问政活动上答复", "case_todo",
                           _todo("问政问题，请在活动上答复"), "", "/console/inquiry-questions/{number}",
@@ -403,8 +403,19 @@ MESSAGES = {
     # an inquiry's followers (services/inquiries.py): its stages, 测评, 二次整改 and 追责问责
     "inquiry_news": M("问政动态", "{title}：{status}，{tip}", "case_progress",
                       {"number": "{number}", "title": "{title}", "status": "{status}", "tip": "{tip}", "time": "{time}"},
-                      "", "/w/{code}", when="问政进入新阶段、测评开始或结束、启动二次整改、公布追责问责",
+                      "", "/w/{code}", when="问政进入新阶段（进入活动组织时改发问题清单）、测评开始或结束、启动或撤销二次整改、公布追责问责",
                       audience="问政关注者"),
+    # an inquiry's followers and everyone who asked in it: one digest per person per publication
+    # (services/inquiries.py `digest`), never one per question
+    "inquiry_list": M("问政问题清单公布", "{title}问题清单已公布：群众问题{questions}个，政府困难{difficulties}个",
+                      "work_digest", _digest("问政问题清单公布", "{count}", "{title}"), "", "/w/{code}",
+                      when="问政进入活动组织阶段（问题清单定稿公布）", audience="问政关注者和提问人"),
+    "inquiry_progress_report": M("问政整改进展公布", "{title}：已整改{rectified}个，整改中{rectifying}个，逾期{overdue}个",
+                                 "case_progress", _progress("进展公布", "已整改{rectified}个，整改中{rectifying}个"),
+                                 "", "/w/{code}", when="人大常委会公布问政整改进展", audience="问政关注者和提问人"),
+    "inquiry_results": M("问政测评结果公布", "{title}{purpose}结果：{detail}", "work_digest",
+                         _digest("{purpose}结果公布", "{count}", "{detail}"), "", "/w/{code}",
+                         when="问政满意度测评结果公布", audience="问政关注者和提问人"),
     # whoever wrote to the official account
     "late_answer": M("公众号的回复", "{text}", "", {}, when="公众号的回复超过5秒、客服消息又发不出时（只进站内消息，列入发送失败）",
                      audience="向公众号发消息的人"),
