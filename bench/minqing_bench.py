@@ -173,7 +173,7 @@ def _grouped_candidates(weights, station_id, by_deputy, box, before):
     from peewee import fn
     from services.vocab import OPEN_STATES
     query = (CaseWord.select(CaseWord.case).join(Case, on=(Case.id == CaseWord.case))
-             .where(CaseWord.word.in_(words), CaseWord.station == station_id, Case.kind == analysis.REPORT,
+             .where(CaseWord.word.in_(list(weights)), CaseWord.station == station_id, Case.kind == analysis.REPORT,
                     Case.state.in_(OPEN_STATES), Case.review != "withheld"))
     return [row[0] for row in query.group_by(CaseWord.case).order_by(fn.COUNT(CaseWord.id).desc(),
                                                                       CaseWord.case.desc())
