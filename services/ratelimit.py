@@ -8,7 +8,7 @@ import datetime as dt
 from peewee import Case as When
 from peewee import Expression
 
-from models import KeyValue, is_mysql, retried, utcnow
+from models import KeyValue, is_mysql, retried, row_where, utcnow
 from services.errors import TooMany
 from wechat.store import redis_client
 
@@ -34,7 +34,7 @@ def hit(key, limit, window_seconds, message=None):
             conflict_target=None if is_mysql() else [KeyValue.key],
             update={KeyValue.value: When(None, [(lapsed, "1")], Expression(KeyValue.value, "+", 1)),
                     KeyValue.expires_at: When(None, [(lapsed, expires)], KeyValue.expires_at)}).execute()
-        count = int(KeyValue.get_by_id(key).value)
+        count = int(row_where(KeyValue.key, key).value)
     if count > limit:
         raise too_many(window_seconds, message)
     return count

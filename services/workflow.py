@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from peewee import JOIN, IntegrityError
 
 from models import (Account, Answer, Assignment, Case, CaseEvent, Counter, Department, Deputy, Project,  # noqa: F401
-                    ProjectDeputy, Rating, Station, Upload, db, is_mysql, retried, utcnow, write_transaction)
+                    ProjectDeputy, Rating, Station, Upload, create_row, db, is_mysql, retried, row_where, utcnow,
+                    write_transaction)
 from services import analysis, audit, calendar, levels, notify, stats
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.vocab import (  # noqa: F401  (the vocabulary, re-exported for the doors)
@@ -837,7 +838,7 @@ def next_count(name):
     Counter.insert(name=name, value=1).on_conflict(
         conflict_target=None if is_mysql() else [Counter.name],
         update={Counter.value: Counter.value + 1}).execute()
-    return Counter.get_by_id(name).value
+    return row_where(Counter.name, name).value
 
 
 def next_case_number(year, kind="report"):
@@ -883,7 +884,7 @@ def submit_case(actor, data, source="miniprogram", vet=None):
     if actor.role not in ("citizen", "staff", "admin"):
         raise Forbidden("not_permitted", "只有群众可以提交反映")
     request_id = request_id_of(data)
-    if request_id and (existing := Case.get_or_none(Case.client_request_id == request_id)):
+    if request_id and (existing := row_where(Case.client_request_id, request_id)):
         return _replayed(existing, actor)
     deputy, station, project = resolve_target(data)
     entered_by = None
@@ -920,11 +921,11 @@ def _file_case(actor, request_id, fields, citizen_name, flagged_reason):
             reporter = actor.account
             if fields["entered_by"] is not None:  # the citizen gets an account of their own (no WeChat identity yet)
                 reporter = Account.create(role="citizen", phone=fields["contact_phone"], display_name=citizen_name)
-            case = Case.create(number=next_case_number(calendar.local(now).year), reporter=reporter,
+            case = create_row(Case, number=next_case_number(calendar.local(now).year), reporter=reporter,
                                client_request_id=request_id, flagged=bool(flagged_reason),
                                flag_reason=flagged_reason[:100], submitted_at=now, updated_at=now, **fields)
             source = fields["source"]
-            event = CaseEvent.create(case=case, actor=actor.account, actor_role=actor.role, action="submit",
+            event = create_row(CaseEvent, case=case, actor=actor.account, actor_role=actor.role, action="submit",
                                      to_state="submitted", at=now,
                                      data={"source": source, **({"flag": flagged_reason} if flagged_reason else {})})
             analysis.index(case, new=True)

@@ -4,7 +4,7 @@ import datetime as dt
 import json
 
 from flask import current_app
-from models import KeyValue, db, utcnow
+from models import KeyValue, db, row_where, utcnow
 from wechat.prepared import Prepared
 
 _redis = {}
@@ -28,7 +28,7 @@ def get(key):
         raw = r.get(f"kv:{key}")
         return None if raw is None else json.loads(raw)
     db.connect(reuse_if_open=True)
-    row = KeyValue.get_or_none(KeyValue.key == key)
+    row = row_where(KeyValue.key, key)
     if row is None or (row.expires_at is not None and row.expires_at <= utcnow()):
         return None
     return json.loads(row.value)
