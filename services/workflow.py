@@ -24,6 +24,7 @@ from models import (Account, Answer, Assignment, Case, CaseEvent, Counter, Depar
                     write_transaction)
 from services import analysis, audit, calendar, levels, notify, stats
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from wechat.prepared import Prepared
 from services.vocab import (  # noqa: F401  (the vocabulary, re-exported for the doors)
     STATES, OPEN_STATES, HANDLING_STATES, CONCLUDED_STATES, RESPONSES, ROLES, CATEGORIES, DECLINE_REASONS,
     RETURN_REASONS, ANSWER_CLASSES, RATINGS, DECLINE_ADVICE, TRANSFER_TARGETS, CALLBACK_RESULTS, INTAKE_SOURCES,
@@ -835,10 +836,12 @@ def recorded(before, case, event, actor, detail):
 def next_count(name):
     """The next value of a named sequence, counted with one upsert: an UPDATE that finds no row and then an
     INSERT take gap locks on MySQL/MariaDB, and the first numbers of a year racing each other then deadlock."""
-    Counter.insert(name=name, value=1).on_conflict(
-        conflict_target=None if is_mysql() else [Counter.name],
-        update={Counter.value: Counter.value + 1}).execute()
+    _COUNT.execute(name=name)
     return row_where(Counter.name, name).value
+
+
+_COUNT = Prepared(lambda: Counter.insert(name=Prepared.arg("name"), value=1).on_conflict(
+    conflict_target=None if is_mysql() else [Counter.name], update={Counter.value: Counter.value + 1}))
 
 
 def next_case_number(year, kind="report"):
