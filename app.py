@@ -33,13 +33,13 @@ def create_app(config=None):
             db.close()
 
     register_errors(app)
-    from handlers import (activities, api, ballots, console, consultations, files, health,  # noqa: E402
+    from handlers import (activities, api, assets, ballots, console, consultations, files, health,  # noqa: E402
                           inquiries, livelihood, mobile, oa, public, publiclist, security)
     import jobs
     import qr
     import sms
     import wechat
-    for part in (security, health, files, api, public, publiclist, livelihood, mobile, activities, ballots,
+    for part in (security, assets, health, files, api, public, publiclist, livelihood, mobile, activities, ballots,
                  consultations, inquiries, console, wechat, oa, sms, qr, jobs):
         part.init_app(app)
     check_templates(app.config)

@@ -775,8 +775,9 @@ KIND_WORDS = {"report": "案件", "suggestion": "建议", "inquiry": "问题"}  
 
 def allowed_actions(case, actor):
     """The actions this actor may take on this case now (for buttons in the UIs)."""
-    actor = as_actor(actor)
-    return [name for name, action in actions_of(case).items() if _refusal(case, action, actor) is None]
+    actor = as_actor(actor)  # the state first: no ownership query for an action this state does not have
+    return [name for name, action in actions_of(case).items()
+            if case.state in action.sources and _refusal(case, action, actor) is None]
 
 
 # retried and write_transaction live beside the database proxy (models/base.py), for every service's writes

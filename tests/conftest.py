@@ -18,8 +18,27 @@ TEST_CONFIG = {
     "WECHAT_OA_APP_ID": "wxoatest0000000001", "WECHAT_OA_APP_SECRET": "oa-secret",
     "WECHAT_OA_TOKEN": "testtoken", "WECHAT_MP_APP_ID": "wxmptest0000000001", "WECHAT_MP_APP_SECRET": "mp-secret",
     "WECHAT_TEMPLATES_FILE": "",  # never a developer's instance/wechat_templates.json
-    "QUIET_HOURS": "",  # no test depends on the hour it runs at; quiet-hours tests set their own
+    "QUIET_HOURS": "",
+    "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",  # scrypt at 1/32 of its cost: 200 logins were 30 s of CPU a run  # no test depends on the hour it runs at; quiet-hours tests set their own
 }
+
+
+def _reuse_url_builders():
+    """Every test builds its own app (create_app), and 90 % of that is Werkzeug compiling each route's URL builder
+    from an AST — the same ~200 rules each time. The builder depends only on the rule's text, its parsed parts and
+    its defaults (converters are reached through the bound rule), so the tests compile each one once."""
+    from werkzeug.routing.rules import Rule
+    compile_builder, cache = Rule._compile_builder, {}
+
+    def cached(self, append_unknown=True):
+        key = (self.rule, tuple(self._trace), repr(sorted((self.defaults or {}).items())), append_unknown)
+        if key not in cache:
+            cache[key] = compile_builder(self, append_unknown)
+        return cache[key]
+    Rule._compile_builder = cached
+
+
+_reuse_url_builders()
 
 
 def pytest_configure(config):
