@@ -225,6 +225,7 @@ class Case(BaseModel):
             (("state", "submitted_at"), False),
             (("category", "submitted_at"), False),
             (("source", "submitted_at"), False),
+            (("round", "submitted_at"), False),  # 二次办理 (round 2 and later): few, found without a scan
         )
 
 

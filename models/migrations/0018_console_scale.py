@@ -11,6 +11,7 @@ def up(db, migrator):
             migrator.add_index("case", ("state", "submitted_at")),
             migrator.add_index("case", ("category", "submitted_at")),
             migrator.add_index("case", ("source", "submitted_at")),
+            migrator.add_index("case", ("round", "submitted_at")),
             migrator.add_index("assignment", ("department_id", "case_id")),
             # replaced by the composites above (each keeps its foreign key's index): MariaDB intersected these
             *(migrator.drop_index("case", f"case_{column}") for column in (
