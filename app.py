@@ -3,7 +3,7 @@ import click
 from flask import Flask, jsonify, render_template, request
 
 import config as settings
-from models import db, open_database, sealing
+from models import db, keeps_connection, open_database, sealing
 from services.errors import ServiceError
 
 
@@ -26,23 +26,32 @@ def create_app(config=None):
     @app.teardown_request
     def _close(exc):
         # ...and keep the connection they open on the request's thread (the webhook's pure answers on SQLite).
-        if not db.is_closed() and not db.in_transaction() and not getattr(
+        # A SQLite connection stays with its thread (gunicorn's threads live on): opening one costs four
+        # PRAGMAs, and closing the last one checkpoints and removes the WAL, milliseconds on every request.
+        if not db.is_closed() and not db.in_transaction() and not keeps_connection() and not getattr(
                 app.view_functions.get(request.endpoint), "no_request_connection", False):
             db.close()
 
     register_errors(app)
-    from handlers import (activities, api, ballots, console, consultations, files, health,  # noqa: E402
+    from handlers import (activities, api, assets, ballots, console, consultations, files, health,  # noqa: E402
                           inquiries, livelihood, mobile, oa, public, publiclist, security)
     import jobs
     import qr
     import sms
     import wechat
-    for part in (security, health, files, api, public, publiclist, livelihood, mobile, activities, ballots,
+    for part in (security, assets, health, files, api, public, publiclist, livelihood, mobile, activities, ballots,
                  consultations, inquiries, console, wechat, oa, sms, qr, jobs):
         part.init_app(app)
     check_templates(app.config)
     register_commands(app)
+    app.warm_up = warm_up  # gunicorn.conf.py calls it in each worker before its first request
     return app
+
+
+def warm_up():
+    """Load now what the first requests would otherwise load on the way (jieba's dictionary: seconds)."""
+    from services import analysis
+    analysis.tokens("路灯")
 
 
 def check_templates(cfg):

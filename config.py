@@ -97,6 +97,8 @@ def load():
         WECHAT_VERIFY_FILE=env_str("WECHAT_VERIFY_FILE"),
         WECHAT_MP_SCAN_PAGE=env_str("WECHAT_MP_SCAN_PAGE"),
         H5_REPORTS_PER_IP_HOUR=env_int("H5_REPORTS_PER_IP_HOUR", 30),
+        H5_PHOTO_MAX_PX=env_int("H5_PHOTO_MAX_PX", 1600),  # the browser shrinks photos to this before upload; 0: off
+        COMPRESS_RESPONSES=env_bool("COMPRESS_RESPONSES", True),  # gzip text answers (off when nginx does it)
         H5_BOOKINGS_PER_IP_HOUR=env_int("H5_BOOKINGS_PER_IP_HOUR", 10),
         H5_SIMILAR_PER_IP_HOUR=env_int("H5_SIMILAR_PER_IP_HOUR", 600),  # 附近有相同的反映 look-ups while writing
         REDIS_URL=env_str("REDIS_URL"),
@@ -138,8 +140,10 @@ def load():
         AUDIT_RETENTION_DAYS=max(180, env_int("AUDIT_RETENTION_DAYS", 365)),
         # Notifications: quiet hours hold non-urgent pushes (local time, HH:MM).
         QUIET_HOURS=env_str("QUIET_HOURS", "22:00-08:00"),
+        # Console passwords: werkzeug's hash method for passwords set from now on (stored hashes name their own).
+        PASSWORD_HASH_METHOD=env_str("PASSWORD_HASH_METHOD", "scrypt"),
         # Notifications: WeChat sends in flight at once while draining the outbox (one thread each).
-        DELIVERY_CONCURRENCY=env_int("DELIVERY_CONCURRENCY", 16),
+        DELIVERY_CONCURRENCY=env_int("DELIVERY_CONCURRENCY", 32),
         # Mini-program API: bearer-token lifetime (seconds) and reports per person per hour.
         API_TOKEN_MAX_AGE=env_int("API_TOKEN_MAX_AGE", 7 * 24 * 3600),
         REPORT_RATE_LIMIT=(env_int("REPORT_RATE_LIMIT", 10), 3600),

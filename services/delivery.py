@@ -23,6 +23,7 @@ import sms
 from models import Account, Case, DeliveryAttempt, Notification, SubscriptionQuota, db, is_mysql, retried, utcnow
 from services import calendar, notify, ratelimit
 from services.errors import TooMany
+from wechat import store
 from wechat.prepared import Prepared
 
 log = logging.getLogger(__name__)
@@ -248,18 +249,19 @@ def drain(worker=None, limit=None, budget_seconds=240, now=None, concurrency=Non
                     stop.set()
 
     try:
-        if senders == 1:
-            send()
-        else:
-            app = current_app._get_current_object()
+        with store.memo("wechat:token:", "wechat:quota-spent:"):  # read once a few seconds, not per send
+            if senders == 1:
+                send()
+            else:
+                app = current_app._get_current_object()
 
-            def sender():
-                with app.app_context(), db.connection_context():
-                    send()
+                def sender():
+                    with app.app_context(), db.connection_context():
+                        send()
 
-            with ThreadPoolExecutor(senders, thread_name_prefix="delivery") as pool:
-                for future in [pool.submit(sender) for _ in range(senders)]:
-                    future.result()
+                with ThreadPoolExecutor(senders, thread_name_prefix="delivery") as pool:
+                    for future in [pool.submit(sender) for _ in range(senders)]:
+                        future.result()
     finally:
         drop_lease(worker)
     if counts["limited"]:
@@ -294,7 +296,6 @@ def _quota_key(channel):
 
 def quota_spent(channel):
     """Until when a channel's daily quota is spent (None: it is not)."""
-    from wechat import store
     until = store.get(_quota_key(channel))
     return dt.datetime.fromisoformat(until) if until else None
 
@@ -490,7 +491,6 @@ def _retry(notification, attempt, channel, code, reason):
         _finish(attempt, "retry", code, reason)
         _unspend(notification.account_id, notify.MESSAGES[notification.kind].template, channel)
         if code == DAILY_QUOTA:
-            from wechat import store
             reset = quota_reset()
             store.put(_quota_key(channel), reset.isoformat(), max(60, (reset - utcnow()).total_seconds()))
             _postpone(notification, reset, reason, tried=True)

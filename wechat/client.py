@@ -6,8 +6,10 @@ no fetch invalidates another's) and is kept in shared storage. A call rejected f
 40014, 42001) is retried a bounded number of times with a fresh token. Errors: WeChatAPIError (WeChat
 answered with an errcode) and WeChatUnavailable (network error, timeout, 5xx, not configured).
 """
+import functools
 import json
 import logging
+import os
 import re
 
 import requests
@@ -23,7 +25,15 @@ TOKEN_RETRIES = 2          # after a token error: fetch again, then force a refr
 TOKEN_MARGIN = 300         # seconds: stop using a stored token this long before WeChat expires it
 _http = requests.Session()
 for _scheme in ("https://", "http://"):  # room for every drain sender and reply worker to keep its connection
-    _http.mount(_scheme, requests.adapters.HTTPAdapter(pool_maxsize=32))
+    _http.mount(_scheme, requests.adapters.HTTPAdapter(pool_maxsize=64))
+# The environment (proxies, CA bundle) is read once per API base, not on every call (~0.2 ms each, netrc too).
+_http.trust_env = False
+_VERIFY = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+
+
+@functools.lru_cache(maxsize=8)
+def _proxies(base):
+    return requests.utils.get_environ_proxies(base)
 
 
 class Client:
@@ -54,6 +64,7 @@ class Client:
         body = None if json_body is None else json.dumps(json_body, ensure_ascii=False).encode("utf-8")
         try:
             resp = _http.request(method, self.base + path, params=params, data=body, timeout=self.timeout,
+                                 proxies=_proxies(self.base), verify=_VERIFY,
                                  headers={"Content-Type": "application/json"} if body is not None else None)
         except requests.RequestException as err:
             raise WeChatUnavailable(f"{path}: {err.__class__.__name__}") from err

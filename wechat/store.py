@@ -2,12 +2,40 @@
 de-duplication. The database's KeyValue table by default; Redis when REDIS_URL is set."""
 import datetime as dt
 import json
+import threading
+import time
+from contextlib import contextmanager
 
 from flask import current_app
 from models import KeyValue, db, utcnow
 from wechat.prepared import Prepared
 
 _redis = {}
+_memo = {}              # while memo() is active: {key: (value, read at)}, shared by the process's threads
+_memo_prefixes = []     # one tuple of key prefixes per active memo() block
+_memo_lock = threading.Lock()
+MEMO_SECONDS = 10
+
+
+@contextmanager
+def memo(*prefixes):
+    """Within this block a value whose key starts with one of `prefixes` is read at most once every
+    MEMO_SECONDS by the process's threads (puts write through): an outbox drain reads the access token and
+    the quota flags once, not once per send. Only for keys a few seconds' staleness cannot hurt — a token
+    another process refreshed meanwhile stays valid 5 minutes (WECHAT.md §11)."""
+    with _memo_lock:
+        _memo_prefixes.append(prefixes)
+    try:
+        yield
+    finally:
+        with _memo_lock:
+            _memo_prefixes.remove(prefixes)
+            if not _memo_prefixes:
+                _memo.clear()
+
+
+def _memoised(key):
+    return any(key.startswith(p) for group in _memo_prefixes for p in group)
 
 
 def redis_client():
@@ -23,6 +51,17 @@ def redis_client():
 
 def get(key):
     """The stored value (decoded JSON), or None when absent or expired."""
+    if _memo_prefixes and _memoised(key):
+        hit = _memo.get(key)
+        if hit is not None and time.monotonic() - hit[1] < MEMO_SECONDS:
+            return hit[0]
+        value = _read(key)
+        _memo[key] = (value, time.monotonic())
+        return value
+    return _read(key)
+
+
+def _read(key):
     r = redis_client()
     if r is not None:
         raw = r.get(f"kv:{key}")
@@ -36,6 +75,8 @@ def get(key):
 
 def put(key, value, ttl):
     """Store `value` (JSON-able) for `ttl` seconds, replacing what was there."""
+    if _memo_prefixes and _memoised(key):
+        _memo[key] = (value, time.monotonic())
     r = redis_client()
     if r is not None:
         r.set(f"kv:{key}", json.dumps(value, ensure_ascii=False), ex=int(ttl))
@@ -71,6 +112,7 @@ _CLAIM = Prepared(lambda: KeyValue.insert(key=Prepared.arg("key"), value=Prepare
 
 
 def delete(key):
+    _memo.pop(key, None)
     r = redis_client()
     if r is not None:
         r.delete(f"kv:{key}")
