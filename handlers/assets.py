@@ -15,6 +15,7 @@ from flask import request
 
 COMPRESSIBLE = ("text/", "application/json", "application/javascript", "image/svg+xml")
 MIN_SIZE = 1024
+UNCOMPRESSED = ("wechat_webhook",)  # WeChat's servers read the passive reply: small, plain, as documented
 LEVEL = 6
 STATIC_YEAR, STATIC_HOUR = 31536000, 3600
 _fingerprints = {}
@@ -78,7 +79,8 @@ def init_app(app):
             response.cache_control.public = True
             response.cache_control.max_age = STATIC_YEAR if versioned else STATIC_HOUR
             response.cache_control.immutable = versioned or None
-        if not app.config.get("COMPRESS_RESPONSES", True) or not compressible(response):
+        if (not app.config.get("COMPRESS_RESPONSES", True) or request.blueprint in UNCOMPRESSED
+                or not compressible(response)):
             return response
         if static:  # a small text file: compressed once per version
             name = (request.view_args or {}).get("filename")
