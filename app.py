@@ -3,7 +3,7 @@ import click
 from flask import Flask, jsonify, render_template, request
 
 import config as settings
-from models import db, open_database, sealing
+from models import db, keeps_connection, open_database, sealing
 from services.errors import ServiceError
 
 
@@ -26,7 +26,9 @@ def create_app(config=None):
     @app.teardown_request
     def _close(exc):
         # ...and keep the connection they open on the request's thread (the webhook's pure answers on SQLite).
-        if not db.is_closed() and not db.in_transaction() and not getattr(
+        # A SQLite connection stays with its thread (gunicorn's threads live on): opening one costs four
+        # PRAGMAs, and closing the last one checkpoints and removes the WAL, milliseconds on every request.
+        if not db.is_closed() and not db.in_transaction() and not keeps_connection() and not getattr(
                 app.view_functions.get(request.endpoint), "no_request_connection", False):
             db.close()
 
@@ -42,7 +44,14 @@ def create_app(config=None):
         part.init_app(app)
     check_templates(app.config)
     register_commands(app)
+    app.warm_up = warm_up  # gunicorn.conf.py calls it in each worker before its first request
     return app
+
+
+def warm_up():
+    """Load now what the first requests would otherwise load on the way (jieba's dictionary: seconds)."""
+    from services import analysis
+    analysis.tokens("路灯")
 
 
 def check_templates(cfg):

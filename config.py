@@ -140,6 +140,8 @@ def load():
         AUDIT_RETENTION_DAYS=max(180, env_int("AUDIT_RETENTION_DAYS", 365)),
         # Notifications: quiet hours hold non-urgent pushes (local time, HH:MM).
         QUIET_HOURS=env_str("QUIET_HOURS", "22:00-08:00"),
+        # Console passwords: werkzeug's hash method for passwords set from now on (stored hashes name their own).
+        PASSWORD_HASH_METHOD=env_str("PASSWORD_HASH_METHOD", "scrypt"),
         # Notifications: WeChat sends in flight at once while draining the outbox (one thread each).
         DELIVERY_CONCURRENCY=env_int("DELIVERY_CONCURRENCY", 32),
         # Mini-program API: bearer-token lifetime (seconds) and reports per person per hour.

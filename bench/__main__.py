@@ -12,7 +12,8 @@ import datetime as dt
 
 from bench import load
 
-BENCHES = ["stats", "qr", "drain", "h5", "api", "webhook", "ballot", "drill", "duty", "consultation", "minqing"]
+BENCHES = ["stats", "qr", "drain", "h5", "api", "webhook", "ballot", "drill", "duty", "consultation", "minqing",
+           "console"]
 
 
 def main(names):

@@ -1,8 +1,8 @@
 """问政 on phones and screens: /w/<code> is the event's public page behind its QR code (the 问题清单 in two lists,
 each question's progress, the 测评 results, the public record; follow it), /w/<code>/ask the H5 form for
-questions while they are collected, /w/<code>/q/<number> one question's progress, /w/<code>/live the big
-screen at a 会议问政. Nothing on these pages names a citizen. Every rule is services/inquiries.py and
-services/inquiry_questions.py."""
+questions while they are collected (a station's printed code adds ?s=<station>), /w/<code>/q/<number> one
+question's progress, /w/<code>/live the big screen at a 会议问政. Nothing on these pages names a citizen. Every
+rule is services/inquiries.py and services/inquiry_questions.py."""
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from handlers import mobile, public, webauth
@@ -51,8 +51,14 @@ def ask(code):
     if found is None:
         return public.not_found("这次问政活动")
     form = {k: request.form.get(k, "") for k in ASK_FIELDS}
+    try:  # a station's printed code opens the form with the station preset (?s=<station>)
+        station = inquiries.ask_station(found, request.args.get("s"))
+    except InvalidInput as err:
+        return _render("public/inquiry_ask.html", found, err.status, form=form, error=err.message, station=None,
+                       refusal=inquiries.window_refusal(found))
     if request.method == "GET":
-        return _render("public/inquiry_ask.html", found, form=form, refusal=inquiries.window_refusal(found))
+        return _render("public/inquiry_ask.html", found, form=form, station=station,
+                       refusal=inquiries.window_refusal(found))
     try:
         ratelimit.hit(f"h5-report:{request.remote_addr}", current_app.config.get("H5_REPORTS_PER_IP_HOUR", 30),
                       3600, "提交太频繁，请一小时后再试")
@@ -65,9 +71,10 @@ def ask(code):
         photos = [uploads.save_image(f, account).token for f in files]
         with workflow.write_transaction():  # a browser-only visitor's account stands only with their question
             account = account or Account.create(role="citizen", display_name="网页访客")
-            case = inquiry_questions.submit(account, found, {**form, "photos": photos}, source="h5")
+            case = inquiry_questions.submit(account, found, {**form, "photos": photos,
+                                                             "station": station.code if station else ""}, source="h5")
     except ServiceError as err:
-        return _render("public/inquiry_ask.html", found, err.status, form=form, error=err.message,
+        return _render("public/inquiry_ask.html", found, err.status, form=form, error=err.message, station=station,
                        refusal=inquiries.window_refusal(found))
     public.remember(account)
     return redirect(url_for("inquiries.question", code=found.code, number=case.number, new=1), code=303)

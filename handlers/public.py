@@ -429,7 +429,7 @@ def local_date(value, with_time=False):
 # --- WeChat's verification file (扫普通链接二维码打开小程序) -----------------------------------------
 
 def verification_file(app):
-    """Serve the file WeChat asks for at the site root and under /d/, /p/, /s/, /q/ (the rules' directories)."""
+    """Serve the file WeChat asks for at the site root and under /d/, /p/, /s/, /q/, /w/ (the rules' directories)."""
     path = app.config.get("WECHAT_VERIFY_FILE")
     if not path:
         return
@@ -441,7 +441,7 @@ def verification_file(app):
         with open(path, "rb") as fh:
             return Response(fh.read(), mimetype="text/plain")
 
-    for prefix in ("", "/d", "/p", "/s", "/q"):
+    for prefix in ("", "/d", "/p", "/s", "/q", "/w"):
         app.add_url_rule(f"{prefix}/{name}", f"wechat_verify{prefix.replace('/', '_')}", serve)
 
 

@@ -6,7 +6,7 @@ import re
 from flask import request
 
 from models import Deputy, Department
-from services import uploads
+from services import levels, uploads
 from services.vocab import (CATEGORIES, CONSULT_WAYS, EVALUATION_ITEMS, NOT_REGISTERED_REASONS, RATINGS,
                             RETURN_REASONS, SUGGESTION_CLASSES, session_label)
 from services.suggestions import MAX_SESSION
@@ -35,9 +35,12 @@ FORM = [("title", ("标题", "text", None)), ("cause", ("案由", "text", None))
         ("attachments", ("附件（图片）", "file", None))]
 
 
-def fields(action):
-    """[(name, label, widget, options)] of one action's form (options resolved for selects)."""
+def fields(action, case=None, actor=None):
+    """[(name, label, widget, options)] of one action's form (options resolved for selects; 转办's targets
+    depend on the case and the acting office)."""
     spec = {
+        "hand_over": [("to_station", ("转办到", "select", lambda: {
+            s.code: s.name for s in levels.hand_over_options(case, actor)})), ("reason", ("转办原因", "text", None))],
         "edit_draft": [f for f in FORM if f[0] != "attachments"],
         "decline_cosign": [("note", NOTE)], "withdraw": [("note", NOTE)],
         "register": [("category", ("类别（可调整）", "select", {"": "不变", **CATEGORIES}))],

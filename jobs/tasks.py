@@ -216,12 +216,15 @@ def stats_snapshot(today=None):
 
 
 def train_routing():
-    """民情分析: vectors for any report still without one, then the routing suggestion (category and lead
+    """民情分析: vectors for any report still without one, the words of closed reports out of the index (and a
+    reopened one's back), then the routing suggestion (category and lead
     department) retrained on every assigned report, its accuracy measured on the newest held-out ones."""
     from services import analysis
     with db.atomic():
         indexed = analysis.reindex()
-    return {"indexed": indexed, **analysis.train()}
+    with db.atomic():
+        dropped, restored = analysis.prune()
+    return {"indexed": indexed, "unindexed": dropped, "reindexed": restored, **analysis.train()}
 
 
 def refresh_wechat_token():

@@ -70,6 +70,12 @@ def open_database(url):
     return database
 
 
+def keeps_connection():
+    """True when a thread keeps its connection between requests (SQLite: a file, nothing to pool)."""
+    from peewee import SqliteDatabase
+    return isinstance(db.obj, SqliteDatabase)
+
+
 def is_mysql():
     from peewee import MySQLDatabase
     return isinstance(db.obj, MySQLDatabase)

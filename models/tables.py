@@ -218,6 +218,10 @@ class Case(BaseModel):
             (("deputy", "submitted_at"), False),
             (("station", "submitted_at"), False),
             (("published", "submitted_at"), False),
+            # the console queue's filters, newest first (migration 0018, docs/performance.md)
+            (("state", "submitted_at"), False),
+            (("category", "submitted_at"), False),
+            (("source", "submitted_at"), False),
         )
 
 
@@ -238,7 +242,8 @@ class Assignment(BaseModel):
     extension_state = CharField(max_length=16, default="")  # requested | approved | refused
 
     class Meta:
-        indexes = ((("department", "active"), False),)
+        indexes = ((("department", "active"), False),
+                   (("department", "case"), False))  # a department's queue: its cases, probed newest first
 
 
 class Answer(BaseModel):
@@ -344,6 +349,15 @@ class Counter(BaseModel):
     """Sequences for public numbers (one row per name, e.g. case-2026)."""
     name = CharField(max_length=64, primary_key=True)
     value = IntegerField(default=0)
+
+
+class Holiday(BaseModel):
+    """节假日安排 entered by the office: a day that is a rest day (放假) or a working day (调休上班) whatever the
+    installed chinesecalendar says — for a year it does not know yet, or a local arrangement (services/calendar.py)."""
+    day = DateField(unique=True)
+    workday = BooleanField()
+    name = CharField(max_length=50, default="")
+    created_at = DateTimeField(default=utcnow)
 
 
 class StatsSnapshot(BaseModel):
@@ -866,7 +880,7 @@ ALL_MODELS = [Station, Department, Deputy, Account, Project, ProjectDeputy, Mile
               Ballot, BallotItem, Elector, Participation, Paper, BallotResult,
               Suggestion, Signer, Evaluation, Commitment,
               Consultation, ConsultationStation, Section, Opinion, ProjectCandidate, MicroFund, MicroProject, MicroSpend,
-              Inquiry, InquiryObject, InquiryDeputy, InquiryQuestion, InquiryEvent, InquiryFollow, InquiryRating]
+              Inquiry, InquiryObject, InquiryDeputy, InquiryQuestion, InquiryEvent, InquiryFollow, InquiryRating, Holiday]
 
 
 # --- activities, reception days, 联系组, 双联系 and 述职 (services/activities.py, services/dutyrecord.py) ---------

@@ -7,6 +7,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from models import Account, Department, Deputy, Station, db, retried, utcnow
 from services.errors import InvalidInput, NotFound
+from services.vocab import setting
 
 log = logging.getLogger(__name__)
 WEB_ROLES = ("staff", "department", "admin", "deputy")
@@ -35,7 +36,7 @@ def check_password_policy(password, username=""):
 def set_password(account, password):
     """A new password (checked against the policy); every session and token issued before it ends."""
     check_password_policy(password, account.username)
-    account.password_hash = generate_password_hash(password)
+    account.password_hash = generate_password_hash(password, method=hash_method())
     account.password_changed_at = utcnow()
     account.session_version = (account.session_version or 0) + 1
 
@@ -174,7 +175,7 @@ def login(username, password, address=""):
     name = (username or "").strip() if isinstance(username, str) else ""
     account = Account.get_or_none(Account.username == name) if name else None
     if account is None or account.role not in WEB_ROLES or not account.password_hash:
-        check_password_hash(_DUMMY_HASH, password or "")  # same work whether or not the name exists
+        check_password_hash(_dummy_hash(hash_method()), password or "")  # same work whether or not the name exists
         failed(Unauthorized("bad_credentials", BAD_CREDENTIALS))
     now = utcnow()
     lock = now + dt.timedelta(minutes=LOCK_MINUTES)
@@ -259,4 +260,12 @@ def change_password(account, old, new):
     account.save()
 
 
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+def hash_method():
+    """werkzeug's method string (PASSWORD_HASH_METHOD; scrypt at werkzeug's cost by default). A stored hash names
+    its own method, so changing the setting affects only passwords set afterwards."""
+    return setting("PASSWORD_HASH_METHOD", "scrypt")
+
+
+@functools.lru_cache(maxsize=4)
+def _dummy_hash(method):
+    return generate_password_hash("not-a-real-password", method=method)

@@ -130,6 +130,7 @@ def dates_of(rule_text, start, end):
         first, dt.datetime.combine(end, dt.time()), inc=True)]
 
 
+@retried
 def add_rule(actor, station, form):
     """A station's repeating reception day, planned PLAN_DAYS ahead at once."""
     _staff(actor)
@@ -181,6 +182,7 @@ def plan(rule, today=None, slots=None):
     return added
 
 
+@retried
 def plan_all(today=None):
     """The plan_receptions job: every active rule planned PLAN_DAYS ahead."""
     added = 0
@@ -229,6 +231,7 @@ def calendar_of(station, days=62):
 
 # --- activities the office plans -------------------------------------------------------------------
 
+@retried
 def create(actor, form):
     """An activity: kind, title, theme, period, start and end, place, station or group, deputies invited (codes,
     and/or every member of the group). Every invited deputy is told by push."""
@@ -277,6 +280,7 @@ def deputy_accounts(deputy_ids):
                                        Account.active == True)) if ids else []  # noqa: E712
 
 
+@retried
 def cancel(actor, activity, reason=""):
     """Cancel a planned activity; the deputies and whoever booked are told."""
     _staff(actor)
@@ -297,6 +301,7 @@ def cancel(actor, activity, reason=""):
     return activity
 
 
+@retried
 def write_record(actor, activity, record, photos):
     """The short record afterwards (纪要) and its photos, added to what was written before."""
     _staff(actor)
@@ -460,6 +465,7 @@ def booking_of(code):
     return booking
 
 
+@retried
 def cancel_booking(account, booking):
     """The citizen cancels before the day starts; the deputy is told."""
     if account is None or booking.account_id != account.id:
@@ -491,6 +497,7 @@ def bookings_for_deputy(deputy, days=31):
         Activity.starts_at < utcnow() + dt.timedelta(days=days)).order_by(Activity.starts_at))
 
 
+@retried
 def remind_bookings(now=None):
     """The remind_bookings job: a reminder to the citizen and to the deputy for each booking whose day starts
     within 24 hours (once each, by its dedupe key)."""
@@ -512,6 +519,7 @@ def remind_bookings(now=None):
 
 # --- what was received at a reception day -----------------------------------------------------------
 
+@retried
 def enter_report(actor, activity, data):
     """Staff enter what a citizen said at the reception day as a report (代录, source 接待日来访), linked to the day
     (and to the booking it came from)."""
@@ -540,6 +548,7 @@ def received(activity):
 
 # --- 代表联系组 -----------------------------------------------------------------------------------------
 
+@retried
 def save_group(actor, form, group=None):
     """A group (name, parent group, leader, members by 代表码); a leader is always a member."""
     _staff(actor)
@@ -590,6 +599,7 @@ def groups():
 
 # --- 双联系: 常委会组成人员 contacting deputies ------------------------------------------------------------
 
+@retried
 def log_contact(actor, form):
     """A 常委会组成人员 (a staff account) records a contact with a deputy: day, way, what was said."""
     _staff(actor)

@@ -21,19 +21,22 @@ from collections import Counter, defaultdict
 
 from peewee import IntegrityError, fn
 
-from models import AnalysisModel, Answer, Case, CaseTerms, CaseWord, Department, Station, Support, db, utcnow
+from models import (AnalysisModel, Answer, Case, CaseTerms, CaseWord, Department, Station, Support, db, retried,
+                    utcnow)
 from services import calendar
 from services.errors import InvalidInput, NotFound
 from services.vocab import ANSWER_CLASSES, CATEGORIES, OPEN_STATES, RATINGS, setting
 
 THRESHOLD = 0.25       # cosine similarity from which an open report is offered as the same problem
 NEAR_METRES = 500      # "near" when both reports carry coordinates
-BIGRAM_WEIGHT = 0.35   # a character bigram counts this much of an average word
+BIGRAM_WEIGHT = 0.1    # a character bigram counts this much of an average word (0.35 before: docs/performance.md)
 KEYWORDS = 5           # strongest words kept per report for topics
 REPORT = "report"      # the kind analysed: citizens' reports (not deputies' suggestions)
 OFFERED = 5            # at most this many similar reports offered
 INDEXED = 10           # a report's strongest words in the inverted index (CaseWord)
 CANDIDATES = 200       # reports sharing the most indexed words, then compared in full
+POSTINGS = 300         # newest index rows read per word and place (a rare word has fewer: all of them)
+BOXED = 1000           # newest reports with coordinates inside the box read
 
 # Variants villagers write for the same thing, folded into one word before weighting.
 SYNONYMS = {
@@ -132,15 +135,16 @@ def index_rows(case_id, station_id, vec):
             for word in dict.fromkeys(w[:32] for w in keywords(vec, INDEXED))]
 
 
-def index(case):
+def index(case, new=False):
     """Store (or refresh) a report's vector and indexed words; called with every report filed, in its
-    transaction."""
+    transaction (`new`: just inserted, so there is nothing of it to replace)."""
     vec = vector(case_text(case))
     row = dict(station=case.station_id or 0, latitude=case.latitude, longitude=case.longitude, vector=vec,
                keywords=keywords(vec))
-    if CaseTerms.update(**row).where(CaseTerms.case == case.id).execute() == 0:
+    if new or CaseTerms.update(**row).where(CaseTerms.case == case.id).execute() == 0:
         CaseTerms.create(case=case.id, **row)
-    CaseWord.delete().where(CaseWord.case == case.id).execute()
+    if not new:
+        CaseWord.delete().where(CaseWord.case == case.id).execute()
     rows = index_rows(case.id, case.station_id, vec)
     if rows:
         CaseWord.insert_many(rows).execute()
@@ -158,6 +162,23 @@ def reindex(query=None):
     return done
 
 
+def prune():
+    """The nightly job's tidy-up of the inverted index, which only open reports need: the words of reports
+    closed since are dropped, and a report opened again (二次办理) gets its words back. Returns (dropped, added)."""
+    closed = Case.select(Case.id).where(Case.kind == REPORT, Case.state.not_in(OPEN_STATES))
+    dropped = CaseWord.delete().where(CaseWord.case.in_(closed)).execute()
+    reopened = (CaseTerms.select(CaseTerms.case, CaseTerms.station, CaseTerms.vector).join(
+        Case, on=(Case.id == CaseTerms.case)).where(Case.kind == REPORT, Case.state.in_(OPEN_STATES), Case.id.not_in(
+            CaseWord.select(CaseWord.case))))
+    added = 0
+    for case_id, station_id, vec in list(reopened.tuples()):
+        rows = index_rows(case_id, station_id, vec if isinstance(vec, dict) else CaseTerms.vector.python_value(vec))
+        if rows:
+            CaseWord.insert_many(rows).execute()
+            added += 1
+    return dropped, added
+
+
 # --- duplicates at the door ------------------------------------------------------------------------
 
 def metres(lat1, lng1, lat2, lng2):
@@ -165,6 +186,44 @@ def metres(lat1, lng1, lat2, lng2):
     p1, p2 = math.radians(lat1), math.radians(lat2)
     a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lng2 - lng1) / 2) ** 2
     return 6371000 * 2 * math.asin(math.sqrt(min(1.0, a)))
+
+
+def _postings(words, station_id, before):
+    """{case id: shared words} from the newest POSTINGS index rows of each word at one station (0: reports with
+    no station) — one UNION ALL of index range scans, so the work is capped by the words, not by the table: a
+    rare word (a village's name) brings every report that has it, a common one (路, 破损) only its newest."""
+    if not words:
+        return Counter()
+    p = db.param
+    older = f" AND case_id < {p}" if before is not None else ""
+    part = (f"SELECT case_id FROM (SELECT case_id FROM case_word WHERE word = {p} AND station = {p}{older} "
+            f"ORDER BY case_id DESC LIMIT {POSTINGS}) w")
+    sql = " UNION ALL ".join(part + str(n) for n in range(len(words)))
+    params = [x for word in words for x in ((word, station_id, before.id) if before is not None
+                                            else (word, station_id))]
+    return Counter(row[0] for row in db.execute_sql(sql, params).fetchall())
+
+
+def _in_box(words, box, before):
+    """{case id: shared words} of the newest BOXED reports with coordinates inside the box."""
+    near = CaseTerms.select(CaseTerms.case).where(box)
+    if before is not None:
+        near = near.where(CaseTerms.case < before.id)
+    ids = [i for (i,) in near.order_by(CaseTerms.case.desc()).limit(BOXED).tuples()]
+    if not ids:
+        return Counter()
+    return Counter(dict(CaseWord.select(CaseWord.case, fn.COUNT(CaseWord.id)).where(
+        CaseWord.case.in_(ids), CaseWord.word.in_(words)).group_by(CaseWord.case).tuples()))
+
+
+def _candidates(words, station_id, by_deputy, box, before):
+    """The CANDIDATES reports near in place sharing most of `words`, most shared first, newest first."""
+    shared = Counter()
+    if station_id or by_deputy:
+        shared.update(_postings(words, station_id, before))
+    if box is not None:
+        shared.update({i: n for i, n in _in_box(words, box, before).items() if i not in shared})
+    return [i for i, _ in sorted(shared.items(), key=lambda kv: (-kv[1], -kv[0]))[:CANDIDATES]]
 
 
 def similar(text, station=None, deputy=None, latitude=None, longitude=None, exclude=None, before=None,
@@ -178,11 +237,7 @@ def similar(text, station=None, deputy=None, latitude=None, longitude=None, excl
     if not vec:
         return []
     station_id = getattr(station, "id", station) or 0
-    place = None
-    if station_id:
-        place = CaseWord.station == station_id
-    elif deputy is not None:
-        place = Case.deputy == getattr(deputy, "id", deputy)
+    deputy_id = getattr(deputy, "id", deputy)
     near = setting("DUPLICATE_NEAR_METRES", NEAR_METRES)
     box = None
     if latitude is not None and longitude is not None:
@@ -190,32 +245,25 @@ def similar(text, station=None, deputy=None, latitude=None, longitude=None, excl
         dlng = dlat / max(0.01, math.cos(math.radians(latitude)))
         box = CaseTerms.latitude.between(latitude - dlat, latitude + dlat) & \
             CaseTerms.longitude.between(longitude - dlng, longitude + dlng)
-        place = box if place is None else (place | box)
-    words = [w[:32] for w in keywords(vec, INDEXED * 2)]
-    if place is None or not words:
+    words = list(dict.fromkeys(w[:32] for w in keywords(vec, INDEXED * 2)))
+    if not words or not (station_id or deputy_id is not None or box is not None):
         return []
-    # candidates: open reports near in place sharing the most indexed words; then compared in full
-    shared = fn.COUNT(CaseWord.id)
-    candidates = (CaseWord.select(CaseWord.case).join(Case, on=(Case.id == CaseWord.case))
-                  .where(CaseWord.word.in_(words), Case.kind == REPORT, Case.state.in_(OPEN_STATES),
-                         Case.review != "withheld"))
-    if box is not None:
-        candidates = candidates.join(CaseTerms, on=(CaseTerms.case == CaseWord.case))
-    candidates = candidates.where(place)
-    if exclude is not None:
-        candidates = candidates.where(CaseWord.case != exclude)
-    if before is not None:
-        candidates = candidates.where(Case.submitted_at <= before.submitted_at, Case.id < before.id)
-    ids = [row[0] for row in candidates.group_by(CaseWord.case).order_by(shared.desc(), CaseWord.case.desc())
-           .limit(CANDIDATES).tuples()]
+    ids = _candidates(words, station_id, deputy_id is not None, box, before)
     if not ids:
         return []
+    # the candidates still open and public, compared in full
+    query = (CaseTerms.select(CaseTerms.case, CaseTerms.vector, CaseTerms.station, CaseTerms.latitude,
+                              CaseTerms.longitude, Case.deputy).join(Case, on=(Case.id == CaseTerms.case))
+             .where(CaseTerms.case.in_(ids), Case.kind == REPORT, Case.state.in_(OPEN_STATES),
+                    Case.review != "withheld"))
+    if exclude is not None:
+        query = query.where(CaseTerms.case != getattr(exclude, "id", exclude))
+    if before is not None:
+        query = query.where(Case.submitted_at <= before.submitted_at)
     scored = []
-    query = CaseTerms.select(CaseTerms.case, CaseTerms.vector, CaseTerms.station, CaseTerms.latitude,
-                             CaseTerms.longitude).where(CaseTerms.case.in_(ids))
-    for case_id, stored, row_station, lat, lng in query.tuples().iterator():
-        if station_id and row_station != station_id and latitude is not None and lat is not None \
-                and metres(latitude, longitude, lat, lng) > near:
+    for case_id, stored, row_station, lat, lng, row_deputy in query.tuples().iterator():
+        same_place = row_station == station_id and (station_id or deputy_id is not None and row_deputy == deputy_id)
+        if not same_place and (box is None or lat is None or metres(latitude, longitude, lat, lng) > near):
             continue
         score = cosine(vec, stored if isinstance(stored, dict) else CaseTerms.vector.python_value(stored))
         if score >= threshold:
@@ -254,6 +302,7 @@ def support_counts(case_ids):
                 .group_by(Support.case).tuples())
 
 
+@retried
 def support(case, account):
     """我也遇到: `account` met the same problem as open report `case`. Once per person: a second time changes
     nothing. Returns (count, added)."""
@@ -341,6 +390,7 @@ def _accuracy(train_rows, test_rows, label):
     return {"top1": round(top1 / n, 3) if n else None, "top3": round(top3 / n, 3) if n else None, "n": n}
 
 
+@retried
 def train(rows=None, name="routing"):
     """Retrain the routing model on every assigned report; accuracy on the newest HOLDOUT share first."""
     rows = _training_rows() if rows is None else rows

@@ -31,9 +31,11 @@ from services.workflow import SYSTEM, as_actor, retried, write_transaction
 KINDS = {"review": "部门评议", "project_vote": "民生实事项目票决", "satisfaction": "满意度测评",
          "duty_review": "述职评议", "project_review": "民生实事项目测评", "micro": "微实事项目审议",
          "inquiry": "问政满意度测评", "other": "其他表决"}
-# kind: what follows when a ballot of that kind closes and is counted — function(ballot, result entry), run in the
-# closing transaction (问政: under the line opens 二次整改, services/inquiries.py registers it)
-ON_CLOSE = {}
+# kind: what follows when a ballot of that kind is counted — function(ballot, result entry), run in the same
+# transaction at closing (entry #1) and at each correction (#2, #3 …: the follow-up is redone from the corrected
+# count); and what follows its publication — function(ballot). 问政 registers both (services/inquiries.py: under
+# the line opens 二次整改, a correction above it withdraws it; the results are pushed to followers)
+ON_COUNT, ON_PUBLISH = {}, {}
 METHODS = {"choose": "选择（N选M）", "rate": "测评（满意/基本满意/不满意）"}
 ELECTORATES = {"deputies": "代表（名单）", "public": "公众（每个微信一票）"}
 STATES = {"draft": "未开始", "open": "投票中", "closed": "已结束（结果未公布）", "published": "结果已公布"}
@@ -308,8 +310,8 @@ def close(actor, ballot):
     with write_transaction():
         window.cas(ballot, "open", state="closed", closes_at=min(ballot.closes_at, utcnow()))
         entry = _record(actor, ballot, "")
-        if ballot.kind in ON_CLOSE:
-            ON_CLOSE[ballot.kind](ballot, entry)
+        if ballot.kind in ON_COUNT:
+            ON_COUNT[ballot.kind](ballot, entry)
         audit.record(as_actor(actor).account, "ballot.close", ("ballot", ballot.code), {})
     return ballot
 
@@ -348,6 +350,8 @@ def publish(actor, ballot):
     _staff(actor)
     with write_transaction():
         window.cas(ballot, "closed", state="published")
+        if ballot.kind in ON_PUBLISH:
+            ON_PUBLISH[ballot.kind](ballot)
         audit.record(as_actor(actor).account, "ballot.publish", ("ballot", ballot.code), {})
     return ballot
 
@@ -362,9 +366,12 @@ def correct(actor, ballot, data):
         raise Conflict("not_closed", "投票结束后才能更正结果")
     if len(note) < 4:
         raise InvalidInput("no_reason", "请写明更正的原因")
-    rules = {**ballot.rules, **parse_rules({k: v for k, v in data.items() if k in RULES and v})}
+    given = {k: v for k, v in data.items() if k in RULES and v}
+    rules = {**ballot.rules, **{k: v for k, v in parse_rules(given).items() if k in given}}  # the rest as they were
     with write_transaction():
         entry = _record(actor, ballot, note[:1000], rules)
+        if ballot.kind in ON_COUNT:
+            ON_COUNT[ballot.kind](ballot, entry)
         audit.record(as_actor(actor).account, "ballot.correct", ("ballot", ballot.code), {"note": note[:200]})
     return entry
 

@@ -183,6 +183,7 @@ def _move(actor, consultation, expected, action, **changes):
     return consultation
 
 
+@retried
 def open_consultation(actor, consultation):
     """Start taking opinions. Told in the same transaction: every deputy (deputies only), or the staff of the
     chosen stations and their subtree, who organise the 座谈会 (stations)."""

@@ -26,7 +26,7 @@ from services import audit, ballots, calendar, notify, stats
 from services.activities import KINDS
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.vocab import ANSWER_CLASSES, setting
-from services.workflow import as_actor, write_transaction
+from services.workflow import as_actor, retried, write_transaction
 
 STEPS = {"accept": "受理", "decline": "不予受理", "forward": "转交人大办", "reply": "回复群众", "opinion": "提出意见"}
 WORDS_LIMIT = 3000
@@ -277,6 +277,7 @@ def inactive(months=None, now=None):
     return [(d, last[d.id]) for d in deputies if last[d.id] is None or last[d.id] < since]
 
 
+@retried
 def remind_inactive(now=None):
     """The remind_inactive_deputies job: a gentle reminder to each inactive deputy, once a month."""
     month = calendar.local(now or utcnow()).strftime("%Y-%m")
@@ -331,6 +332,7 @@ def _staff(actor):
         raise Forbidden("not_permitted", "只有人大工作人员可以安排述职")
 
 
+@retried
 def schedule(actor, year):
     """Schedule this year's 述职: a third of the deputies serving this year (rounded up), those whose term ends
     soonest first, every deputy whose term ends this year and has not reported in it. Returns the new rows."""
@@ -356,6 +358,7 @@ def schedule(actor, year):
     return rows
 
 
+@retried
 def schedule_one(actor, deputy, year):
     _staff(actor)
     with write_transaction():
@@ -375,6 +378,7 @@ def report_of(deputy, year):
     return report
 
 
+@retried
 def set_words(actor, report, words):
     """The deputy's own words in the 述职报告 (the deputy themselves, or staff for them)."""
     actor = as_actor(actor)
@@ -391,6 +395,7 @@ def set_words(actor, report, words):
     return report
 
 
+@retried
 def start_review(actor, report, form):
     """述职评议: a 测评 ballot (kind duty_review, one item: the deputy) by the public through the 代表码 page (one vote
     per WeChat identity), or by the listed deputies (a township 主席团); opened at once."""

@@ -11,14 +11,21 @@ import csv
 import datetime as dt
 import io
 import re
+import tempfile
 from urllib.parse import quote
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.cell_range import CellRange
+from openpyxl.worksheet.worksheet import Worksheet
 
-from models import Answer, Assignment, Station
-from services import calendar, levels
+from peewee import JOIN, fn
+
+from models import Account, Answer, Assignment, Case, Department, Deputy, Station
+from models.sealing import unseal
+from services import calendar, levels, paging
 from services.vocab import ANSWER_CLASSES, CATEGORIES, RATINGS, SOURCES, SUGGESTION_CLASSES, state_label
 
 CLASSES = {"report": ANSWER_CLASSES, "suggestion": SUGGESTION_CLASSES}  # the answer classes' words per kind
@@ -26,6 +33,7 @@ CLASSES = {"report": ANSWER_CLASSES, "suggestion": SUGGESTION_CLASSES}  # the an
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+BATCH = 1000  # cases read at a time by an export
 
 
 def safe(value):
@@ -48,12 +56,13 @@ def mask_name(name):
 
 
 def reporter_label(case):
-    """Never a full name or number: 匿名, or the first character and a masked phone."""
+    """Never a full name or number: 匿名, or the first character and a masked phone (the case's contact phone,
+    else the reporter's), from a row of `listed`."""
     if case.anonymous or case.reporter_id is None:
         return "匿名"
-    phone = case.contact_phone or case.reporter.phone
+    phone = unseal(case.sealed_phone or "")
     masked = phone[:3] + "****" + phone[-4:] if len(phone or "") >= 7 else ""
-    return " ".join(p for p in (mask_name(case.reporter.display_name) or "群众", masked) if p)
+    return " ".join(p for p in (mask_name(case.reporter_name) or "群众", masked) if p)
 
 
 # (heading, width, how to get the value from one case and its context)
@@ -63,12 +72,12 @@ COLUMNS = [
     ("提交日期", 11, lambda c, x: calendar.local(c.submitted_at).date()),
     ("来源", 8, lambda c, x: SOURCES.get(c.source, c.source)),
     ("类别", 9, lambda c, x: CATEGORIES.get(c.category, c.category)),
-    ("联络站", 16, lambda c, x: c.station.name if c.station_id else ""),
-    ("代表", 8, lambda c, x: c.deputy.name if c.deputy_id else ""),
+    ("联络站", 16, lambda c, x: c.station_name or ""),
+    ("代表", 8, lambda c, x: c.deputy_name or ""),
     ("反映人（脱敏）", 16, lambda c, x: reporter_label(c)),
     ("标题", 24, lambda c, x: c.title),
     ("反映内容", 40, lambda c, x: c.content),
-    ("主办单位", 16, lambda c, x: c.lead_department.name if c.lead_department_id else ""),
+    ("主办单位", 16, lambda c, x: c.lead_name or ""),
     ("协办单位", 16, lambda c, x: "、".join(x["assist"])),
     ("交办日期", 11, lambda c, x: x["assigned"]),
     ("办理时限", 11, lambda c, x: c.deadline),
@@ -85,29 +94,61 @@ HEADINGS = [name for name, _, _ in COLUMNS]
 
 
 def _context(cases):
-    """What the rows need besides the case itself, fetched in three queries for the whole list."""
+    """What the rows need besides the case itself, fetched in two queries for a batch of cases."""
     ids = [c.id for c in cases]
     assist, assigned, answer = {}, {}, {}
     if ids:
-        for a in Assignment.select().where(Assignment.case.in_(ids)).order_by(Assignment.id):
+        for a in Assignment.select(Assignment, Department.name).join(Department).where(
+                Assignment.case.in_(ids)).order_by(Assignment.id):
             assigned.setdefault(a.case_id, calendar.local(a.assigned_at).date())
             if a.active and a.role == "assist":
                 assist.setdefault(a.case_id, []).append(a.department.name)
-        for a in Answer.select().where(Answer.case.in_(ids)).order_by(Answer.id):
+        for a in Answer.select(Answer.case, Answer.text).where(Answer.case.in_(ids)).order_by(Answer.id):
             answer[a.case_id] = a.text  # the latest answer
     return assist, assigned, answer
 
 
+# the case columns the 问题清单 reads: flat rows, not model objects with their joined models (building those
+# was most of an export's time), and one phone decrypted only where the row shows it
+LISTED = ("id", "number", "kind", "submitted_at", "source", "category", "reporter", "anonymous", "title", "content",
+          "deadline", "urge_level", "answered_at", "answered_on_time", "answer_class", "rating", "state")
+
+
+def listed(query):
+    """The cases of `query` as flat rows with what the 问题清单 shows: station_name, deputy_name, lead_name,
+    reporter_name and sealed_phone (the contact phone, else the reporter's; still sealed)."""
+    lead = Department.alias()
+    phone = fn.COALESCE(fn.NULLIF(Case.contact_phone, ""), Account.phone).coerce(False)
+    return (query.select(*[getattr(Case, f) for f in LISTED], Station.name.alias("station_name"),
+                         Deputy.name.alias("deputy_name"), lead.name.alias("lead_name"),
+                         Account.display_name.alias("reporter_name"), phone.alias("sealed_phone"))
+            .join_from(Case, Station, JOIN.LEFT_OUTER, on=(Case.station == Station.id))
+            .join_from(Case, Deputy, JOIN.LEFT_OUTER, on=(Case.deputy == Deputy.id))
+            .join_from(Case, lead, JOIN.LEFT_OUTER, on=(Case.lead_department == lead.id))
+            .join_from(Case, Account, JOIN.LEFT_OUTER, on=(Case.reporter == Account.id)).objects())
+
+
+def with_names(query):
+    """The cases with their station, deputy and lead department names joined in (one query, not three a row)."""
+    lead = Department.alias()
+    return (query.select(Case, Station.name, Deputy.name, lead.name)
+            .join_from(Case, Station, JOIN.LEFT_OUTER, on=(Case.station == Station.id), attr="station")
+            .join_from(Case, Deputy, JOIN.LEFT_OUTER, on=(Case.deputy == Deputy.id), attr="deputy")
+            .join_from(Case, lead, JOIN.LEFT_OUTER, on=(Case.lead_department == lead.id), attr="lead_department"))
+
+
 def rows(cases):
-    cases = list(cases)
-    assist, assigned, answer = _context(cases)
-    today = calendar.today()
-    for index, case in enumerate(cases, start=1):
-        late = case.deadline is not None and (
-            case.deadline < today if case.answered_at is None else case.answered_on_time is False)
-        context = {"index": index, "assist": assist.get(case.id, []), "assigned": assigned.get(case.id),
-                   "answer": answer.get(case.id, ""), "overdue": "是" if late else ""}
-        yield [safe(get(case, context)) for _, _, get in COLUMNS]
+    """The 问题清单's rows for a query of cases, read newest first a thousand at a time."""
+    today, index = calendar.today(), 0
+    for batch in paging.batches(listed(cases), BATCH):
+        assist, assigned, answer = _context(batch)
+        for case in batch:
+            index += 1
+            late = case.deadline is not None and (
+                case.deadline < today if case.answered_at is None else case.answered_on_time is False)
+            context = {"index": index, "assist": assist.get(case.id, []), "assigned": assigned.get(case.id),
+                       "answer": answer.get(case.id, ""), "overdue": "是" if late else ""}
+            yield [safe(get(case, context)) for _, _, get in COLUMNS]
 
 
 def county_name():
@@ -169,42 +210,42 @@ def _body_style(book):
 
 def _sheet(book, title, headings, widths, body, heading_row=2):
     """A sheet with a merged title row, a bold frozen header repeated on every printed page, borders,
-    widths and A4 landscape fitted to one page wide. Dates become real date cells."""
+    widths and A4 landscape fitted to one page wide. Dates become real date cells. The book is write-only:
+    each row goes to a temporary file as it comes, so a sheet of any length takes constant memory."""
     sheet = book.create_sheet(re.sub(r"[\\/*?:\[\]]", "", title)[:31] or "Sheet")
-    sheet.append([safe(title)])
-    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headings))
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet["A1"].alignment = Alignment(horizontal="center", vertical="center")
-    sheet.row_dimensions[1].height = 28
-    sheet.append(headings)
-    for cell in sheet[heading_row]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDEBF7")
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        cell.border = Border(top=THIN, bottom=THIN, left=THIN, right=THIN)
-    style = _body_style(book)
-    for row, values in enumerate(body, start=heading_row + 1):
-        sheet.append(values)
-        for column in range(1, len(values) + 1):  # sheet[row] would scan the whole sheet: quadratic
-            cell = sheet.cell(row=row, column=column)
-            cell.style = style
-            if isinstance(cell.value, dt.date):
-                cell.number_format = "yyyy-mm-dd hh:mm" if isinstance(cell.value, dt.datetime) else "yyyy-mm-dd"
     for i, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(i)].width = width
     sheet.freeze_panes = f"A{heading_row + 1}"
     sheet.print_title_rows = f"{heading_row}:{heading_row}"
     sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.merged_cells.add(CellRange(min_row=1, min_col=1, max_row=1, max_col=len(headings)))
+    sheet.row_dimensions[1].height = 28
+    heading = Border(top=THIN, bottom=THIN, left=THIN, right=THIN)
+    sheet.append([_cell(sheet, safe(title), font=Font(bold=True, size=14),
+                        alignment=Alignment(horizontal="center", vertical="center"))])
+    sheet.append([_cell(sheet, name, font=Font(bold=True), fill=PatternFill("solid", fgColor="DDEBF7"),
+                        alignment=Alignment(horizontal="center", vertical="center", wrap_text=True), border=heading)
+                  for name in headings])
+    style = _body_style(book)
+    for values in body:
+        sheet.append([_cell(sheet, value, style=style) for value in values])
     return sheet
 
 
+def _cell(sheet, value, **looks):
+    cell = WriteOnlyCell(sheet, value=value)
+    for name, look in looks.items():
+        setattr(cell, name, look)
+    if isinstance(value, dt.date):
+        cell.number_format = "yyyy-mm-dd hh:mm" if isinstance(value, dt.datetime) else "yyyy-mm-dd"
+    return cell
+
+
 def _book():
-    book = Workbook()
-    book.remove(book.active)
-    return book
+    return Workbook(write_only=True)
 
 
 def _save(book):
@@ -214,19 +255,29 @@ def _save(book):
 
 
 def to_xlsx(cases, title=None):
+    """The 问题清单 as an open temporary file (the caller sends it): rows are written as they are read."""
     book = _book()
     _sheet(book, title or list_title(), HEADINGS, [w for _, w, _ in COLUMNS], rows(cases))
-    return _save(book)
+    out = tempfile.TemporaryFile()
+    book.save(out)
+    out.seek(0)
+    return out
 
 
 def to_csv(cases):
-    """UTF-8 with a byte-order mark so that Excel on Windows opens the Chinese text correctly."""
+    """UTF-8 with a byte-order mark so that Excel on Windows opens the Chinese text correctly; yields the text a
+    thousand rows at a time (a streamed response)."""
     out = io.StringIO()
     writer = csv.writer(out)
+    out.write("\ufeff")
     writer.writerow(HEADINGS)
-    for values in rows(cases):
+    for n, values in enumerate(rows(cases), start=1):
         writer.writerow(["" if v is None else v.isoformat() if isinstance(v, dt.date) else v for v in values])
-    return "\ufeff" + out.getvalue()
+        if n % BATCH == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
 
 
 def table_xlsx(sheets):

@@ -179,6 +179,40 @@ def window_refusal(inquiry, now=None):
     return None
 
 
+def open_events(station=None, now=None):
+    """The published inquiries collecting questions now, closing soonest first (the mini-program's list, the
+    official account's 问政); through a station, those it may be asked in (county-wide ones and its branch's)."""
+    now = now or utcnow()
+    rows = Inquiry.select().where(Inquiry.published == True, Inquiry.stage == "mobilisation",  # noqa: E712
+                                  Inquiry.collect_opens <= now, Inquiry.collect_closes > now) \
+        .order_by(Inquiry.collect_closes, Inquiry.id)
+    return [i for i in rows if station is None or _in_branch(i, station)]
+
+
+def _in_branch(inquiry, station):
+    return inquiry.station_id is None or station.path.startswith(inquiry.station.path)
+
+
+def ask_stations(inquiry):
+    """The stations that may print a code for asking in this inquiry (its branch; liaison stations and points)."""
+    rows = Station.select().where(Station.kind != "congress").order_by(Station.path)
+    if inquiry.station_id:
+        rows = rows.where(Station.path.startswith(inquiry.station.path))
+    return list(rows)
+
+
+def ask_station(inquiry, code):
+    """The station a station's printed code presets on the ask form (?s=<station>), or None without one; a
+    station outside the inquiry's branch (or none of that code) is refused."""
+    code = str(code or "").strip().upper()[:16]
+    if not code:
+        return None
+    station = Station.get_or_none(Station.code == code)
+    if station is None or not _in_branch(inquiry, station):
+        raise InvalidInput("bad_station", "这个联络站不在本次问政的范围内，请核对二维码", field="station")
+    return station
+
+
 # --- stages ----------------------------------------------------------------------------------------
 
 def blockers(inquiry, now=None):
@@ -238,7 +272,10 @@ def advance(actor, inquiry, expected):
             inquiry_questions.close_all(fresh)
         event = record(fresh, actor, "stage", note=INQUIRY_STAGES[target][1], from_stage=current.stage,
                        to_stage=target)
-        tell_followers(fresh, event, f"进入{stage_label(target)}阶段")
+        if target == "event":  # the 问题清单 is final and published: followers and askers get it as one digest
+            _publish_list(fresh, event)
+        else:
+            tell_followers(fresh, event, f"进入{stage_label(target)}阶段")
         audit.record(actor, "inquiry.stage", ("inquiry", fresh.code), {"from": current.stage, "to": target})
     return fresh
 
@@ -269,6 +306,50 @@ def tell_followers(inquiry, event, status, tip=""):
               "tip": (tip or event.note or status)[:40]}
     for row in InquiryFollow.select(InquiryFollow.account).where(InquiryFollow.inquiry == inquiry):
         notify.write(row.account_id, "inquiry_news", f"i{event.id}:{row.account_id}", values)
+
+
+# --- publications pushed as one digest ----------------------------------------------------------------
+# The published lists (问题清单, a progress report, 测评 results) go to the inquiry's followers and to everyone
+# who asked in it: one message per person per publication (the InquiryEvent that publishes it), never one per
+# question, written in the publication's own transaction.
+
+def digest(inquiry, event, kind, values):
+    """One `kind` message per follower and asker for this publication; returns how many were written."""
+    from services import inquiry_questions
+    people = {row.account_id for row in InquiryFollow.select(InquiryFollow.account).where(
+        InquiryFollow.inquiry == inquiry)} | inquiry_questions.askers(inquiry)
+    values = {"number": inquiry.code, "code": inquiry.code, "title": inquiry.topic[:40], **values}
+    return sum(notify.write(account_id, kind, f"d{event.id}:{account_id}", values) for account_id in sorted(people))
+
+
+def _publish_list(inquiry, event):
+    from services import inquiry_questions
+    lists = inquiry_questions.lists(inquiry)
+    counts = {section: len(rows) for section, rows in lists.items()}
+    event.data = {**event.data, "lists": counts}
+    event.save()
+    digest(inquiry, event, "inquiry_list", {"questions": counts["question"], "difficulties": counts["difficulty"],
+                                            "count": counts["question"] + counts["difficulty"]})
+
+
+@retried
+def publish_progress(actor, inquiry):
+    """整改进展公布: the office publishes where the listed questions stand (rectified, in 整改, overdue, in a
+    二次整改) in the public record, and followers and askers get it as one digest."""
+    from services import inquiry_questions
+    actor = as_actor(actor)
+    require_office(actor, inquiry)
+    if inquiry.stage not in ("event", "review", "done"):
+        raise Conflict("invalid_stage", "问题清单交被问政对象整改后才能公布整改进展")
+    with write_transaction():
+        counts = inquiry_questions.progress_counts(inquiry)
+        note = (f"整改进展：清单问题{counts['listed']}个，已整改{counts['rectified']}个，整改中{counts['rectifying']}个"
+                + (f"（其中逾期{counts['overdue']}个、二次整改{counts['second']}个）" if counts["overdue"] or counts["second"]
+                   else "") + (f"，待答复或承诺{counts['waiting']}个" if counts["waiting"] else ""))
+        event = record(inquiry, actor, "progress_report", note=note, data=counts)
+        digest(inquiry, event, "inquiry_progress_report", counts)
+        audit.record(actor, "inquiry.progress_report", ("inquiry", inquiry.code), counts)
+    return event
 
 
 # --- public ------------------------------------------------------------------------------------------
@@ -351,36 +432,84 @@ def published_results(inquiry):
 
 
 def settle(ballot, entry):
-    """A 测评 of an inquiry closed and was counted: its public record says so; after 整改, every object under the
-    line (the ballot's `flagged`, pass_rate = INQUIRY_PASS_RATE) has its rectified questions opened for 二次整改
-    with a new deadline, and that is published (ballots.ON_CLOSE, inside the closing transaction)."""
+    """A 测评 of an inquiry was counted — at closing (entry #1) or by a correction (#2 …; ballots.ON_COUNT, inside
+    that transaction). The ONE place for the line: after 整改, an object under it (the count's `flagged`, pass_rate
+    = INQUIRY_PASS_RATE; 79.9 % is under, 80 % is not) has its rectified questions opened for 二次整改 with a new
+    deadline; an object a correction puts at or above it has the 二次整改 this 测评 opened withdrawn. Each is
+    published in the record and told to the followers (the askers hear it on their own question)."""
     rating = InquiryRating.get_or_none(InquiryRating.ballot == ballot)
     if rating is None:
         return
     inquiry = rating.inquiry
-    under = [row for row in entry.data["items"] if row["flagged"]]
-    event = record(inquiry, SYSTEM, "rating_closed", note=f"{ballot.title}结束，共收回 {entry.data['papers']} 张测评票",
-                   data={"ballot": ballot.code})
-    tell_followers(inquiry, event, "测评结束")
-    if rating.purpose != "review" or not under:
+    if entry.seq == 1:
+        event = record(inquiry, SYSTEM, "rating_closed", data={"ballot": ballot.code},
+                       note=f"{ballot.title}结束，共收回 {entry.data['papers']} 张测评票")
+        tell_followers(inquiry, event, "测评结束")
+    else:  # public; followers hear of what it changes (a 二次整改 opened or withdrawn), not of the entry itself
+        record(inquiry, SYSTEM, "rating_corrected", data={"ballot": ballot.code, "seq": entry.seq},
+               note=f"{ballot.title}结果更正：{entry.note}"[:1000])
+    if rating.purpose != "review":
         return
     from services import inquiry_questions
+    line = ballots.percent(entry.data["rules"]["pass_rate"])
+    opened = _second_rounds(inquiry, ballot)  # object name -> {number: round} this 测评 sent round again
     refs = {i.id: i.ref for i in ballots.items(ballot)}  # item → "o<inquiry object id>"
-    for row in under:
+    for row in entry.data["items"]:
         target = InquiryObject.get_by_id(int(refs[row["id"]][1:]))
-        reopened = inquiry_questions.second_round(target)
-        event = record(inquiry, SYSTEM, "second_round", data={"object": target.name, "rate": row["rate"],
-                                                             "questions": reopened, "ballot": ballot.code},
-                       note=f"{target.name}满意率 {ballots.percent(row['rate'])}，低于 "
-                            f"{ballots.percent(pass_rate())}，已启动二次整改（{len(reopened)} 个问题）")
-        tell_followers(inquiry, event, "启动二次整改", f"{target.name}二次整改")
+        rate = ballots.percent(row["rate"])
+        if row["flagged"] and target.name not in opened:
+            reopened = inquiry_questions.second_round(target)
+            event = record(inquiry, SYSTEM, "second_round", data={"object": target.name, "rate": row["rate"],
+                                                                 "questions": list(reopened), "rounds": reopened,
+                                                                 "ballot": ballot.code},
+                           note=f"{target.name}满意率 {rate}，低于 {line}，已启动二次整改（{len(reopened)} 个问题）")
+            tell_followers(inquiry, event, "启动二次整改", f"{target.name}二次整改")
+        elif not row["flagged"] and target.name in opened:
+            withdrawn = inquiry_questions.withdraw_second_round(opened[target.name], entry.note)
+            event = record(inquiry, SYSTEM, "second_round_withdrawn",
+                           data={"object": target.name, "rate": row["rate"], "questions": withdrawn,
+                                 "ballot": ballot.code},
+                           note=f"测评结果更正：{target.name}满意率 {rate}，不低于 {line}，撤销二次整改"
+                                f"（{len(withdrawn)} 个问题）")
+            tell_followers(inquiry, event, "撤销二次整改", f"{target.name}满意率达标")
 
 
-ballots.ON_CLOSE["inquiry"] = settle
+def _second_rounds(inquiry, ballot):
+    """{object name: {question number: round}} of the 二次整改 this ballot opened and no correction has withdrawn."""
+    opened = {}
+    for event in inquiry.events.where(InquiryEvent.action.in_(("second_round", "second_round_withdrawn")))\
+            .order_by(InquiryEvent.id):
+        if event.data.get("ballot") != ballot.code:
+            continue
+        if event.action == "second_round":
+            opened[event.data["object"]] = event.data.get("rounds") or dict.fromkeys(event.data.get("questions") or [])
+        else:
+            opened.pop(event.data["object"], None)
+    return opened
+
+
+def results_published(ballot):
+    """A 测评's results were published (ballots.ON_PUBLISH): in the record, and to followers and askers as one
+    digest — how many objects reached the line and who did not."""
+    rating = InquiryRating.get_or_none(InquiryRating.ballot == ballot)
+    found = ballots.result(ballot)
+    if rating is None or found is None:
+        return
+    rows = found.data["items"]
+    under = [f"{row['name']}{ballots.percent(row['rate'])}" for row in rows if row["flagged"]]
+    detail = f"{len(rows) - len(under)}个达标" + (f"，未达标：{'、'.join(under)}" if under else "，全部达标")
+    event = record(rating.inquiry, SYSTEM, "rating_published", note=f"{ballot.title}结果公布：{detail}"[:1000],
+                   data={"ballot": ballot.code})
+    digest(rating.inquiry, event, "inquiry_results", {"purpose": INQUIRY_RATING_PURPOSES[rating.purpose],
+                                                      "count": len(rows), "detail": detail[:60]})
+
+
+ballots.ON_COUNT["inquiry"], ballots.ON_PUBLISH["inquiry"] = settle, results_published
 
 
 # --- 追责问责 --------------------------------------------------------------------------------------------
 
+@retried
 def note_accountability(actor, inquiry, data):
     """An accountability note (追责问责): who was held responsible and how, as the office publishes it."""
     actor = as_actor(actor)

@@ -17,8 +17,8 @@ from models import (Assignment, Ballot, Case, CaseEvent, InquiryDeputy, InquiryO
 from services import calendar, notify, reports, workflow
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.vocab import DECLINE_REASONS, INQUIRY_SECTIONS, INQUIRY_STATES, LIMITS, setting
-from services.workflow import (SYSTEM, Action, as_actor, choice, next_case_number, number, retried, text, uploads,
-                               write_transaction)
+from services.workflow import (SYSTEM, Action, _coordinate as coordinate, as_actor, choice, next_case_number, number,
+                               retried, text, uploads, write_transaction)
 
 WAITING = ("submitted",)                       # not yet screened
 IN_LIST = ("listed", "assigned", "answered", "rectifying", "rectified", "closed")
@@ -147,7 +147,23 @@ def _second_round(case, actor, data):
         Assignment.create(case=case.id, department=link.target.department_id, role="lead", round=case.round + 1,
                           deadline=deadline)
     return {"round": case.round + 1, "deadline": deadline, "answered_on_time": None}, \
-        {"round": case.round + 1, "deadline": deadline.isoformat()}
+        {"round": case.round + 1, "deadline": deadline.isoformat(),
+         "previous_deadline": case.deadline.isoformat() if case.deadline else None}
+
+
+def _withdraw_second(case, actor, data):
+    """撤销二次整改: a corrected 测评 puts the object at or above the line; the question is back as it was after
+    its 整改完成 (the round and deadline before the 二次整改, the earlier round's department)."""
+    import datetime as dt
+    opened = case.events.where(CaseEvent.action == "second_round").order_by(CaseEvent.id.desc()).first()
+    before = (opened.data.get("previous_deadline") if opened else None) or None
+    deadline = dt.date.fromisoformat(before) if before else case.deadline
+    InquiryQuestion.update(plan_deadline=deadline).where(InquiryQuestion.case == case.id).execute()
+    Assignment.update(active=False).where(Assignment.case == case.id, Assignment.round == case.round).execute()
+    earlier = Assignment.select(fn.MAX(Assignment.id)).where(Assignment.case == case.id,
+                                                             Assignment.round == case.round - 1)
+    Assignment.update(active=True).where(Assignment.id == earlier).execute()
+    return {"round": case.round - 1, "deadline": deadline}, {"round": case.round - 1, "note": data.get("note", "")}
 
 
 def _close(case, actor, data):
@@ -175,6 +191,8 @@ ACTIONS = {a.name: a for a in [
       citizen_text="整改完成"),
     A("second_round", "二次整改", ("rectified",), "rectifying", ("system",), apply=_second_round,
       citizen_text="满意度测评未达标，启动二次整改"),
+    A("withdraw_second", "撤销二次整改", ("rectifying",), "rectified", ("system",), apply=_withdraw_second,
+      citizen_text="测评结果更正，撤销二次整改"),
     A("close", "办结", ("rectified",), "closed", ("office", "system"), apply=_close, citizen_text="办结"),
 ]}
 
@@ -211,6 +229,8 @@ def submit(actor, inquiry, data, source="h5"):
     content = text(data, "content", "问题内容", minimum=5)
     title = text(data, "title", "标题", required=False) or content.replace("\n", " ")[:20]
     location = text(data, "location", "位置", required=False)
+    station = inquiries.ask_station(inquiry, data.get("station"))  # a station's printed code (?s=<station>)
+    place = {"latitude": coordinate(data, "latitude", 90), "longitude": coordinate(data, "longitude", 180)}
     photos = uploads(data, "photos", actor)
     if actor.role == "citizen":
         limit, window = setting("REPORT_RATE_LIMIT", (10, 3600))
@@ -222,17 +242,19 @@ def submit(actor, inquiry, data, source="h5"):
     with write_transaction():
         return _file(actor, inquiry, actor.account, source, section, dict(
             title=title, content=content, photos=photos, location=location, flagged=bool(flag),
-            flag_reason=flag[:100], entered_by=actor.account if office else None))
+            flag_reason=flag[:100], entered_by=actor.account if office else None, **place), station=station)
 
 
-def _file(actor, inquiry, asker, source, section, fields, opinion=None):
-    """Write one question (its case, its link, its first event) inside the caller's transaction."""
+def _file(actor, inquiry, asker, source, section, fields, opinion=None, station=None):
+    """Write one question (its case, its link, its first event) inside the caller's transaction; its station is
+    the one whose code it came through, else the inquiry's."""
     now = utcnow()
     case = Case.create(number=next_case_number(calendar.local(now).year, "inquiry"), kind="inquiry", reporter=asker,
-                       station=inquiry.station_id, source=source, category="governance", submitted_at=now,
-                       updated_at=now, **fields)
+                       station=station.id if station else inquiry.station_id, source=source, category="governance",
+                       submitted_at=now, updated_at=now, **fields)
     InquiryQuestion.create(case=case, inquiry=inquiry, section=section, opinion=opinion)
-    data = {"source": source, "inquiry": inquiry.code, **({"opinion": opinion.id} if opinion else {})}
+    data = {"source": source, "inquiry": inquiry.code, **({"opinion": opinion.id} if opinion else {}),
+            **({"station": station.code} if station else {})}
     event = CaseEvent.create(case=case, actor=actor.account, actor_role=actor.role, action="submit",
                              to_state="submitted", at=now, data=data)
     workflow.recorded(None, case, event, actor, data)
@@ -316,13 +338,42 @@ def stage_blockers(inquiry, stage):
 
 
 def second_round(target):
-    """Every finished question of this object goes round again (二次整改); returns their numbers."""
-    numbers = []
+    """Every finished question of this object goes round again (二次整改); returns {number: its new round}."""
+    rounds = {}
     for link in InquiryQuestion.select().join(Case).where(InquiryQuestion.target == target,
                                                           Case.state == "rectified"):
         workflow.perform(link.case, "second_round", SYSTEM, {})
-        numbers.append(link.case.number)
-    return numbers
+        rounds[link.case.number] = link.case.round + 1
+    return rounds
+
+
+def withdraw_second_round(rounds, note):
+    """The 二次整改 opened as {number: round} is withdrawn for the questions still in that round's 整改 (not one a
+    later 测评 opened); returns the numbers withdrawn."""
+    done = []
+    for case in Case.select().where(Case.number.in_(list(rounds) or [""]), Case.kind == "inquiry",
+                                    Case.state == "rectifying"):
+        if rounds[case.number] in (None, case.round):
+            workflow.perform(case, "withdraw_second", SYSTEM, {"note": note[:200]})
+            done.append(case.number)
+    return done
+
+
+def askers(inquiry):
+    """Ids of the accounts that asked in this inquiry (citizens and deputies; not staff entering a question)."""
+    return {row.reporter_id for row in Case.select(Case.reporter).join(
+        InquiryQuestion, on=(InquiryQuestion.case == Case.id)).where(
+        InquiryQuestion.inquiry == inquiry, Case.reporter.is_null(False), Case.entered_by.is_null(True))}
+
+
+def progress_counts(inquiry):
+    """What a published progress report says: questions in the lists rectified, in 整改 (overdue among them),
+    still to be answered or committed, and in a 二次整改."""
+    rows = [case for _, case in questions(inquiry, listed_only=True)]
+    return {"listed": len(rows), "rectified": sum(c.state in FINISHED for c in rows),
+            "rectifying": sum(c.state == "rectifying" for c in rows), "overdue": sum(overdue(c) for c in rows),
+            "waiting": sum(c.state in ("listed", "assigned", "answered") for c in rows),
+            "second": sum(c.round > 1 and c.state == "rectifying" for c in rows)}
 
 
 def close_all(inquiry):
@@ -351,7 +402,8 @@ def lists(inquiry):
     return found
 
 
-PUBLIC_STEPS = ("list", "assign", "answer", "commit", "progress", "supervise", "complete", "second_round", "close")
+PUBLIC_STEPS = ("list", "assign", "answer", "commit", "progress", "supervise", "complete", "second_round",
+                "withdraw_second", "close")
 
 
 def public_steps(case):
@@ -442,7 +494,7 @@ def export_xlsx(inquiry):
 # --- the kind on the engine, and who hears what ------------------------------------------------------
 
 ASKER_STEPS = ("list", "decline", "merge", "answer", "commit", "progress", "supervise", "complete", "second_round",
-               "close")
+               "withdraw_second", "close")
 # who hears what: the asker (and those merged into their question) each public step; the object's department
 # its question when it is handed over
 AUDIENCE = {**{step: [("reporter", "inquiry_progress")] for step in ASKER_STEPS},
@@ -455,7 +507,9 @@ def values(case, event):
            or DECLINE_REASONS.get(event.data.get("reason"), "") or event.data.get("original", ""))
     if event.action == "second_round":
         tip = f"新的整改时限{notify.date_text(case.deadline)}"
-    status = "启动二次整改" if event.action == "second_round" else state_label(case)
+    status = {"second_round": "启动二次整改", "withdraw_second": "撤销二次整改"}.get(event.action) or state_label(case)
+    if event.action == "withdraw_second":
+        tip = "测评结果更正后满意率达标"
     held = link.inquiry.held_at
     return {"number": case.number, "title": case.title, "code": link.inquiry.code, "status": status,
             "tip": tip[:40] or status, "deadline_text": notify.date_text(calendar.local(held).date() if held else None)}

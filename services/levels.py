@@ -8,7 +8,9 @@ says what the tree means: which congress a node belongs to, where a deputy's rep
 may take a case, and where a case may be handed (转办 up or down). A deployment without congress nodes (one
 county, as before) behaves exactly as it did.
 """
-from models import Department, Station
+import re
+
+from models import Department, Station, db, retried
 from services.errors import Forbidden, InvalidInput, NotFound
 
 DEPUTY_LEVELS = {"provincial": "province", "city": "city", "county": "county", "township": "town"}  # Deputy.level
@@ -120,3 +122,50 @@ def hand_over_target(case, actor, data):
     if not (up or inside):
         raise Forbidden("out_of_scope", "只能转办给上级人大或本辖区内的下级单位", field="to_station")
     return target
+
+
+def department_nodes(actor):
+    """The nodes a department may be placed at by this office: the congresses (levels) of its own subtree."""
+    office = _office(actor)
+    return Station.select().where(Station.kind == CONGRESS, Station.path.startswith(office.path if office else "/")
+                                  ).order_by(Station.path)
+
+
+@retried
+def save_department(actor, data):
+    """Add or change a department (by its code): name, phone, in use, and the level it belongs to (its node:
+    a congress of the office's own subtree; none: the whole deployment, for the top office only). An office
+    changes only its own subtree's departments; every change is audited with what it was before."""
+    from services import audit
+    from services.workflow import as_actor, in_scope, text
+    actor = as_actor(actor)
+    if actor.role not in ("staff", "admin"):
+        raise Forbidden("not_permitted", "只有人大工作人员可以维护承办单位")
+    code = str(data.get("code") or "").strip().upper()
+    if not re.fullmatch(r"[A-Z0-9]{2,16}", code):
+        raise InvalidInput("invalid_code", "编码应为2到16位大写字母或数字", field="code")
+    name = text(data, "name", "单位名称", limit=100)
+    phone = text(data, "phone", "电话", required=False, limit=32)
+    node_code = str(data.get("station") or "").strip().upper()
+    node = Station.get_or_none(Station.code == node_code) if node_code else None
+    if node_code and node is None:
+        raise NotFound("station_not_found", "未找到该层级", field="station")
+    if node is not None and node.kind != CONGRESS:
+        raise InvalidInput("not_a_level", "承办单位只能属于某一级人大（市、县、乡镇）", field="station")
+    if not in_scope(actor, node.id if node else None):
+        raise Forbidden("out_of_scope", "只能把承办单位设在本级或下级", field="station")
+    with db.atomic():
+        found = Department.get_or_none(Department.code == code)
+        if found is not None and not in_scope(actor, found.station_id):
+            raise Forbidden("out_of_scope", f"{found.name}不属于本级或下级，您不能修改", field="code")
+        if Department.select().where(Department.name == name, Department.code != code).exists():
+            raise InvalidInput("duplicate", "同名的承办单位已存在", field="name")
+        before = {"name": found.name, "phone": found.phone, "active": found.active,
+                  "station": found.station.code if found.station_id else None} if found else None
+        row = found or Department(code=code)
+        row.name, row.phone, row.active, row.station = name, phone, bool(data.get("active")), node
+        row.save()
+        after = {"name": name, "phone": phone, "active": row.active, "station": node.code if node else None}
+        audit.record(actor, "department.create" if before is None else "department.edit", ("department", code),
+                     {"before": before, "after": after} if before else {"after": after})
+    return row

@@ -60,6 +60,7 @@ def call_of(year):
     return Consultation.get_or_none(Consultation.code == row.value) if row else None
 
 
+@retried
 def open_call(actor, year, data):
     """The yearly call for candidates: a 项目征集 consultation (open questions, public unless stations are named),
     remembered as the year's call. It is opened, closed and published on the 征集 engine's console page."""

@@ -42,6 +42,7 @@ def _staff_for(actor, station):
 
 # --- funds and the ledger -----------------------------------------------------------------------------
 
+@retried
 def create_fund(actor, data):
     station = Station.get_or_none(Station.code == (data.get("station") or "").strip())
     if station is None:

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from models import (Account, Assignment, Case, Department, Deputy, Follow, KeyValue, Notification, Station, retried,
-                    utcnow)
+from models import (Account, Assignment, Case, Department, Deputy, Follow, KeyValue, Notification, Station, Support,
+                    retried, utcnow)
 
 # --- templates ------------------------------------------------------------------------------------
 # key: (what to look for in WeChat's library, {value: (label, keyword rules it may fill, words of a
@@ -161,6 +161,14 @@ MESSAGES = {
     "case_check": M("问题是否真正解决了？", "您的反映 {number} 已办结{days}天，问题是否真正解决了？请告诉我们", "case_progress",
                     _progress("回访", "问题是否真正解决了？"), CASE_PAGE, CASE_URL,
                     when="办结后 RESOLVED_CHECK_DAYS 天（每件一次）", audience="反映人"),
+    # 我也遇到: the citizens who followed someone else's open report (services/analysis.support) — the problem
+    # and its outcome only, no link (the case page is the reporter's), nothing about who reported it
+    "support_answered": M("您也遇到的问题已答复", "您也遇到的问题“{title}”（{number}）已由{department}答复", "case_progress",
+                          _progress("已答复", "您也遇到的问题已由{department}答复"),
+                          when="承办单位答复一件您点过“我也遇到”的反映（每人一条）", audience="点了“我也遇到”的群众"),
+    "support_closed": M("您也遇到的问题已办结", "您也遇到的问题“{title}”（{number}）已办结", "case_progress",
+                        _progress("已办结", "您也遇到的问题已办结，感谢您的关注"),
+                        when="您点过“我也遇到”的反映办结（含逾期未评价自动办结）", audience="点了“我也遇到”的群众"),
     # the deputy
     "case_new": M("新的群众反映", "{number}：{title}", "case_todo", _todo("请受理群众反映", "{date_text}"),
                   WORK_PAGE, PHONE_URL, when="群众通过代表码或其领办项目提交反映", audience="代表"),
@@ -283,6 +291,12 @@ MESSAGES = {
                          when="代表提交由群众反映转化的建议", audience="所依据反映的反映人"),
     "sug_withdrawn": M("建议已撤回", "{number}：{title} 已由领衔代表撤回", "case_todo", _todo("建议已撤回", "{date_text}"),
                        "", SUG_PHONE, when="领衔代表撤回草稿或已提交的建议", audience="附议代表"),
+    "sug_handed_over": M("建议已转办", "{number}：{title} 已转交{to}办理：{reason}", "case_todo",
+                         _todo("已转交{to}办理", "{date_text}"), "", SUG_PHONE,
+                         when="人大工作人员把建议转办到上级人大或下级单位（登记、交办前）", audience="领衔和附议代表"),
+    "sug_handed_in": M("转来的代表建议", "{number}：{title}（{from_station}转来：{reason}）", "case_todo",
+                       _todo("请登记转来的代表建议", "{date_text}"), "", SUG_CONSOLE,
+                       when="建议由其他层级的人大转办过来", audience="接收单位的工作人员（辖区内）"),
     "sug_registered": M("建议已登记", "{number}：{title} 已登记为{seq}", "case_todo", _todo("已登记{seq}", "{date_text}"),
                         "", SUG_PHONE, when="人大工作人员登记建议", audience="领衔和附议代表"),
     "sug_classified": M("建议类别已调整", "{number}：{title} 的类别调整为{category}", "case_todo",
@@ -381,7 +395,7 @@ MESSAGES = {
     # 问政 questions (services/inquiry_questions.py): the asker, and the object's department
     "inquiry_progress": M("问政问题有新进展", "您提的问题 {number}：{status}。{tip}", "case_progress",
                           _progress("{status}", "{tip}"), "", "/w/{code}/q/{number}",
-                          when="问题列入清单、未采纳、合并、交被问政对象、答复、承诺整改、整改进展、督查、整改完成、二次整改、办结",
+                          when="问题列入清单、未采纳、合并、交被问政对象、答复、承诺整改、整改进展、督查、整改完成、二次整改（及测评更正后撤销）、办结",
                           audience="提问人"),
     "inquiry_assigned": M("问政问题待答复", "问政问题 {number} 已交你单位，请在问政活动上答复", "case_todo",
                           _todo("问政问题，请在活动上答复"), "", "/console/inquiry-questions/{number}",
@@ -389,8 +403,19 @@ MESSAGES = {
     # an inquiry's followers (services/inquiries.py): its stages, 测评, 二次整改 and 追责问责
     "inquiry_news": M("问政动态", "{title}：{status}，{tip}", "case_progress",
                       {"number": "{number}", "title": "{title}", "status": "{status}", "tip": "{tip}", "time": "{time}"},
-                      "", "/w/{code}", when="问政进入新阶段、测评开始或结束、启动二次整改、公布追责问责",
+                      "", "/w/{code}", when="问政进入新阶段（进入活动组织时改发问题清单）、测评开始或结束、启动或撤销二次整改、公布追责问责",
                       audience="问政关注者"),
+    # an inquiry's followers and everyone who asked in it: one digest per person per publication
+    # (services/inquiries.py `digest`), never one per question
+    "inquiry_list": M("问政问题清单公布", "{title}问题清单已公布：群众问题{questions}个，政府困难{difficulties}个",
+                      "work_digest", _digest("问政问题清单公布", "{count}", "{title}"), "", "/w/{code}",
+                      when="问政进入活动组织阶段（问题清单定稿公布）", audience="问政关注者和提问人"),
+    "inquiry_progress_report": M("问政整改进展公布", "{title}：已整改{rectified}个，整改中{rectifying}个，逾期{overdue}个",
+                                 "case_progress", _progress("进展公布", "已整改{rectified}个，整改中{rectifying}个"),
+                                 "", "/w/{code}", when="人大常委会公布问政整改进展", audience="问政关注者和提问人"),
+    "inquiry_results": M("问政测评结果公布", "{title}{purpose}结果：{detail}", "work_digest",
+                         _digest("{purpose}结果公布", "{count}", "{detail}"), "", "/w/{code}",
+                         when="问政满意度测评结果公布", audience="问政关注者和提问人"),
     # whoever wrote to the official account
     "late_answer": M("公众号的回复", "{text}", "", {}, when="公众号的回复超过5秒、客服消息又发不出时（只进站内消息，列入发送失败）",
                      audience="向公众号发消息的人"),
@@ -414,10 +439,10 @@ AUDIENCE = {
     "decline": [("reporter", "case_declined")],
     "assign": [("reporter", "case_assigned"), ("departments", "dept_assigned")],
     "return": [("staff", "staff_returned")],
-    "answer": [("reporter", "case_answered"), ("deputy", "deputy_answer")],
+    "answer": [("reporter", "case_answered"), ("deputy", "deputy_answer"), ("supporters", "support_answered")],
     "reopen": [("reporter", "case_reopened"), ("departments", "dept_reopened")],
-    "close": [("reporter", "case_closed")],
-    "auto_close": [("reporter", "case_closed")],
+    "close": [("reporter", "case_closed"), ("supporters", "support_closed")],
+    "auto_close": [("reporter", "case_closed"), ("supporters", "support_closed")],
     "reply": [("reporter", "case_replied")],
     "urge": [("departments", "dept_urged")],
 }
@@ -437,6 +462,10 @@ def recipients(case, audience):
     if audience == "reporter":  # with the reporters of duplicates merged into this case
         merged = Case.select(Case.reporter).where(Case.merged_into == case.id)
         return list(Account.select().where((Account.id == case.reporter_id) | Account.id.in_(merged)))
+    if audience == "supporters":  # 我也遇到 on this case (the reporter and merged reporters hear it as theirs)
+        own = {a.id for a in recipients(case, "reporter")}
+        return [a for a in Account.select().where(Account.id.in_(Support.select(Support.account).where(
+            Support.case == case.id)), Account.active == True) if a.id not in own]  # noqa: E712
     if audience == "deputy":  # the case's deputy; for a station report, the station's member deputies
         if case.deputy_id:
             deputies = [case.deputy_id]
@@ -561,6 +590,7 @@ SUGGESTION_AUDIENCE = {
     "submit": [("staff", "sug_submitted"), ("reporters", "sug_from_report")],
     "withdraw": [("cosigners", "sug_withdrawn")],
     "register": [("signers", "sug_registered")], "merge": [("signers", "sug_merged")],
+    "hand_over": [("signers", "sug_handed_over"), ("staff", "sug_handed_in")],
     "classify": [("lead_deputy", "sug_classified")], "progress": [("lead_deputy", "sug_progress")],
     "not_register": [("signers", "sug_not_registered")],
     "assign": [("signers", "sug_assigned"), ("departments", "sug_dept_assigned")],
@@ -631,7 +661,8 @@ def kind_changed(case, event):
               "result": RATINGS.get(event.data.get("result"), ""), "promise": event.data.get("promise", "")[:40],
               "due": event.data.get("due", ""), "step": "已超过承诺日期" if event.data.get("level") == 2 else "即将到期",
               "decision": "已同意" if event.action == "approve_extension" else "未同意",
-              "category": CATEGORIES.get(case.category, "")}
+              "category": CATEGORIES.get(case.category, ""), "to": event.data.get("to", ""),
+              "from_station": event.data.get("from", "")}
     if case.kind in KIND_VALUES:  # a kind's own values for its messages
         values.update(KIND_VALUES[case.kind](case, event))
     for audience, kind in plan:

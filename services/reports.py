@@ -40,22 +40,14 @@ def check_text(account, content):
 
 
 def submit(account, data, source="miniprogram"):
-    """Returns (case, created). created is False for a replayed client request id."""
-    request_id = workflow.request_id_of(data)
-    if request_id:
-        existing = Case.get_or_none(Case.client_request_id == request_id)
-        if existing is not None and existing.reporter_id == account.id:
-            return existing, False
-    # The cheap checks first, so WeChat is asked only about a report that could be filed.
-    workflow.resolve_target(data)
-    workflow.choice(data, "category", workflow.CATEGORIES, "问题类别")
-    content = workflow.text(data, "content", "反映内容", minimum=5)
-    limit, window = current_app.config.get("REPORT_RATE_LIMIT", (10, 3600))
-    ratelimit.hit(f"report:{account.id}", limit, window, message="您提交得太频繁了，请稍后再试")
-    checked = "\n".join(filter(None, [str(data.get("title") or "").strip(), content,
-                                      str(data.get("location") or "").strip()]))
-    flag = check_text(account, checked)
-    case = workflow.submit_case(account, data, source=source, flagged_reason=flag)
+    """Returns (case, created). created is False for a replayed client request id. The cheap checks of the
+    form come first (workflow.submit_case), so WeChat is asked only about a report that could be filed."""
+    def vet(fields):
+        limit, window = current_app.config.get("REPORT_RATE_LIMIT", (10, 3600))
+        ratelimit.hit(f"report:{account.id}", limit, window, message="您提交得太频繁了，请稍后再试")
+        return check_text(account, "\n".join(filter(None, [str(data.get("title") or "").strip(), fields["content"],
+                                                            fields["location"]])))
+    case = workflow.submit_case(account, data, source=source, vet=vet)
     return case, not getattr(case, "replayed", False)
 
 

@@ -6,9 +6,9 @@ workflow (so timelines and notifications are real), then moved back in time to s
 import datetime as dt
 import random
 
-from models import (Account, Case, CaseEvent, Deputy, Department, Follow, Milestone, Notification, Opinion, Project,
-                    ProjectDeputy, ProjectUpdate, Station, db, utcnow)
-from services import accounts, calendar, delivery, levels, notify, stats, workflow
+from models import (Account, Case, CaseEvent, Deputy, Department, Follow, Inquiry, Milestone, Notification, Opinion,
+                    Project, ProjectDeputy, ProjectUpdate, Station, db, utcnow)
+from services import accounts, analysis, calendar, delivery, levels, notify, stats, workflow
 
 DEV_PASSWORDS = {  # username: (role, password, name, links) — printed by `make run`; development only
     "admin": ("admin", "guanli-2026!", "系统管理员", {}),
@@ -45,6 +45,24 @@ ISSUES = [  # category, department, title, content
     ("economy", "SJJ", "农贸市场缺斤短两", "农贸市场有摊贩使用不准的秤，希望加强检查，设置公平秤。"),
     ("safety", "CGJ", "占道经营堵塞消防通道", "小区门口夜市摊位占用消防通道，一旦发生火情后果不堪设想。"),
     ("governance", "ZJJ", "物业服务不到位", "小区物业不打扫楼道，电梯坏了也不修，业主多次反映无果。"),
+]
+# the same problems in other villagers' words (the newest cases), so the routing model's held-out accuracy is
+# measured on wording it was not trained on
+RETOLD = [
+    "去镇上的那条村道烂得不成样子，到处是坑，下雨天根本没法骑车。",
+    "学校门口的车开得飞快，娃娃放学过马路太吓人了，能不能装个减速坎。",
+    "老楼没有电梯，俺家老人腿脚不好，一个月都下不了一次楼，盼着能装电梯。",
+    "后巷那几盏灯好久都不亮了，晚上黑灯瞎火的，走路都怕摔。",
+    "隔壁作坊半夜还在开机器，吵得整栋楼睡不着觉。",
+    "菜场边上的垃圾堆了好几天没人拉，臭得很，苍蝇到处飞。",
+    "孩子明年上幼儿园，附近公办园报不上名，私立的又太贵。",
+    "村里卫生室老是没有降压药，老人只能跑好远去镇上买。",
+    "老人不会在手机上刷脸认证养老金，每年都要到处求人帮忙。",
+    "田里的水渠被淤泥堵死了，水放不下来，秧苗都快旱死了。",
+    "河边的护坡塌了一大段，一直没人修，汛期来了真怕出事。",
+    "市场里有的摊贩秤不准，买一斤少二两，希望有人管管。",
+    "晚上小区门口摆满了摊子，消防车根本开不进来。",
+    "物业费照交，楼道没人扫，电梯坏了半个月也不修。",
 ]
 PROJECTS = [
     ("城关镇老旧小区改造（一期）", "ZJJ", "ZCG", 62, "in_progress"), ("县城至柳林镇公路提质改造", "JTJ", None, 45, "in_progress"),
@@ -104,11 +122,17 @@ def seed_demo(log=print):
             _case(rng, i, goal, deputies, citizens, projects)
     with db.atomic():
         _consultation(towns, citizens)
+    with db.atomic():
+        _inquiry(citizens)
     stats.rebuild()  # _backdate moved submission days behind the tally's back
+    routing = analysis.train()  # the 民情分析 routing suggestion, learned from the demo's own assignments
     # What the demo "sent" before today is history, not news: mark it delivered to the in-app inbox.
     Notification.update(state="sent", channel="inbox", sent_at=utcnow()).execute()
     log(f"演示数据已生成：{Station.select().count()} 个联络站，{len(deputies)} 位代表，{len(depts)} 个承办单位，"
-        f"{len(projects)} 个民生实事项目，{Case.select().count()} 件群众反映。")
+        f"{len(projects)} 个民生实事项目，{Case.select().where(Case.kind == 'report').count()} 件群众反映，"
+        f"{Inquiry.select().count()} 次问政。")
+    log(f"分办建议模型已按 {routing['train'] + routing['test']} 件已交办反映训练：留出 {routing['test']} 件检验，"
+        f"承办单位首选准确率 {routing['department']['top1']:.0%}，类别 {routing['category']['top1']:.0%}。")
     return True
 
 
@@ -153,6 +177,60 @@ def _consultation(towns, citizens):
         "text": "与会群众普遍认为应当明确乡镇人民政府的治理经费保障责任。"})
 
 
+ASKED = [  # (asker index, question) — the demo 网络问政's questions, each ending in another state
+    (0, "人民路、解放路晚上车辆乱停乱放，消防通道经常被堵，希望增设停车位并加强管理。"),
+    (2, "县城老旧小区几乎没有停车位，建议利用边角空地建设小型停车场。"),
+    (4, "学校门口上下学时段车辆拥堵严重，接送孩子的车辆没有临时停靠点。"),
+    (6, "人民路晚上停车太乱了，车都停到人行道上。"),
+    (8, "想咨询一下我家房屋继承的官司怎么打。"),
+]
+
+
+def _inquiry(citizens):
+    """The demo 网络问政 (城区停车难), in 活动组织: its 问题清单 published (two questions answered, one of them under
+    整改 with a first progress report, one waiting for its answer), one question merged, one declined, and the
+    government's difficulty in the second list; a follower. Questions are filed straight through the kind's own
+    writer (the demo's citizens' WeChat identities are not checked by WeChat) and the window is then moved back."""
+    from services import inquiries, inquiry_questions
+    staff, zhujian, jiaotong = (Account.get(Account.username == name) for name in ("staff", "zhujian", "jiaotong"))
+    now = calendar.local(utcnow()).replace(tzinfo=None)
+    found = inquiries.save(staff, {
+        "topic": "城区停车难问题专题问政", "form": "online", "departments": ["JTJ", "ZJJ"],
+        "officials": "城关镇人民政府镇长", "deputies": ["DB0001", "DB0002"],
+        "description": "围绕群众反映强烈的城区停车难问题，县人大常委会组织网络问政，请被问政单位现场答复并限期整改。",
+        "held_at": (now + dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
+        "collect_opens": (now - dt.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M"),
+        "collect_closes": (now + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")})
+    found = inquiries.advance(staff, found, "preparation")
+    asked = [inquiry_questions._file(workflow.as_actor(citizens[i]), found, citizens[i], "h5", "question",
+                                     {"title": text[:20], "content": text, "location": "青山县城关镇"})
+             for i, text in ASKED]
+    difficulty = inquiry_questions.submit(staff, found, {
+        "section": "difficulty", "content": "城区停车场建设用地指标紧张，需争取上级用地计划和专项债券支持。"}, source="console")
+    inquiries.follow(citizens[1], found)
+    Inquiry.update(collect_opens=utcnow() - dt.timedelta(days=20), collect_closes=utcnow() - dt.timedelta(days=10),
+                   held_at=utcnow() - dt.timedelta(days=2)).where(Inquiry.id == found.id).execute()
+    found = inquiries.advance(staff, Inquiry.get_by_id(found.id), "mobilisation")
+    def step(case, action, who, data):  # each step on the case as it is now (its version moves on)
+        workflow.perform(Case.get_by_id(case.id), action, who, data)
+    traffic, housing, town = inquiries.objects(found)
+    first, second, third, same, off_topic = asked
+    for case, target in ((first, traffic), (second, housing), (third, town), (difficulty, housing)):
+        step(case, "list", staff, {"section": "difficulty" if case is difficulty else "question"})
+        step(case, "assign", staff, {"target": str(target.id)})
+    step(same, "merge", staff, {"original": first.number})
+    step(off_topic, "decline", staff, {"reason": "judicial"})
+    found = inquiries.advance(staff, found, "sorting")  # the 问题清单 is published
+    deadline = (calendar.today() + dt.timedelta(days=60)).isoformat()
+    step(first, "answer", jiaotong, {"text": "我局将会同城管部门在人民路、解放路新增夜间停车泊位300个，严查占用消防通道。"})
+    step(first, "commit", jiaotong, {"commitment": "两个月内新增泊位300个", "deadline": deadline,
+                                                 "plan": "施划路边夜间泊位，开放机关单位停车场，设置消防通道警示标线。"})
+    step(first, "progress", jiaotong, {"note": "人民路已施划夜间泊位120个，机关停车场夜间开放。"})
+    step(second, "answer", zhujian, {"text": "老旧小区改造中同步建设停车设施，已排查可利用空地12处。"})
+    Case.update(submitted_at=utcnow() - dt.timedelta(days=15)).where(
+        Case.id.in_([c.id for c in asked] + [difficulty.id])).execute()
+
+
 def _station(code, name, parent, level, kind, address):
     station = Station.create(code=code, name=name, parent=parent, level=level, kind=kind, address=address,
                              reception_hours="每周二、周四 9:00—11:30，14:30—17:00", phone="0730-8321000")
@@ -191,6 +269,7 @@ def _projects(rng, depts, towns, deputies, citizens):
 
 def _case(rng, i, goal, deputies, citizens, projects):
     category, dept, title, content = ISSUES[i % len(ISSUES)]
+    content = RETOLD[i % len(ISSUES)] if i >= 4 * len(ISSUES) else content  # the newest: the held-out ones
     citizen = citizens[i % len(citizens)]
     target = {"project": projects[i % len(projects)].code} if i % 9 == 4 else \
         {"deputy": deputies[i % 29].code}

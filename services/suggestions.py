@@ -454,6 +454,9 @@ ACTIONS = {a.name: a for a in [
     A("register", "登记", ("submitted",), "registered", ("office",), apply=_register),
     A("classify", "分类", ("submitted", "registered"), None, ("office",), apply=_classify),
     A("merge", "并案", ("submitted", "registered"), "merged", ("office",), apply=workflow._reason(_merge)),
+    # 转办 between levels (services/levels.py): to a congress above, or into the office's own subtree, before 交办
+    A("hand_over", "转办（上下级）", ("submitted", "registered"), None, ("office",),
+      apply=workflow._reason(workflow._hand_over)),
     A("not_register", "不予立案，转为意见", ("submitted",), "opinion", ("office",), apply=_not_register,
       note_field="note"),
     A("mark_key", "列为重点建议", ("registered",) + HANDLING, None, ("office",), apply=_mark_key),

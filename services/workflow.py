@@ -17,7 +17,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from peewee import IntegrityError
+from peewee import JOIN, IntegrityError
 
 from models import (Account, Answer, Assignment, Case, CaseEvent, Counter, Department, Deputy, Project,  # noqa: F401
                     ProjectDeputy, Rating, Station, Upload, db, is_mysql, retried, utcnow, write_transaction)
@@ -773,8 +773,9 @@ KIND_WORDS = {"report": "案件", "suggestion": "建议", "inquiry": "问题"}  
 
 def allowed_actions(case, actor):
     """The actions this actor may take on this case now (for buttons in the UIs)."""
-    actor = as_actor(actor)
-    return [name for name, action in actions_of(case).items() if _refusal(case, action, actor) is None]
+    actor = as_actor(actor)  # the state first: no ownership query for an action this state does not have
+    return [name for name, action in actions_of(case).items()
+            if case.state in action.sources and _refusal(case, action, actor) is None]
 
 
 # retried and write_transaction live beside the database proxy (models/base.py), for every service's writes
@@ -850,7 +851,8 @@ def resolve_target(data):
     """The deputy, station and project a report goes to, from one of deputy/station/project codes."""
     deputy = station = project = None
     if data.get("deputy"):
-        deputy = Deputy.get_or_none(Deputy.code == code(data, "deputy", "代表"))
+        deputy = (Deputy.select(Deputy, Station).join(Station, JOIN.LEFT_OUTER)  # its station in the same query
+                  .where(Deputy.code == code(data, "deputy", "代表")).first())
         if deputy is None:
             raise NotFound("deputy_not_found", "未找到这位代表，请核对代表码")
         if deputy.term_end and deputy.term_end < calendar.today():
@@ -873,10 +875,11 @@ def resolve_target(data):
     return deputy, station, project
 
 
-@retried
-def submit_case(actor, data, source="miniprogram", flagged_reason=""):
+def submit_case(actor, data, source="miniprogram", vet=None):
     """A citizen reports a problem. The same client_request_id twice — one after the other or racing —
-    returns the first case, marked `replayed`."""
+    returns the first case, marked `replayed`. `vet(fields)`, when given, runs once after every check of the
+    form and before the write (the rate limit and the content check of reports.submit): '' or the reason to
+    flag the case, or it raises."""
     actor = as_actor(actor)
     if actor.role not in ("citizen", "staff", "admin"):
         raise Forbidden("not_permitted", "只有群众可以提交反映")
@@ -901,25 +904,33 @@ def submit_case(actor, data, source="miniprogram", flagged_reason=""):
     fields["sms_notify"] = boolean(data, "sms_notify", "短信提醒")
     if fields["sms_notify"] and not fields["contact_phone"].startswith("1"):
         raise InvalidInput("mobile_required", "接收短信提醒请填写手机号", field="contact_phone")
+    citizen_name = text(data, "citizen_name", "群众姓名", limit=50) if entered_by is not None else ""
+    flagged_reason = vet(fields) if vet is not None else ""
+    return _file_case(actor, request_id, dict(deputy=deputy, station=station, project=project, source=source,
+                                              entered_by=entered_by, **fields), citizen_name, flagged_reason)
+
+
+@retried
+def _file_case(actor, request_id, fields, citizen_name, flagged_reason):
+    """submit_case's write: the case with its number, timeline event, index, tally, notifications and audit
+    entry in one transaction (run whole again after a MariaDB deadlock). A racing request with the same
+    client_request_id meets the unique key and gets the first case."""
     try:
         with write_transaction():
-            if request_id and (existing := Case.get_or_none(Case.client_request_id == request_id)):
-                return _replayed(existing, actor)
             now = utcnow()
             reporter = actor.account
-            if entered_by is not None:  # the citizen gets an account of their own (no WeChat identity yet)
-                reporter = Account.create(role="citizen", phone=fields["contact_phone"],
-                                          display_name=text(data, "citizen_name", "群众姓名", limit=50))
+            if fields["entered_by"] is not None:  # the citizen gets an account of their own (no WeChat identity yet)
+                reporter = Account.create(role="citizen", phone=fields["contact_phone"], display_name=citizen_name)
             case = Case.create(number=next_case_number(calendar.local(now).year), reporter=reporter,
-                               entered_by=entered_by,
-                               deputy=deputy, station=station, project=project, source=source,
                                client_request_id=request_id, flagged=bool(flagged_reason),
                                flag_reason=flagged_reason[:100], submitted_at=now, updated_at=now, **fields)
+            source = fields["source"]
             event = CaseEvent.create(case=case, actor=actor.account, actor_role=actor.role, action="submit",
                                      to_state="submitted", at=now,
                                      data={"source": source, **({"flag": flagged_reason} if flagged_reason else {})})
-            analysis.index(case)
-            recorded(None, case, event, actor, {"source": source, **({"on_behalf": True} if entered_by else {})})
+            analysis.index(case, new=True)
+            recorded(None, case, event, actor,
+                     {"source": source, **({"on_behalf": True} if fields["entered_by"] else {})})
     except IntegrityError:
         # a retry raced the first request: its insert waited for the first one's row, then hit the unique key
         # (MySQL 1062). The first case is committed by now; a locking read sees it even inside an outer
@@ -989,7 +1000,9 @@ def timeline(case, actor, for_citizen=False):
     """The case's events as the actor may see them; citizens get their own wording and no internal steps."""
     actor = as_actor(actor)
     items = []
-    for event in case.events.order_by(CaseEvent.at, CaseEvent.id):
+    events = (case.events.select(CaseEvent, Account).join(Account, JOIN.LEFT_OUTER, on=CaseEvent.actor)  # who did it, in the same query
+              .order_by(CaseEvent.at, CaseEvent.id))
+    for event in events:
         if for_citizen and event.action in HIDDEN_FROM_CITIZENS:
             continue
         items.append({

@@ -18,7 +18,8 @@ TEST_CONFIG = {
     "WECHAT_OA_APP_ID": "wxoatest0000000001", "WECHAT_OA_APP_SECRET": "oa-secret",
     "WECHAT_OA_TOKEN": "testtoken", "WECHAT_MP_APP_ID": "wxmptest0000000001", "WECHAT_MP_APP_SECRET": "mp-secret",
     "WECHAT_TEMPLATES_FILE": "",  # never a developer's instance/wechat_templates.json
-    "QUIET_HOURS": "",  # no test depends on the hour it runs at; quiet-hours tests set their own
+    "QUIET_HOURS": "",
+    "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",  # scrypt at 1/32 of its cost: 200 logins were 30 s of CPU a run  # no test depends on the hour it runs at; quiet-hours tests set their own
 }
 
 

@@ -17,7 +17,8 @@ def free_port():
 
 
 class MariaDB:
-    def __init__(self):
+    def __init__(self, *options):
+        self.options = list(options)  # more mariadbd options (a benchmark's larger buffer pool); the last one wins
         self.dir = tempfile.mkdtemp(prefix="daibiao-mariadb-")
         self.port = free_port()
         self.socket = os.path.join(self.dir, "sock")
@@ -48,7 +49,7 @@ class MariaDB:
             ["mariadbd", "--no-defaults", f"--datadir={self.dir}/data", f"--port={self.port}",
              "--bind-address=127.0.0.1", f"--socket={self.socket}", "--user=root", "--skip-log-bin",
              "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci",
-             "--innodb-flush-log-at-trx-commit=0", "--innodb-buffer-pool-size=256M", "--max-connections=500"],
+             "--innodb-flush-log-at-trx-commit=0", "--innodb-buffer-pool-size=256M", "--max-connections=500", *self.options],
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 30
         while self.client("select 1").returncode != 0:

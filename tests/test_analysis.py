@@ -9,7 +9,7 @@ import re
 import pytest
 from docx import Document
 
-from models import AnalysisModel, Case, CaseTerms, Support
+from models import AnalysisModel, Case, CaseTerms, CaseWord, Notification, Support
 from services import analysis, workflow
 from tests.api_client import Api
 from tests.factories import csrf_of, new_case, world
@@ -79,12 +79,13 @@ def test_coordinates_make_reports_near_across_stations_and_far_ones_not(client, 
 
 def test_i_have_it_too_counts_once_per_person_and_staff_see_it(client, w):
     first = four_road_reports(w)[0]
-    villager = Api(client, citizen(7))
+    seven, eight = citizen(7), citizen(8)
+    villager = Api(client, seven)
     once = villager.post(f"/cases/{first.number}/support")
     twice = villager.post(f"/cases/{first.number}/support")
     assert (once.status_code, once.get_json()) == (201, {"supporters": 1, "added": True})
     assert (twice.status_code, twice.get_json()) == (200, {"supporters": 1, "added": False})
-    assert Api(client, citizen(8)).post(f"/cases/{first.number}/support").get_json()["supporters"] == 2
+    assert Api(client, eight).post(f"/cases/{first.number}/support").get_json()["supporters"] == 2
     own = Api(client, first.reporter).post(f"/cases/{first.number}/support")
     assert own.status_code == 400 and own.get_json()["error"]["code"] == "own_case"
     assert Support.select().where(Support.case == first).count() == 2
@@ -94,8 +95,21 @@ def test_i_have_it_too_counts_once_per_person_and_staff_see_it(client, w):
     # shown to staff on the case page
     page = sign_in(client, w.staff).get(f"/console/cases/{first.number}").get_data(as_text=True)
     assert re.search(r'id="supporters"><b>2</b> 位群众点了“我也遇到”', page)
+    # the supporters hear the answer and the closing, once each, about the problem only
+    for action, actor, data in (("accept", w.deputy_account, {}), ("assign", w.staff, {"lead": "D1", "days": 5}),
+                                ("sign", w.lead, {}), ("answer", w.lead, {"answer_class": "A", "text": "路面已经修好了。"}),
+                                ("close", w.staff, {})):
+        first = workflow.perform(first, action, actor, data)
+    for person in (seven, eight):
+        heard = {n.kind: n.body for n in Notification.select().where(Notification.account == person)}
+        assert heard == {"support_answered": f"您也遇到的问题“{first.title}”（{first.number}）已由{w.depts[0].name}答复",
+                         "support_closed": f"您也遇到的问题“{first.title}”（{first.number}）已办结"}
+    assert not Notification.select().where(Notification.account == first.reporter,
+                                           Notification.kind.startswith("support_")).exists()
+    # the nightly job takes a closed report's words out of the index of the lookup
+    assert CaseWord.select().where(CaseWord.case == first.id).exists()
+    assert analysis.prune()[0] > 0 and not CaseWord.select().where(CaseWord.case == first.id).exists()
     # a closed report cannot be followed
-    workflow.perform(first, "decline", w.deputy_account, {"reason": "duplicate"})
     closed = Api(client, citizen(10)).post(f"/cases/{first.number}/support")
     assert closed.status_code == 400 and closed.get_json()["error"]["code"] == "case_not_open"
 

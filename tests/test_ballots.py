@@ -189,8 +189,10 @@ def _login(client, username):
     client.get("/console/login")
     with client.session_transaction() as s:
         token = s.get("csrf")
-    Account.update(password_hash=__import__("werkzeug.security", fromlist=["x"]).generate_password_hash(
-        "Qingshan#2026pw")).where(Account.username == username).execute()
+    from werkzeug.security import generate_password_hash
+
+    from services.accounts import hash_method
+    Account.update(password_hash=generate_password_hash("Qingshan#2026pw", method=hash_method())).where(Account.username == username).execute()
     assert client.post("/console/login", data={"username": username, "password": "Qingshan#2026pw",
                                                "csrf_token": token}).status_code == 302
 

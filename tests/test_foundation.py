@@ -9,7 +9,7 @@ from playhouse.migrate import migrate as run_ops
 
 import config
 from app import create_app
-from models import Account, Case, Deputy, Department, Project, Station, db
+from models import Account, Case, Deputy, Department, Inquiry, Project, Station, db
 from models.migrate import SchemaVersion, discover, migrate
 from services import stats, workflow
 from services.seed import DEV_PASSWORDS, PLAN
@@ -82,17 +82,26 @@ def test_seed_demo_makes_a_believable_county_and_is_idempotent(app, runner):
     assert "演示数据已生成" in result.output
     assert Station.select().count() >= 10 and 25 <= Deputy.select().count() <= 35
     assert 8 <= Department.select().count() <= 12 and Project.select().count() == 8
-    assert Case.select().count() == len(PLAN)
-    assert {c.state for c in Case.select()} == set(workflow.STATES)
+    reports = Case.select().where(Case.kind == "report")
+    assert reports.count() == len(PLAN)
+    assert {c.state for c in reports} == set(workflow.STATES)
+    [inquiry] = Inquiry.select()  # the demo 网络问政, past 问题梳理, its questions in different states
+    assert inquiry.stage == "event" and inquiry.published
+    assert {c.state for c in Case.select().where(Case.kind == "inquiry")} == {
+        "assigned", "answered", "rectifying", "merged", "declined"}
     months = {c.submitted_at.strftime("%Y-%m") for c in Case.select()}
     assert len(months) >= 4
     assert {s.level for s in Station.select()} == {"county", "town", "village"}
+    # the routing suggestion is trained on the demo's assignments: a new report is offered a department
+    from services import analysis
+    assert "分办建议模型已按" in result.output and "留出" in result.output
+    assert analysis.suggest(Case.select().where(Case.state == "submitted").first())["department"]
     for username, (role, password, *_rest) in DEV_PASSWORDS.items():
         account = Account.get(Account.username == username)
         assert account.role == role
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 0 and "跳过" in again.output
-    assert Case.select().count() == len(PLAN)
+    assert reports.count() == len(PLAN)
 
 
 def test_create_user_command_is_idempotent(app, runner):

@@ -189,6 +189,7 @@ def test_online_inquiry_from_topic_to_second_rectification(w, live_server, page,
     assert InquiryFollow.select().count() == 1
     wang_account = Account.get(Account.oa_openid == "oa-wang")
     kinds = {n.kind for n in Notification.select().where(Notification.account == wang_account)}
-    assert kinds == {"inquiry_news", "inquiry_progress"}
+    # stages and 二次整改 as news, his own question's steps, and the published list and results as one digest each
+    assert kinds == {"inquiry_news", "inquiry_progress", "inquiry_list", "inquiry_results"}
     for context in (wang_context, li_context, lead):
         context.close()

@@ -334,6 +334,51 @@ def test_the_api_takes_questions_in_the_window_and_shows_the_lists_without_perso
     assert late.status_code == 409 and late.get_json()["error"]["message"] == "问题征集已经结束"
 
 
+def test_a_station_code_presets_its_station_on_the_h5_form_and_in_the_mini_program(w, client):
+    """A station's printed code opens the ask form with the station preset; the mini-program lists what may be asked
+    through a station and sends the station, photos and place."""
+    from tests.api_client import Api
+    from tests.test_qr import decode
+    found = collecting(w)
+    town_b_only = collecting(w, topic="河西镇集镇环境整治问政", station=w.town_b.code)
+    sign_in(client, w.staff)
+    page = client.get(f"/console/inquiries/{found.code}").get_data(as_text=True)
+    assert 'id="station-qr"' in page and f'<option value="{w.town_a.code}">' in page
+    [(link, _)] = decode(client.get(f"/console/inquiries/{found.code}/qr.png?s={w.town_a.code}").data)
+    assert link.endswith(f"/w/{found.code}/ask?s={w.town_a.code}")
+    assert client.get(f"/console/inquiries/{town_b_only.code}/qr.png?s={w.town_a.code}").status_code == 400
+
+    visitor = client.application.test_client()
+    path = link[link.index("/w/"):]
+    assert "提问地点：城关镇联络站" in visitor.get(path).get_data(as_text=True)
+    with visitor.session_transaction() as session:
+        session["csrf"] = "t"
+    done = visitor.post(path, data={"csrf_token": "t", "content": "城关镇农贸市场周边停车难。", "location": "农贸市场",
+                                    "photos": [jpeg_file()]}, content_type="multipart/form-data")
+    assert done.status_code == 303
+    by_code = Case.get(Case.kind == "inquiry")
+    assert (by_code.station_id, by_code.location, len(by_code.photos)) == (w.town_a.id, "农贸市场", 1)
+    wrong = visitor.get(f"/w/{town_b_only.code}/ask?s={w.town_a.code}")
+    assert wrong.status_code == 400 and "这个联络站不在本次问政的范围内" in wrong.get_data(as_text=True)
+
+    api = Api(client, w.citizen)
+    assert [i["code"] for i in api.get(f"/inquiries?station={w.town_a.code}").get_json()["inquiries"]] == [found.code]
+    assert {i["code"] for i in api.get("/inquiries").get_json()["inquiries"]} == {found.code, town_b_only.code}
+    made = api.post(f"/inquiries/{found.code}/questions", json={
+        "content": "人民路晚上车辆乱停，消防通道被堵。", "location": "人民路口", "latitude": 28.1, "longitude": 112.9,
+        "station": w.town_a.code, "photos": [photo()]})
+    assert made.status_code == 201
+    case = Case.get(Case.number == made.get_json()["question"]["number"])
+    assert (case.station_id, case.latitude, case.longitude, case.source, len(case.photos)) == (
+        w.town_a.id, 28.1, 112.9, "miniprogram", 1)
+    refused = api.post(f"/inquiries/{town_b_only.code}/questions", json={"content": "人民路晚上车辆乱停。",
+                                                                         "station": w.town_a.code})
+    assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "bad_station"
+    assert api.post(f"/inquiries/{found.code}/questions", json={"content": "人民路晚上车辆乱停。",
+                                                                "latitude": 91}).status_code == 400
+    assert Case.select().where(Case.kind == "inquiry").count() == 2  # nothing half-written
+
+
 def jpeg_file():
     buf = io.BytesIO()
     Image.new("RGB", (32, 24), "red").save(buf, "JPEG")
@@ -409,3 +454,105 @@ def test_questions_collected_through_the_inquiry_topic_consultation_are_imported
     page = client.get(f"/console/inquiries/{found.code}").get_data(as_text=True)
     assert f"导入征集 {topics.code} 中采纳的选题建议" in page and made[0].number in page
     assert f"/q/{topics.code}" in client.get(f"/w/{found.code}").get_data(as_text=True)
+
+
+# --- publications pushed as one digest; a correction redoes the 二次整改 ------------------------------------
+
+def test_the_published_lists_reach_followers_and_askers_once_each_at_the_wechat_standin(w, app, client,
+                                                                                        wechat_standin):
+    from models import Account
+    from services import delivery
+    from tests.factories import csrf_of
+    from tests.wechat_helpers import value, wire
+    wire(app, QUIET_HOURS="")
+    for account, openid in ((w.citizen, "oa-citizen"), (w.other_citizen, "oa-other")):
+        Account.update(oa_openid=openid, oa_followed=True).where(Account.id == account.id).execute()
+    fan = Account.create(role="citizen", oa_openid="oa-fan", oa_followed=True)  # follows, asked nothing
+    found = collecting(w)
+    asked = [ask(w, found), ask(w, found, "学校门口上下学时段交通拥堵，缺少交警疏导。"),  # two from one person
+             ask(w, found, "公交车班次太少，等车要一个小时。", who=w.other_citizen)]
+    for account in (w.other_citizen, fan):  # one asker also follows: still one message
+        inquiries.follow(account, found)
+    found = inquiries.advance(w.staff, close_collection(found), "mobilisation")
+    objects = inquiries.objects(found)
+    for case, target in zip(asked, objects):
+        act(case, "list", w.staff, section="question")
+        act(case, "assign", w.staff, target=str(target.id))
+    with pytest.raises(Conflict):
+        inquiries.publish_progress(w.staff, found)  # nothing handed over to 整改 yet
+    delivery.drain()
+    before = len(wechat_standin.sent("template"))
+
+    found = inquiries.advance(w.staff, found, "sorting")  # the 问题清单 is published
+    delivery.drain()
+    sent = wechat_standin.sent("template")[before:]
+    assert sorted(b["touser"] for b in sent) == ["oa-citizen", "oa-fan", "oa-other"]
+    assert {value(b, "subject") for b in sent} == {"问政问题清单公布"} and {value(b, "count") for b in sent} == {"3"}
+
+    tomorrow = (calendar.today() + dt.timedelta(days=1)).isoformat()
+    for case in asked:
+        act(case, "answer", w.staff, text="现场答复：马上整改。")
+        act(case, "commit", w.staff, commitment="按期整改", plan="制定整改方案并落实", deadline=tomorrow)
+    act(asked[0], "complete", w.staff, note="整改完成", photos=[photo()])
+    delivery.drain()
+    before = len(wechat_standin.sent("template"))
+    sign_in(client, w.staff)
+    page = client.get(f"/console/inquiries/{found.code}")
+    assert 'id="publish-progress"' in page.get_data(as_text=True)
+    client.post(f"/console/inquiries/{found.code}/progress-report", data={"csrf_token": csrf_of(page)})
+    assert "整改进展：清单问题3个，已整改1个，整改中2个" in [e.note for e in inquiries.public_record(found)]
+    delivery.drain()
+    sent = wechat_standin.sent("template")[before:]
+    assert sorted(b["touser"] for b in sent) == ["oa-citizen", "oa-fan", "oa-other"]
+    assert {(value(b, "status"), value(b, "tip")) for b in sent} == {("进展公布", "已整改1个，整改中2个")}
+
+    ballot = inquiries.start_rating(w.staff, found, {**open_now(), "purpose": "event"})
+    for account in (w.deputy_account, w.other_deputy_account):
+        ballots.cast(ballot, {str(i.id): "good" for i in ballots.items(ballot)}, deputy=account.deputy)
+    ballots.close(w.staff, ballot)
+    delivery.drain()
+    before = len(wechat_standin.sent("template"))
+    ballots.publish(w.staff, ballot)
+    delivery.drain()
+    sent = wechat_standin.sent("template")[before:]
+    assert sorted(b["touser"] for b in sent) == ["oa-citizen", "oa-fan", "oa-other"]
+    assert {(value(b, "subject"), value(b, "detail")) for b in sent} == {("现场测评结果公布", "3个达标，全部达标")}
+    assert Notification.select().where(Notification.kind.in_(
+        ("inquiry_list", "inquiry_progress_report", "inquiry_results"))).count() == 9  # 3 people × 3 publications
+
+
+def test_a_correction_at_the_boundary_withdraws_the_second_round_and_another_opens_it_again(w):
+    from models import Account
+    found, first, second, window = _to_review(w)
+    fan = Account.create(role="citizen", oa_openid="oa-fan", oa_followed=True)
+    inquiries.follow(fan, found)
+    deadline = Case.get_by_id(first.id).deadline
+    ballot = inquiries.start_rating(w.staff, found, {**window, "purpose": "review", "electorate": "public"})
+    a, b, c = ballots.items(ballot)  # a 79.9 %, b 80.0 %, c 100 %
+    Paper.insert_many([{"id": secrets.token_hex(8), "ballot": ballot.id,
+                        "marks": {str(a.id): "fair" if n < 799 else "poor", str(b.id): "good" if n < 800 else "poor",
+                                  str(c.id): "good"}} for n in range(1000)]).execute()
+    Participation.insert_many([{"ballot": ballot.id, "voter": f"v{n}"} for n in range(1000)]).execute()
+    ballots.close(w.staff, ballot)
+    assert (Case.get_by_id(first.id).state, Case.get_by_id(first.id).round) == ("rectifying", 2)
+
+    ballots.correct(w.staff, ballot, {"note": "本次测评的整改线应为79.9%", "pass_rate": "79.9%"})
+    first_now, second_now = Case.get_by_id(first.id), Case.get_by_id(second.id)
+    assert (first_now.state, first_now.round, first_now.deadline) == ("rectified", 1, deadline)
+    assert (second_now.state, second_now.round) == ("rectified", 1)
+    assert ballots.result(ballot).data["rules"]["quorum"] == ballot.rules["quorum"]  # the other rules as they were
+    record = [e.note for e in inquiries.public_record(found)]
+    assert "测评结果更正：县交通运输局满意率 79.9%，不低于 79.9%，撤销二次整改（1 个问题）" in record
+    assert any(n.startswith("城区停车难问题专题问政 · 整改后测评（公众）结果更正：本次测评的整改线应为79.9%") for n in record)
+    told = Notification.select().where(Notification.account == fan).order_by(Notification.id.desc()).first()
+    assert "撤销二次整改" in told.body
+    asker = Notification.select().where(Notification.account == w.citizen, Notification.kind == "inquiry_progress") \
+        .order_by(Notification.id.desc()).first()
+    assert "撤销二次整改" in asker.body
+    assert inquiries.blockers(inquiries.Inquiry.get_by_id(found.id)) == []
+
+    ballots.correct(w.staff, ballot, {"note": "恢复80%的整改线", "pass_rate": "80%"})
+    first_now = Case.get_by_id(first.id)
+    assert (first_now.state, first_now.round) == ("rectifying", 2) and first_now.deadline > calendar.today()
+    assert Case.get_by_id(second.id).state == "rectified"
+    assert [e.action for e in inquiries.public_record(found)][:2] == ["second_round", "rating_corrected"]

@@ -165,3 +165,65 @@ def _login(client, username):
     reply = client.post("/console/login", data={"username": username, "password": "Jiangzhou#2026pw",
                                                 "csrf_token": token})
     assert reply.status_code == 302, reply.get_data(as_text=True)[:500]
+
+
+def test_a_suggestion_is_handed_up_from_the_console_with_a_reason_and_both_sides_told(city, client):
+    from models import Notification
+    from services import suggestions
+    from tests.test_console import post
+    from tests.test_suggestions import FORM
+    lead = Account.create(role="deputy", username="cg01", display_name="城关代表", deputy=city.cg_deputy)
+    case = workflow.perform(suggestions.draft(lead, FORM), "submit", lead)
+    assert case.station_id == city.cg_station.id
+    _login(client, "cg")
+    page = client.get(f"/console/suggestions/{case.number}").get_data(as_text=True)
+    form = page.split('id="act-hand_over"')[1].split("</details>")[0]
+    assert '<option value="QS" >青山县人大常委会</option>' in form and "HXZ" not in form  # up, or inside: never sideways
+    refused = post(client, f"/console/suggestions/{case.number}/act/hand_over", {"to_station": "QS", "reason": ""})
+    assert refused.status_code == 400 and Case.get_by_id(case.id).station_id == city.cg_station.id
+    done = post(client, f"/console/suggestions/{case.number}/act/hand_over",
+                {"to_station": "QS", "reason": "涉及全县供水规划", "seen_state": "submitted",
+                 "seen_version": str(case.version)})
+    assert done.status_code == 302
+    moved = Case.get_by_id(case.id)
+    assert moved.station_id == city.qs.id and moved.state == "submitted"
+    with pytest.raises(NotFound):  # the township office no longer has it; the county's does, with its timeline
+        workflow.get_case(case.number, city.cg_office)
+    _login(client, "qs")
+    timeline = client.get(f"/console/suggestions/{case.number}").get_data(as_text=True)
+    assert "城关镇人大代表联络站 → 青山县人大常委会：涉及全县供水规划" in timeline
+    told = {(n.account_id, n.kind): n.body for n in Notification.select().where(Notification.case == case.id,
+                                                                                 Notification.kind.startswith("sug_hand"))}
+    assert told[(lead.id, "sug_handed_over")] == f"{case.number}：{case.title} 已转交青山县人大常委会办理：涉及全县供水规划"
+    assert (city.qs_office.id, "sug_handed_in") in told and (city.bs_office.id, "sug_handed_in") not in told
+    registered = workflow.perform(moved, "register", city.qs_office)  # the county office takes it on from here
+    assert registered.state == "registered"
+
+
+def test_an_office_edits_the_level_of_its_own_departments_only_and_it_is_audited(city, client):
+    from models import AuditLog
+    from tests.test_console import post
+    _login(client, "qs")
+    page = client.get("/console/departments").get_data(as_text=True)
+    levels_offered = page.split('name="station">')[1].split("</select>")[0]
+    assert levels_offered.count("<option") == 3 and 'value="CG"' in levels_offered and 'value="BS"' not in levels_offered
+    moved = post(client, "/console/departments", {"code": "QSZJ", "name": "青山县住建局", "station": "CG", "active": "1"})
+    assert moved.status_code == 302 and Department.get(Department.code == "QSZJ").station_id == city.cg.id
+    entry = AuditLog.get(AuditLog.action == "department.edit")
+    assert (entry.actor_id, entry.target_id) == (city.qs_office.id, "QSZJ")
+    assert (entry.detail["before"]["station"], entry.detail["after"]["station"]) == ("QS", "CG")
+    assert [d.code for d in levels.departments_for(city.hx_station)] == ["JZJT"]  # no longer on 河西镇's path
+    # a neighbour's department, a node outside the subtree, a station that is not a level: refused, nothing saved
+    for data, code in (({"code": "BSZJ", "name": "白水县住建局", "station": "QS"}, "out_of_scope"),
+                       ({"code": "QSZJ", "name": "青山县住建局", "station": "BS"}, "out_of_scope"),
+                       ({"code": "QSZJ", "name": "青山县住建局", "station": "CGZ"}, "not_a_level"),
+                       ({"code": "QSJT", "name": "青山县交通局", "station": ""}, "out_of_scope")):
+        with pytest.raises((Forbidden, InvalidInput)) as refused:
+            levels.save_department(city.qs_office, data)
+        assert refused.value.code == code
+    again = post(client, "/console/departments", {"code": "BSZJ", "name": "白水县住建局", "station": "QS"})
+    assert again.status_code == 403 and "不属于本级或下级" in again.get_data(as_text=True)
+    assert Department.get(Department.code == "BSZJ").station_id == city.bs.id
+    assert AuditLog.select().where(AuditLog.action.startswith("department.")).count() == 1
+    added = levels.save_department(city.qs_office, {"code": "QSJT", "name": "青山县交通局", "station": "QS", "active": "1"})
+    assert added.station_id == city.qs.id and AuditLog.get(AuditLog.action == "department.create").target_id == "QSJT"

@@ -204,3 +204,30 @@ def test_two_menu_clicks_in_the_same_second_get_their_own_answers(client, w):
     assert "例如：代表" in read_reply(second.get_data(as_text=True)).content
     retry = post_plain(client, event_xml("CLICK", openid="oa-other", key="FIND_DEPUTY", create_time=same_second))
     assert read_reply(retry.get_data(as_text=True)).content == read_reply(second.get_data(as_text=True)).content
+
+
+def test_the_inquiry_command_menu_key_and_qr_scene_open_the_ask_form_through_web_oauth(client, w):
+    """问政: what is collecting now, each card opening the H5 ask form; inside WeChat the follower is the asker."""
+    from models import Case
+    from services import inquiries
+    from tests.test_inquiries import event_form
+    from tests.wechat_helpers import web_oauth
+    assert "目前没有正在征集问题的问政活动" in say(client, "问政", openid="oa-citizen").content
+    found = inquiries.advance(w.staff, inquiries.save(w.staff, event_form(w)), "preparation")
+    card = say(client, "问政", openid="oa-citizen").articles[0]
+    assert "城区停车难问题专题问政" in card["title"] and card["url"].endswith(f"/w/{found.code}/ask")
+    assert event(client, "CLICK", openid="oa-citizen", key="INQUIRY").articles[0]["url"] == card["url"]
+    scanned = event(client, "subscribe", openid="oa-new", key=f"qrscene_w:{found.code}", extra="<Ticket>t</Ticket>")
+    assert scanned.articles[0]["url"] == card["url"]
+    other = inquiries.advance(w.staff, inquiries.save(w.staff, event_form(w, topic="农村饮水安全专题问政")), "preparation")
+    listed = say(client, "问政", openid="oa-citizen").content
+    assert f"/w/{found.code}/ask" in listed and f"/w/{other.code}/ask" in listed and "农村饮水安全" in listed
+
+    form = web_oauth(client, card["url"][card["url"].index("/w/"):], "wang")  # the card, opened in WeChat
+    assert form.status_code == 200 and "我要提问题" in form.get_data(as_text=True)
+    token = form.get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
+    done = client.post(f"/w/{found.code}/ask", data={"csrf_token": token, "content": "人民路晚上车辆乱停，消防通道被堵。",
+                                                      "location": "人民路口"}, headers={"User-Agent": "MicroMessenger"})
+    assert done.status_code == 303
+    asked = Case.get(Case.kind == "inquiry")
+    assert asked.reporter.oa_openid == "oa-wang" and asked.location == "人民路口"

@@ -1,7 +1,9 @@
-"""问政 in the mini-program: an event with its 问题清单 and published 测评 results (no sign-in; no personal data),
-and submitting a question while it collects them (citizens, and the deputies taking part)."""
-from flask import g, jsonify
+"""问政 in the mini-program: the events collecting questions now (a station's list), an event with its 问题清单
+and published 测评 results (no sign-in; no personal data), and submitting a question while it collects them
+(citizens, and the deputies taking part; with photos, the place and the station it came through)."""
+from flask import g, jsonify, request
 
+from models import Station
 from services import inquiries, inquiry_questions
 from services.vocab import INQUIRY_FORMS, INQUIRY_SECTIONS, INQUIRY_STAGES
 
@@ -17,6 +19,20 @@ def question_json(link, case):
             "overdue": inquiry_questions.overdue(case),
             "latest": {"at": when(last.at), "text": last.data.get("text", ""),
                        "delay_reason": last.data.get("delay_reason", "")} if last else None}
+
+
+def brief_json(found):
+    return {"code": found.code, "topic": found.topic, "form": found.form, "form_label": INQUIRY_FORMS[found.form],
+            "held_at": when(found.held_at), "place": found.place, "collect_closes": when(found.collect_closes),
+            "objects": [o.name for o in inquiries.objects(found)]}
+
+
+@bp.get("/inquiries")
+def open_inquiries():
+    """The 问政 collecting questions now (?station= a station's code: those it may be asked in)."""
+    code = (request.args.get("station") or "").strip().upper()[:16]
+    station = Station.get_or_none(Station.code == code) if code else None
+    return jsonify({"inquiries": [brief_json(i) for i in inquiries.open_events(station)]})
 
 
 @bp.get("/inquiries/<code>")
@@ -40,7 +56,7 @@ def inquiry(code):
 def inquiry_question(code):
     found = inquiries.get(code)
     data = body()
-    case = inquiry_questions.submit(g.account, found, {k: data.get(k) for k in ("title", "content", "location",
-                                                                                  "photos")}, source="miniprogram")
+    fields = ("title", "content", "location", "latitude", "longitude", "photos", "station")
+    case = inquiry_questions.submit(g.account, found, {k: data.get(k) for k in fields}, source="miniprogram")
     link = inquiry_questions.link_of(case)
     return jsonify({"question": question_json(link, case)}), 201

@@ -161,7 +161,7 @@ def office_congress():
 
 def init_app(app):
     from . import (activities, analysis, audit, ballots, batches, binding, cases, consultations, dashboard,  # noqa: F401
-                   inquiries, livelihood, micro, people, projects, suggestions)  # (routes register on bp)
+                   holidays, inquiries, livelihood, micro, people, projects, suggestions)  # (routes register on bp)
     app.add_template_global(lambda: g.get("account"), "current_account")
     app.add_template_global(office_congress, "office_congress")
     app.add_template_filter(lambda m: calendar.local(m).strftime("%Y-%m-%d %H:%M") if m else "", "local")

@@ -2,10 +2,10 @@
 import datetime as dt
 from urllib.parse import urlencode
 
-from flask import Response, flash, g, redirect, render_template, request, url_for
+from flask import Response, flash, g, redirect, render_template, request, send_file, stream_with_context, url_for
 
 from models import Answer, Assignment, Case, Department, Deputy, Project, Rating, Station
-from services import calendar, exports, levels, notify, stats, todo, uploads, workflow
+from services import calendar, exports, levels, notify, paging, stats, todo, uploads, workflow
 from services.errors import ServiceError
 from services.stats import scoped
 from services.vocab import KIND_STATES
@@ -15,6 +15,8 @@ from . import EVERYONE, STAFF, actor, back, bp, fail, roles
 FILTERS = ("state", "deputy", "station", "department", "category", "overdue", "round", "start", "end", "q", "todo",
            "figure", "source", "at_station", "project", "kind")
 PER_PAGE = 50
+DEPUTY_MENU = 500  # more deputies than this: the filter takes a code instead of a menu
+PAGING = ("page", "after", "before", "last")  # the pager's own arguments (services/paging.py)
 # the action forms the console offers (deputies act in the mini-program; citizens never here)
 CONSOLE_ACTIONS = ("accept", "decline", "assign", "sign", "return", "progress", "request_extension",
                    "approve_extension", "refuse_extension", "urge", "answer", "reopen", "close",
@@ -62,8 +64,11 @@ def filtered(args):
         query = query.where(where if where is not None else False)
     if f["q"]:
         q = f["q"][:50]
-        query = query.where((Case.number == q) | Case.title.contains(q) | Case.content.contains(q))
-    return query.order_by(Case.submitted_at.desc(), Case.id.desc()), f
+        if Case.select().where(Case.number == q).exists():  # a case's number: its index, not a scan of every text
+            query = query.where(Case.number == q)
+        else:
+            query = query.where(Case.title.contains(q) | Case.content.contains(q))
+    return query, f
 
 
 @bp.get("/todo")
@@ -89,25 +94,24 @@ def push_mode():
 @roles(*EVERYONE)
 def cases():
     query, f = filtered(request.args)
-    page = workflow.page(request.args)
-    total = query.count()
-    rows = list(query.paginate(page, PER_PAGE))
+    rows, links = paging.page(exports.with_names(query), request.args, PER_PAGE)
     return render_template(
-        "console/cases.html", rows=rows, f=f, total=total, page=page, pages=max(1, -(-total // PER_PAGE)),
+        "console/cases.html", rows=rows, f=f, total=paging.count_label(*paging.count(query)), links=links,
         states=KIND_STATES.get(f["kind"] or "report", workflow.STATES), categories=workflow.CATEGORIES,
         kinds=workflow.KIND_LABELS, today=calendar.today(), sources=workflow.SOURCES,
         figure_label=stats.figure_label(f["figure"]), todo_label={t.key: t.label for t in todo.todos_for(
             g.account)}.get(f["todo"]),
         departments=Department.select().where(Department.active == True).order_by(Department.code),  # noqa
-        stations=Station.select().order_by(Station.path), deputies=Deputy.select().order_by(Deputy.code),
-        query_string=urlencode([(k, v) for k, v in request.args.items(multi=True) if k != "page"]),
-        deadline_table=deadline_table())
+        stations=Station.select().order_by(Station.path), deputies=_deputy_menu(),
+        query_string=urlencode([(k, v) for k, v in request.args.items(multi=True) if k not in PAGING]),
+        deadline_table=calendar.deadline_table())
 
 
-def deadline_table():
-    """The deadline each number of working days gives from today (the assign form shows it as you type)."""
-    today = calendar.today()
-    return {n: calendar.add_working_days(today, n).isoformat() for n in range(1, 91)}
+def _deputy_menu():
+    """The deputies for the filter's menu, or None when there are too many for one (a province's 100,000):
+    the filter then takes a deputy's code."""
+    deputies = list(Deputy.select(Deputy.code, Deputy.name).order_by(Deputy.code).limit(DEPUTY_MENU + 1))
+    return deputies if len(deputies) <= DEPUTY_MENU else None
 
 
 @bp.get("/cases/export.<fmt>")
@@ -115,12 +119,13 @@ def deadline_table():
 def export(fmt):
     query, _ = filtered(request.args)
     stamp = calendar.today().strftime("%Y%m%d")
-    if fmt == "xlsx":
+    if fmt == "xlsx":  # written to a temporary file row by row, then sent from it: memory stays constant
         office = g.account.station if g.account.station_id else None
-        return Response(exports.to_xlsx(query, exports.list_title(station=office)), mimetype=exports.XLSX_MIME,
-                        headers=exports.attachment(f"问题清单-{stamp}.xlsx"))
-    if fmt == "csv":
-        return Response(exports.to_csv(query), mimetype="text/csv; charset=utf-8",
+        sent = send_file(exports.to_xlsx(query, exports.list_title(station=office)), mimetype=exports.XLSX_MIME)
+        sent.headers.update(exports.attachment(f"问题清单-{stamp}.xlsx"))
+        return sent
+    if fmt == "csv":  # streamed as it is read, a thousand cases at a time
+        return Response(stream_with_context(exports.to_csv(query)), mimetype="text/csv; charset=utf-8",
                         headers=exports.attachment(f"问题清单-{stamp}.csv"))
     return Response("不支持的格式", status=404)
 
@@ -200,7 +205,7 @@ def render_case(found, who, typed=None, failed=None, reveal=False, status=200):
         transfer_targets=workflow.TRANSFER_TARGETS, callback_results=workflow.CALLBACK_RESULTS,
         sources=workflow.SOURCES, ratings_labels=workflow.RATINGS,
         departments=levels.departments_for(found.station), hand_over_options=levels.hand_over_options(found, who),
-        deadline_table=deadline_table(), default_days=_default_days(), today=calendar.today(),
+        deadline_table=calendar.deadline_table(), default_days=_default_days(), today=calendar.today(),
         upload_url=uploads.url_for_upload, insight=insight(found, who)), status
 
 

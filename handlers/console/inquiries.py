@@ -25,7 +25,10 @@ def _choices():
                 .order_by(Department.code), all_deputies=Deputy.select().order_by(Deputy.code))
 
 
-def public_url(inquiry):
+def public_url(inquiry, station=None):
+    """The event's public page; with a station, its ask form with the station preset (the station's printed code)."""
+    if station is not None:
+        return current_app.config["PUBLIC_BASE_URL"] + url_for("inquiries.ask", code=inquiry.code, s=station.code)
     return current_app.config["PUBLIC_BASE_URL"] + url_for("inquiries.event", code=inquiry.code)
 
 
@@ -77,6 +80,8 @@ def inquiry(code):
                            deputies=inquiries.deputies(found), record=list(found.events.order_by(
                                inquiries.InquiryEvent.at, inquiries.InquiryEvent.id)),
                            followers=inquiries.follower_count(found), public_url=public_url(found),
+                           stations=inquiries.ask_stations(found),
+                           ask_url=current_app.config["PUBLIC_BASE_URL"] + url_for("inquiries.ask", code=found.code),
                            **question_context(found))
 
 
@@ -134,6 +139,18 @@ def inquiry_accountability(code):
     try:
         inquiries.note_accountability(actor(), found, _form())
         flash("已公布追责问责情况", "ok")
+    except ServiceError as err:
+        fail(err)
+    return redirect(url_for("console.inquiry", code=found.code) + "#record")
+
+
+@bp.post("/inquiries/<code>/progress-report")
+@roles(*STAFF)
+def inquiry_progress_report(code):
+    found = inquiries.get(code, actor())
+    try:
+        inquiries.publish_progress(actor(), found)
+        flash("已公布整改进展，并推送给关注者和提问人", "ok")
     except ServiceError as err:
         fail(err)
     return redirect(url_for("console.inquiry", code=found.code) + "#record")
@@ -209,4 +226,5 @@ def inquiry_advance(code):
 @roles(*STAFF)
 def inquiry_qr(code):
     found = inquiries.get(code, actor())
-    return Response(codes.png(public_url(found)), mimetype="image/png")
+    station = inquiries.ask_station(found, request.args.get("s"))  # a station's printed code: the ask form, preset
+    return Response(codes.png(public_url(found, station)), mimetype="image/png")

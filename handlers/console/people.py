@@ -6,10 +6,10 @@ from flask import flash, g, redirect, render_template, request, url_for
 from peewee import IntegrityError
 
 from models import Account, Deputy, Department, Station, db
-from services import accounts, uploads
+from services import accounts, levels, uploads
 from services.directory import DEPUTY_LEVELS, STATION_KINDS, STATION_LEVELS
 from services.errors import Forbidden, InvalidInput, NotFound, ServiceError
-from services.workflow import ROLES, require_scope, text
+from services.workflow import ROLES, in_scope, require_scope, text
 
 from . import STAFF, actor, bp, fail, roles
 from .binding import panel as binding_panel
@@ -171,26 +171,26 @@ def station(code):
 @bp.route("/departments", methods=["GET", "POST"])
 @roles(*STAFF)
 def departments():
+    """The departments and who handles for them; an office adds or changes its own level's and those below
+    (services/levels.save_department: the level, name, phone, in use — audited)."""
+    status = 200
     if request.method == "POST":
-        if g.account.role != "admin":
-            raise Forbidden("not_permitted", "承办单位由管理员维护，请联系管理员")
         try:
-            code = _code(request.form)
-            found = Department.get_or_none(Department.code == code) or Department(code=code)
-            found.name = text(request.form, "name", "单位名称", limit=100)
-            found.phone = text(request.form, "phone", "电话", required=False, limit=32)
-            found.active = bool(request.form.get("active"))
-            _save(found, "承办单位")
+            found = levels.save_department(actor(), request.form)
             flash(f"已保存承办单位 {found.name}", "ok")
             return redirect(url_for("console.departments"))
         except ServiceError as err:
             fail(err)
+            status = err.status
     handlers = {}
     for a in Account.select().where(Account.role == "department", Account.active == True).order_by(  # noqa: E712
             Account.username):
         handlers.setdefault(a.department_id, []).append(a)
+    who = actor()
     return render_template("console/departments.html", rows=list(Department.select().order_by(Department.code)),
-                           handlers=handlers)
+                           handlers=handlers, nodes=list(levels.department_nodes(who)), levels=STATION_LEVELS,
+                           whole=in_scope(who, None), mine=lambda d: in_scope(who, d.station_id),
+                           typed=request.form if status != 200 else {}), status
 
 
 # --- accounts (admin) -----------------------------------------------------------------------------

@@ -107,7 +107,7 @@ def render_suggestion(found, typed=None, failed=None, status=200):
     return render_template(
         "console/suggestion.html", case=found, d=d, allowed=workflow.allowed_actions(found, who),
         defaults=suggestion_forms.defaults(found, d),
-        actions=suggestions.ACTIONS, fields_of=suggestion_forms.fields, timeline=workflow.timeline(found, who),
+        actions=suggestions.ACTIONS, fields_of=lambda name: suggestion_forms.fields(name, found, who), timeline=workflow.timeline(found, who),
         typed=typed or {}, failed=failed, ratings=RATINGS, upload_url=uploads.url_for_upload,
         kind_state=state_label(found.state, kind=KIND), today=calendar.today(),
         post_url=lambda name: url_for("console.suggestion_act", number=found.number, action=name)), status

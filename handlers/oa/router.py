@@ -18,7 +18,8 @@ import unicodedata
 from flask import current_app
 from peewee import JOIN
 
-from models import Account, Case, CaseEvent, Consultation, DeliveryAttempt, Deputy, Notification, Project, Station
+from models import (Account, Case, CaseEvent, Consultation, DeliveryAttempt, Deputy, Inquiry, Notification, Project,
+                    Station)
 from services import accounts, activities, binding, directory, workflow
 from services.errors import ServiceError
 from services.calendar import local
@@ -166,6 +167,7 @@ def help_text(greeting="您好，这里是“代表连心”。"):
             "· 代表 姓名、代码或乡镇村名 —— 找人大代表\n"
             "· 项目 名称或代码 —— 看民生实事进展\n"
             "· 征求意见 —— 正在征求意见的法规草案等，可逐条提意见\n"
+            "· 问政 —— 正在征集问题的问政活动，可附照片和地点提问题\n"
             "· 绑定 绑定码 —— 代表和工作人员绑定微信\n"
             "· 帮助 —— 显示本菜单\n"
             f"扫描代表码即可向代表反映问题。<a href=\"{base}/public/cases\">公开问题清单</a>")
@@ -355,6 +357,38 @@ def open_consultations(msg, argument=None):
         f"· <a href=\"{base_url()}/q/{c.code}\">{c.title}</a>（截止{local(c.closes_at):%m月%d日}）" for c in rows[:8]])
 
 
+def inquiry_card(inquiry):
+    """An inquiry's card: while it collects, straight to its ask form (WeChat web OAuth makes the follower the
+    asker); otherwise its public page with the 问题清单 and progress."""
+    from services import inquiries
+    if inquiries.collecting(inquiry):
+        return [{"title": f"问政：{inquiry.topic}",
+                 "description": f"问题征集至{local(inquiry.collect_closes):%m月%d日 %H:%M}，点击提问题（可附照片和地点）",
+                 "url": f"{base_url()}/w/{inquiry.code}/ask", "image": ""}]
+    return [{"title": f"问政：{inquiry.topic}",
+             "description": f"{inquiries.stage_label(inquiry.stage)}阶段，点击查看问题清单、整改进展和测评结果",
+             "url": f"{base_url()}/w/{inquiry.code}", "image": ""}]
+
+
+@router.command("问政", "我要问政", pure=True)
+@router.click("INQUIRY", pure=True)
+def open_inquiries(msg, argument=None):
+    """问政 through the official account: the events collecting questions now, each opening its H5 ask form;
+    "问政 <code>" one event's card."""
+    from services import inquiries
+    if argument:
+        found = Inquiry.get_or_none(Inquiry.code == argument.strip().upper()[:16], Inquiry.published == True)  # noqa
+        return inquiry_card(found) if found else f"没有找到编号为“{argument[:16]}”的问政活动，请核对后再发送。"
+    rows = inquiries.open_events()
+    if not rows:
+        return "目前没有正在征集问题的问政活动。问政活动发布后，发送“问政”即可提问题；扫描问政二维码可查看问题清单和整改进展。"
+    if len(rows) == 1:
+        return inquiry_card(rows[0])
+    return "\n".join(["正在征集问题的问政活动："] + [
+        f"· <a href=\"{base_url()}/w/{i.code}/ask\">{i.topic}</a>（截止{local(i.collect_closes):%m月%d日}）"
+        for i in rows[:8]])
+
+
 # --- events ---------------------------------------------------------------------------------------
 
 SCENES = {  # scene prefix: (find by code, card)
@@ -363,12 +397,14 @@ SCENES = {  # scene prefix: (find by code, card)
           project_card),
     "s": (lambda code: Station.get_or_none(Station.code == code), station_card),
     "q": (lambda code: Consultation.get_or_none(Consultation.code == code), consultation_card),
+    "w": (lambda code: Inquiry.get_or_none((Inquiry.code == code) & (Inquiry.published == True)),  # noqa: E712
+          inquiry_card),
 }
 
 
 def scene_card(scene):
-    """The card for a parametric QR code's scene "d:<deputy>", "p:<project>", "s:<station>" or "q:<consultation>"
-    (or None)."""
+    """The card for a parametric QR code's scene "d:<deputy>", "p:<project>", "s:<station>", "q:<consultation>"
+    or "w:<inquiry>" (or None)."""
     kind, _, code = (scene or "").partition(":")
     find, card = SCENES.get(kind, (None, None))
     found = find(code.strip().upper()) if find and code else None

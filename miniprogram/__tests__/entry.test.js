@@ -6,6 +6,8 @@ describe('services/entry: scans land on the right page', () => {
     ['https://daibiao.example.cn/p/xm001', '/pages/project/detail?code=XM001'],
     ['https://daibiao.example.cn/s/ZCG1/', '/pages/station/index?code=ZCG1'],
     ['https://daibiao.example.cn/app/d/DB0002?from=card', '/pages/deputy/index?code=DB0002'],
+    ['https://daibiao.example.cn/w/W8K2M4P6', '/pages/inquiry/ask?code=W8K2M4P6'],
+    ['https://daibiao.example.cn/w/W8K2M4P6/ask?s=ZCG', '/pages/inquiry/ask?code=W8K2M4P6&station=ZCG'],
   ])('a plain-link QR %s (options.q, encoded) opens %s', (link, url) => {
     expect(parseEntry({ q: encodeURIComponent(link), scancode_time: '1700000000' }).url).toBe(url);
   });

@@ -1,0 +1,292 @@
+"""The console at a province's size on a throwaway MariaDB: the case queue (every filter, first / deep / last
+page), a case page, the 问题清单 export and the statistics dashboard.
+
+Cases come from bench/stats_bench.py's generator (MariaDB's SEQUENCE engine, a million rows a statement), with a
+lead-department assignment for every case that has one; CONSOLE_BENCH_CASES (default 1,000,000) and
+CONSOLE_BENCH_DEPUTIES (default the demo county's 30) set the size — the 10 M / 100 k run:
+
+    CONSOLE_BENCH_CASES=10000000 CONSOLE_BENCH_DEPUTIES=100000 .venv/bin/python -m bench console
+
+Pages are requested in-process through the Flask client as a signed-in county office, a township office and a
+department (median of RUNS after one warm-up); next to each, the queries the old page ran (COUNT(*) of the whole
+filter and LIMIT … OFFSET) are timed on the same data. Every statement the measured pages send is EXPLAINed;
+CONSOLE_BENCH_EXPLAIN=path writes the plans there. The export is a year's worth of EXPORT_ROWS cases, timed and
+its peak RSS growth sampled, next to the previous export code (commit OLD_EXPORTS) on the same query."""
+import datetime as dt
+import importlib.util
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+from bench import load, stats_bench
+from tests.mariadb import MariaDB
+
+TIMES_ITSELF = True
+CASES = int(os.environ.get("CONSOLE_BENCH_CASES", 1_000_000))
+DEPUTIES = int(os.environ.get("CONSOLE_BENCH_DEPUTIES", 30))
+POOL = os.environ.get("CONSOLE_BENCH_POOL", "2G")  # InnoDB buffer pool: a database server's, not a test's 256M
+EXPLAIN = os.environ.get("CONSOLE_BENCH_EXPLAIN")
+RUNS = 3
+EXPORT_ROWS = 50_000
+OLD_EXPORTS = "58ab0c1"  # services/exports.py before the streamed export
+BASELINE_ALL = CASES <= 2_000_000  # above: the old queries only for the unfiltered queue (COUNT(*) of 10 M takes long)
+
+ASSIGN = """
+INSERT INTO assignment (case_id, department_id, role, round, active, deadline, assigned_at, return_reason,
+  extension_days, extension_reason, extension_state)
+SELECT id, lead_department_id, 'lead', 1, 1, deadline, responded_at, '', 0, '', ''
+FROM `case` WHERE lead_department_id IS NOT NULL AND id BETWEEN {lo} AND {hi}
+"""
+
+
+class Statements:
+    """Records what the app sends to the database while on (to EXPLAIN it)."""
+
+    def __init__(self, db):
+        self.db, self.on, self.seen = db, False, []
+        original = db.execute_sql
+
+        def execute_sql(sql, params=None, *args, **kwargs):
+            if self.on and sql.lstrip().upper().startswith("SELECT"):
+                self.seen.append((sql, params))
+            return original(sql, params, *args, **kwargs)
+        db.obj.execute_sql = execute_sql
+
+
+def rss_kb():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
+
+
+def peak_rss_growth(work):
+    """(result, seconds, peak RSS growth in MB) of work(), RSS sampled every 10 ms."""
+    start, peak, done = rss_kb(), [0], threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], rss_kb())
+            time.sleep(0.01)
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    started = time.perf_counter()
+    try:
+        result = work()
+    finally:
+        seconds = time.perf_counter() - started
+        done.set()
+        sampler.join()
+    return result, seconds, max(0, max(peak[0], rss_kb()) - start) / 1024
+
+
+def old_exports():
+    """The previous services/exports.py, loaded from git as a module of its own."""
+    source = subprocess.run(["git", "show", f"{OLD_EXPORTS}:services/exports.py"], capture_output=True, text=True,
+                            cwd=load.ROOT, check=True).stdout
+    spec = importlib.util.spec_from_loader("old_exports", loader=None)
+    module = importlib.util.module_from_spec(spec)
+    exec(compile(source, "old_exports.py", "exec"), module.__dict__)
+    return module
+
+
+def median(measure, runs=RUNS):
+    measure()  # warm
+    return statistics.median(measure_ms(measure) for _ in range(runs))
+
+
+def measure_ms(measure):
+    started = time.perf_counter()
+    measure()
+    return (time.perf_counter() - started) * 1000
+
+
+def run():
+    from app import create_app
+    from handlers.console import password_mark
+    from handlers.console.cases import filtered
+    from models import Account, Case, Department, Deputy, Station, db
+    from models.migrate import migrate
+    from services import calendar, seed
+
+    server = MariaDB(f"--innodb-buffer-pool-size={POOL}")
+    server.options.append(f"--tmpdir={server.dir}")  # its temporary tables in its own directory, not a shared /tmp
+    server.start()
+    rows = []
+
+    def add(row):  # printed as it comes too: a long run that fails late keeps what it measured
+        rows.append(row)
+        print(" | ".join(map(str, row)), file=sys.stderr, flush=True)
+    try:
+        app = create_app({"DATABASE_URL": server.url, "SECRET_KEY": "bench"})
+        with app.app_context(), db.connection_context():
+            migrate()
+            seed.seed_demo(log=lambda *_: None)
+            filled = stats_bench.fill(CASES, deputies=DEPUTIES)
+            started, hi = time.perf_counter(), Case.select(Case.id).order_by(Case.id.desc()).first().id
+            for lo in range(0, hi + 1, 1_000_000):
+                db.execute_sql(ASSIGN.format(lo=lo, hi=lo + 999_999))
+            db.execute_sql("ANALYZE TABLE assignment")
+            assigned = time.perf_counter() - started
+            total = Case.select().count()
+            size = f"console {total:,} cases"
+            add([size, "data", f"{Deputy.select().count():,} deputies", "",
+                 f"fill {filled:.0f} s, assignments {assigned:.0f} s, pool {POOL}"])
+
+            county = Station.select().where(Station.parent.is_null()).order_by(Station.id).first()
+            township = Station.select().where(Station.parent == county).order_by(Station.id).first()
+            department = Department.select().order_by(Department.id).first()
+            people = {"county office": Account.create(role="staff", username="bench-county", display_name="县"),
+                      "township office": Account.create(role="staff", username="bench-town", station=township,
+                                                         display_name="镇"),
+                      "department": Account.create(role="department", username="bench-dept",
+                                                   department=department, display_name="局")}
+            deputy = Deputy.select().order_by(Deputy.id).first()
+            middle = Case.select().order_by(Case.id).offset(total // 2).first()
+            month = {"start": "2025-06-01", "end": "2025-06-30"}
+            filters = [
+                ("no filter", {}), ("state 办理中", {"state": "in_progress"}), ("deputy", {"deputy": deputy.code}),
+                ("station (subtree)", {"station": township.code}), ("lead department", {"department": department.code}),
+                ("category", {"category": "traffic"}), ("overdue", {"overdue": "1"}),
+                ("round 2 (none)", {"round": "2"}),
+                ("one month", month), ("number", {"q": middle.number}), ("text 坑洼", {"q": "坑洼"}),
+                ("text, no match", {"q": "无此词语"}), ("to-do 待受理", {"todo": "new"}), ("to-do 已超期", {"todo": "overdue"}),
+                ("figure 按期办结", {"figure": "on_time"}), ("source 公众号 (none)", {"source": "official_account"}),
+                ("not yet 交办", {"department": "-"}), ("kind 代表建议 (none)", {"kind": "suggestion"}),
+            ]
+            statements = Statements(db)
+        clients = {}
+        for who, account in people.items():
+            client = app.test_client()
+            with client.session_transaction() as sess:
+                sess.update(uid=account.id, seen=time.time(), pw=password_mark(account), csrf="bench")
+            clients[who] = client
+
+        def get(who, path, **args):
+            response = clients[who].get(path, query_string=args)
+            assert response.status_code == 200, (path, args, response.status_code)
+            return response
+
+        def explain(label, work):
+            statements.on, statements.seen = True, []
+            work()
+            statements.on = False
+            with app.app_context():
+                for sql, params in statements.seen:
+                    if "`case`" in sql:
+                        plan = db.execute_sql("EXPLAIN " + sql, params).fetchall()
+                        if EXPLAIN:  # as it comes: a long run that fails late keeps its plans
+                            lines = "\n".join(" | ".join(str(c) for c in row) for row in plan)
+                            with open(EXPLAIN, "a") as out:
+                                out.write(f"## {label}\n{sql}\n{params}\n{lines}\n\n")
+
+        def old_queries(who, args, page):
+            """The queue's previous queries: COUNT(*) of everything filtered and LIMIT 50 OFFSET (page-1)*50."""
+            with app.test_request_context(query_string=args):
+                from flask import g
+                g.account = people[who]
+                query, _ = filtered(args)
+                query = query.order_by(Case.submitted_at.desc(), Case.id.desc())
+                return lambda: (query.count(), list(query.paginate(page, 50)))
+
+        with load.timing():
+            for label, args in filters:
+                for who in (("county office", "township office", "department") if label == "no filter"
+                            else ("county office",)):
+                    page = lambda: get(who, "/console/cases", **args)  # noqa: E731
+                    explain(f"queue {who}, {label}", page)
+                    old = "old not timed at this size"
+                    if BASELINE_ALL or label == "no filter":
+                        with app.app_context():
+                            old = f"old count + page 1: {median(old_queries(who, args, 1)):.0f} ms"
+                    add([size, f"queue {who}, {label}: first page", f"{median(page):.0f} ms", "< 200 ms", old])
+            # deep and last pages, as the county office: the pager's links from a page far in
+            for label, args in (("no filter", {}), ("category", {"category": "traffic"})):
+                with app.app_context():
+                    far = Case.select().where(Case.kind == "report").order_by(
+                        Case.submitted_at.desc(), Case.id.desc()).offset(total // 2).first()
+                from services.paging import cursor
+                deep = lambda: get("county office", "/console/cases", after=cursor(far), **args)  # noqa: E731
+                last = lambda: get("county office", "/console/cases", last="1", **args)  # noqa: E731
+                explain(f"queue deep, {label}", deep)
+                explain(f"queue last, {label}", last)
+                with app.app_context():
+                    old_deep = median(old_queries("county office", args, total // 100))
+                add([size, f"queue {label}: a page half-way down (next/previous)", f"{median(deep):.0f} ms",
+                             "< 200 ms", f"old OFFSET page {total // 100:,}: {old_deep:.0f} ms"])
+                add([size, f"queue {label}: last page", f"{median(last):.0f} ms", "< 200 ms", ""])
+
+            # the case page: a generated case half-way in, and a demo case with its timeline
+            with app.app_context():
+                demo = Case.select().where(Case.number.not_in(Case.select(Case.number).where(
+                    Case.number.startswith("B")))).order_by(Case.id).first()
+            for label, number in (("generated, half-way in", middle.number), ("demo, with its timeline", demo.number)):
+                page = lambda: get("county office", f"/console/cases/{number}")  # noqa: E731
+                explain(f"case page, {label}", page)
+                add([size, f"case page ({label})", f"{median(page):.0f} ms", "< 200 ms", ""])
+            with app.app_context():
+                today = calendar.today()
+                calendar.deadline_table()
+                memo = measure_ms(calendar.deadline_table)
+                old = measure_ms(lambda: {n: _old_add_working_days(today, n) for n in range(1, 91)})
+            add([size, "working-day table of the assign form", f"{memo:.2f} ms", "not per page",
+                         f"recomputed as before: {old:.0f} ms"])
+
+            # the 问题清单 export: EXPORT_ROWS cases of one year, newest first
+            with app.app_context():
+                per_day = total / 700
+                days = int(EXPORT_ROWS / per_day) + 1
+                span = {"start": "2025-01-01", "end": (dt.date(2025, 1, 1) + dt.timedelta(days=days - 1)).isoformat()}
+                with app.test_request_context(query_string=span):
+                    from flask import g
+                    g.account = people["county office"]
+                    listed = filtered(span)[0].count()
+            explain("export", lambda: get("county office", "/console/cases/export.csv", **span).get_data())
+            for fmt in ("xlsx", "csv"):
+                body, seconds, grown = peak_rss_growth(
+                    lambda: get("county office", f"/console/cases/export.{fmt}", **span).get_data())
+                add([size, f"问题清单 export .{fmt}, {listed:,} cases", f"{seconds:.1f} s", "< 30 s",
+                             f"peak RSS +{grown:.0f} MB, {len(body) / 1e6:.1f} MB file"])
+            if BASELINE_ALL:
+                old = old_exports()
+                with app.test_request_context(query_string=span):
+                    from flask import g
+                    g.account = people["county office"]
+                    query = filtered(span)[0].order_by(Case.submitted_at.desc(), Case.id.desc())
+                    _, seconds, grown = peak_rss_growth(lambda: old.to_xlsx(query, old.list_title()))
+                add([size, f"old export .xlsx (commit {OLD_EXPORTS}), {listed:,} cases", f"{seconds:.1f} s",
+                             "", f"peak RSS +{grown:.0f} MB"])
+
+        with app.app_context():  # the tally the dashboard reads, built outside the timed phases
+            started = time.perf_counter()
+            tally_rows = stats_bench.stats.rebuild()
+            add([size, "tally rebuilt (services.stats.rebuild)", f"{time.perf_counter() - started:.0f} s", "",
+                 f"{tally_rows:,} rows"])
+        with load.timing():
+            # the statistics dashboard at this size: the page, and bench/stats_bench.py's measure of its queries
+            page = lambda: get("county office", "/console/stats")  # noqa: E731
+            explain("statistics page", page)
+            add([size, "statistics page /console/stats (whole page)", f"{median(page):.0f} ms", "< 300 ms", ""])
+            with app.app_context():
+                add([size, "statistics dashboard from the tally (median of 5)",
+                             f"{stats_bench.median_ms():.0f} ms", "< 300 ms", ""])
+                for name, scope in stats_bench.SCOPES.items():
+                    add([size, f"statistics dashboard, {name}", f"{stats_bench.median_ms(**scope):.0f} ms",
+                                 "< 300 ms", ""])
+    finally:
+        server.stop()
+    return rows
+
+
+def _old_add_working_days(start, days):
+    """The deadline table's previous computation: chinesecalendar asked for every day, every time."""
+    import chinese_calendar
+    day = start
+    while days > 0:
+        day += dt.timedelta(days=1)
+        try:
+            days -= chinese_calendar.is_workday(day)
+        except NotImplementedError:
+            days -= day.weekday() < 5
+    return day
