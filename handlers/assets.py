@@ -12,6 +12,7 @@ import hashlib
 import os
 
 from flask import request
+from werkzeug.security import safe_join
 
 COMPRESSIBLE = ("text/", "application/json", "application/javascript", "image/svg+xml")
 MIN_SIZE = 1024
@@ -24,8 +25,10 @@ _packed = {}  # (static file, fingerprint) -> gzipped bytes
 
 def fingerprint(app, filename):
     """A short hash of a static file's content (memoised by modification time)."""
-    path = os.path.join(app.static_folder, filename)
+    path = safe_join(app.static_folder, filename)
     try:
+        if path is None or not os.path.isfile(path):
+            return None
         mtime = os.stat(path).st_mtime_ns
     except OSError:
         return None
@@ -84,5 +87,6 @@ def init_app(app):
             return response
         if static:  # a small text file: compressed once per version
             name = (request.view_args or {}).get("filename")
-            return compress(response, (name, fingerprint(app, name))) if name else response
+            version = fingerprint(app, name) if name and response.status_code == 200 else None
+            return compress(response, (name, version)) if version else response
         return response if response.is_streamed else compress(response)
