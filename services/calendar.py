@@ -16,30 +16,27 @@ from models import retried, utcnow, write_transaction
 
 
 # The working-day memo of this process: {day: is it a working day}, and the deadline tables by day. Built once,
-# emptied when the holiday calendar changed — in any process: `_current()` compares the table's version (a
-# one-row aggregate over the small `holiday` table, once per request) with the one the memo was built from.
+# emptied when the holiday calendar changed — in any process: `_current()` reads the office's entries (a small
+# table: a few dozen rows a year) once per request or app context and compares them with those the memo was
+# built from. Their content, not a count or the highest id: SQLite reuses the id of a row deleted and entered again.
 _memo = {"version": None, "overrides": {}, "days": {}, "tables": {}}
 
 
-def _version():
-    from peewee import fn
-
+def _entries():
     from models import Holiday
-    return tuple(Holiday.select(fn.COUNT(Holiday.id), fn.MAX(Holiday.id)).tuples().get())
+    return tuple(sorted(Holiday.select(Holiday.day, Holiday.workday).tuples()))
 
 
 def _current():
     """The memo, valid for the holiday calendar as it is now (checked once per request or app context)."""
     version = g.get("holiday_version") if has_app_context() else None
     if version is None:
-        version = _version()
+        version = _entries()
         if has_app_context():
             g.holiday_version = version
     memo = _memo
     if memo["version"] != version:
-        from models import Holiday
-        memo = {"version": version, "overrides": dict(Holiday.select(Holiday.day, Holiday.workday).tuples()),
-                "days": {}, "tables": {}}
+        memo = {"version": version, "overrides": dict(version), "days": {}, "tables": {}}
         globals()["_memo"] = memo
     return memo
 
@@ -134,7 +131,7 @@ def set_day(actor, day, workday, name=""):
         raise InvalidInput("invalid_choice", "请选择放假或上班", field="workday")
     workday, name = workday in ("1", True), (name or "").strip()[:50]
     with write_transaction():
-        Holiday.delete().where(Holiday.day == day).execute()  # a new row: the version changes on every edit
+        Holiday.delete().where(Holiday.day == day).execute()
         Holiday.create(day=day, workday=workday, name=name)
         audit.record(actor, "holiday.set", ("holiday", day.isoformat()), {"workday": workday, "name": name})
     forget()

@@ -108,14 +108,15 @@ def _context(cases):
     return assist, assigned, answer
 
 
-# the case columns the 问题清单 reads: flat rows, not model objects with their joined models (building those
+# the case columns the 问题清单 and the console queue read: flat rows, not model objects with their joined models (building those
 # was most of an export's time), and one phone decrypted only where the row shows it
 LISTED = ("id", "number", "kind", "submitted_at", "source", "category", "reporter", "anonymous", "title", "content",
-          "deadline", "urge_level", "answered_at", "answered_on_time", "answer_class", "rating", "state")
+          "deadline", "urge_level", "answered_at", "answered_on_time", "answer_class", "rating", "state", "round",
+          "flagged", "station", "deputy", "lead_department")
 
 
 def listed(query):
-    """The cases of `query` as flat rows with what the 问题清单 shows: station_name, deputy_name, lead_name,
+    """The cases of `query` as flat rows with what the 问题清单 and the queue show: station_name, deputy_name, lead_name,
     reporter_name and sealed_phone (the contact phone, else the reporter's; still sealed)."""
     lead = Department.alias()
     phone = fn.COALESCE(fn.NULLIF(Case.contact_phone, ""), Account.phone).coerce(False)
@@ -126,15 +127,6 @@ def listed(query):
             .join_from(Case, Deputy, JOIN.LEFT_OUTER, on=(Case.deputy == Deputy.id))
             .join_from(Case, lead, JOIN.LEFT_OUTER, on=(Case.lead_department == lead.id))
             .join_from(Case, Account, JOIN.LEFT_OUTER, on=(Case.reporter == Account.id)).objects())
-
-
-def with_names(query):
-    """The cases with their station, deputy and lead department names joined in (one query, not three a row)."""
-    lead = Department.alias()
-    return (query.select(Case, Station.name, Deputy.name, lead.name)
-            .join_from(Case, Station, JOIN.LEFT_OUTER, on=(Case.station == Station.id), attr="station")
-            .join_from(Case, Deputy, JOIN.LEFT_OUTER, on=(Case.deputy == Deputy.id), attr="deputy")
-            .join_from(Case, lead, JOIN.LEFT_OUTER, on=(Case.lead_department == lead.id), attr="lead_department"))
 
 
 def rows(cases):

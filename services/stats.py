@@ -105,7 +105,9 @@ def scoped(query, start=None, end=None, station=None, kind=None, **filters):
 
 
 def _subtree(station):
-    return Station.select(Station.id).where(Station.path.startswith(station.path))
+    """The ids of a station's subtree, as a list: `station_id IN (1, 2, 3)` lets MariaDB read the newest cases in
+    order and stop after a page, where a subquery became a semi-join that sorted the whole subtree's cases."""
+    return [s.id for s in Station.select(Station.id).where(Station.path.startswith(station.path))]
 
 
 def rolled_up(parent=None, **scope):

@@ -132,6 +132,9 @@ def test_deadlines_follow_a_holiday_the_office_enters(client, w):
     assert later > tomorrow and shown()["1"] == later.isoformat()
     workflow.perform(case, "assign", w.staff, {"lead": w.depts[0].code, "days": "1"})
     assert Case.get_by_id(case.id).deadline == later
+    post(client, "/console/holidays", {"day": tomorrow.isoformat(), "workday": "1", "name": "取消放假"})  # changed back
+    assert shown()["1"] == tomorrow.isoformat()  # the same day entered again (SQLite gives it the same id)
+    post(client, "/console/holidays", {"day": tomorrow.isoformat(), "workday": "0", "name": "临时放假"})
     page = client.get("/console/holidays").get_data(as_text=True)
     assert "春节调休" in page and "上班（调休）" in page
     assert post(client, "/console/holidays", {"remove": "2099-02-04"}).status_code == 302

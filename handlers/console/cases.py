@@ -94,7 +94,7 @@ def push_mode():
 @roles(*EVERYONE)
 def cases():
     query, f = filtered(request.args)
-    rows, links = paging.page(exports.with_names(query), request.args, PER_PAGE)
+    rows, links = paging.page(exports.listed(query), request.args, PER_PAGE)
     return render_template(
         "console/cases.html", rows=rows, f=f, total=paging.count_label(*paging.count(query)), links=links,
         states=KIND_STATES.get(f["kind"] or "report", workflow.STATES), categories=workflow.CATEGORIES,
