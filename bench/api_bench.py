@@ -55,7 +55,7 @@ def prepare(url):
 
     def readable():
         with app.app_context(), db.connection_context():
-            return [(apiauth.issue_token(c.reporter), c.number) for c in Case.select(Case, Account).join(Account)]
+            return [(apiauth.issue_token(c.reporter), c.number) for c in Case.select(Case, Account).join(Account, on=Case.reporter)]
     return tokens, readable
 
 

@@ -24,7 +24,7 @@ from tests.mariadb import MariaDB
 from tests.wechat_helpers import MAPPING, MP_IDS, value
 from wechat.standin import WeChatStandIn
 
-COUNT = 10_000
+COUNT = int(os.environ.get("DRAIN_BENCH_COUNT", 10_000))
 PROCESSES = 2           # drainer processes side by side in the last row
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BASELINE = 100          # rows drained by one sender, for comparison
@@ -63,6 +63,10 @@ class RemoteStandIn:
             self._conn.send((name, args))
             return self._conn.recv()
         return remote
+
+    @property
+    def pid(self):
+        return self._proc.pid
 
     def stop(self):
         self._conn.send(None)
@@ -106,12 +110,24 @@ def drainers(processes, senders):
     return dict(counts), cpu.ru_utime + cpu.ru_stime
 
 
-def measure(standin, n, prefix, senders, processes=0):
+def cpu_of(*pids):
+    """Seconds of CPU the processes have used so far (user + system, from /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def measure(standin, n, prefix, senders, processes=0, server=None):
     """Drain n fresh rows with `senders` senders (in each of `processes` processes, 0: in this one);
     (rate, problems, note)."""
     mark = len(standin.calls())
     outbox(n, prefix, standin)
-    started, cpu = time.perf_counter(), time.process_time()
+    others = [standin.pid] + ([server.proc.pid] if server else [])  # WeChat's stand-in and MariaDB
+    started, cpu, elsewhere = time.perf_counter(), time.process_time(), cpu_of(*others)
     if processes:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         counts, children = drainers(processes, senders)
@@ -119,7 +135,7 @@ def measure(standin, n, prefix, senders, processes=0):
     else:
         counts = delivery.drain(concurrency=senders)
         cpu = time.process_time() - cpu
-    seconds = time.perf_counter() - started
+    seconds, elsewhere = time.perf_counter() - started, cpu_of(*others) - elsewhere
     calls = standin.calls()[mark:]
     sent = [value(c["json"], "number") for c in calls
             if c["path"].endswith("/send") and c["errcode"] == 0 and not c.get("repeat")]
@@ -150,24 +166,26 @@ def measure(standin, n, prefix, senders, processes=0):
         peak = max(peak, i - first + 1)
     tokens = sum(c["path"].endswith("/stable_token") for c in calls)
     note = (f"{seconds:.1f} s; {'delivered exactly once' if not problems else '; '.join(problems)}; "
-            f"peak {peak}/s; drain CPU {cpu / n * 1000:.1f} ms/msg; {tokens} token fetches")
+            f"peak {peak}/s; drain CPU {cpu / n * 1000:.1f} ms/msg"
+            + (f" (+ MariaDB and stand-in {elsewhere / n * 1000:.1f})" if server else
+               f" (+ stand-in {elsewhere / n * 1000:.1f})") + f"; {tokens} token fetches; load {os.getloadavg()[0]:.1f}")
     return n / seconds, problems, note
 
 
-def backend(name, url, standin):
+def backend(name, url, standin, server=None):
     app = create_app({**CONFIG, "DATABASE_URL": url, "WECHAT_API_BASE": standin.base_url})
     senders = app.config["DELIVERY_CONCURRENCY"]
     rows = []
     with app.app_context(), db.connection_context():
         migrate()
         if name == "MariaDB":
-            rate, _, note = measure(standin, BASELINE, "s", 1)
+            rate, _, note = measure(standin, BASELINE, "s", 1, server=server)
             rows.append([f"outbox drain, {name}", f"{BASELINE} messages, 1 sender (before)", f"{rate:.0f} msg/s",
                          "—", note])
-        rate, problems, note = measure(standin, COUNT, "b", senders)
+        rate, problems, note = measure(standin, COUNT, "b", senders, server=server)
         rows.append([f"outbox drain, {name}", f"{COUNT:,} messages, {senders} senders", f"{rate:.0f} msg/s",
                      "≥ 400 msg/s", ("OK; " if rate >= 400 and not problems else "MISSED; ") + note])
-        rate, problems, note = measure(standin, COUNT, "q", senders, processes=PROCESSES)
+        rate, problems, note = measure(standin, COUNT, "q", senders, processes=PROCESSES, server=server)
         rows.append([f"outbox drain, {name}", f"{COUNT:,} messages, {PROCESSES} processes × {senders} senders",
                      f"{rate:.0f} msg/s", "≥ 400 msg/s",
                      ("OK; " if rate >= 400 and not problems else "MISSED; ") + note])
@@ -179,7 +197,7 @@ def run():
     server = MariaDB().start()
     rows = []
     try:
-        rows += backend("MariaDB", server.url, standin)
+        rows += backend("MariaDB", server.url, standin, server)
         with tempfile.TemporaryDirectory() as tmp:
             rows += backend("SQLite", f"sqlite:///{os.path.join(tmp, 'bench.db')}", standin)
     finally:

@@ -167,17 +167,17 @@ def patched(module, name, value):
         setattr(module, name, kept)
 
 
-def _grouped_candidates(words, station_id, by_deputy, box, before):
+def _grouped_candidates(weights, station_id, by_deputy, box, before):
     """The baseline: the previous candidate query — one GROUP BY over every matching index row, joined to
     `case` for its state (the station path; what grows with the station's reports)."""
     from peewee import fn
     from services.vocab import OPEN_STATES
     query = (CaseWord.select(CaseWord.case).join(Case, on=(Case.id == CaseWord.case))
-             .where(CaseWord.word.in_(words), CaseWord.station == station_id, Case.kind == analysis.REPORT,
+             .where(CaseWord.word.in_(list(weights)), CaseWord.station == station_id, Case.kind == analysis.REPORT,
                     Case.state.in_(OPEN_STATES), Case.review != "withheld"))
     return [row[0] for row in query.group_by(CaseWord.case).order_by(fn.COUNT(CaseWord.id).desc(),
                                                                       CaseWord.case.desc())
-            .limit(analysis.CANDIDATES).tuples()]
+            .limit(200).tuples()]  # its 200 candidates
 
 
 def run(backend="sqlite"):

@@ -12,9 +12,11 @@ import hashlib
 import os
 
 from flask import request
+from werkzeug.security import safe_join
 
 COMPRESSIBLE = ("text/", "application/json", "application/javascript", "image/svg+xml")
 MIN_SIZE = 1024
+UNCOMPRESSED = ("wechat_webhook",)  # WeChat's servers read the passive reply: small, plain, as documented
 LEVEL = 6
 STATIC_YEAR, STATIC_HOUR = 31536000, 3600
 _fingerprints = {}
@@ -23,8 +25,10 @@ _packed = {}  # (static file, fingerprint) -> gzipped bytes
 
 def fingerprint(app, filename):
     """A short hash of a static file's content (memoised by modification time)."""
-    path = os.path.join(app.static_folder, filename)
+    path = safe_join(app.static_folder, filename)
     try:
+        if path is None or not os.path.isfile(path):
+            return None
         mtime = os.stat(path).st_mtime_ns
     except OSError:
         return None
@@ -78,9 +82,11 @@ def init_app(app):
             response.cache_control.public = True
             response.cache_control.max_age = STATIC_YEAR if versioned else STATIC_HOUR
             response.cache_control.immutable = versioned or None
-        if not app.config.get("COMPRESS_RESPONSES", True) or not compressible(response):
+        if (not app.config.get("COMPRESS_RESPONSES", True) or request.blueprint in UNCOMPRESSED
+                or not compressible(response)):
             return response
         if static:  # a small text file: compressed once per version
             name = (request.view_args or {}).get("filename")
-            return compress(response, (name, fingerprint(app, name))) if name else response
+            version = fingerprint(app, name) if name and response.status_code == 200 else None
+            return compress(response, (name, version)) if version else response
         return response if response.is_streamed else compress(response)

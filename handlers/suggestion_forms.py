@@ -40,7 +40,8 @@ def fields(action, case=None, actor=None):
     depend on the case and the acting office)."""
     spec = {
         "hand_over": [("to_station", ("转办到", "select", lambda: {
-            s.code: s.name for s in levels.hand_over_options(case, actor)})), ("reason", ("转办原因", "text", None))],
+            s.code: s.name for s in (levels.hand_over_options(case, actor) if case is not None else [])})),
+                      ("reason", ("转办原因", "text", None))],
         "edit_draft": [f for f in FORM if f[0] != "attachments"],
         "decline_cosign": [("note", NOTE)], "withdraw": [("note", NOTE)],
         "register": [("category", ("类别（可调整）", "select", {"": "不变", **CATEGORIES}))],

@@ -34,7 +34,7 @@ KEYWORDS = 5           # strongest words kept per report for topics
 REPORT = "report"      # the kind analysed: citizens' reports (not deputies' suggestions)
 OFFERED = 5            # at most this many similar reports offered
 INDEXED = 10           # a report's strongest words in the inverted index (CaseWord)
-CANDIDATES = 200       # reports sharing the most indexed words, then compared in full
+CANDIDATES = 60        # reports sharing the most (weight of) indexed words, then compared in full
 POSTINGS = 300         # newest index rows read per word and place (a rare word has fewer: all of them)
 BOXED = 1000           # newest reports with coordinates inside the box read
 
@@ -189,40 +189,39 @@ def metres(lat1, lng1, lat2, lng2):
 
 
 def _postings(words, station_id, before):
-    """{case id: shared words} from the newest POSTINGS index rows of each word at one station (0: reports with
-    no station) — one UNION ALL of index range scans, so the work is capped by the words, not by the table: a
-    rare word (a village's name) brings every report that has it, a common one (路, 破损) only its newest."""
-    if not words:
-        return Counter()
+    """[(case id, word)] from the newest POSTINGS index rows of each word at one station (0: reports with no
+    station) — one UNION ALL of index range scans, so the work is capped by the words, not by the table: a rare
+    word (a village's name) brings every report that has it, a common one (路, 破损) only its newest."""
     p = db.param
     older = f" AND case_id < {p}" if before is not None else ""
-    part = (f"SELECT case_id FROM (SELECT case_id FROM case_word WHERE word = {p} AND station = {p}{older} "
-            f"ORDER BY case_id DESC LIMIT {POSTINGS}) w")
-    sql = " UNION ALL ".join(part + str(n) for n in range(len(words)))
+    sql = " UNION ALL ".join(
+        f"SELECT case_id, {n} FROM (SELECT case_id FROM case_word WHERE word = {p} AND station = {p}{older} "
+        f"ORDER BY case_id DESC LIMIT {POSTINGS}) w{n}" for n in range(len(words)))
     params = [x for word in words for x in ((word, station_id, before.id) if before is not None
                                             else (word, station_id))]
-    return Counter(row[0] for row in db.execute_sql(sql, params).fetchall())
+    return [(case_id, words[int(n)]) for case_id, n in db.execute_sql(sql, params).fetchall()]
 
 
 def _in_box(words, box, before):
-    """{case id: shared words} of the newest BOXED reports with coordinates inside the box."""
+    """[(case id, word)] of the newest BOXED reports with coordinates inside the box."""
     near = CaseTerms.select(CaseTerms.case).where(box)
     if before is not None:
         near = near.where(CaseTerms.case < before.id)
     ids = [i for (i,) in near.order_by(CaseTerms.case.desc()).limit(BOXED).tuples()]
-    if not ids:
-        return Counter()
-    return Counter(dict(CaseWord.select(CaseWord.case, fn.COUNT(CaseWord.id)).where(
-        CaseWord.case.in_(ids), CaseWord.word.in_(words)).group_by(CaseWord.case).tuples()))
+    return list(CaseWord.select(CaseWord.case, CaseWord.word).where(
+        CaseWord.case.in_(ids), CaseWord.word.in_(words)).tuples()) if ids else []
 
 
-def _candidates(words, station_id, by_deputy, box, before):
-    """The CANDIDATES reports near in place sharing most of `words`, most shared first, newest first."""
-    shared = Counter()
-    if station_id or by_deputy:
-        shared.update(_postings(words, station_id, before))
+def _candidates(weights, station_id, by_deputy, box, before):
+    """The CANDIDATES reports near in place whose indexed words carry most of the new text's weight (its
+    strongest words, `weights`), best first, newest first."""
+    words = list(weights)
+    rows = _postings(words, station_id, before) if station_id or by_deputy else []
     if box is not None:
-        shared.update({i: n for i, n in _in_box(words, box, before).items() if i not in shared})
+        rows = set(rows) | set(_in_box(words, box, before))
+    shared = defaultdict(float)
+    for case_id, word in rows:
+        shared[case_id] += weights[word]
     return [i for i, _ in sorted(shared.items(), key=lambda kv: (-kv[1], -kv[0]))[:CANDIDATES]]
 
 
@@ -245,32 +244,39 @@ def similar(text, station=None, deputy=None, latitude=None, longitude=None, excl
         dlng = dlat / max(0.01, math.cos(math.radians(latitude)))
         box = CaseTerms.latitude.between(latitude - dlat, latitude + dlat) & \
             CaseTerms.longitude.between(longitude - dlng, longitude + dlng)
-    words = list(dict.fromkeys(w[:32] for w in keywords(vec, INDEXED * 2)))
-    if not words or not (station_id or deputy_id is not None or box is not None):
+    weights = {}
+    for word in keywords(vec, INDEXED * 2):
+        weights.setdefault(word[:32], vec[word])
+    if not weights or not (station_id or deputy_id is not None or box is not None):
         return []
-    ids = _candidates(words, station_id, deputy_id is not None, box, before)
+    ids = _candidates(weights, station_id, deputy_id is not None, box, before)
     if not ids:
         return []
-    # the candidates still open and public, compared in full
-    query = (CaseTerms.select(CaseTerms.case, CaseTerms.vector, CaseTerms.station, CaseTerms.latitude,
-                              CaseTerms.longitude, Case.deputy).join(Case, on=(Case.id == CaseTerms.case))
-             .where(CaseTerms.case.in_(ids), Case.kind == REPORT, Case.state.in_(OPEN_STATES),
-                    Case.review != "withheld"))
+    # the candidates still open and public, compared in full (plain SQL: building these statements with the
+    # ORM cost more than running them)
+    p, case_table = db.param, db.quote[0] + Case._meta.table_name + db.quote[1]
+    sql = (f"SELECT t.case_id, t.vector, t.station, t.latitude, t.longitude, c.deputy_id FROM case_terms t "
+           f"JOIN {case_table} c ON c.id = t.case_id WHERE t.case_id IN ({', '.join([p] * len(ids))}) "
+           f"AND c.kind = {p} AND c.state IN ({', '.join([p] * len(OPEN_STATES))}) AND c.review <> {p}")
+    params = [*ids, REPORT, *OPEN_STATES, "withheld"]
     if exclude is not None:
-        query = query.where(CaseTerms.case != getattr(exclude, "id", exclude))
+        sql += f" AND t.case_id <> {p}"
+        params.append(getattr(exclude, "id", exclude))
     if before is not None:
-        query = query.where(Case.submitted_at <= before.submitted_at)
+        sql += f" AND c.submitted_at <= {p}"
+        params.append(Case.submitted_at.db_value(before.submitted_at))
     scored = []
-    for case_id, stored, row_station, lat, lng, row_deputy in query.tuples().iterator():
+    for case_id, stored, row_station, lat, lng, row_deputy in db.execute_sql(sql, params).fetchall():
         same_place = row_station == station_id and (station_id or deputy_id is not None and row_deputy == deputy_id)
         if not same_place and (box is None or lat is None or metres(latitude, longitude, lat, lng) > near):
             continue
-        score = cosine(vec, stored if isinstance(stored, dict) else CaseTerms.vector.python_value(stored))
+        score = cosine(vec, CaseTerms.vector.python_value(stored))
         if score >= threshold:
             scored.append((score, case_id))
     scored.sort(reverse=True)
     top = scored[:limit]
-    cases = {c.id: c for c in Case.select().where(Case.id.in_([i for _, i in top]))} if top else {}
+    cases = {c.id: c for c in Case.raw(f"SELECT * FROM {case_table} WHERE id IN ({', '.join([p] * len(top))})",
+                                       *[i for _, i in top])} if top else {}
     return [(cases[i], round(s, 3)) for s, i in top if i in cases]
 
 

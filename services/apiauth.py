@@ -10,7 +10,7 @@ through unionid — which also finds a person bound on the official account with
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from models import Account, utcnow
+from models import Account, row_where, utcnow
 from services import accounts
 from services.errors import Forbidden, ServiceError, Unauthorized
 
@@ -41,7 +41,7 @@ def account_for_token(token):
         raise Unauthorized("token_expired", "登录已过期，请重新登录") from None
     except BadSignature:
         raise Unauthorized("token_invalid", "登录信息无效，请重新登录") from None
-    account = Account.get_or_none(Account.id == payload.get("a")) if isinstance(payload, dict) else None
+    account = row_where(Account.id, payload.get("a")) if isinstance(payload, dict) else None
     if account is None or not account.active or payload.get("v", 0) != (account.session_version or 0):
         raise Unauthorized("token_invalid", "登录信息无效，请重新登录")
     return account

@@ -5,7 +5,7 @@ import datetime as dt
 
 from flask import has_request_context, request
 
-from models import AuditLog, utcnow
+from models import AuditLog, create_row, utcnow
 
 
 def _target(target):
@@ -33,7 +33,7 @@ def record(actor, action, target=None, detail=None, ip=None):
     if account is not None:
         name = account.display_name or account.username or f"#{account.id}"
     kind, key = _target(target)
-    return AuditLog.create(at=utcnow(), actor=account, actor_role=role, actor_name=name[:64], action=action[:48],
+    return create_row(AuditLog, at=utcnow(), actor=account, actor_role=role, actor_name=name[:64], action=action[:48],
                            target_type=kind, target_id=key, detail=detail or {},
                            ip=(ip if ip is not None else client_ip())[:45])
 

@@ -8,8 +8,9 @@ import datetime as dt
 from peewee import Case as When
 from peewee import Expression
 
-from models import KeyValue, is_mysql, retried, utcnow
+from models import KeyValue, is_mysql, retried, row_where, utcnow
 from services.errors import TooMany
+from wechat.prepared import Prepared
 from wechat.store import redis_client
 
 
@@ -27,17 +28,25 @@ def hit(key, limit, window_seconds, message=None):
             raise too_many(window_seconds, message)
         return count
     now = utcnow()
-    expires = now + dt.timedelta(seconds=window_seconds)
-    lapsed = KeyValue.expires_at.is_null() | (KeyValue.expires_at <= now)
     with write_transaction():
-        KeyValue.insert(key=key, value="1", expires_at=expires).on_conflict(
-            conflict_target=None if is_mysql() else [KeyValue.key],
-            update={KeyValue.value: When(None, [(lapsed, "1")], Expression(KeyValue.value, "+", 1)),
-                    KeyValue.expires_at: When(None, [(lapsed, expires)], KeyValue.expires_at)}).execute()
-        count = int(KeyValue.get_by_id(key).value)
+        _HIT.execute(key=key, now=now, expires=now + dt.timedelta(seconds=window_seconds))
+        count = int(row_where(KeyValue.key, key).value)
     if count > limit:
         raise too_many(window_seconds, message)
     return count
+
+
+def _hit():
+    """The counting upsert: a lapsed window starts again at 1 (its SQL built once, wechat/prepared.py)."""
+    arg = Prepared.arg
+    lapsed = KeyValue.expires_at.is_null() | (KeyValue.expires_at <= arg("now"))
+    return KeyValue.insert(key=arg("key"), value="1", expires_at=arg("expires")).on_conflict(
+        conflict_target=None if is_mysql() else [KeyValue.key],
+        update={KeyValue.value: When(None, [(lapsed, "1")], Expression(KeyValue.value, "+", 1)),
+                KeyValue.expires_at: When(None, [(lapsed, arg("expires"))], KeyValue.expires_at)})
+
+
+_HIT = Prepared(_hit)
 
 
 def count(key):

@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 from peewee import JOIN, IntegrityError
 
 from models import (Account, Answer, Assignment, Case, CaseEvent, Counter, Department, Deputy, Project,  # noqa: F401
-                    ProjectDeputy, Rating, Station, Upload, db, is_mysql, retried, utcnow, write_transaction)
+                    ProjectDeputy, Rating, Station, Upload, create_row, db, is_mysql, retried, row_where, utcnow,
+                    write_transaction)
 from services import analysis, audit, calendar, levels, notify, stats
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from wechat.prepared import Prepared
 from services.vocab import (  # noqa: F401  (the vocabulary, re-exported for the doors)
     STATES, OPEN_STATES, HANDLING_STATES, CONCLUDED_STATES, RESPONSES, ROLES, CATEGORIES, DECLINE_REASONS,
     RETURN_REASONS, ANSWER_CLASSES, RATINGS, DECLINE_ADVICE, TRANSFER_TARGETS, CALLBACK_RESULTS, INTAKE_SOURCES,
@@ -835,10 +837,12 @@ def recorded(before, case, event, actor, detail):
 def next_count(name):
     """The next value of a named sequence, counted with one upsert: an UPDATE that finds no row and then an
     INSERT take gap locks on MySQL/MariaDB, and the first numbers of a year racing each other then deadlock."""
-    Counter.insert(name=name, value=1).on_conflict(
-        conflict_target=None if is_mysql() else [Counter.name],
-        update={Counter.value: Counter.value + 1}).execute()
-    return Counter.get_by_id(name).value
+    _COUNT.execute(name=name)
+    return row_where(Counter.name, name).value
+
+
+_COUNT = Prepared(lambda: Counter.insert(name=Prepared.arg("name"), value=1).on_conflict(
+    conflict_target=None if is_mysql() else [Counter.name], update={Counter.value: Counter.value + 1}))
 
 
 def next_case_number(year, kind="report"):
@@ -884,7 +888,7 @@ def submit_case(actor, data, source="miniprogram", vet=None):
     if actor.role not in ("citizen", "staff", "admin"):
         raise Forbidden("not_permitted", "只有群众可以提交反映")
     request_id = request_id_of(data)
-    if request_id and (existing := Case.get_or_none(Case.client_request_id == request_id)):
+    if request_id and (existing := row_where(Case.client_request_id, request_id)):
         return _replayed(existing, actor)
     deputy, station, project = resolve_target(data)
     entered_by = None
@@ -921,11 +925,11 @@ def _file_case(actor, request_id, fields, citizen_name, flagged_reason):
             reporter = actor.account
             if fields["entered_by"] is not None:  # the citizen gets an account of their own (no WeChat identity yet)
                 reporter = Account.create(role="citizen", phone=fields["contact_phone"], display_name=citizen_name)
-            case = Case.create(number=next_case_number(calendar.local(now).year), reporter=reporter,
+            case = create_row(Case, number=next_case_number(calendar.local(now).year), reporter=reporter,
                                client_request_id=request_id, flagged=bool(flagged_reason),
                                flag_reason=flagged_reason[:100], submitted_at=now, updated_at=now, **fields)
             source = fields["source"]
-            event = CaseEvent.create(case=case, actor=actor.account, actor_role=actor.role, action="submit",
+            event = create_row(CaseEvent, case=case, actor=actor.account, actor_role=actor.role, action="submit",
                                      to_state="submitted", at=now,
                                      data={"source": source, **({"flag": flagged_reason} if flagged_reason else {})})
             analysis.index(case, new=True)

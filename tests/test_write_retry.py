@@ -8,8 +8,8 @@ import time
 import pytest
 from playhouse.db_url import connect
 
-from models import ALL_MODELS, Case, CaseEvent, Notification, db
-from services import stats, workflow
+from models import ALL_MODELS, Case, CaseEvent, Counter, Notification, db
+from services import ratelimit, reports, stats, workflow
 from tests.conftest import BACKEND, TEST_CONFIG, wipe
 from tests.factories import new_case, world
 
@@ -50,19 +50,16 @@ def _deadlocks(conn):
     return int(conn.execute_sql("show global status like 'Innodb_deadlocks'").fetchone()[1])
 
 
-def test_a_deadlocked_action_is_run_again_whole_and_leaves_one_event(my_app):
-    w = world()
-    case = new_case(w)
-    tally_before = stats.figures(by="state")
-    other = connect(_url(my_app).split("?")[0], charset="utf8mb4")  # another client of the same server
+def _rival(url, wanted_sql, wanted_args):
+    """Another client, heavier than our write (so InnoDB picks ours as the victim): writes 200 rows, holds every
+    tally row, waits until our write waits for one of them, then wants `wanted_sql`'s row, which ours holds.
+    → (its thread, started and holding the tally; a function telling whether a deadlock happened)."""
+    other = connect(url.split("?")[0], charset="utf8mb4")  # another client of the same server
     other.connect()
     deadlocks = _deadlocks(other)
     ready, done = threading.Event(), []
 
-    def rival():
-        """Heavier than the action (so InnoDB picks the action as the victim): writes 200 rows, holds every
-        tally row, waits until the action waits for one of them, then wants the case row the action holds.
-        (Runs in its own thread, so on its own connection of `other`.)"""
+    def run():
         other.execute_sql("begin")
         for i in range(200):
             other.execute_sql("insert into key_value (`key`, value) values (%s, '1')", (f"rival-{i}",))
@@ -71,25 +68,54 @@ def test_a_deadlocked_action_is_run_again_whole_and_leaves_one_event(my_app):
         deadline = time.time() + 20
         while not other.execute_sql("select count(*) from information_schema.processlist where id != "
                                     "connection_id() and info like '%%case_tally%%'").fetchone()[0]:
-            assert time.time() < deadline, "the action never waited for the tally"
+            assert time.time() < deadline, "our write never waited for the tally"
             time.sleep(0.02)
-        other.execute_sql("update `case` set updated_at = updated_at where id = %s", (case.id,))
+        other.execute_sql(wanted_sql, wanted_args)
         other.execute_sql("rollback")
+        done.append(_deadlocks(other) - deadlocks)
         other.close()
-        done.append(True)
 
-    thread = threading.Thread(target=rival)
+    thread = threading.Thread(target=run)
     thread.start()
     assert ready.wait(20)
+
+    def deadlocked():
+        thread.join(30)
+        return done == [1]
+    return deadlocked
+
+
+def test_a_deadlocked_action_is_run_again_whole_and_leaves_one_event(my_app):
+    w = world()
+    case = new_case(w)
+    tally_before = stats.figures(by="state")
+    deadlocked = _rival(_url(my_app), "update `case` set updated_at = updated_at where id = %s", (case.id,))
     accepted = workflow.perform(case, "accept", w.deputy_account)   # deadlocks once, then runs again
-    thread.join(30)
-    assert done == [True]
-    assert _deadlocks(other) == deadlocks + 1, "no deadlock happened: the test proved nothing"
-    other.close()
+    assert deadlocked(), "no deadlock happened: the test proved nothing"
     assert accepted.state == "accepted" and Case.get_by_id(case.id).version == case.version + 1
     assert CaseEvent.select().where(CaseEvent.case == case.id, CaseEvent.action == "accept").count() == 1
     assert Notification.select().where(Notification.kind == "case_accepted").count() == 1
     assert stats.figures(by="state") != tally_before and stats.figures(by="state") == stats.figures(by="state", live=True)
+
+
+def test_a_deadlocked_report_is_filed_once_and_checked_and_counted_once(my_app, wechat_standin):
+    """A citizen's report whose write MariaDB aborts (here: a deadlock on the year's case counter) is written
+    again whole — one case, one event — while the content check is asked once and the citizen's hourly
+    allowance counts one report, not two."""
+    w = world()
+    new_case(w)  # the year's counter and today's tally rows exist
+    wechat_standin.opened(w.citizen.openid)
+    checks = len(wechat_standin.sent("msg_sec_check"))
+    year = Counter.select().where(Counter.name.startswith("case-")).get().name
+    deadlocked = _rival(_url(my_app), "update counter set value = value where name = %s", (year,))
+    case, created = reports.submit(w.citizen, {"deputy": w.deputy.code, "category": "traffic",
+                                               "content": "幸福路口的路灯坏了一个多月。", "client_request_id": "retry-1"})
+    assert deadlocked(), "no deadlock happened: the test proved nothing"
+    assert created and Case.select().where(Case.client_request_id == "retry-1").count() == 1
+    assert CaseEvent.select().where(CaseEvent.case == case.id).count() == 1
+    assert len(wechat_standin.sent("msg_sec_check")) == checks + 1
+    assert ratelimit.count(f"report:{w.citizen.id}") == 1
+    assert stats.figures(by="state") == stats.figures(by="state", live=True)
 
 
 def test_every_table_has_a_primary_key(my_app):

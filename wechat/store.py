@@ -7,7 +7,7 @@ import time
 from contextlib import contextmanager
 
 from flask import current_app
-from models import KeyValue, db, utcnow
+from models import KeyValue, db, row_where, utcnow
 from wechat.prepared import Prepared
 
 _redis = {}
@@ -67,7 +67,7 @@ def _read(key):
         raw = r.get(f"kv:{key}")
         return None if raw is None else json.loads(raw)
     db.connect(reuse_if_open=True)
-    row = KeyValue.get_or_none(KeyValue.key == key)
+    row = row_where(KeyValue.key, key)
     if row is None or (row.expires_at is not None and row.expires_at <= utcnow()):
         return None
     return json.loads(row.value)

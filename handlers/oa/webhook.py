@@ -24,6 +24,7 @@
   none and gets the same answer; a pure handler (it only reads, e.g. 查询 and 帮助) answers first and
   stores claim and answer in one statement.
 """
+import functools
 import logging
 import queue
 import re
@@ -39,6 +40,7 @@ from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.utils import check_signature
 
 from models import db
+from models.base import BUSY_TIMEOUT_MS
 from wechat import client, store
 from wechat.errors import WeChatError
 from handlers.oa.router import NeedsClaim, read_only, router
@@ -166,7 +168,7 @@ def decrypt(body, token, args):
         return None, None
     keys = [k for k in (cfg.get("WECHAT_OA_AES_KEY"), cfg.get("WECHAT_OA_AES_KEY_PREVIOUS")) if k]
     for number, key in enumerate(keys):
-        crypto = WeChatCrypto(token, key, cfg.get("WECHAT_OA_APP_ID"))
+        crypto = _crypto(token, key, cfg.get("WECHAT_OA_APP_ID"))
         try:
             plain = crypto.decrypt_message(envelope, args["msg_signature"], args.get("timestamp", ""),
                                            args.get("nonce", ""))
@@ -181,6 +183,12 @@ def decrypt(body, token, args):
         return plain, crypto
     log.error("wechat: no configured AES key decrypts the message (check WECHAT_OA_AES_KEY and the AppID)")
     abort(403)
+
+
+@functools.lru_cache(maxsize=8)
+def _crypto(token, key, appid):
+    """One WeChatCrypto per configuration (it decodes the key and builds its cipher when made)."""
+    return WeChatCrypto(token, key, appid)
 
 
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -345,7 +353,7 @@ def answer_here(msg, budget, nonce=None):
         return ORDINARY
     db.connect(reuse_if_open=True)
     conn = db.connection()
-    busy = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    busy = BUSY_TIMEOUT_MS  # what every connection has (models/base.py), so it need not be read back each time
     conn.execute(f"PRAGMA busy_timeout = {int(budget * 1000)}")
     try:
         if not claim_nonce(nonce, msg):
