@@ -28,11 +28,13 @@ def _parse(text):
 
 
 def _below(moment, ident, key, pk):
-    return (key < moment) | ((key == moment) & (pk < ident))
+    """Rows after (moment, ident) newest first. `key <= moment` repeats the bound alone so that an index ending
+    in the key is read from there as a range (the OR by itself made MariaDB walk from the newest row)."""
+    return (key <= moment) & ((key < moment) | ((key == moment) & (pk < ident)))
 
 
 def _above(moment, ident, key, pk):
-    return (key > moment) | ((key == moment) & (pk > ident))
+    return (key >= moment) & ((key > moment) | ((key == moment) & (pk > ident)))
 
 
 def page(query, args, size=50, key=None, pk=None):
