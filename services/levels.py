@@ -153,11 +153,11 @@ def save_department(actor, data):
     if node is not None and node.kind != CONGRESS:
         raise InvalidInput("not_a_level", "承办单位只能属于某一级人大（市、县、乡镇）", field="station")
     if not in_scope(actor, node.id if node else None):
-        raise Forbidden("out_of_scope", "只能把承办单位设在本级或下级", field="station")
+        raise Forbidden("out_of_scope", "只能把承办单位设在本辖区（本级或下级）", field="station")
     with db.atomic():
         found = Department.get_or_none(Department.code == code)
         if found is not None and not in_scope(actor, found.station_id):
-            raise Forbidden("out_of_scope", f"{found.name}不属于本级或下级，您不能修改", field="code")
+            raise Forbidden("out_of_scope", f"{found.name}不在您的辖区（本级或下级），您不能修改", field="code")
         if Department.select().where(Department.name == name, Department.code != code).exists():
             raise InvalidInput("duplicate", "同名的承办单位已存在", field="name")
         before = {"name": found.name, "phone": found.phone, "active": found.active,

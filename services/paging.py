@@ -73,6 +73,14 @@ def count(query, cap=None):
     return min(found, cap), found > cap
 
 
+def total(query, rows, links):
+    """共 … 件 above the pager: a list on one page is its rows (no second reading of the table, which a text search
+    that matches nothing would scan twice); else counted, capped."""
+    if links["previous"] is None and links["next"] is None:
+        return count_label(len(rows), False)
+    return count_label(*count(query))
+
+
 def count_label(number, capped):
     """共 … 件: the number, or "1万+" when there are more than the cap."""
     if not capped:

@@ -879,11 +879,11 @@ def resolve_target(data):
     return deputy, station, project
 
 
-def submit_case(actor, data, source="miniprogram", vet=None):
+def submit_case(actor, data, source="miniprogram", flagged_reason="", vet=None):
     """A citizen reports a problem. The same client_request_id twice — one after the other or racing —
     returns the first case, marked `replayed`. `vet(fields)`, when given, runs once after every check of the
     form and before the write (the rate limit and the content check of reports.submit): '' or the reason to
-    flag the case, or it raises."""
+    flag the case (in place of `flagged_reason`), or it raises."""
     actor = as_actor(actor)
     if actor.role not in ("citizen", "staff", "admin"):
         raise Forbidden("not_permitted", "只有群众可以提交反映")
@@ -909,7 +909,7 @@ def submit_case(actor, data, source="miniprogram", vet=None):
     if fields["sms_notify"] and not fields["contact_phone"].startswith("1"):
         raise InvalidInput("mobile_required", "接收短信提醒请填写手机号", field="contact_phone")
     citizen_name = text(data, "citizen_name", "群众姓名", limit=50) if entered_by is not None else ""
-    flagged_reason = vet(fields) if vet is not None else ""
+    flagged_reason = vet(fields) if vet is not None else flagged_reason
     return _file_case(actor, request_id, dict(deputy=deputy, station=station, project=project, source=source,
                                               entered_by=entered_by, **fields), citizen_name, flagged_reason)
 

@@ -2,6 +2,7 @@
 processes of which only the leader fires."""
 import datetime as dt
 import signal
+import threading
 import time
 
 from freezegun import freeze_time
@@ -190,14 +191,23 @@ def test_two_scheduler_processes_only_the_leader_drains(app, wechat_standin):
     procs = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "run-jobs", "drain_outbox"], cwd=ROOT,
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
              for _ in range(2)]
+    lines = [[] for _ in procs]  # read as they come: the test ends only once both have said their role
+    readers = [threading.Thread(target=lambda p=p, out=out: out.extend(p.stdout), daemon=True)
+               for p, out in zip(procs, lines)]
+    for r in readers:
+        r.start()
     try:
         deadline = time.time() + 90
-        while len(wechat_standin.sent("template")) < total and time.time() < deadline:
+        while time.time() < deadline and (len(wechat_standin.sent("template")) < total or
+                                          not all("调度器已启动" in "".join(out) for out in lines)):
             time.sleep(0.2)
     finally:
         for p in procs:
             p.send_signal(signal.SIGTERM)
-        outputs = [p.communicate(timeout=30)[0] for p in procs]
+        for p, r in zip(procs, readers):
+            p.wait(30)
+            r.join(10)
+        outputs = ["".join(out) for out in lines]
     db.connect(reuse_if_open=True)
     assert len(wechat_standin.sent("template")) == total, outputs
     workers = {n.claimed_by for n in Notification.select()}

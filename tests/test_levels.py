@@ -222,7 +222,7 @@ def test_an_office_edits_the_level_of_its_own_departments_only_and_it_is_audited
             levels.save_department(city.qs_office, data)
         assert refused.value.code == code
     again = post(client, "/console/departments", {"code": "BSZJ", "name": "白水县住建局", "station": "QS"})
-    assert again.status_code == 403 and "不属于本级或下级" in again.get_data(as_text=True)
+    assert again.status_code == 403 and "不在您的辖区" in again.get_data(as_text=True)
     assert Department.get(Department.code == "BSZJ").station_id == city.bs.id
     assert AuditLog.select().where(AuditLog.action.startswith("department.")).count() == 1
     added = levels.save_department(city.qs_office, {"code": "QSJT", "name": "青山县交通局", "station": "QS", "active": "1"})
