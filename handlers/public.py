@@ -24,7 +24,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from handlers import webauth
 from handlers.security import csrf_token
-from models import Account, Case, Deputy, Project, Rating, Station
+from models import Account, Case, Deputy, Project, Rating, Station, retried
 from services import (analysis, ballots, calendar, consultations, directory, follows, livelihood, micro, money, privacy,
                       ratelimit, reports, smscode, uploads, workflow)
 from services.errors import InvalidInput, NotFound, ServiceError
@@ -124,17 +124,27 @@ def handle_report(target, code):
                 "anonymous": form["anonymous"], "sms_notify": form["sms_notify"], "photos": photos,
                 "client_request_id": request.form.get("client_request_id", "")[:64] or None}
         account = account or reports.web_reporter_of(data)
-        with workflow.write_transaction():
-            if account is None:
-                account = Account.create(role="citizen", display_name=form["name"].strip()[:20] or "网页访客")
-            elif form["name"].strip() and not account.display_name.strip():
-                account.display_name = form["name"].strip()[:20]
-                account.save()
+        name = form["name"].strip()[:20]
+        if account is None:
+            account, case = _file_as_new_visitor(name, data)
+        else:  # its own transactions: WeChat's content check runs outside any write (an identity may have an openid)
+            if name and not account.display_name.strip():
+                Account.update(display_name=name).where(Account.id == account.id).execute()
             case, _ = reports.submit(account, data, source="h5")
     except ServiceError as err:
         return None, err, form
     remember(account)
     return redirect(url_for("public.case", number=case.number, new=1), code=303), None, form
+
+
+@retried
+def _file_as_new_visitor(name, data):
+    """A browser visitor's first report: their account and the case commit together, or neither (no openid yet,
+    so the content check asks nobody while the write lock is held)."""
+    with workflow.write_transaction():
+        account = Account.create(role="citizen", display_name=name or "网页访客")
+        case, _ = reports.submit(account, data, source="h5")
+    return account, case
 
 
 def page(template, status=200, **context):

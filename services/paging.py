@@ -28,11 +28,13 @@ def _parse(text):
 
 
 def _below(moment, ident, key, pk):
-    return (key < moment) | ((key == moment) & (pk < ident))
+    """Rows after (moment, ident) newest first. `key <= moment` repeats the bound alone so that an index ending
+    in the key is read from there as a range (the OR by itself made MariaDB walk from the newest row)."""
+    return (key <= moment) & ((key < moment) | ((key == moment) & (pk < ident)))
 
 
 def _above(moment, ident, key, pk):
-    return (key > moment) | ((key == moment) & (pk > ident))
+    return (key >= moment) & ((key > moment) | ((key == moment) & (pk > ident)))
 
 
 def page(query, args, size=50, key=None, pk=None):
@@ -71,6 +73,14 @@ def count(query, cap=None):
     cap = cap or COUNT_CAP
     found = query.order_by().limit(cap + 1).count()
     return min(found, cap), found > cap
+
+
+def total(query, rows, links):
+    """共 … 件 above the pager: a list on one page is its rows (no second reading of the table, which a text search
+    that matches nothing would scan twice); else counted, capped."""
+    if links["previous"] is None and links["next"] is None:
+        return count_label(len(rows), False)
+    return count_label(*count(query))
 
 
 def count_label(number, capped):

@@ -109,16 +109,19 @@ def test_paging_parameters_out_of_range_or_malformed_are_a_400(app, client, path
         error(response)[1] == "out_of_range"
 
 
-@pytest.mark.parametrize("value", ["10000000000000000000000", "1e999", "-5", "abc"])
-@pytest.mark.parametrize("path", ["/public/cases", "/console/cases"])
-def test_paging_on_public_and_console_pages_is_a_400_not_a_500(app, client, path, value):
+@pytest.mark.parametrize("value", ["10000000000000000000000", "1e999", "-5", "abc",
+                                   "20260101T000000.000000_99999999999999999999"])
+@pytest.mark.parametrize("path,name,words", [("/public/cases", "page", "页码"),  # numbered pages
+                                             ("/console/cases", "after", "翻页参数"),  # keyset cursors
+                                             ("/console/cases", "before", "翻页参数")])
+def test_paging_on_public_and_console_pages_is_a_400_not_a_500(app, client, path, name, words, value):
     w = world()
     with client.session_transaction() as sess:
         from handlers.console import password_mark
         import time
         sess.update(uid=w.staff.id, seen=time.time(), pw=password_mark(w.staff))
-    response = client.get(f"{path}?page={value}")
-    assert response.status_code == 400 and "页码" in response.get_data(as_text=True)
+    response = client.get(f"{path}?{name}={value}")
+    assert response.status_code == 400 and words in response.get_data(as_text=True)
 
 
 def test_far_future_dates_in_filters_do_not_crash_the_queue(app, client):

@@ -96,7 +96,7 @@ def cases():
     query, f = filtered(request.args)
     rows, links = paging.page(exports.listed(query), request.args, PER_PAGE)
     return render_template(
-        "console/cases.html", rows=rows, f=f, total=paging.count_label(*paging.count(query)), links=links,
+        "console/cases.html", rows=rows, f=f, total=paging.total(query, rows, links), links=links,
         states=KIND_STATES.get(f["kind"] or "report", workflow.STATES), categories=workflow.CATEGORIES,
         kinds=workflow.KIND_LABELS, today=calendar.today(), sources=workflow.SOURCES,
         figure_label=stats.figure_label(f["figure"]), todo_label={t.key: t.label for t in todo.todos_for(

@@ -7,12 +7,11 @@ from playhouse.migrate import migrate
 def up(db, migrator):
     from models import Holiday
     db.create_tables([Holiday])
-    migrate(migrator.add_index("case", ("kind", "submitted_at")),
-            migrator.add_index("case", ("state", "submitted_at")),
+    migrate(migrator.add_index("case", ("state", "submitted_at")),
             migrator.add_index("case", ("category", "submitted_at")),
             migrator.add_index("case", ("source", "submitted_at")),
             migrator.add_index("case", ("round", "submitted_at")),
             migrator.add_index("assignment", ("department_id", "case_id")),
             # replaced by the composites above (each keeps its foreign key's index): MariaDB intersected these
             *(migrator.drop_index("case", f"case_{column}") for column in (
-                "kind", "state", "category", "deputy_id", "station_id", "lead_department_id")))
+                "state", "category", "deputy_id", "station_id", "lead_department_id")))
