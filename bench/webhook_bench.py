@@ -92,7 +92,8 @@ def seed(url):
         migrate()
         demo.seed_demo(log=lambda *_: None)
         return [(c.reporter.oa_openid, c.number) for c in
-                Case.select(Case, Account).join(Account, on=Case.reporter).where(Account.oa_openid.is_null(False))]
+                Case.select(Case, Account).join(Account, on=Case.reporter)
+                .where(Account.oa_openid.is_null(False), Case.kind == "report")]  # 查询 takes a report's number
 
 
 def max_throughput(base, warm_file, timed_file, app_pid, db_pid):
