@@ -231,3 +231,6 @@ def test_the_inquiry_command_menu_key_and_qr_scene_open_the_ask_form_through_web
     assert done.status_code == 303
     asked = Case.get(Case.kind == "inquiry")
     assert asked.reporter.oa_openid == "oa-wang" and asked.location == "人民路口"
+    answer = say(client, f"查询 {asked.number.lower()}", openid="oa-wang").content  # the question's number, as typed
+    assert answer.startswith(f"问题 {asked.number}：") and "状态：已提交，等待筛选" in answer, answer
+    assert "未找到" in say(client, f"查询 {asked.number}", openid="oa-citizen").content  # not another follower's

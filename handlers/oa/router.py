@@ -183,12 +183,13 @@ def show_help(msg, argument=None):
 # --- commands -------------------------------------------------------------------------------------
 
 CASE_NUMBER = re.compile(r"^(\d{4})\s*-?\s*(\d{1,6})$")
+OTHER_NUMBER = re.compile(r"^[A-Z0-9-]{8,20}$")  # another kind's number as printed (JY2026-00001, 2026-WZ0001)
 NOT_FOUND = "未找到您可以查看的案件{number}。只有反映人、相关代表和人大工作人员可以查询；请核对案件号，或在小程序“我的反映”中查看。"
 
 
 LOOKUP_ACCOUNT = (Account.id, Account.role, Account.deputy, Account.department, Account.station)
-LOOKUP_CASE = (Case.id, Case.number, Case.title, Case.state, Case.deadline, Case.round, Case.reporter, Case.deputy,
-               Case.station)
+LOOKUP_CASE = (Case.id, Case.kind, Case.number, Case.title, Case.state, Case.deadline, Case.round, Case.reporter,
+               Case.deputy, Case.station)
 
 
 _LOOKUP = Prepared(lambda: Case.select(*LOOKUP_CASE, *LOOKUP_ACCOUNT)
@@ -226,23 +227,29 @@ def last_step(case, for_citizen):
     if row is None:
         return None
     name, at = row
-    return workflow.event_label(name, for_citizen), at
+    return workflow.event_label(name, for_citizen, kind=case.kind), at
 
 
 @router.command("查询", pure=True)
 @router.click("QUERY_CASE", pure=True)
 def query_case(msg, argument=""):
-    match = CASE_NUMBER.match(argument.replace(" ", ""))
-    if not match:
+    typed = argument.replace(" ", "").upper()
+    match = CASE_NUMBER.match(typed)
+    if match:
+        number = f"{match.group(1)}-{int(match.group(2)):06d}"
+    elif OTHER_NUMBER.match(typed):
+        number = typed  # a 问政 question's or a 代表建议's number: looked up as it reads
+    else:
         return "请发送“查询 案件号”，例如：查询 2026-000001"
-    number = f"{match.group(1)}-{int(match.group(2)):06d}"
     case, account = lookup(msg.source, number)
     if account is None:  # no such case, or a follower seen for the first time: found or created
         account = follower(msg)
     if case is None or account.role == "department" or not workflow.can_view(case, account):
         return NOT_FOUND.format(number=number)
     citizen = account.role == "citizen"
-    lines = [f"案件 {case.number}：{case.title}", f"状态：{workflow.state_label(case.state, for_citizen=citizen)}"]
+    kind = case.kind
+    lines = [f"{workflow.KIND_WORDS.get(kind, '案件')} {case.number}：{case.title}",
+             f"状态：{workflow.state_label(case.state, for_citizen=citizen, kind=kind)}"]
     step = last_step(case, citizen)
     if step:
         lines.append(f"最近一步：{step[0]}（{local(step[1]):%Y-%m-%d %H:%M}）")
