@@ -37,7 +37,8 @@ BASELINE_ALL = CASES <= 2_000_000  # above: the old queries only for the unfilte
 ASSIGN = """
 INSERT INTO assignment (case_id, department_id, role, round, active, deadline, assigned_at, return_reason,
   extension_days, extension_reason, extension_state)
-SELECT id, lead_department_id, 'lead', 1, 1, deadline, responded_at, '', 0, '', ''
+SELECT id, lead_department_id, 'lead', 1, 1, COALESCE(deadline, DATE(submitted_at)), COALESCE(responded_at, submitted_at),
+  '', 0, '', ''
 FROM `case` WHERE lead_department_id IS NOT NULL AND id BETWEEN {lo} AND {hi}
 """
 
