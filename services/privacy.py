@@ -26,10 +26,17 @@ BATCH = 200
 DELETED_NAME = "已注销用户"
 
 
+def _kept(in_years, in_days):
+    """How long personal data is kept (PERSONAL_DATA_RETENTION_DAYS) in a notice's words; '' when kept for good."""
+    days = int(current_app.config.get("PERSONAL_DATA_RETENTION_DAYS") or 0)
+    if not days:
+        return ""
+    return in_years.format(n=days // 365) if days % 365 == 0 else in_days.format(n=days)
+
+
 def notice():
     """个人信息收集说明 — shown on every form that takes a citizen's details (templates/_privacy_notice.html)."""
-    days = int(current_app.config.get("PERSONAL_DATA_RETENTION_DAYS") or 0)
-    kept = f"案件办结{days // 365}年后" if days and days % 365 == 0 else (f"案件办结{days}天后" if days else "")
+    kept = _kept("案件办结{n}年后", "案件办结{n}天后")
     return ("个人信息收集说明：您填写的反映内容、照片、位置和联系电话（选填）仅用于人大代表、人大常委会办公室和"
             "承办单位办理并答复您的反映。电话号码加密保存，只有人大工作人员能看到完整号码；选择匿名时承办单位看不到"
             f"您的身份。{kept + '将删除您的联系方式和身份信息；' if kept else ''}您可以随时注销账号并删除个人信息。")
@@ -37,8 +44,7 @@ def notice():
 
 def booking_notice():
     """个人信息收集说明 of the reception-day booking form (templates/public/reception_book.html)."""
-    days = int(current_app.config.get("PERSONAL_DATA_RETENTION_DAYS") or 0)
-    kept = f"接待日过后{days // 365}年" if days and days % 365 == 0 else (f"接待日过后{days}天" if days else "")
+    kept = _kept("接待日过后{n}年", "接待日过后{n}天")
     return ("个人信息收集说明：您填写的称呼、联系电话和约见事由仅用于安排接待、提醒您和联系您。电话号码加密保存，"
             "只有您约见的代表和人大工作人员能看到完整号码。"
             f"{kept + '将删除您的称呼和电话；' if kept else ''}您可以随时取消预约，或注销账号并删除个人信息。")
