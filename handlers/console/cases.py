@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 from flask import Response, flash, g, redirect, render_template, request, send_file, stream_with_context, url_for
 
 from models import Answer, Assignment, Case, Department, Deputy, Project, Rating, Station
-from services import calendar, exports, levels, notify, paging, stats, todo, uploads, workflow
+from services import calendar, exports, levels, notify, paging, search, stats, todo, uploads, workflow
 from services.errors import ServiceError
 from services.stats import scoped
 from services.vocab import KIND_STATES
@@ -67,7 +67,7 @@ def filtered(args):
         if Case.select().where(Case.number == q).exists():  # a case's number: its index, not a scan of every text
             query = query.where(Case.number == q)
         else:
-            query = query.where(Case.title.contains(q) | Case.content.contains(q))
+            query = search.matching(query, q)  # LIKE's results, found by the bigram index (services/search.py)
     return query, f
 
 
