@@ -15,11 +15,13 @@ its peak RSS growth sampled, next to the previous export code (commit OLD_EXPORT
 import datetime as dt
 import importlib.util
 import os
+import re
 import statistics
 import subprocess
 import sys
 import threading
 import time
+from unittest import mock
 
 from bench import load, stats_bench
 from tests.mariadb import MariaDB
@@ -41,6 +43,44 @@ SELECT id, lead_department_id, 'lead', 1, 1, COALESCE(deadline, DATE(submitted_a
   '', 0, '', ''
 FROM `case` WHERE lead_department_id IS NOT NULL AND id BETWEEN {lo} AND {hi}
 """
+
+
+# what citizens write, so the search has texts to tell apart: each generated case's content is three of these
+# (drawn from CRC32 hashes of its id), its title the first six characters; one case in 20,000 mentions 石狮子.
+# "水道路坑洼" holds only common pairs (下水道…, 道路坑洼…) yet no case has it: the search's hardest miss
+PHRASES = ["道路坑洼不平", "下水道堵塞返臭", "小区路灯不亮", "垃圾清运不及时", "广场舞噪音扰民", "自来水水压太低",
+           "学校门口交通拥堵", "农贸市场占道经营", "河道漂浮垃圾多", "电动车充电难", "老旧小区加装电梯", "公交站台缺少遮阳棚",
+           "村道桥梁护栏损坏", "餐馆油烟扰民", "停车位不足乱停车", "医院挂号排队久", "田间灌溉渠道淤塞", "养殖场气味难闻",
+           "施工工地夜间施工", "人行道地砖松动", "健身器材损坏", "井盖缺失存在隐患", "冬季供暖温度不够", "快递柜设置不合理"]
+VARY = """
+UPDATE `case` SET content = CONCAT(ELT(1 + CRC32(CONCAT('a', id)) %% {n}, {phrases}), '，',
+  ELT(1 + CRC32(CONCAT('b', id)) %% {n}, {phrases}), '，', ELT(1 + CRC32(CONCAT('e', id)) %% {n}, {phrases}),
+  IF(CRC32(CONCAT('r', id)) %% 20000 = 0, '，桥头石狮子被撞坏', ''), '。'), title = LEFT(content, 6)
+WHERE id BETWEEN {lo} AND {hi} AND number LIKE 'B%%'
+"""
+# services/search.py's pairs and triples made by MariaDB itself (its collation folds letters as the app's lower-casing does)
+GRAMS = """
+INSERT IGNORE INTO case_gram (gram, submitted_at, case_id)
+SELECT SUBSTRING(t.txt, s.seq, w.n), t.submitted_at, t.id
+FROM (SELECT id, submitted_at, title AS txt FROM `case` WHERE id BETWEEN {lo} AND {hi} AND number LIKE 'B%%'
+      UNION ALL SELECT id, submitted_at, content FROM `case` WHERE id BETWEEN {lo} AND {hi} AND number LIKE 'B%%') AS t
+JOIN seq_1_to_{longest} AS s JOIN (SELECT 2 AS n UNION ALL SELECT 3) AS w ON s.seq + w.n - 1 <= CHAR_LENGTH(t.txt)
+"""
+
+
+def generate_texts(chunk=100_000):
+    """Varied texts for the generated cases and their search index (seconds taken)."""
+    from models import Case, db
+    started, hi = time.perf_counter(), Case.select(Case.id).order_by(Case.id.desc()).first().id
+    phrases = ", ".join(f"'{p}'" for p in PHRASES)
+    for lo in range(0, hi + 1, chunk):
+        db.execute_sql(VARY.format(n=len(PHRASES), phrases=phrases, lo=lo, hi=lo + chunk - 1))
+    longest = db.execute_sql("SELECT MAX(GREATEST(CHAR_LENGTH(title), CHAR_LENGTH(content))) FROM `case` "
+                             "WHERE number LIKE 'B%%'").fetchone()[0]
+    for lo in range(0, hi + 1, chunk):
+        db.execute_sql(GRAMS.format(lo=lo, hi=lo + chunk - 1, longest=longest))
+    db.execute_sql("ANALYZE TABLE case_gram")
+    return time.perf_counter() - started
 
 
 class Statements:
@@ -103,13 +143,19 @@ def measure_ms(measure):
     return (time.perf_counter() - started) * 1000
 
 
+def like(query, q):
+    """The console's text search before the index (services/search.py): LIKE over every row."""
+    from models import Case
+    return query.where(Case.title.contains(q) | Case.content.contains(q))
+
+
 def run():
     from app import create_app
     from handlers.console import password_mark
     from handlers.console.cases import filtered
-    from models import Account, Case, Department, Deputy, Station, db
+    from models import Account, Case, CaseGram, Department, Deputy, Station, db
     from models.migrate import migrate
-    from services import calendar, seed
+    from services import calendar, search, seed
 
     server = MariaDB(f"--innodb-buffer-pool-size={POOL}")
     server.options.append(f"--tmpdir={server.dir}")  # its temporary tables in its own directory, not a shared /tmp
@@ -130,10 +176,12 @@ def run():
                 db.execute_sql(ASSIGN.format(lo=lo, hi=lo + 999_999))
             db.execute_sql("ANALYZE TABLE assignment")
             assigned = time.perf_counter() - started
+            texts = generate_texts()
             total = Case.select().count()
             size = f"console {total:,} cases"
             add([size, "data", f"{Deputy.select().count():,} deputies", "",
-                 f"fill {filled:.0f} s, assignments {assigned:.0f} s, pool {POOL}"])
+                 f"fill {filled:.0f} s, assignments {assigned:.0f} s, texts and search index {texts:.0f} s "
+                 f"({CaseGram.select().count():,} rows), pool {POOL}"])
 
             county = Station.select().where(Station.parent.is_null()).order_by(Station.id).first()
             township = Station.select().where(Station.parent == county).order_by(Station.id).first()
@@ -152,7 +200,9 @@ def run():
                 ("category", {"category": "traffic"}), ("overdue", {"overdue": "1"}),
                 ("round 2 (none)", {"round": "2"}),
                 ("one month", month), ("number", {"q": middle.number}), ("text 坑洼", {"q": "坑洼"}),
-                ("text, no match", {"q": "无此词语"}), ("to-do 待受理", {"todo": "new"}), ("to-do 已超期", {"todo": "overdue"}),
+                ("text, no match", {"q": "无此词语"}), ("text, common pieces, no match", {"q": "水道路坑洼"}),
+                ("text 石狮子 (1 case in 20,000)", {"q": "石狮子"}), ("text, one character", {"q": "灯"}),
+                ("text, one character, no match", {"q": "鑫"}), ("to-do 待受理", {"todo": "new"}), ("to-do 已超期", {"todo": "overdue"}),
                 ("figure 按期办结", {"figure": "on_time"}), ("source 公众号 (none)", {"source": "official_account"}),
                 ("not yet 交办", {"department": "-"}), ("kind 代表建议 (none)", {"kind": "suggestion"}),
             ]
@@ -183,8 +233,9 @@ def run():
                                 out.write(f"## {label}\n{sql}\n{params}\n{lines}\n\n")
 
         def old_queries(who, args, page):
-            """The queue's previous queries: COUNT(*) of everything filtered and LIMIT 50 OFFSET (page-1)*50."""
-            with app.test_request_context(query_string=args):
+            """The queue's previous queries: COUNT(*) of everything filtered and LIMIT 50 OFFSET (page-1)*50, a text
+            searched by LIKE over every row."""
+            with app.test_request_context(query_string=args), mock.patch.object(search, "matching", like):
                 from flask import g
                 g.account = people[who]
                 query, _ = filtered(args)
@@ -201,6 +252,11 @@ def run():
                     if BASELINE_ALL or label == "no filter":
                         with app.app_context():
                             old = f"old count + page 1: {median(old_queries(who, args, 1)):.0f} ms"
+                    if label.startswith("text"):  # the index finds what LIKE found
+                        with app.app_context():
+                            shown = re.findall(r'<td><a href="/console/cases/([^"]+)">', page().get_data(as_text=True))
+                            same = shown == [c.number for c in old_queries(who, args, 1)()[1]]
+                        old += f"; same page as LIKE: {'yes' if same else 'NO'} ({len(shown)} shown)"
                     add([size, f"queue {who}, {label}: first page", f"{median(page):.0f} ms", "< 200 ms", old])
             # deep and last pages, as the county office: the pager's links from a page far in
             for label, args in (("no filter", {}), ("category", {"category": "traffic"})):

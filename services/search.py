@@ -1,13 +1,13 @@
-"""The console's text search over cases' titles and contents, by a bigram index (table `case_gram`).
+"""The console's text search over cases' titles and contents, by an index of their short pieces (table `case_gram`).
 
 MariaDB has no word index for Chinese (its FULLTEXT parser splits on spaces), so `title LIKE '%q%'` read every
 case's text: 8 s at a million cases for a text that occurs nowhere. Each case's title and content are cut into
-their pairs of consecutive characters (ASCII letters lower-cased, as SQLite's LIKE folds them; on MariaDB the
-column's collation folds the rest exactly as LIKE does), kept with the case's submission moment, in the case's
-own transaction (`index`, from workflow.recorded, for every kind and state). A search of two characters or more
-reads the cases holding its rarest pair, newest first, checks that they hold the next rarest pairs too, and then
-applies the very LIKE it replaces — so the results are those of LIKE, found without reading every text. A pair
-no case holds answers at once. One character keeps the LIKE scan (it has no pair).
+their pairs and triples of consecutive characters (ASCII letters lower-cased, as SQLite's LIKE folds them; on
+MariaDB the column's collation folds the rest as LIKE does), kept with the case's submission moment, in the case's
+own transaction (`index`, from workflow.recorded, for every kind and state). A search reads the cases holding its
+rarest triple (or the pair it is), newest first, checks that they hold the next rarest triples too, and then
+applies the very LIKE it replaces — so the results are those of LIKE, found without reading every text. A triple
+no case holds answers at once. One character keeps the LIKE scan (it has no piece of its own).
 
 The index copies `submitted_at`: a change made behind the workflow's back (SQL, a restore) is followed by
 `flask --app app rebuild-search`, as the tally is by rebuild-tally.
@@ -16,19 +16,29 @@ from peewee import fn
 
 from models import Case, CaseGram, db, is_mysql
 
-PROBED = 1000  # postings counted per pair to find the rarest (a count above this is "common")
-CHECKED = 3  # the rarest pairs whose postings a candidate must have before its text is read
+SIZES = (2, 3)  # pairs and triples
+PROBED = 1000  # postings counted per piece to find the rarest (a count above this is "common")
+CHECKED = 3  # the rarest pieces a candidate must hold before its text is read
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 def grams(*texts):
-    """The distinct bigrams of some texts, in order of first appearance (pairs never span two texts)."""
+    """The distinct pairs and triples of consecutive characters of some texts, in order of first appearance
+    (never spanning two texts): what the index holds for a case."""
     found = {}
     for text in texts:
         text = (text or "").translate(_ASCII_LOWER)
-        for i in range(len(text) - 1):
-            found[text[i:i + 2]] = None
+        for size in SIZES:
+            for i in range(len(text) - size + 1):
+                found[text[i:i + size]] = None
     return list(found)
+
+
+def looked_up(q):
+    """What a search looks up: its triples (a triple is far rarer than either of its pairs: 水道 and 道路 may each
+    be in a tenth of all cases, 水道路 in none), or the text itself when it is a pair."""
+    text = q.translate(_ASCII_LOWER)
+    return [text] if len(text) == 2 else list(dict.fromkeys(text[i:i + 3] for i in range(len(text) - 2)))
 
 
 def _insert(rows):
@@ -90,9 +100,9 @@ def _rarest(pairs):
 def matching(query, q):
     """`query` narrowed to the cases whose title or content contains q (literally, as LIKE '%q%')."""
     like = Case.title.contains(q) | Case.content.contains(q)
-    pairs = grams(q)
-    if not pairs:
+    if len(q) < 2:
         return query.where(like)
+    pairs = looked_up(q)
     ordered, counts = _rarest(pairs)
     if counts[ordered[0]] == 0:
         return query.where(False)
