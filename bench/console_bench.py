@@ -12,6 +12,7 @@ department (median of RUNS after one warm-up); next to each, the queries the old
 filter and LIMIT … OFFSET) are timed on the same data. Every statement the measured pages send is EXPLAINed;
 CONSOLE_BENCH_EXPLAIN=path writes the plans there. The export is a year's worth of EXPORT_ROWS cases, timed and
 its peak RSS growth sampled, next to the previous export code (commit OLD_EXPORTS) on the same query."""
+import contextlib
 import datetime as dt
 import importlib.util
 import os
@@ -34,6 +35,7 @@ EXPLAIN = os.environ.get("CONSOLE_BENCH_EXPLAIN")
 RUNS = 3
 EXPORT_ROWS = 50_000
 OLD_EXPORTS = "58ab0c1"  # services/exports.py before the streamed export
+PREVIOUS = "c9fdf0c"  # before the search index, the count capped at 1,000, the department's probe and XlsxWriter
 BASELINE_ALL = CASES <= 2_000_000  # above: the old queries only for the unfiltered queue (COUNT(*) of 10 M takes long)
 
 ASSIGN = """
@@ -122,11 +124,11 @@ def peak_rss_growth(work):
     return result, seconds, max(0, max(peak[0], rss_kb()) - start) / 1024, time.process_time() - cpu
 
 
-def old_exports():
-    """The previous services/exports.py, loaded from git as a module of its own."""
-    source = subprocess.run(["git", "show", f"{OLD_EXPORTS}:services/exports.py"], capture_output=True, text=True,
+def old_exports(commit=OLD_EXPORTS):
+    """services/exports.py as it was at `commit`, loaded from git as a module of its own."""
+    source = subprocess.run(["git", "show", f"{commit}:services/exports.py"], capture_output=True, text=True,
                             cwd=load.ROOT, check=True).stdout
-    spec = importlib.util.spec_from_loader("old_exports", loader=None)
+    spec = importlib.util.spec_from_loader(f"exports_{commit}", loader=None)
     module = importlib.util.module_from_spec(spec)
     exec(compile(source, "old_exports.py", "exec"), module.__dict__)
     return module
@@ -147,6 +149,26 @@ def like(query, q):
     """The console's text search before the index (services/search.py): LIKE over every row."""
     from models import Case
     return query.where(Case.title.contains(q) | Case.content.contains(q))
+
+
+@contextlib.contextmanager
+def previous():
+    """The queue as it was at PREVIOUS: LIKE over every row, the count capped at 10,000, a department's cases as
+    `id IN (its assignments)`, the drafts' test on every kind."""
+    from models import Assignment, Case
+    from services import paging, search, todo
+    now = todo.visible
+
+    def visible(who, kind=None):
+        query = now(who).where(Case.kind == kind) if kind else now(who)
+        if who.role != "department":
+            return query
+        return Case.select().where(~((Case.state == "draft") & (Case.entered_by.is_null() | (
+            Case.entered_by != who.id))), Case.kind == kind).where(Case.id.in_(Assignment.select(Assignment.case).where(
+                Assignment.department == who.department_id)))
+    with mock.patch.object(search, "matching", like), mock.patch.object(paging, "COUNT_CAP", 10_000), \
+            mock.patch.object(todo, "visible", visible):
+        yield
 
 
 def run():
@@ -257,6 +279,9 @@ def run():
                             shown = re.findall(r'<td><a href="/console/cases/([^"]+)">', page().get_data(as_text=True))
                             same = shown == [c.number for c in old_queries(who, args, 1)()[1]]
                         old += f"; same page as LIKE: {'yes' if same else 'NO'} ({len(shown)} shown)"
+                    if label.startswith("text") or label in ("no filter", "to-do 已超期", "state 办理中", "deputy"):
+                        with previous():  # the page as it was before this work, on the same data
+                            old = f"{PREVIOUS}: {median(page):.0f} ms; {old}"
                     add([size, f"queue {who}, {label}: first page", f"{median(page):.0f} ms", "< 200 ms", old])
             # deep and last pages, as the county office: the pager's links from a page far in
             for label, args in (("no filter", {}), ("category", {"category": "traffic"})):
@@ -314,6 +339,14 @@ def run():
                     _, seconds, grown, cpu = peak_rss_growth(lambda: old.to_xlsx(query, old.list_title()))
                 add([size, f"old export .xlsx (commit {OLD_EXPORTS}), {listed:,} cases", f"{seconds:.1f} s",
                      "", f"app CPU {cpu:.1f} s, peak RSS +{grown:.0f} MB"])
+            before = old_exports(PREVIOUS)  # openpyxl's write-only mode
+            with app.test_request_context(query_string=span):
+                from flask import g
+                g.account = people["county office"]
+                query = filtered(span)[0]
+                body, seconds, grown, cpu = peak_rss_growth(lambda: before.to_xlsx(query, before.list_title()).read())
+            add([size, f"问题清单 export .xlsx as at {PREVIOUS} (openpyxl write-only), {listed:,} cases",
+                 f"{seconds:.1f} s", "", f"app CPU {cpu:.1f} s, peak RSS +{grown:.0f} MB, {len(body) / 1e6:.1f} MB file"])
 
         with app.app_context():  # the tally the dashboard reads, built outside the timed phases
             started = time.perf_counter()

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from handlers.console import password_mark
 from models import Account, AuditLog, Case, Follow, Notification, ProjectUpdate
-from services import accounts, calendar, stats, workflow
+from services import accounts, calendar, stats, todo, workflow
 from tests.factories import case_in, new_case, world
 
 PASSWORD = "secret-pass-1"
@@ -171,7 +171,9 @@ def test_signed_out_visitors_are_sent_to_the_login_form(client, w):
 
 # --- who sees what --------------------------------------------------------------------------------
 
-def test_each_role_lists_only_its_own_cases(client, w):
+@pytest.mark.parametrize("probed_above", [0, todo.PROBED_ABOVE])  # a department's cases probed, or gathered
+def test_each_role_lists_only_its_own_cases(client, w, monkeypatch, probed_above):
+    monkeypatch.setattr(todo, "PROBED_ABOVE", probed_above)
     in_a = case_in(w, "in_progress")                                   # deputy in town A, lead D1
     in_b = new_case(w, deputy=w.other_deputy.code, content="河西镇路灯坏了很久了。")  # town B, not assigned
     listed = lambda account: set(re.findall(r"/console/cases/(\d{4}-\d{6})",  # noqa: E731

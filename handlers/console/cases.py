@@ -35,11 +35,11 @@ def filtered(args):
     """The queue for the signed-in account with the request's filters applied."""
     f = {name: (args.get(name) or "").strip() for name in FILTERS}
     end = _date(f["end"])
-    query = scoped(todo.visible(g.account), start=_date(f["start"]), end=end and end + dt.timedelta(days=1),
+    query = scoped(todo.visible(g.account, kind=f["kind"] or "report"),  # the queue lists one kind at a time
+                   start=_date(f["start"]), end=end and end + dt.timedelta(days=1),
                    station=Station.get_or_none(Station.code == f["station"]) if f["station"] else None)
     if f["station"] and not Station.select().where(Station.code == f["station"]).exists():
         query = query.where(False)
-    query = query.where(Case.kind == (f["kind"] or "report"))  # the queue lists one kind at a time
     if f["state"]:
         query = query.where(Case.state == f["state"])
     for name, field, model in (("deputy", Case.deputy, Deputy), ("department", Case.lead_department, Department),
