@@ -7,9 +7,12 @@ CONSOLE_BENCH_DEPUTIES (default the demo county's 30) set the size — the 10 M 
 
     CONSOLE_BENCH_CASES=10000000 CONSOLE_BENCH_DEPUTIES=100000 .venv/bin/python -m bench console
 
+The generated cases get varied texts (three of PHRASES each) and their search index (services/search.py) in SQL.
 Pages are requested in-process through the Flask client as a signed-in county office, a township office and a
 department (median of RUNS after one warm-up); next to each, the queries the old page ran (COUNT(*) of the whole
-filter and LIMIT … OFFSET) are timed on the same data. Every statement the measured pages send is EXPLAINed;
+filter and LIMIT … OFFSET) are timed on the same data, and the changed pages also as they were at PREVIOUS
+(`previous()`: LIKE, the count capped at 10,000, a department's cases by IN); a text search's first page is checked
+against LIKE's. Every statement the measured pages send is EXPLAINed;
 CONSOLE_BENCH_EXPLAIN=path writes the plans there. The export is a year's worth of EXPORT_ROWS cases, timed and
 its peak RSS growth sampled, next to the previous export code (commit OLD_EXPORTS) on the same query."""
 import contextlib

@@ -52,7 +52,7 @@ def _insert(rows):
 
 
 def index(before, case):
-    """Keep the case's pairs in step with its title and content (before: the case as it was, None when new)."""
+    """Keep the case's pieces in step with its title and content (before: the case as it was, None when new)."""
     new = grams(case.title, case.content)
     old = grams(before.title, before.content) if before is not None else []
     if before is not None and new == old:
@@ -82,7 +82,7 @@ def rebuild(query=None, batch=1000):
         with db.atomic():
             for case in cases:
                 pairs = grams(case.title, case.content)
-                if not whole and pairs:  # its rows under any moment (the pairs lead the key: no scan)
+                if not whole and pairs:  # its rows under any moment (reads its pieces' postings: for a few cases)
                     CaseGram.delete().where(CaseGram.gram.in_(pairs), CaseGram.case_id == case.id).execute()
                 index(None, case)
         done, last = done + len(cases), cases[-1].id

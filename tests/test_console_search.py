@@ -75,6 +75,18 @@ def test_a_case_moved_behind_the_workflows_back_is_found_again_after_the_rebuild
     assert CaseGram.select().where(CaseGram.case_id == case.id).count() == len(search.grams(case.title, case.content))
 
 
+def test_migration_0019_indexes_the_cases_an_existing_database_already_has(client, w):
+    from models import db
+    from models.migrate import SchemaVersion, discover, migrate
+    filed = new_case(w, title="桥梁护栏", content="村道桥梁护栏损坏，存在安全隐患。")
+    db.drop_tables([CaseGram])
+    SchemaVersion.delete().where(SchemaVersion.version == 19).execute()
+    assert migrate(discover()) == [19]
+    assert by_index("护栏损坏") == {filed.number} == by_like("护栏损坏")
+    sign_in(client, w.staff)
+    assert queue(client, "桥梁护栏") == {filed.number}
+
+
 @pytest.fixture
 def w(app):
     return world()
