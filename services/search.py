@@ -12,6 +12,8 @@ no case holds answers at once. One character keeps the LIKE scan (it has no piec
 The index copies `submitted_at`: a change made behind the workflow's back (SQL, a restore) is followed by
 `flask --app app rebuild-search`, as the tally is by rebuild-tally.
 """
+import contextlib
+
 from peewee import fn
 
 from models import Case, CaseGram, db, is_mysql
@@ -79,7 +81,8 @@ def rebuild(query=None, batch=1000):
                      .where(Case.id > last).order_by(Case.id).limit(batch))
         if not cases:
             return done
-        with db.atomic():
+        # a batch a transaction; inside a migration's (whose CREATE TABLE ended any savepoint on MariaDB), none
+        with contextlib.nullcontext() if db.in_transaction() else db.atomic():
             for case in cases:
                 pairs = grams(case.title, case.content)
                 if not whole and pairs:  # its rows under any moment (reads its pieces' postings: for a few cases)
