@@ -824,8 +824,8 @@ def perform(case, action_name, actor, data=None):
 
 
 def recorded(before, case, event, actor, detail):
-    """What every write of every kind does after its change, in its transaction: the tally moves, the
-    notifications are written, the audit log gets "<kind's prefix>.<action>"."""
+    """What every write of every kind does after its change, in its transaction: the tally moves, the search index
+    follows the text, the notifications are written, the audit log gets "<kind's prefix>.<action>"."""
     stats.record(before, case)
     search.index(before, case)
     notify.case_changed(case, event)

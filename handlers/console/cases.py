@@ -67,7 +67,7 @@ def filtered(args):
         if Case.select().where(Case.number == q).exists():  # a case's number: its index, not a scan of every text
             query = query.where(Case.number == q)
         else:
-            query = search.matching(query, q)  # LIKE's results, found by the bigram index (services/search.py)
+            query = search.matching(query, q)  # what LIKE finds, looked up in the index of pieces (services/search.py)
     return query, f
 
 
