@@ -23,7 +23,7 @@ from models import (Account, Case, CaseEvent, Consultation, DeliveryAttempt, Dep
 from services import accounts, activities, binding, directory, workflow
 from services.errors import ServiceError
 from services.calendar import local
-from wechat.prepared import Prepared
+from wechat.prepared import Prepared, instance
 
 log = logging.getLogger("wechat.router")
 
@@ -49,7 +49,7 @@ class Router:
     def __init__(self):
         self.messages, self.events, self.commands, self.clicks = {}, {}, {}, {}
         self.pure = set()
-        self._words = []   # command words, longest first
+        self._words = None   # the command words as one pattern, longest first
         self.conversation = None  # handler(msg) with .active(msg): takes every message of a conversation
 
     def _register(self, table, keys, pure=False):
@@ -58,7 +58,8 @@ class Router:
                 table[key] = handler
             if pure:
                 self.pure.add(handler)
-            self._words = sorted(self.commands, key=len, reverse=True)
+            words = sorted(self.commands, key=len, reverse=True)
+            self._words = re.compile("|".join(map(re.escape, words)), re.IGNORECASE) if words else None
             return handler
         return decorate
 
@@ -71,8 +72,8 @@ class Router:
         return self._register(self.events, names, pure)
 
     def command(self, *words, pure=False):
-        """Handle text starting with one of these words: handler(msg, argument)."""
-        return self._register(self.commands, words, pure)
+        """Handle text starting with one of these words (any case): handler(msg, argument)."""
+        return self._register(self.commands, [w.lower() for w in words], pure)
 
     def click(self, *keys, pure=False):
         """Handle menu CLICK events with these keys: handler(msg)."""
@@ -104,10 +105,9 @@ class Router:
 
     def resolve_text(self, msg, content):
         text = normalize(content)
-        lowered = text.lower()
-        for word in self._words:
-            if lowered.startswith(word):
-                return self.commands[word], (msg, text[len(word):].strip())
+        found = self._words.match(text) if self._words else None
+        if found:
+            return self.commands[found.group().lower()], (msg, text[found.end():].strip())
         return self.messages["*"], (msg,)
 
     def dispatch(self, msg):
@@ -190,44 +190,34 @@ NOT_FOUND = "未找到您可以查看的案件{number}。只有反映人、相�
 LOOKUP_ACCOUNT = (Account.id, Account.role, Account.deputy, Account.department, Account.station)
 LOOKUP_CASE = (Case.id, Case.kind, Case.number, Case.title, Case.state, Case.deadline, Case.round, Case.reporter,
                Case.deputy, Case.station)
+LOOKUP_STEP = (CaseEvent.action, CaseEvent.at)
 
 
-_LOOKUP = Prepared(lambda: Case.select(*LOOKUP_CASE, *LOOKUP_ACCOUNT)
-                   .join(Account, JOIN.LEFT_OUTER, on=(Account.oa_openid == Prepared.arg("source")))
-                   .where(Case.number == Prepared.arg("number")).limit(1), LOOKUP_CASE + LOOKUP_ACCOUNT)
-
-
-def lookup(source, number):
-    """(case, the sender's account) in one query: only the columns the checks and the answer read (this is
-    the official account's busiest question); (None, None) without such a case, account None for an openid
-    not seen before."""
-    row = _LOOKUP.first(source=source, number=number)
-    if row is None:
-        return None, None
-    split = len(LOOKUP_CASE)
-    case = Case(**{f.name: v for f, v in zip(LOOKUP_CASE, row[:split])})
-    account = Account(**{f.name: v for f, v in zip(LOOKUP_ACCOUNT, row[split:])}) if row[split] else None
-    return case, account
-
-
-def _last_event(for_citizen):
-    query = CaseEvent.select(CaseEvent.action, CaseEvent.at).where(CaseEvent.case == Prepared.arg("case"))
-    if for_citizen and workflow.HIDDEN_FROM_CITIZENS:
-        query = query.where(CaseEvent.action.not_in(workflow.HIDDEN_FROM_CITIZENS))
+def _newest(column):
+    """The case's last timeline entry's `column` as a correlated subquery: what workflow.timeline(case, …,
+    for_citizen) ends with, a citizen (the sender's role) not seeing the internal steps."""
+    query = CaseEvent.select(column).where(CaseEvent.case == Case.id)
+    if workflow.HIDDEN_FROM_CITIZENS:
+        query = query.where((Account.role != "citizen") | CaseEvent.action.not_in(workflow.HIDDEN_FROM_CITIZENS))
     return query.order_by(CaseEvent.at.desc(), CaseEvent.id.desc()).limit(1)
 
 
-_LAST_EVENT = {citizen: Prepared(lambda citizen=citizen: _last_event(citizen), (CaseEvent.action, CaseEvent.at))
-               for citizen in (False, True)}
+_LOOKUP = Prepared(lambda: Case.select(*LOOKUP_CASE, *LOOKUP_ACCOUNT, *(_newest(c) for c in LOOKUP_STEP))
+                   .join(Account, JOIN.LEFT_OUTER, on=(Account.oa_openid == Prepared.arg("source")))
+                   .where(Case.number == Prepared.arg("number")).limit(1), LOOKUP_CASE + LOOKUP_ACCOUNT + LOOKUP_STEP)
 
 
-def last_step(case, for_citizen):
-    """The last entry of workflow.timeline(case, …, for_citizen) as (label, at), read as one row."""
-    row = _LAST_EVENT[bool(for_citizen)].first(case=case.id)
+def lookup(source, number):
+    """(case, the sender's account, the last step's (action, at)) in one query: only the columns the checks
+    and the answer read (this is the official account's busiest question); (None, None, None) without such
+    a case; account None for an openid not seen before; step None for a case without a visible step."""
+    row = _LOOKUP.first(source=source, number=number)
     if row is None:
-        return None
-    name, at = row
-    return workflow.event_label(name, for_citizen, kind=case.kind), at
+        return None, None, None
+    split, steps = len(LOOKUP_CASE), len(LOOKUP_CASE) + len(LOOKUP_ACCOUNT)
+    case = instance(Case, LOOKUP_CASE, row[:split])
+    account = instance(Account, LOOKUP_ACCOUNT, row[split:steps]) if row[split] else None
+    return case, account, (row[steps:] if row[steps] else None)
 
 
 @router.command("查询", pure=True)
@@ -241,18 +231,19 @@ def query_case(msg, argument=""):
         number = typed  # a 问政 question's or a 代表建议's number: looked up as it reads
     else:
         return "请发送“查询 案件号”，例如：查询 2026-000001"
-    case, account = lookup(msg.source, number)
+    case, account, step = lookup(msg.source, number)
     if account is None:  # no such case, or a follower seen for the first time: found or created
         account = follower(msg)
+        case, _, step = lookup(msg.source, number) if case is not None else (None, None, None)
     if case is None or account.role == "department" or not workflow.can_view(case, account):
         return NOT_FOUND.format(number=number)
     citizen = account.role == "citizen"
     kind = case.kind
     lines = [f"{workflow.KIND_WORDS.get(kind, '案件')} {case.number}：{case.title}",
              f"状态：{workflow.state_label(case.state, for_citizen=citizen, kind=kind)}"]
-    step = last_step(case, citizen)
     if step:
-        lines.append(f"最近一步：{step[0]}（{local(step[1]):%Y-%m-%d %H:%M}）")
+        label = workflow.event_label(step[0], citizen, kind=kind)
+        lines.append(f"最近一步：{label}（{local(step[1]):%Y-%m-%d %H:%M}）")
     if case.deadline and case.state in workflow.OPEN_STATES:
         lines.append(f"办理时限：{case.deadline:%Y-%m-%d}")
     return "\n".join(lines)
