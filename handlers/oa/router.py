@@ -189,35 +189,73 @@ NOT_FOUND = "未找到您可以查看的案件{number}。只有反映人、相�
 
 LOOKUP_ACCOUNT = (Account.id, Account.role, Account.deputy, Account.department, Account.station)
 LOOKUP_CASE = (Case.id, Case.kind, Case.number, Case.title, Case.state, Case.deadline, Case.round, Case.reporter,
-               Case.deputy, Case.station)
-LOOKUP_STEP = (CaseEvent.action, CaseEvent.at)
+               Case.deputy, Case.station, Case.version)
 
 
-def _newest(column):
-    """The case's last timeline entry's `column` as a correlated subquery: what workflow.timeline(case, …,
-    for_citizen) ends with, a citizen (the sender's role) not seeing the internal steps."""
-    query = CaseEvent.select(column).where(CaseEvent.case == Case.id)
-    if workflow.HIDDEN_FROM_CITIZENS:
-        query = query.where((Account.role != "citizen") | CaseEvent.action.not_in(workflow.HIDDEN_FROM_CITIZENS))
-    return query.order_by(CaseEvent.at.desc(), CaseEvent.id.desc()).limit(1)
-
-
-_LOOKUP = Prepared(lambda: Case.select(*LOOKUP_CASE, *LOOKUP_ACCOUNT, *(_newest(c) for c in LOOKUP_STEP))
+_LOOKUP = Prepared(lambda: Case.select(*LOOKUP_CASE, *LOOKUP_ACCOUNT)
                    .join(Account, JOIN.LEFT_OUTER, on=(Account.oa_openid == Prepared.arg("source")))
-                   .where(Case.number == Prepared.arg("number")).limit(1), LOOKUP_CASE + LOOKUP_ACCOUNT + LOOKUP_STEP)
+                   .where(Case.number == Prepared.arg("number")).limit(1), LOOKUP_CASE + LOOKUP_ACCOUNT)
 
 
 def lookup(source, number):
-    """(case, the sender's account, the last step's (action, at)) in one query: only the columns the checks
-    and the answer read (this is the official account's busiest question); (None, None, None) without such
-    a case; account None for an openid not seen before; step None for a case without a visible step."""
+    """(case, the sender's account) in one query: only the columns the checks and the answer read (this is
+    the official account's busiest question); (None, None) without such a case, account None for an openid
+    not seen before."""
     row = _LOOKUP.first(source=source, number=number)
     if row is None:
-        return None, None, None
-    split, steps = len(LOOKUP_CASE), len(LOOKUP_CASE) + len(LOOKUP_ACCOUNT)
+        return None, None
+    split = len(LOOKUP_CASE)
     case = instance(Case, LOOKUP_CASE, row[:split])
-    account = instance(Account, LOOKUP_ACCOUNT, row[split:steps]) if row[split] else None
-    return case, account, (row[steps:] if row[steps] else None)
+    account = instance(Account, LOOKUP_ACCOUNT, row[split:]) if row[split] else None
+    return case, account
+
+
+def _last_event(for_citizen):
+    query = CaseEvent.select(CaseEvent.action, CaseEvent.at).where(CaseEvent.case == Prepared.arg("case"))
+    if for_citizen and workflow.HIDDEN_FROM_CITIZENS:
+        query = query.where(CaseEvent.action.not_in(workflow.HIDDEN_FROM_CITIZENS))
+    return query.order_by(CaseEvent.at.desc(), CaseEvent.id.desc()).limit(1)
+
+
+_LAST_EVENT = {citizen: Prepared(lambda citizen=citizen: _last_event(citizen), (CaseEvent.action, CaseEvent.at))
+               for citizen in (False, True)}
+
+
+def last_step(case, for_citizen):
+    """The last entry of workflow.timeline(case, …, for_citizen) as (label, at), read as one row."""
+    row = _LAST_EVENT[bool(for_citizen)].first(case=case.id)
+    if row is None:
+        return None
+    name, at = row
+    return workflow.event_label(name, for_citizen, kind=case.kind), at
+
+
+STATUS_KEPT = 4096   # statuses kept per process (then all are dropped and read afresh)
+
+
+def status_text(case, for_citizen):
+    """What 查询 answers about a case a viewer may see: number, title, state, last step, deadline. Kept per
+    process by (case, version, citizen or not): every step of a case raises its version in the transaction
+    that writes the step (workflow.perform), cases are never deleted, so a kept text is dropped by the next
+    step of its case — the lookup reads the version afresh — and a case asked about again costs no
+    timeline read. Kept on the app (a new app, a new store)."""
+    kept = current_app.extensions.setdefault("oa_status", {})
+    key = (case.id, case.version, for_citizen)
+    text = kept.get(key)
+    if text is None:
+        kind = case.kind
+        lines = [f"{workflow.KIND_WORDS.get(kind, '案件')} {case.number}：{case.title}",
+                 f"状态：{workflow.state_label(case.state, for_citizen=for_citizen, kind=kind)}"]
+        step = last_step(case, for_citizen)
+        if step:
+            lines.append(f"最近一步：{step[0]}（{local(step[1]):%Y-%m-%d %H:%M}）")
+        if case.deadline and case.state in workflow.OPEN_STATES:
+            lines.append(f"办理时限：{case.deadline:%Y-%m-%d}")
+        text = "\n".join(lines)
+        if len(kept) >= STATUS_KEPT:
+            kept.clear()
+        kept[key] = text
+    return text
 
 
 @router.command("查询", pure=True)
@@ -231,22 +269,12 @@ def query_case(msg, argument=""):
         number = typed  # a 问政 question's or a 代表建议's number: looked up as it reads
     else:
         return "请发送“查询 案件号”，例如：查询 2026-000001"
-    case, account, step = lookup(msg.source, number)
+    case, account = lookup(msg.source, number)
     if account is None:  # no such case, or a follower seen for the first time: found or created
         account = follower(msg)
-        case, _, step = lookup(msg.source, number) if case is not None else (None, None, None)
     if case is None or account.role == "department" or not workflow.can_view(case, account):
         return NOT_FOUND.format(number=number)
-    citizen = account.role == "citizen"
-    kind = case.kind
-    lines = [f"{workflow.KIND_WORDS.get(kind, '案件')} {case.number}：{case.title}",
-             f"状态：{workflow.state_label(case.state, for_citizen=citizen, kind=kind)}"]
-    if step:
-        label = workflow.event_label(step[0], citizen, kind=kind)
-        lines.append(f"最近一步：{label}（{local(step[1]):%Y-%m-%d %H:%M}）")
-    if case.deadline and case.state in workflow.OPEN_STATES:
-        lines.append(f"办理时限：{case.deadline:%Y-%m-%d}")
-    return "\n".join(lines)
+    return status_text(case, account.role == "citizen")
 
 
 @router.command("我的")
