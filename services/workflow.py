@@ -851,12 +851,15 @@ def next_case_number(year, kind="report"):
     return kind_of(kind).number.format(year=year, n=next_count(name))
 
 
+_DEPUTY_BY_CODE = Prepared(lambda: Deputy.select(Deputy, Station).join(Station, JOIN.LEFT_OUTER)  # its station too
+                           .where(Deputy.code == Prepared.arg("code")).limit(1))
+
+
 def resolve_target(data):
     """The deputy, station and project a report goes to, from one of deputy/station/project codes."""
     deputy = station = project = None
     if data.get("deputy"):
-        deputy = (Deputy.select(Deputy, Station).join(Station, JOIN.LEFT_OUTER)  # its station in the same query
-                  .where(Deputy.code == code(data, "deputy", "代表")).first())
+        deputy = next(iter(_DEPUTY_BY_CODE.rows(code=code(data, "deputy", "代表"))), None)
         if deputy is None:
             raise NotFound("deputy_not_found", "未找到这位代表，请核对代表码")
         if deputy.term_end and deputy.term_end < calendar.today():
@@ -919,6 +922,7 @@ def _file_case(actor, request_id, fields, citizen_name, flagged_reason):
     """submit_case's write: the case with its number, timeline event, index, tally, notifications and audit
     entry in one transaction (run whole again after a MariaDB deadlock). A racing request with the same
     client_request_id meets the unique key and gets the first case."""
+    vec = analysis.vector(analysis.text_of(fields["title"], fields["content"], fields["location"]))
     try:
         with write_transaction():
             now = utcnow()
@@ -932,7 +936,7 @@ def _file_case(actor, request_id, fields, citizen_name, flagged_reason):
             event = create_row(CaseEvent, case=case, actor=actor.account, actor_role=actor.role, action="submit",
                                      to_state="submitted", at=now,
                                      data={"source": source, **({"flag": flagged_reason} if flagged_reason else {})})
-            analysis.index(case, new=True)
+            analysis.index(case, new=True, vec=vec)
             recorded(None, case, event, actor,
                      {"source": source, **({"on_behalf": True} if fields["entered_by"] else {})})
     except IntegrityError:
@@ -1000,13 +1004,16 @@ def actor_name(account, role, for_citizen=False):
     return unit if for_citizen and role != "deputy" else f"{unit} · {person}" if person else unit
 
 
+_TIMELINE = Prepared(lambda: CaseEvent.select(CaseEvent, Account).join(  # who did it, in the same query
+    Account, JOIN.LEFT_OUTER, on=CaseEvent.actor).where(CaseEvent.case == Prepared.arg("case"))
+    .order_by(CaseEvent.at, CaseEvent.id))
+
+
 def timeline(case, actor, for_citizen=False):
     """The case's events as the actor may see them; citizens get their own wording and no internal steps."""
     actor = as_actor(actor)
     items = []
-    events = (case.events.select(CaseEvent, Account).join(Account, JOIN.LEFT_OUTER, on=CaseEvent.actor)  # who did it, in the same query
-              .order_by(CaseEvent.at, CaseEvent.id))
-    for event in events:
+    for event in _TIMELINE.rows(case=case.id):
         if for_citizen and event.action in HIDDEN_FROM_CITIZENS:
             continue
         items.append({

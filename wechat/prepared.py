@@ -27,16 +27,23 @@ class Prepared:
         kind = type(db.obj)
         rendered = self._rendered.get(kind)
         if rendered is None:
-            sql, params = self.build().sql()
+            query = self.build()
+            sql, params = query.sql()
             slots = [(p[len("\x00prepared:"):-1] if isinstance(p, str) and p.startswith("\x00prepared:")
                       and p.endswith("\x00") else None, p) for p in params]
-            rendered = self._rendered[kind] = (sql, slots)
+            rendered = self._rendered[kind] = (sql, slots, query)
         return rendered
 
     def execute(self, **values):
         """The cursor of the query run with these values for its markers."""
-        sql, slots = self._render()
+        sql, slots, _ = self._render()
         return db.execute_sql(sql, [values[name] if name is not None else constant for name, constant in slots])
+
+    def rows(self, **values):
+        """The rows of a model query as iterating it would give them (model instances, joined rows attached)."""
+        sql, slots, query = self._render()
+        cursor = db.execute_sql(sql, [values[name] if name is not None else constant for name, constant in slots])
+        return list(query._get_cursor_wrapper(cursor))
 
     def first(self, **values):
         """The first row as a tuple of Python values (None when there is none)."""
