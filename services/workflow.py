@@ -17,7 +17,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from peewee import JOIN, IntegrityError
+from peewee import JOIN, IntegrityError, fn
 
 from models import (Account, Answer, Assignment, Case, CaseEvent, Counter, Department, Deputy, Project,  # noqa: F401
                     ProjectDeputy, Rating, Station, Upload, create_row, db, is_mysql, retried, row_where, utcnow,
@@ -835,14 +835,20 @@ def recorded(before, case, event, actor, detail):
 # --- submitting a case ----------------------------------------------------------------------------
 
 def next_count(name):
-    """The next value of a named sequence, counted with one upsert: an UPDATE that finds no row and then an
-    INSERT take gap locks on MySQL/MariaDB, and the first numbers of a year racing each other then deadlock."""
-    _COUNT.execute(name=name)
-    return row_where(Counter.name, name).value
+    """The next value of a named sequence, counted with one upsert that also answers the value: an UPDATE that
+    finds no row and then an INSERT take gap locks on MySQL/MariaDB, and the first numbers of a year racing
+    each other then deadlock. MySQL/MariaDB hand the value back as the statement's LAST_INSERT_ID(expr),
+    SQLite with RETURNING."""
+    if is_mysql():
+        return _COUNT.execute(name=name).lastrowid
+    return _COUNT.execute(name=name).fetchone()[0]
 
 
-_COUNT = Prepared(lambda: Counter.insert(name=Prepared.arg("name"), value=1).on_conflict(
-    conflict_target=None if is_mysql() else [Counter.name], update={Counter.value: Counter.value + 1}))
+_COUNT = Prepared(lambda: Counter.insert(
+    name=Prepared.arg("name"), value=fn.LAST_INSERT_ID(1) if is_mysql() else 1).on_conflict(
+    conflict_target=None if is_mysql() else [Counter.name],
+    update={Counter.value: fn.LAST_INSERT_ID(Counter.value + 1) if is_mysql() else Counter.value + 1})
+    .returning(*(() if is_mysql() else (Counter.value,))))
 
 
 def next_case_number(year, kind="report"):
