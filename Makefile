@@ -9,15 +9,17 @@ export PORT
 
 .PHONY: run test test-sqlite test-mariadb test-miniprogram bench deps system cluster cluster-stop clean
 
-## Python packages in a virtual environment (re-installed when a requirements file changes)
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+## Python packages in a virtual environment (re-installed when a requirements file changes); after the Debian
+## packages, since mysqlclient compiles against libmariadb
+$(VENV)/.installed: requirements.txt requirements-dev.txt | system
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
 ## Debian packages: MariaDB (tests), Chromium (browser tests), Noto CJK + cairo (printables), wrk (benchmarks),
-## Galera + rsync + HAProxy + Redis (the cluster, the failure drill and the Redis tests)
+## Galera + rsync + HAProxy + Redis (the cluster, the failure drill and the Redis tests), and what mysqlclient
+## (the C MySQL driver) is built with: libmariadb-dev, pkg-config, a C compiler and Python's headers
 system:
 	@missing=""; \
 	command -v mariadbd >/dev/null || missing="$$missing mariadb-server"; \
@@ -29,6 +31,11 @@ system:
 	command -v haproxy >/dev/null || missing="$$missing haproxy"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	ldconfig -p 2>/dev/null | grep -q "libcairo.so.2 " || missing="$$missing libcairo2"; \
+	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
+	[ -e /usr/include/mariadb/mysql.h ] || missing="$$missing libmariadb-dev"; \
+	command -v gcc >/dev/null || missing="$$missing gcc"; \
+	$(PYTHON) -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(sysconfig.get_paths()["include"] + "/Python.h"))' \
+	  || missing="$$missing python3-dev"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
@@ -44,7 +51,7 @@ $(VENDOR): vendor/package.json vendor/package-lock.json
 	cp -r vendor/node_modules/leaflet/dist/images static/vendor/
 	touch $@
 
-deps: $(VENV)/.installed system $(VENDOR)
+deps: system $(VENV)/.installed $(VENDOR)
 
 miniprogram/node_modules/.installed: miniprogram/package.json miniprogram/package-lock.json
 	cd miniprogram && npm ci --no-audit --no-fund --loglevel=error

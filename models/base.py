@@ -10,10 +10,10 @@ import random
 import threading
 import time
 
-from peewee import DatabaseProxy, Model, OperationalError, TextField, __exception_wrapper__, quote
+import MySQLdb
+from peewee import DatabaseProxy, Model, MySQLDatabase, OperationalError, TextField, __exception_wrapper__, quote
 from playhouse.db_url import connect, parse
 from playhouse.pool import PooledDatabase, PooledMySQLDatabase
-from pymysql.constants import SERVER_STATUS
 
 db = DatabaseProxy()
 
@@ -44,13 +44,49 @@ BUSY_TIMEOUT_MS = 10000  # SQLite: how long a writer waits for the write lock
 POOL = {"max_connections": 64, "stale_timeout": 300, "timeout": 10}
 
 
-class PooledMySQL(PooledMySQLDatabase):
-    """peewee's MySQL pool, rolling back on check-in only when a transaction is open (PyMySQL keeps the
-    server's status flags), not on every request."""
+class MySQLdbDatabase(MySQLDatabase):
+    """MySQL/MariaDB through mysqlclient (MySQLdb, the C driver; peewee on its own would take PyMySQL when both
+    are installed), one statement per call (multi-statements off)."""
+
+    def _connect(self):
+        return MySQLdb.connect(database=self.database, autocommit=True, multi_statements=False,
+                               **self.connect_params)
+
+    def get_binary_type(self):
+        return MySQLdb.Binary
+
+
+class PooledMySQL(PooledMySQLDatabase, MySQLdbDatabase):
+    """peewee's MySQL pool on mysqlclient. A connection goes back to the pool without a ROLLBACK round trip
+    unless a transaction was begun on it and never finished (peewee refuses to close inside its own
+    transactions; this covers a COMMIT or ROLLBACK that raised, or a bare BEGIN)."""
+
+    def begin(self, isolation_level=None):
+        super().begin(isolation_level)
+        self._state.conn.open_transaction = True
+
+    def commit(self):
+        super().commit()
+        self._state.conn.open_transaction = False
+
+    def rollback(self):
+        super().rollback()
+        self._state.conn.open_transaction = False
+
+    def _is_closed(self, conn):
+        try:
+            conn.ping()  # mysqlclient never reconnects by itself (a reconnected session would lose its state)
+        except Exception:
+            return True
+        return False
 
     def _can_reuse(self, conn):
-        if conn.server_status is None or conn.server_status & SERVER_STATUS.SERVER_STATUS_IN_TRANS:
-            return super()._can_reuse(conn)
+        if getattr(conn, "open_transaction", False):
+            try:
+                conn.rollback()
+                conn.open_transaction = False
+            except Exception:
+                return False
         return True
 
 
@@ -58,8 +94,8 @@ def open_database(url):
     """Connect the proxy to DATABASE_URL (sqlite:///path or mysql://user:pw@host:port/name).
 
     MySQL connections come from a pool per process (each request and webhook worker thread borrows one and
-    gives it back on close): opening a MySQL connection costs tens of milliseconds — PyMySQL builds a TLS
-    context on every connect — which would otherwise be paid on every request. The URL's query may set the
+    gives it back on close): opening a MySQL connection costs a handshake and authentication (milliseconds),
+    which would otherwise be paid on every request. The URL's query may set the
     pool's max_connections, stale_timeout (seconds before a connection is replaced) and timeout (seconds to
     wait for a free one)."""
     if url.startswith("sqlite"):

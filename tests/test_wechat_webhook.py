@@ -233,8 +233,9 @@ def _hold_database_lock(database_url):
         conn = sqlite3.connect(database_url[len("sqlite:///"):], isolation_level=None)
         conn.execute("BEGIN IMMEDIATE")
     else:
-        from playhouse.db_url import connect
-        conn = connect(database_url.replace("mysql://", "mysql://", 1), charset="utf8mb4")
+        from playhouse.db_url import parse
+        from models.base import MySQLdbDatabase
+        conn = MySQLdbDatabase(**parse(database_url))
         conn.connect()
         conn.execute_sql("LOCK TABLES key_value WRITE")
         conn.execute = conn.execute_sql

@@ -6,9 +6,10 @@ import threading
 import time
 
 import pytest
-from playhouse.db_url import connect
+from playhouse.db_url import parse
 
 from models import ALL_MODELS, Case, CaseEvent, Counter, Notification, db
+from models.base import MySQLdbDatabase
 from services import ratelimit, reports, stats, workflow
 from tests.conftest import BACKEND, TEST_CONFIG, wipe
 from tests.factories import new_case, world
@@ -54,7 +55,7 @@ def _rival(url, wanted_sql, wanted_args):
     """Another client, heavier than our write (so InnoDB picks ours as the victim): writes 200 rows, holds every
     tally row, waits until our write waits for one of them, then wants `wanted_sql`'s row, which ours holds.
     → (its thread, started and holding the tally; a function telling whether a deadlock happened)."""
-    other = connect(url.split("?")[0], charset="utf8mb4")  # another client of the same server
+    other = MySQLdbDatabase(**parse(url))  # another client of the same server
     other.connect()
     deadlocks = _deadlocks(other)
     ready, done = threading.Event(), []
@@ -126,3 +127,23 @@ def test_every_table_has_a_primary_key(my_app):
         "(select 1 from information_schema.table_constraints c where c.table_schema = t.table_schema and "
         "c.table_name = t.table_name and c.constraint_type = 'PRIMARY KEY')").fetchall()
     assert list(missing) == []
+
+
+def test_a_connection_given_back_inside_a_transaction_is_rolled_back_before_it_is_lent_again(my_app):
+    """The pool lends a clean connection out again as it is (the same session, no reconnect), and rolls back one
+    given back with a transaction still open (a COMMIT that raised, a bare BEGIN): the next borrower neither sees
+    nor continues the other's unfinished writes."""
+    db.close()
+    db.obj.close_idle()
+    db.connect()
+    session = db.execute_sql("select connection_id()").fetchone()[0]
+    db.close()
+    db.connect()
+    assert db.execute_sql("select connection_id()").fetchone()[0] == session
+    db.begin()
+    db.execute_sql("insert into key_value (`key`, value) values ('left-open', '1')")
+    db.close()
+    db.connect()
+    assert db.execute_sql("select connection_id()").fetchone()[0] == session
+    assert db.execute_sql("select @@in_transaction").fetchone()[0] == 0
+    assert db.execute_sql("select count(*) from key_value where `key` = 'left-open'").fetchone()[0] == 0
