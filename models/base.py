@@ -159,7 +159,10 @@ _writes = itertools.count(1)
 
 def _checkpoint_now_and_then(database):
     if next(_writes) % CHECKPOINT_EVERY == 0:
-        database.execute_sql("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        try:
+            database.execute_sql("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except OperationalError:  # "table is locked": this connection is still reading a query; a later turn will
+            pass
 
 
 # SQLite has one write lock, and a writer that finds it taken polls: its busy handler sleeps 1, 2, 5, 10, …

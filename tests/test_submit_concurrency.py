@@ -65,3 +65,16 @@ def test_reporters_filing_at_once_from_several_processes_each_get_their_own_case
     assert CaseEvent.select().where(CaseEvent.action == "submit").count() == len(jobs)
     assert Notification.select().where(Notification.account == w.deputy_account,
                                        Notification.case.in_(cases)).count() == len(jobs)
+
+
+def test_writes_made_while_a_query_is_still_being_read_all_commit(app):
+    """The periodic WAL checkpoint after a write must never fail the write (SQLite refuses to checkpoint while
+    the connection has a query open: "table is locked")."""
+    from models import Counter, base, write_transaction
+    for i in range(3):
+        Counter.create(name=f"c{i}", value=0)
+    for counter in Counter.select().order_by(Counter.name):  # open on this connection while we write
+        for _ in range(base.CHECKPOINT_EVERY + 1):
+            with write_transaction():
+                Counter.update(value=Counter.value + 1).where(Counter.name == counter.name).execute()
+    assert [c.value for c in Counter.select().order_by(Counter.name)] == [base.CHECKPOINT_EVERY + 1] * 3
