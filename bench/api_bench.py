@@ -83,6 +83,12 @@ def timed(base, warm_file, timed_file, app_pid, db_pid):
     return fig
 
 
+def socket_errors(fig):
+    """' (read 3, …)': wrk's socket errors by kind, when there were any."""
+    kinds = ", ".join(f"{kind} {n}" for kind, n in fig.get("socket", {}).items() if n)
+    return f" ({kinds})" if kinds else ""
+
+
 def measure(label, url, workdir, standin, standin_url, db_pid=None):
     tokens, readable = prepare(url)
     for i in range(CITIZENS):
@@ -98,7 +104,7 @@ def measure(label, url, workdir, standin, standin_url, db_pid=None):
         gets = load.write_requests(os.path.join(workdir, f"{label}-get.txt"), reads(readable(), 20000))
         figures["GET /api/v1/cases/<number>"] = timed(base, gets, gets, pid, db_pid)
     return [[f"API {endpoint}, {label}", f"requests/s, {CLIENTS} clients", f"{fig['rps']:.0f} req/s",
-             "0 errors", f"{fig['bad'] + fig['errors']} errors; p50 {fig['p50']:.1f} ms, p99 {fig['p99']:.1f} ms; "
+             "0 errors", f"{fig['bad'] + fig['errors']} errors{socket_errors(fig)}; p50 {fig['p50']:.1f} ms, p99 {fig['p99']:.1f} ms; "
              f"CPU/request: app {fig['app_cpu']:.1f} ms" + (f", MariaDB {fig['db_cpu']:.1f} ms" if db_pid else "")
              + f"; {fig['requests']} requests, {fig['wrapped']} wraps"] for endpoint, fig in figures.items()]
 
