@@ -367,8 +367,10 @@ def answer_here(msg, budget, nonce=None):
     may wait for the write lock, so the busy timeout is the budget meanwhile. ORDINARY (nothing stored) for
     any other handler or database, Redis storage, NeedsClaim, or a lock held past the budget; REFUSED for
     a nonce another message used."""
+    if not isinstance(db.obj, SqliteDatabase) or not store.uses_database():
+        return ORDINARY   # resolving reads too (a conversation's state): not on this thread then
     resolved = router.resolve(msg)
-    if not isinstance(db.obj, SqliteDatabase) or resolved[0] not in router.pure or not store.uses_database():
+    if resolved[0] not in router.pure:
         return ORDINARY
     db.connect(reuse_if_open=True)
     conn = db.connection()
