@@ -22,7 +22,8 @@
   the write lock), and goes to a worker only when the lock outlasts the budget. De-duplication claims the
   message key in shared storage in the same transaction as the handler's side effects, so a retry causes
   none and gets the same answer; a pure handler (it only reads, e.g. 查询 and 帮助) answers first and
-  stores claim and answer in one statement.
+  stores the nonce's claim, the message's claim and its answer in one statement (pure_answer).
+- Nothing of this opens a session or sets a browser's headers (handlers/security.py MACHINE_PATHS).
 """
 import functools
 import logging
