@@ -180,6 +180,13 @@ def register_commands(app):
         with db.connection_context():
             click.echo(f"统计汇总已重算：{stats.rebuild()} 行。")
 
+    @app.cli.command("rebuild-search")
+    def rebuild_search_command():
+        """Rebuild the console search's index from the cases (after SQL edits behind the app's back or a restore)."""
+        from services import search
+        with db.connection_context():
+            click.echo(f"检索索引已重建：{search.rebuild()} 件。")
+
     @app.cli.command("create-user")
     @click.option("--role", type=click.Choice(accounts.WEB_ROLES), required=True)
     @click.option("--username", required=True)

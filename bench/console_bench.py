@@ -7,19 +7,25 @@ CONSOLE_BENCH_DEPUTIES (default the demo county's 30) set the size — the 10 M 
 
     CONSOLE_BENCH_CASES=10000000 CONSOLE_BENCH_DEPUTIES=100000 .venv/bin/python -m bench console
 
+The generated cases get varied texts (three of PHRASES each) and their search index (services/search.py) in SQL.
 Pages are requested in-process through the Flask client as a signed-in county office, a township office and a
 department (median of RUNS after one warm-up); next to each, the queries the old page ran (COUNT(*) of the whole
-filter and LIMIT … OFFSET) are timed on the same data. Every statement the measured pages send is EXPLAINed;
+filter and LIMIT … OFFSET) are timed on the same data, and the changed pages also as they were at PREVIOUS
+(`previous()`: LIKE, the count capped at 10,000, a department's cases by IN); a text search's first page is checked
+against LIKE's. Every statement the measured pages send is EXPLAINed;
 CONSOLE_BENCH_EXPLAIN=path writes the plans there. The export is a year's worth of EXPORT_ROWS cases, timed and
 its peak RSS growth sampled, next to the previous export code (commit OLD_EXPORTS) on the same query."""
+import contextlib
 import datetime as dt
 import importlib.util
 import os
+import re
 import statistics
 import subprocess
 import sys
 import threading
 import time
+from unittest import mock
 
 from bench import load, stats_bench
 from tests.mariadb import MariaDB
@@ -32,6 +38,7 @@ EXPLAIN = os.environ.get("CONSOLE_BENCH_EXPLAIN")
 RUNS = 3
 EXPORT_ROWS = 50_000
 OLD_EXPORTS = "58ab0c1"  # services/exports.py before the streamed export
+PREVIOUS = "c9fdf0c"  # before the search index, the count capped at 1,000, the department's probe and XlsxWriter
 BASELINE_ALL = CASES <= 2_000_000  # above: the old queries only for the unfiltered queue (COUNT(*) of 10 M takes long)
 
 ASSIGN = """
@@ -41,6 +48,44 @@ SELECT id, lead_department_id, 'lead', 1, 1, COALESCE(deadline, DATE(submitted_a
   '', 0, '', ''
 FROM `case` WHERE lead_department_id IS NOT NULL AND id BETWEEN {lo} AND {hi}
 """
+
+
+# what citizens write, so the search has texts to tell apart: each generated case's content is three of these
+# (drawn from CRC32 hashes of its id), its title the first six characters; one case in 20,000 mentions 石狮子.
+# "水道路坑洼" holds only common pairs (下水道…, 道路坑洼…) yet no case has it: the search's hardest miss
+PHRASES = ["道路坑洼不平", "下水道堵塞返臭", "小区路灯不亮", "垃圾清运不及时", "广场舞噪音扰民", "自来水水压太低",
+           "学校门口交通拥堵", "农贸市场占道经营", "河道漂浮垃圾多", "电动车充电难", "老旧小区加装电梯", "公交站台缺少遮阳棚",
+           "村道桥梁护栏损坏", "餐馆油烟扰民", "停车位不足乱停车", "医院挂号排队久", "田间灌溉渠道淤塞", "养殖场气味难闻",
+           "施工工地夜间施工", "人行道地砖松动", "健身器材损坏", "井盖缺失存在隐患", "冬季供暖温度不够", "快递柜设置不合理"]
+VARY = """
+UPDATE `case` SET content = CONCAT(ELT(1 + CRC32(CONCAT('a', id)) %% {n}, {phrases}), '，',
+  ELT(1 + CRC32(CONCAT('b', id)) %% {n}, {phrases}), '，', ELT(1 + CRC32(CONCAT('e', id)) %% {n}, {phrases}),
+  IF(CRC32(CONCAT('r', id)) %% 20000 = 0, '，桥头石狮子被撞坏', ''), '。'), title = LEFT(content, 6)
+WHERE id BETWEEN {lo} AND {hi} AND number LIKE 'B%%'
+"""
+# services/search.py's pairs and triples made by MariaDB itself (its collation folds letters as the app's lower-casing does)
+GRAMS = """
+INSERT IGNORE INTO case_gram (gram, submitted_at, case_id)
+SELECT SUBSTRING(t.txt, s.seq, w.n), t.submitted_at, t.id
+FROM (SELECT id, submitted_at, title AS txt FROM `case` WHERE id BETWEEN {lo} AND {hi} AND number LIKE 'B%%'
+      UNION ALL SELECT id, submitted_at, content FROM `case` WHERE id BETWEEN {lo} AND {hi} AND number LIKE 'B%%') AS t
+JOIN seq_1_to_{longest} AS s JOIN (SELECT 2 AS n UNION ALL SELECT 3) AS w ON s.seq + w.n - 1 <= CHAR_LENGTH(t.txt)
+"""
+
+
+def generate_texts(chunk=100_000):
+    """Varied texts for the generated cases and their search index (seconds taken)."""
+    from models import Case, db
+    started, hi = time.perf_counter(), Case.select(Case.id).order_by(Case.id.desc()).first().id
+    phrases = ", ".join(f"'{p}'" for p in PHRASES)
+    for lo in range(0, hi + 1, chunk):
+        db.execute_sql(VARY.format(n=len(PHRASES), phrases=phrases, lo=lo, hi=lo + chunk - 1))
+    longest = db.execute_sql("SELECT MAX(GREATEST(CHAR_LENGTH(title), CHAR_LENGTH(content))) FROM `case` "
+                             "WHERE number LIKE 'B%%'").fetchone()[0]
+    for lo in range(0, hi + 1, chunk):
+        db.execute_sql(GRAMS.format(lo=lo, hi=lo + chunk - 1, longest=longest))
+    db.execute_sql("ANALYZE TABLE case_gram")
+    return time.perf_counter() - started
 
 
 class Statements:
@@ -82,11 +127,11 @@ def peak_rss_growth(work):
     return result, seconds, max(0, max(peak[0], rss_kb()) - start) / 1024, time.process_time() - cpu
 
 
-def old_exports():
-    """The previous services/exports.py, loaded from git as a module of its own."""
-    source = subprocess.run(["git", "show", f"{OLD_EXPORTS}:services/exports.py"], capture_output=True, text=True,
+def old_exports(commit=OLD_EXPORTS):
+    """services/exports.py as it was at `commit`, loaded from git as a module of its own."""
+    source = subprocess.run(["git", "show", f"{commit}:services/exports.py"], capture_output=True, text=True,
                             cwd=load.ROOT, check=True).stdout
-    spec = importlib.util.spec_from_loader("old_exports", loader=None)
+    spec = importlib.util.spec_from_loader(f"exports_{commit}", loader=None)
     module = importlib.util.module_from_spec(spec)
     exec(compile(source, "old_exports.py", "exec"), module.__dict__)
     return module
@@ -103,13 +148,39 @@ def measure_ms(measure):
     return (time.perf_counter() - started) * 1000
 
 
+def like(query, q):
+    """The console's text search before the index (services/search.py): LIKE over every row."""
+    from models import Case
+    return query.where(Case.title.contains(q) | Case.content.contains(q))
+
+
+@contextlib.contextmanager
+def previous():
+    """The queue as it was at PREVIOUS: LIKE over every row, the count capped at 10,000, a department's cases as
+    `id IN (its assignments)`, the drafts' test on every kind."""
+    from models import Assignment, Case
+    from services import paging, search, todo
+    now = todo.visible
+
+    def visible(who, kind=None):
+        query = now(who).where(Case.kind == kind) if kind else now(who)
+        if who.role != "department":
+            return query
+        return Case.select().where(~((Case.state == "draft") & (Case.entered_by.is_null() | (
+            Case.entered_by != who.id))), Case.kind == kind).where(Case.id.in_(Assignment.select(Assignment.case).where(
+                Assignment.department == who.department_id)))
+    with mock.patch.object(search, "matching", like), mock.patch.object(paging, "COUNT_CAP", 10_000), \
+            mock.patch.object(todo, "visible", visible):
+        yield
+
+
 def run():
     from app import create_app
     from handlers.console import password_mark
     from handlers.console.cases import filtered
-    from models import Account, Case, Department, Deputy, Station, db
+    from models import Account, Case, CaseGram, Department, Deputy, Station, db
     from models.migrate import migrate
-    from services import calendar, seed
+    from services import calendar, search, seed
 
     server = MariaDB(f"--innodb-buffer-pool-size={POOL}")
     server.options.append(f"--tmpdir={server.dir}")  # its temporary tables in its own directory, not a shared /tmp
@@ -130,10 +201,12 @@ def run():
                 db.execute_sql(ASSIGN.format(lo=lo, hi=lo + 999_999))
             db.execute_sql("ANALYZE TABLE assignment")
             assigned = time.perf_counter() - started
+            texts = generate_texts()
             total = Case.select().count()
             size = f"console {total:,} cases"
             add([size, "data", f"{Deputy.select().count():,} deputies", "",
-                 f"fill {filled:.0f} s, assignments {assigned:.0f} s, pool {POOL}"])
+                 f"fill {filled:.0f} s, assignments {assigned:.0f} s, texts and search index {texts:.0f} s "
+                 f"({CaseGram.select().count():,} rows), pool {POOL}"])
 
             county = Station.select().where(Station.parent.is_null()).order_by(Station.id).first()
             township = Station.select().where(Station.parent == county).order_by(Station.id).first()
@@ -152,7 +225,9 @@ def run():
                 ("category", {"category": "traffic"}), ("overdue", {"overdue": "1"}),
                 ("round 2 (none)", {"round": "2"}),
                 ("one month", month), ("number", {"q": middle.number}), ("text 坑洼", {"q": "坑洼"}),
-                ("text, no match", {"q": "无此词语"}), ("to-do 待受理", {"todo": "new"}), ("to-do 已超期", {"todo": "overdue"}),
+                ("text, no match", {"q": "无此词语"}), ("text, common pieces, no match", {"q": "水道路坑洼"}),
+                ("text 石狮子 (1 case in 20,000)", {"q": "石狮子"}), ("text, one character", {"q": "灯"}),
+                ("text, one character, no match", {"q": "鑫"}), ("to-do 待受理", {"todo": "new"}), ("to-do 已超期", {"todo": "overdue"}),
                 ("figure 按期办结", {"figure": "on_time"}), ("source 公众号 (none)", {"source": "official_account"}),
                 ("not yet 交办", {"department": "-"}), ("kind 代表建议 (none)", {"kind": "suggestion"}),
             ]
@@ -183,8 +258,9 @@ def run():
                                 out.write(f"## {label}\n{sql}\n{params}\n{lines}\n\n")
 
         def old_queries(who, args, page):
-            """The queue's previous queries: COUNT(*) of everything filtered and LIMIT 50 OFFSET (page-1)*50."""
-            with app.test_request_context(query_string=args):
+            """The queue's previous queries: COUNT(*) of everything filtered and LIMIT 50 OFFSET (page-1)*50, a text
+            searched by LIKE over every row."""
+            with app.test_request_context(query_string=args), mock.patch.object(search, "matching", like):
                 from flask import g
                 g.account = people[who]
                 query, _ = filtered(args)
@@ -201,6 +277,14 @@ def run():
                     if BASELINE_ALL or label == "no filter":
                         with app.app_context():
                             old = f"old count + page 1: {median(old_queries(who, args, 1)):.0f} ms"
+                    if label.startswith("text"):  # the index finds what LIKE found
+                        with app.app_context():
+                            shown = re.findall(r'<td><a href="/console/cases/([^"]+)">', page().get_data(as_text=True))
+                            same = shown == [c.number for c in old_queries(who, args, 1)()[1]]
+                        old += f"; same page as LIKE: {'yes' if same else 'NO'} ({len(shown)} shown)"
+                    if label.startswith("text") or label in ("no filter", "to-do 已超期", "state 办理中", "deputy"):
+                        with previous():  # the page as it was before this work, on the same data
+                            old = f"{PREVIOUS}: {median(page):.0f} ms; {old}"
                     add([size, f"queue {who}, {label}: first page", f"{median(page):.0f} ms", "< 200 ms", old])
             # deep and last pages, as the county office: the pager's links from a page far in
             for label, args in (("no filter", {}), ("category", {"category": "traffic"})):
@@ -258,6 +342,14 @@ def run():
                     _, seconds, grown, cpu = peak_rss_growth(lambda: old.to_xlsx(query, old.list_title()))
                 add([size, f"old export .xlsx (commit {OLD_EXPORTS}), {listed:,} cases", f"{seconds:.1f} s",
                      "", f"app CPU {cpu:.1f} s, peak RSS +{grown:.0f} MB"])
+            before = old_exports(PREVIOUS)  # openpyxl's write-only mode
+            with app.test_request_context(query_string=span):
+                from flask import g
+                g.account = people["county office"]
+                query = filtered(span)[0]
+                body, seconds, grown, cpu = peak_rss_growth(lambda: before.to_xlsx(query, before.list_title()).read())
+            add([size, f"问题清单 export .xlsx as at {PREVIOUS} (openpyxl write-only), {listed:,} cases",
+                 f"{seconds:.1f} s", "", f"app CPU {cpu:.1f} s, peak RSS +{grown:.0f} MB, {len(body) / 1e6:.1f} MB file"])
 
         with app.app_context():  # the tally the dashboard reads, built outside the timed phases
             started = time.perf_counter()

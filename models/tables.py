@@ -1,6 +1,6 @@
 """Every table of 代表连心. Fields, indexes, constraints and small query helpers only: rules live in services/."""
 from peewee import (BigIntegerField, BooleanField, CharField, DateField, DateTimeField, FloatField, ForeignKeyField,
-                    IntegerField, TextField)
+                    IntegerField, TextField, CompositeKey)
 
 from .base import BaseModel, JSONField, utcnow
 from .sealing import SealedField
@@ -853,6 +853,19 @@ class CaseWord(BaseModel):
         indexes = ((("word", "station", "case"), True),)
 
 
+class CaseGram(BaseModel):
+    """The console search's index (services/search.py): each pair and triple of consecutive characters (ASCII
+    letters lower-cased) of a case's title and content, with the case's submission moment so a search reads its
+    newest cases first and stops after a page. Written in the case's own transaction; every kind and state."""
+    gram = CharField(max_length=3)
+    submitted_at = DateTimeField()
+    case_id = IntegerField()
+
+    class Meta:
+        table_name = "case_gram"
+        primary_key = CompositeKey("gram", "submitted_at", "case_id")
+
+
 class Support(BaseModel):
     """我也遇到 — a citizen who met the same problem follows an open report instead of filing it again;
     once per person and report."""
@@ -1015,4 +1028,4 @@ class DutyReport(BaseModel):
 
 DUTY_MODELS = [DeputyGroup, GroupMember, ReceptionRule, Activity, Attendance, Booking, ActivityCase, Contact,
                DutyReport]
-ALL_MODELS += DUTY_MODELS + [CaseTerms, CaseWord, Support, AnalysisModel]
+ALL_MODELS += DUTY_MODELS + [CaseTerms, CaseWord, CaseGram, Support, AnalysisModel]

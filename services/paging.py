@@ -4,14 +4,14 @@ A page is found from where the last one ended — `(submitted_at, id)` below the
 by skipping rows with OFFSET, whose cost grows with the page number (page 10,000 of a million cases read and
 threw away 500,000 rows). The id breaks ties between cases filed in the same instant, so no row is skipped or
 shown twice, and cases filed meanwhile appear on the first page, not shifted into the next. The person sees
-首页 / 上一页 / 下一页 / 末页 and a count capped at COUNT_CAP ("1万+"), counted with a bounded query.
+首页 / 上一页 / 下一页 / 末页 and a count capped at COUNT_CAP ("1000+"), counted with a bounded query.
 """
 import datetime as dt
 import re
 
 from services.errors import InvalidInput
 
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 _CURSOR = re.compile(r"^(\d{8}T\d{6}\.\d{6})_(\d{1,19})$")
 
 

@@ -8,7 +8,7 @@ import random
 
 from models import (Account, Case, CaseEvent, Deputy, Department, Follow, Inquiry, Milestone, Notification, Opinion,
                     Project, ProjectDeputy, ProjectUpdate, Station, db, utcnow)
-from services import accounts, analysis, calendar, delivery, levels, notify, stats, workflow
+from services import accounts, analysis, calendar, delivery, levels, notify, search, stats, workflow
 
 DEV_PASSWORDS = {  # username: (role, password, name, links) — printed by `make run`; development only
     "admin": ("admin", "guanli-2026!", "系统管理员", {}),
@@ -125,6 +125,7 @@ def seed_demo(log=print):
     with db.atomic():
         _inquiry(citizens)
     stats.rebuild()  # _backdate moved submission days behind the tally's back
+    search.rebuild()  # and behind the search index's
     routing = analysis.train()  # the 民情分析 routing suggestion, learned from the demo's own assignments
     # What the demo "sent" before today is history, not news: mark it delivered to the in-app inbox.
     Notification.update(state="sent", channel="inbox", sent_at=utcnow()).execute()

@@ -22,7 +22,7 @@ from peewee import JOIN, IntegrityError
 from models import (Account, Answer, Assignment, Case, CaseEvent, Counter, Department, Deputy, Project,  # noqa: F401
                     ProjectDeputy, Rating, Station, Upload, create_row, db, is_mysql, retried, row_where, utcnow,
                     write_transaction)
-from services import analysis, audit, calendar, levels, notify, stats
+from services import analysis, audit, calendar, levels, notify, search, stats
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from wechat.prepared import Prepared
 from services.vocab import (  # noqa: F401  (the vocabulary, re-exported for the doors)
@@ -824,9 +824,10 @@ def perform(case, action_name, actor, data=None):
 
 
 def recorded(before, case, event, actor, detail):
-    """What every write of every kind does after its change, in its transaction: the tally moves, the
-    notifications are written, the audit log gets "<kind's prefix>.<action>"."""
+    """What every write of every kind does after its change, in its transaction: the tally moves, the search index
+    follows the text, the notifications are written, the audit log gets "<kind's prefix>.<action>"."""
     stats.record(before, case)
+    search.index(before, case)
     notify.case_changed(case, event)
     audit.record(actor, f"{kind_of(kind_name(case)).audit}.{event.action}", case,
                  {**detail, "event": event.id, **({"kind": case.kind} if kind_name(case) != "report" else {})})

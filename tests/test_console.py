@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from handlers.console import password_mark
 from models import Account, AuditLog, Case, Follow, Notification, ProjectUpdate
-from services import accounts, calendar, stats, workflow
+from services import accounts, calendar, stats, todo, workflow
 from tests.factories import case_in, new_case, world
 
 PASSWORD = "secret-pass-1"
@@ -171,7 +171,9 @@ def test_signed_out_visitors_are_sent_to_the_login_form(client, w):
 
 # --- who sees what --------------------------------------------------------------------------------
 
-def test_each_role_lists_only_its_own_cases(client, w):
+@pytest.mark.parametrize("probed_above", [0, todo.PROBED_ABOVE])  # a department's cases probed, or gathered
+def test_each_role_lists_only_its_own_cases(client, w, monkeypatch, probed_above):
+    monkeypatch.setattr(todo, "PROBED_ABOVE", probed_above)
     in_a = case_in(w, "in_progress")                                   # deputy in town A, lead D1
     in_b = new_case(w, deputy=w.other_deputy.code, content="河西镇路灯坏了很久了。")  # town B, not assigned
     listed = lambda account: set(re.findall(r"/console/cases/(\d{4}-\d{6})",  # noqa: E731
@@ -330,8 +332,9 @@ def test_excel_issue_list_cell_by_cell(client, w):
         assert row[name].date() == today, name
     assert row["办理时限"].date() == answered.deadline and sheet["N3"].number_format == "yyyy-mm-dd"
     assert sheet.freeze_panes == "A3" and sheet.print_title_rows == "$2:$2"
-    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.fitToWidth == 1
-    assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.column_dimensions["J"].width == 40
+    assert sheet.page_setup.orientation == "landscape" and (sheet.page_setup.fitToWidth or 1) == 1  # 1: the default
+    assert sheet.page_setup.fitToHeight == 0 and sheet.page_setup.paperSize == 9  # A4, as many pages down as it takes
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage and round(sheet.column_dimensions["J"].width) in (40, 41)
     text = client.get("/console/cases/export.csv").get_data(as_text=True)
     assert text.startswith("\ufeff")
     lines = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))

@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 from flask import Response, flash, g, redirect, render_template, request, send_file, stream_with_context, url_for
 
 from models import Answer, Assignment, Case, Department, Deputy, Project, Rating, Station
-from services import calendar, exports, levels, notify, paging, stats, todo, uploads, workflow
+from services import calendar, exports, levels, notify, paging, search, stats, todo, uploads, workflow
 from services.errors import ServiceError
 from services.stats import scoped
 from services.vocab import KIND_STATES
@@ -35,11 +35,11 @@ def filtered(args):
     """The queue for the signed-in account with the request's filters applied."""
     f = {name: (args.get(name) or "").strip() for name in FILTERS}
     end = _date(f["end"])
-    query = scoped(todo.visible(g.account), start=_date(f["start"]), end=end and end + dt.timedelta(days=1),
+    query = scoped(todo.visible(g.account, kind=f["kind"] or "report"),  # the queue lists one kind at a time
+                   start=_date(f["start"]), end=end and end + dt.timedelta(days=1),
                    station=Station.get_or_none(Station.code == f["station"]) if f["station"] else None)
     if f["station"] and not Station.select().where(Station.code == f["station"]).exists():
         query = query.where(False)
-    query = query.where(Case.kind == (f["kind"] or "report"))  # the queue lists one kind at a time
     if f["state"]:
         query = query.where(Case.state == f["state"])
     for name, field, model in (("deputy", Case.deputy, Deputy), ("department", Case.lead_department, Department),
@@ -67,7 +67,7 @@ def filtered(args):
         if Case.select().where(Case.number == q).exists():  # a case's number: its index, not a scan of every text
             query = query.where(Case.number == q)
         else:
-            query = query.where(Case.title.contains(q) | Case.content.contains(q))
+            query = search.matching(query, q)  # what LIKE finds, looked up in the index of pieces (services/search.py)
     return query, f
 
 
