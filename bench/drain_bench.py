@@ -121,12 +121,19 @@ def cpu_of(*pids):
     return total
 
 
+def server_counts():
+    """MariaDB's statement and commit counters, server-wide (the bench is the server's only client)."""
+    return {name: int(value) for name, value in db.execute_sql(
+        "SHOW GLOBAL STATUS WHERE variable_name IN ('Questions', 'Com_commit')").fetchall()}
+
+
 def measure(standin, n, prefix, senders, processes=0, server=None):
     """Drain n fresh rows with `senders` senders (in each of `processes` processes, 0: in this one);
     (rate, problems, note)."""
     mark = len(standin.calls())
     outbox(n, prefix, standin)
     others = [standin.pid] + ([server.proc.pid] if server else [])  # WeChat's stand-in and MariaDB
+    statements = server_counts() if server else None
     started, cpu, elsewhere = time.perf_counter(), time.process_time(), cpu_of(*others)
     if processes:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -136,6 +143,8 @@ def measure(standin, n, prefix, senders, processes=0, server=None):
         counts = delivery.drain(concurrency=senders)
         cpu = time.process_time() - cpu
     seconds, elsewhere = time.perf_counter() - started, cpu_of(*others) - elsewhere
+    if statements:
+        statements = {k: (v - statements[k]) / n for k, v in server_counts().items()}
     calls = standin.calls()[mark:]
     sent = [value(c["json"], "number") for c in calls
             if c["path"].endswith("/send") and c["errcode"] == 0 and not c.get("repeat")]
@@ -168,7 +177,9 @@ def measure(standin, n, prefix, senders, processes=0, server=None):
     note = (f"{seconds:.1f} s; {'delivered exactly once' if not problems else '; '.join(problems)}; "
             f"peak {peak}/s; drain CPU {cpu / n * 1000:.1f} ms/msg"
             + (f" (+ MariaDB and stand-in {elsewhere / n * 1000:.1f})" if server else
-               f" (+ stand-in {elsewhere / n * 1000:.1f})") + f"; {tokens} token fetches; load {os.getloadavg()[0]:.1f}")
+               f" (+ stand-in {elsewhere / n * 1000:.1f})")
+            + (f"; {statements['Questions']:.1f} statements and {statements['Com_commit']:.2f} commits a message"
+               if statements else "") + f"; {tokens} token fetches; load {os.getloadavg()[0]:.1f}")
     return n / seconds, problems, note
 
 

@@ -9,12 +9,16 @@ headers, and the ONE CSRF check for every form (console, H5 pages, sandbox, phon
   must bring it back, compared in constant time. The JSON API (bearer tokens, no cookies) and the WeChat
   webhook (signatures) are exempt, as is any view marked with @csrf_exempt.
 - Headers: a Content-Security-Policy without inline script (scripts are static files), frame-ancestors
-  'none', nosniff, a Referrer-Policy, and HSTS when the site is served over https.
+  'none', nosniff, a Referrer-Policy, and HSTS when the site is served over https — on every page a browser
+  may show; not on the WeChat webhook's XML and text replies, which only WeChat's servers read.
+- Sessions: Flask's signed cookies, the signing serializer made once per key rather than on every request;
+  none at all for the WeChat webhook (MACHINE_PATHS), which neither reads nor writes one.
 """
 import hmac
 import secrets
 
 from flask import current_app, request, session
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from services.errors import InvalidInput
@@ -56,7 +60,12 @@ def check_csrf():
         raise InvalidInput("csrf_failed", CSRF_MESSAGE)
 
 
+MACHINE_PATHS = frozenset({"/wechat"})   # handlers/oa/webhook.py: answered to WeChat's servers, never a browser
+
+
 def headers(response):
+    if request.path in MACHINE_PATHS and response.mimetype != "text/html":   # its error pages keep them
+        return response
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
@@ -66,7 +75,27 @@ def headers(response):
     return response
 
 
+class Sessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the signing serializer kept per secret key (and fallbacks): Flask
+    builds a new one — itsdangerous serializer, signer settings — for every request."""
+    _kept = (None, None)
+
+    def open_session(self, app, request):
+        if request.path in MACHINE_PATHS:
+            return None   # Flask's null session: nothing to read, nothing saved
+        return super().open_session(app, request)
+
+    def get_signing_serializer(self, app):
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        kept_keys, serializer = self._kept
+        if kept_keys != keys:
+            serializer = super().get_signing_serializer(app)
+            self._kept = (keys, serializer)
+        return serializer
+
+
 def init_app(app):
+    app.session_interface = Sessions()
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)

@@ -6,7 +6,7 @@ import random
 import time
 
 import MySQLdb
-from peewee import DatabaseProxy, Model, MySQLDatabase, OperationalError, TextField, quote
+from peewee import DatabaseProxy, Model, MySQLDatabase, OperationalError, SqliteDatabase, TextField, quote
 from playhouse.db_url import connect, parse
 from playhouse.pool import PooledDatabase, PooledMySQLDatabase
 
@@ -110,12 +110,10 @@ def open_database(url):
 
 def keeps_connection():
     """True when a thread keeps its connection between requests (SQLite: a file, nothing to pool)."""
-    from peewee import SqliteDatabase
     return isinstance(db.obj, SqliteDatabase)
 
 
 def is_mysql():
-    from peewee import MySQLDatabase
     return isinstance(db.obj, MySQLDatabase)
 
 

@@ -237,16 +237,20 @@ def drain(worker=None, limit=None, budget_seconds=240, now=None, concurrency=Non
             if not batch:
                 return
             people = {a.id: a for a in Account.select().where(Account.id.in_({n.account_id for n in batch}))}
-            for i, notification in enumerate(batch):
-                if stop.is_set() or time.monotonic() > deadline:  # hand the rest back at once
-                    release([n.id for n in batch[i:]], worker)
-                    return
-                renew()
-                outcome = deliver(notification, people.get(notification.account_id))
-                with lock:
-                    counts[outcome] += 1
-                if outcome == "limited":
-                    stop.set()
+            carried = Carried()
+            try:
+                for i, notification in enumerate(batch):
+                    if stop.is_set() or time.monotonic() > deadline:  # hand the rest back at once
+                        release([n.id for n in batch[i:]], worker)
+                        return
+                    renew()
+                    outcome = deliver(notification, people.get(notification.account_id), carried)
+                    with lock:
+                        counts[outcome] += 1
+                    if outcome == "limited":
+                        stop.set()
+            finally:
+                carried.flush()
 
     try:
         with store.memo("wechat:token:", "wechat:quota-spent:"):  # read once a few seconds, not per send
@@ -386,17 +390,56 @@ def add_quota(account, key, count=1):
         bump()
 
 
-def _begin(notification, channel):
-    """Record the attempt (and spend one subscribe consent) before sending; None when no quota is left."""
+class Carried:
+    """A sender's last successful send, whose result — the attempt 'ok' and the row 'sent', together — is
+    written in the transaction that records the sender's next attempt, before that next send: one
+    transaction per message instead of two, and still at most one message per sender sent but not yet
+    recorded (what a crash can repeat: docs/notifications.md). The sender flushes it at the end of a batch."""
+
+    def __init__(self):
+        self.result = None  # (attempt id, notification id, channel, problems, msgid, answered at)
+
+    def write(self):
+        """Inside the caller's transaction; forget it only once that commits (done)."""
+        if self.result:
+            attempt, notification, channel, error, msgid, now = self.result
+            _FINISH.execute(result="ok", now=now, errcode=None, detail=msgid or "", id=attempt)
+            _CLOSE.execute(state="sent", channel=channel, now=now, error=error[:255], msgid=msgid, id=notification)
+
+    def done(self):
+        self.result = None
+
+    def flush(self):
+        if self.result:
+            _write_carried(self)
+
+
+@retried
+def _write_carried(carried):
+    with db.atomic():
+        carried.write()
+    carried.done()
+
+
+@retried
+def _begin(notification, channel, carried=None):
+    """Record the attempt (and spend one subscribe consent) before sending — with the sender's carried
+    result, in one transaction; None when no quota is left."""
     now = utcnow()
     key = notify.MESSAGES[notification.kind].template
     with db.atomic():
+        if carried is not None:
+            carried.write()
         if channel == "subscribe" and not long_term(key) and not _SPEND.execute(
                 now=now, account=notification.account_id, key=key).rowcount:
-            return None
-        _TRY.execute(channel=channel, id=notification.id)
-        attempt = _ATTEMPT.execute(id=notification.id, channel=channel, now=now).lastrowid
-        return DeliveryAttempt(id=attempt, notification=notification.id, channel=channel, started_at=now)
+            attempt = None
+        else:
+            _TRY.execute(channel=channel, id=notification.id)
+            attempt = DeliveryAttempt(id=_ATTEMPT.execute(id=notification.id, channel=channel, now=now).lastrowid,
+                                      notification=notification.id, channel=channel, started_at=now)
+    if carried is not None:
+        carried.done()
+    return attempt
 
 
 def _send(notification, account, channel):
@@ -439,9 +482,11 @@ def backoff(attempts):
     return dt.timedelta(seconds=min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_CAP))
 
 
-def deliver(notification, account=None):
+def deliver(notification, account=None, carried=None):
     """Try each channel in order; the outcome is 'sent', 'inbox', 'retry' or 'failed' (the row's new state,
-    with 'retry' meaning back to 'pending' later), or 'limited': a retry because of WeChat's rate limits."""
+    with 'retry' meaning back to 'pending' later), or 'limited': a retry because of WeChat's rate limits.
+    With `carried` (a sender's Carried), the previous success is written with this row's first attempt and
+    this row's success is left to be written with the next one; without, everything is written at once."""
     from wechat.errors import WeChatAPIError, WeChatUnavailable
     account = account or Account.get_by_id(notification.account_id)
     message = notify.MESSAGES.get(notification.kind)
@@ -452,7 +497,7 @@ def deliver(notification, account=None):
         if spent is not None:  # today's quota is gone: wait for it, as WeChat would refuse anyway
             _postpone(notification, spent)
             return "limited"
-        attempt = _begin(notification, channel)
+        attempt = _begin(notification, channel, carried)
         if attempt is None:
             continue
         try:
@@ -475,9 +520,11 @@ def deliver(notification, account=None):
             problems.append(f"内部错误：{err}")
             permanent = True
             continue
-        with db.atomic():  # an 'ok' attempt always has its row 'sent': a crash between them would resend it
-            _finish(attempt, "ok", detail=msgid or "")
-            _close(notification, "sent", channel, "；".join(problems), msgid)
+        # an 'ok' attempt always has its row 'sent' (one transaction): else a crash between them would resend it
+        finished = carried or Carried()
+        finished.result = (attempt.id, notification.id, channel, "；".join(problems), msgid, utcnow())
+        if carried is None:
+            finished.flush()
         return "sent"
     state = "failed" if permanent else "inbox"
     _close(notification, state, "inbox", "；".join(problems))

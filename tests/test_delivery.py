@@ -394,6 +394,26 @@ def test_concurrent_senders_deliver_every_row_exactly_once(wired, wechat_standin
     assert len(wechat_standin.sent("stable_token")) <= 2 * 8  # the stored token is shared, not fetched per send
 
 
+def test_before_each_send_every_earlier_success_is_recorded_so_a_crash_repeats_at_most_the_send_in_flight(
+        wired, wechat_standin, monkeypatch):
+    """A sender writes a success with its next attempt (one transaction a message), yet before any send all
+    it sent before is recorded — attempt ok, row sent —, and the last one is at the end of the drain."""
+    rows = _crowd(6)
+    checks = []
+    send = delivery._send
+
+    def observed(notification, account, channel):
+        recorded = {n.data["number"] for n in Notification.select().where(Notification.state == "sent")}
+        checks.append(set(_numbers(wechat_standin)) == recorded and DeliveryAttempt.select().where(
+            DeliveryAttempt.result == "ok").count() == len(recorded))
+        return send(notification, account, channel)
+    monkeypatch.setattr(delivery, "_send", observed)
+    assert delivery.drain(concurrency=1) == {"sent": 6}
+    assert checks == [True] * 6
+    assert {(r.state, r.attempts) for r in map(fresh, rows)} == {("sent", 1)}
+    assert [a.result for a in DeliveryAttempt.select()] == ["ok"] * 6
+
+
 def test_concurrent_failures_back_off_and_are_sent_later(wired, wechat_standin):
     rows = _crowd(20)
     wechat_standin.inject("message/subscribe/send", errcode=-1, times=3)

@@ -35,6 +35,20 @@ def test_a_captured_signed_url_cannot_carry_a_forged_body(app, client):
     assert followed() is True
 
 
+def test_a_forged_question_on_a_captured_nonce_leaves_nothing_under_its_msgid(app, client):
+    """A read-only command (查询, 帮助) stores its answer and the nonce's claim in one statement; when the nonce
+    turns out to be another message's, the forgery is refused and the answer it stored under its MsgId taken
+    back: the genuine message with that MsgId still gets its own answer, not the forger's."""
+    follower()
+    timestamp, nonce = fresh()
+    assert client.post(signed_url(timestamp, nonce), data=text_xml("帮助", openid="oa-other").encode()).status_code == 200
+    forged = client.post(signed_url(timestamp, nonce),
+                         data=text_xml("查询 2026-000001", openid="oa-victim", msgid=770001).encode())
+    assert forged.status_code == 403
+    genuine = post_plain(client, text_xml("帮助", openid="oa-victim", msgid=770001))
+    assert "您可以发送" in read_reply(genuine.get_data(as_text=True)).content
+
+
 def test_an_exact_redelivery_gets_the_same_answer_and_no_second_side_effect(app, client):
     timestamp, nonce = fresh()
     delivery = event_xml("subscribe", openid="oa-newcomer").encode()

@@ -39,6 +39,24 @@ def test_query_shows_state_last_step_and_deadline_to_the_reporter(client, w):
     assert f"办理时限：{case.deadline:%Y-%m-%d}" in reply.content
 
 
+def test_query_shows_a_citizen_the_last_step_meant_for_them_and_staff_the_internal_one(client, w):
+    from services import workflow
+    case = workflow.perform(case_in(w, "assigned"), "urge", w.staff, {"note": "请加快办理"})  # 督办: internal
+    assert "最近一步：已交承办单位办理（" in say(client, f"查询 {case.number}", openid="oa-citizen").content
+    assert "最近一步：督办（" in say(client, f"查询 {case.number}", openid="oa-staff").content
+
+
+def test_a_status_asked_again_after_the_next_step_shows_that_step(client, w):
+    """The answer is kept per case version: the next step of the case, taken anywhere, shows at once."""
+    from services import workflow
+    case = new_case(w)
+    first = say(client, f"查询 {case.number}", openid="oa-citizen").content
+    assert say(client, f"查询 {case.number}", openid="oa-citizen").content == first
+    workflow.perform(case, "accept", w.deputy_account)
+    again = say(client, f"查询 {case.number}", openid="oa-citizen").content
+    assert f"最近一步：{workflow.CITIZEN_TEXT['accept']}（" in again and again != first
+
+
 @pytest.mark.parametrize("who", ["oa-deputy", "oa-staff"])
 def test_query_works_for_the_cases_deputy_and_staff(client, w, who):
     case = new_case(w)

@@ -187,3 +187,31 @@ def test_a_transparent_mini_program_code_is_a_png(alice):
     mp = client.mini_program()
     png = mp.call("POST", "wxa/getwxacodeunlimit", json_body={"scene": "d=DB0001", "is_hyaline": True}, raw=True)
     assert client.image_type(png) == "image/png"
+
+
+def test_the_stand_in_keeps_a_connection_alive_between_calls_as_wechat_does(alice):
+    """HTTP/1.1 keep-alive, as WeChat's servers answer: a POST with a body and the calls after it are answered
+    on the one connection (werkzeug's server closed each one, and kept alive it would read the next request
+    as the rest of the last one, and both sides would wait: the timeout makes such a hang fail here)."""
+    import http.client
+    import json
+    from urllib.parse import urlsplit
+    from tests.conftest import TEST_CONFIG
+    where = urlsplit(alice.base_url)
+    conn = http.client.HTTPConnection(where.hostname, where.port, timeout=5)
+
+    def call(path, body):
+        conn.request("POST", path, body=json.dumps(body, ensure_ascii=False).encode(),
+                     headers={"Content-Type": "application/json"})
+        answer = conn.getresponse()
+        assert answer.status == 200 and not answer.will_close
+        return json.loads(answer.read())
+    token = call("/cgi-bin/stable_token", {"grant_type": "client_credential", "appid": TEST_CONFIG["WECHAT_MP_APP_ID"],
+                                           "secret": TEST_CONFIG["WECHAT_MP_APP_SECRET"]})["access_token"]
+    connection = conn.sock
+    for _ in range(2):
+        sent = call(f"/cgi-bin/message/subscribe/send?access_token={token}",
+                    {"touser": "openid-alice", "template_id": PROGRESS, "data": {k: {"value": v} for k, v in MP_DATA.items()}})
+        assert sent["errcode"] == 0
+    assert conn.sock is connection and len(alice.sent("subscribe")) == 2
+    conn.close()

@@ -11,8 +11,10 @@ import json
 import logging
 import os
 import re
+from urllib.parse import urlencode
 
 import requests
+import urllib3
 from flask import current_app
 
 from wechat import store
@@ -23,17 +25,18 @@ log = logging.getLogger(__name__)
 TOKEN_ERRORS = (40001, 40014, 42001)
 TOKEN_RETRIES = 2          # after a token error: fetch again, then force a refresh, then give up
 TOKEN_MARGIN = 300         # seconds: stop using a stored token this long before WeChat expires it
-_http = requests.Session()
-for _scheme in ("https://", "http://"):  # room for every drain sender and reply worker to keep its connection
-    _http.mount(_scheme, requests.adapters.HTTPAdapter(pool_maxsize=64))
-# The environment (proxies, CA bundle) is read once per API base, not on every call (~0.2 ms each, netrc too).
-_http.trust_env = False
-_VERIFY = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+_CA = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or requests.utils.DEFAULT_CA_BUNDLE_PATH
 
 
 @functools.lru_cache(maxsize=8)
-def _proxies(base):
-    return requests.utils.get_environ_proxies(base)
+def _pool(base):
+    """The kept-alive connections to one API base (room for every drain sender and reply worker), through the
+    environment's proxy for it if any; the environment is read once per base, not on every call. urllib3
+    itself, not requests on top of it: half the client's CPU per call (0.4 against 0.75 ms, the drain's
+    largest cost). Never retried by urllib3: a resent message would arrive twice."""
+    proxy = requests.utils.get_environ_proxies(base).get(base.split(":", 1)[0])
+    options = {"maxsize": 64, "retries": False, "ca_certs": _CA}
+    return urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
 
 
 class Client:
@@ -62,18 +65,18 @@ class Client:
     def request(self, method, path, params=None, json_body=None, raw=False):
         """One HTTP round trip; returns the JSON answer (or bytes when `raw` and WeChat sent no JSON)."""
         body = None if json_body is None else json.dumps(json_body, ensure_ascii=False).encode("utf-8")
+        url = self.base + path + (f"?{urlencode(params)}" if params else "")
         try:
-            resp = _http.request(method, self.base + path, params=params, data=body, timeout=self.timeout,
-                                 proxies=_proxies(self.base), verify=_VERIFY,
-                                 headers={"Content-Type": "application/json"} if body is not None else None)
-        except requests.RequestException as err:
+            resp = _pool(self.base).urlopen(method, url, body=body, timeout=self.timeout, redirect=False,
+                                            headers={"Content-Type": "application/json"} if body is not None else {})
+        except urllib3.exceptions.HTTPError as err:
             raise WeChatUnavailable(f"{path}: {err.__class__.__name__}") from err
-        if resp.status_code >= 400:
-            raise WeChatUnavailable(f"{path}: HTTP {resp.status_code}")
-        if raw and not resp.content.lstrip().startswith(b"{"):
-            return resp.content
+        if resp.status >= 400:
+            raise WeChatUnavailable(f"{path}: HTTP {resp.status}")
+        if raw and not resp.data.lstrip().startswith(b"{"):
+            return resp.data
         try:
-            data = resp.json()
+            data = json.loads(resp.data)
         except ValueError as err:
             raise WeChatUnavailable(f"{path}: not JSON") from err
         if data.get("errcode"):

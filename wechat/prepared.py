@@ -4,9 +4,15 @@ Building a peewee query and rendering its SQL costs far more than running it (ab
 tens of microseconds on SQLite), and the official account answers the same few questions all day. A
 Prepared query is written as usual with named markers (`Prepared.arg("number")`) in place of the values
 that change; its SQL and parameter list are rendered once per database class, and each run only
-substitutes the values and converts the selected columns as peewee would.
+substitutes the values and converts the selected columns as peewee would. Constants that are plain words or
+integers (states, action names, LIMIT 1) are written into the SQL text instead of passed with every run:
+a driver that quotes parameters in Python (PyMySQL) pays for each of them on every statement.
 """
+import re
+
 from models import db
+
+_PLAIN = re.compile(r"[A-Za-z0-9_]{1,64}")
 
 
 class _Marker(str):
@@ -30,7 +36,7 @@ class Prepared:
             sql, params = self.build().sql()
             slots = [(p[len("\x00prepared:"):-1] if isinstance(p, str) and p.startswith("\x00prepared:")
                       and p.endswith("\x00") else None, p) for p in params]
-            rendered = self._rendered[kind] = (sql, slots)
+            rendered = self._rendered[kind] = _inlined(sql, slots, db.obj.param)
         return rendered
 
     def execute(self, **values):
@@ -44,3 +50,30 @@ class Prepared:
         if row is None:
             return None
         return tuple(c.python_value(v) if v is not None else None for c, v in zip(self.columns, row))
+
+
+def instance(model, fields, values):
+    """The model instance of a row read with only these fields (values converted, e.g. by Prepared.first):
+    what peewee's own row reader builds (model(__no_default__=1, **row)), without running each field's setter."""
+    row = model.__new__(model)
+    row.__data__ = {f.name: v for f, v in zip(fields, values)}
+    row._dirty, row.__rel__ = set(), {}
+    return row
+
+
+def _inlined(sql, slots, mark):
+    """(sql, slots) with every constant slot that is an int or a plain word written into the SQL as a literal."""
+    pieces = sql.split(mark)
+    if len(pieces) != len(slots) + 1:   # a marker inside the text itself: leave it all as it is
+        return sql, slots
+    out, kept = [pieces[0]], []
+    for (name, value), piece in zip(slots, pieces[1:]):
+        if name is None and type(value) is int:
+            out.append(str(value))
+        elif name is None and isinstance(value, str) and _PLAIN.fullmatch(value):
+            out.append(f"'{value}'")
+        else:
+            out.append(mark)
+            kept.append((name, value))
+        out.append(piece)
+    return "".join(out), kept

@@ -29,13 +29,16 @@ import io
 import json
 import re
 import secrets
+import socket
+import sys
 import threading
 import time
 import unicodedata
-from urllib.parse import urlencode
+from http.server import BaseHTTPRequestHandler
+from socketserver import ThreadingTCPServer
+from urllib.parse import unquote_to_bytes, urlencode
 
 from flask import Flask, Response, jsonify, redirect, request
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 ERRMSG = {
     -1: "system error", 40001: "invalid credential, access_token is invalid or not latest",
@@ -114,10 +117,13 @@ KEYWORD = re.compile(r"([a-z_]+?)(\d+)")
 SCENE = re.compile(r"^[0-9A-Za-z!#$&'()*+,/:;=?@\-._~]{1,32}$")
 
 
+_UNREADABLE = re.compile("[\x00-\x1f\x7f-\x9f\U00010000-\U0010ffff]")  # Unicode's Cc, and past the BMP
+
+
 def _readable(value):
     """No control characters (newlines included), no characters outside the Basic Multilingual Plane
     (emoji) — what WeChat's keyword check refuses (stricter than its documentation says, not looser)."""
-    return all(unicodedata.category(ch) != "Cc" and ord(ch) < 0x10000 for ch in value)
+    return not _UNREADABLE.search(value)
 
 
 # The accounts' templates, as an operator would pick them in the consoles: WeChat's own keyword keys,
@@ -154,9 +160,88 @@ TEMPLATES = {
 }
 
 
-class _Quiet(WSGIRequestHandler):
-    def log_request(self, *args, **kwargs):
+class _KeepAlive(BaseHTTPRequestHandler):
+    """HTTP/1.1 with connections kept alive between calls, as WeChat's servers answer, running the stand-in's
+    WSGI app one request at a time per connection (a thread each). Werkzeug's development server cannot be
+    used for that: it closes every connection, and after each answer reads whatever else the socket holds
+    until the client closes — on a kept-alive connection that is the client's next request, so both sides
+    wait for each other for good (why a first attempt, patching werkzeug's "Connection: close" away, hung).
+    Request bodies need a Content-Length (every client here sends one); answers are sent whole with theirs."""
+    protocol_version = "HTTP/1.1"
+    timeout = 75  # seconds an idle connection is kept, as nginx does
+    wbufsize = -1  # headers and body leave in one write (flushed after each answer): no Nagle/delayed-ACK stall
+    disable_nagle_algorithm = True
+
+    def log_message(self, *args):
         pass
+
+    def do_GET(self):
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self.send_error(411)  # closes the connection
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        path, _, query = self.path.partition("?")
+        environ = {
+            "REQUEST_METHOD": self.command, "SCRIPT_NAME": "", "QUERY_STRING": query,
+            "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),
+            "CONTENT_TYPE": self.headers.get("Content-Type", ""), "CONTENT_LENGTH": str(length),
+            "SERVER_NAME": self.server.server_address[0], "SERVER_PORT": str(self.server.server_address[1]),
+            "SERVER_PROTOCOL": self.request_version, "REMOTE_ADDR": self.client_address[0],
+            "wsgi.version": (1, 0), "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr, "wsgi.multithread": True, "wsgi.multiprocess": False, "wsgi.run_once": False,
+        }
+        for name in self.headers.keys():
+            key = "HTTP_" + name.upper().replace("-", "_")
+            if key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+                environ[key] = (", " if key != "HTTP_COOKIE" else "; ").join(self.headers.get_all(name))
+        answer = []
+        result = self.server.app(environ, lambda status, headers, exc_info=None: answer.extend((status, headers)))
+        try:
+            data = b"".join(result)
+        finally:
+            getattr(result, "close", lambda: None)()
+        status, headers = answer
+        code, _, reason = status.partition(" ")
+        self.send_response(int(code), reason)
+        for name, value in headers:
+            if name.lower() not in ("content-length", "connection", "transfer-encoding", "date", "server"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    do_POST = do_HEAD = do_GET
+
+
+class _Server(ThreadingTCPServer):
+    """A thread per connection; remembers the open ones, so stop() can close the idle kept-alive ones too."""
+    daemon_threads = allow_reuse_address = True
+
+    def __init__(self, address, app):
+        super().__init__(address, _KeepAlive)
+        self.app, self.open = app, set()
+
+    def process_request(self, request, client_address):
+        self.open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):
+        self.open.discard(request)
+        super().shutdown_request(request)
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client that went away is no error
+            super().handle_error(request, client_address)
+
+    def close_all(self):
+        self.server_close()
+        for request in list(self.open):
+            try:
+                request.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
 
 class Fail(Exception):
@@ -269,16 +354,17 @@ class WeChatStandIn:
                     if c["path"] == path and c["errcode"] == 0 and not c.get("repeat")]
 
     def start(self, port=0):
-        self._server = make_server("127.0.0.1", port, self.wsgi_app(), threaded=True, request_handler=_Quiet)
+        self._server = _Server(("127.0.0.1", port), self.wsgi_app())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True, name="wechat-standin")
         self._thread.start()
-        self.base_url = f"http://127.0.0.1:{self._server.server_port}/"
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/"
         return self.base_url
 
     def stop(self):
         if self._server is not None:
             self._server.shutdown()
             self._thread.join(10)
+            self._server.close_all()
             self._server = None
 
     # --- the HTTP side ----------------------------------------------------------------------------

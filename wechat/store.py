@@ -111,6 +111,33 @@ _CLAIM = Prepared(lambda: KeyValue.insert(key=Prepared.arg("key"), value=Prepare
                                           expires_at=Prepared.arg("expires_at")).on_conflict_ignore())
 
 
+def add_all(values, ttl):
+    """add() for several keys ({key: value}) at once, in one statement on the database: how many it stored,
+    each only where its key was absent. A key there already, live or expired, is not stored: the caller
+    asks add() about it (add takes expired keys over)."""
+    r = redis_client()
+    if r is not None:
+        pipe = r.pipeline(transaction=False)
+        for key, value in values.items():
+            pipe.set(f"kv:{key}", json.dumps(value, ensure_ascii=False), ex=int(ttl), nx=True)
+        return sum(map(bool, pipe.execute()))
+    db.connect(reuse_if_open=True)
+    expires_at = utcnow() + dt.timedelta(seconds=ttl)
+    claim = _CLAIMS.get(len(values))
+    if claim is None:
+        count = len(values)
+        claim = _CLAIMS[count] = Prepared(lambda: KeyValue.insert_many(
+            [{KeyValue.key: Prepared.arg(f"key{i}"), KeyValue.value: Prepared.arg(f"value{i}"),
+              KeyValue.expires_at: Prepared.arg("expires_at")} for i in range(count)]).on_conflict_ignore())
+    rows = {"expires_at": expires_at}
+    for i, (key, value) in enumerate(values.items()):
+        rows[f"key{i}"], rows[f"value{i}"] = key, json.dumps(value, ensure_ascii=False)
+    return claim.execute(**rows).rowcount
+
+
+_CLAIMS = {}   # number of rows: the INSERT … ON CONFLICT IGNORE of that many, its SQL built once
+
+
 def delete(key):
     _memo.pop(key, None)
     r = redis_client()

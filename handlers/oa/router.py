@@ -23,7 +23,7 @@ from models import (Account, Case, CaseEvent, Consultation, DeliveryAttempt, Dep
 from services import accounts, activities, binding, directory, workflow
 from services.errors import ServiceError
 from services.calendar import local
-from wechat.prepared import Prepared
+from wechat.prepared import Prepared, instance
 
 log = logging.getLogger("wechat.router")
 
@@ -49,7 +49,7 @@ class Router:
     def __init__(self):
         self.messages, self.events, self.commands, self.clicks = {}, {}, {}, {}
         self.pure = set()
-        self._words = []   # command words, longest first
+        self._words = None   # the command words as one pattern, longest first
         self.conversation = None  # handler(msg) with .active(msg): takes every message of a conversation
 
     def _register(self, table, keys, pure=False):
@@ -58,7 +58,8 @@ class Router:
                 table[key] = handler
             if pure:
                 self.pure.add(handler)
-            self._words = sorted(self.commands, key=len, reverse=True)
+            words = sorted(self.commands, key=len, reverse=True)
+            self._words = re.compile("|".join(map(re.escape, words)), re.IGNORECASE) if words else None
             return handler
         return decorate
 
@@ -71,8 +72,8 @@ class Router:
         return self._register(self.events, names, pure)
 
     def command(self, *words, pure=False):
-        """Handle text starting with one of these words: handler(msg, argument)."""
-        return self._register(self.commands, words, pure)
+        """Handle text starting with one of these words (any case): handler(msg, argument)."""
+        return self._register(self.commands, [w.lower() for w in words], pure)
 
     def click(self, *keys, pure=False):
         """Handle menu CLICK events with these keys: handler(msg)."""
@@ -104,10 +105,9 @@ class Router:
 
     def resolve_text(self, msg, content):
         text = normalize(content)
-        lowered = text.lower()
-        for word in self._words:
-            if lowered.startswith(word):
-                return self.commands[word], (msg, text[len(word):].strip())
+        found = self._words.match(text) if self._words else None
+        if found:
+            return self.commands[found.group().lower()], (msg, text[found.end():].strip())
         return self.messages["*"], (msg,)
 
     def dispatch(self, msg):
@@ -189,7 +189,7 @@ NOT_FOUND = "未找到您可以查看的案件{number}。只有反映人、相�
 
 LOOKUP_ACCOUNT = (Account.id, Account.role, Account.deputy, Account.department, Account.station)
 LOOKUP_CASE = (Case.id, Case.kind, Case.number, Case.title, Case.state, Case.deadline, Case.round, Case.reporter,
-               Case.deputy, Case.station)
+               Case.deputy, Case.station, Case.version)
 
 
 _LOOKUP = Prepared(lambda: Case.select(*LOOKUP_CASE, *LOOKUP_ACCOUNT)
@@ -205,8 +205,8 @@ def lookup(source, number):
     if row is None:
         return None, None
     split = len(LOOKUP_CASE)
-    case = Case(**{f.name: v for f, v in zip(LOOKUP_CASE, row[:split])})
-    account = Account(**{f.name: v for f, v in zip(LOOKUP_ACCOUNT, row[split:])}) if row[split] else None
+    case = instance(Case, LOOKUP_CASE, row[:split])
+    account = instance(Account, LOOKUP_ACCOUNT, row[split:]) if row[split] else None
     return case, account
 
 
@@ -230,6 +230,34 @@ def last_step(case, for_citizen):
     return workflow.event_label(name, for_citizen, kind=case.kind), at
 
 
+STATUS_KEPT = 4096   # statuses kept per process (then all are dropped and read afresh)
+
+
+def status_text(case, for_citizen):
+    """What 查询 answers about a case a viewer may see: number, title, state, last step, deadline. Kept per
+    process by (case, version, citizen or not): every step of a case raises its version in the transaction
+    that writes the step (workflow.perform), cases are never deleted, so a kept text is dropped by the next
+    step of its case — the lookup reads the version afresh — and a case asked about again costs no
+    timeline read. Kept on the app (a new app, a new store)."""
+    kept = current_app.extensions.setdefault("oa_status", {})
+    key = (case.id, case.version, for_citizen)
+    text = kept.get(key)
+    if text is None:
+        kind = case.kind
+        lines = [f"{workflow.KIND_WORDS.get(kind, '案件')} {case.number}：{case.title}",
+                 f"状态：{workflow.state_label(case.state, for_citizen=for_citizen, kind=kind)}"]
+        step = last_step(case, for_citizen)
+        if step:
+            lines.append(f"最近一步：{step[0]}（{local(step[1]):%Y-%m-%d %H:%M}）")
+        if case.deadline and case.state in workflow.OPEN_STATES:
+            lines.append(f"办理时限：{case.deadline:%Y-%m-%d}")
+        text = "\n".join(lines)
+        if len(kept) >= STATUS_KEPT:
+            kept.clear()
+        kept[key] = text
+    return text
+
+
 @router.command("查询", pure=True)
 @router.click("QUERY_CASE", pure=True)
 def query_case(msg, argument=""):
@@ -246,16 +274,7 @@ def query_case(msg, argument=""):
         account = follower(msg)
     if case is None or account.role == "department" or not workflow.can_view(case, account):
         return NOT_FOUND.format(number=number)
-    citizen = account.role == "citizen"
-    kind = case.kind
-    lines = [f"{workflow.KIND_WORDS.get(kind, '案件')} {case.number}：{case.title}",
-             f"状态：{workflow.state_label(case.state, for_citizen=citizen, kind=kind)}"]
-    step = last_step(case, citizen)
-    if step:
-        lines.append(f"最近一步：{step[0]}（{local(step[1]):%Y-%m-%d %H:%M}）")
-    if case.deadline and case.state in workflow.OPEN_STATES:
-        lines.append(f"办理时限：{case.deadline:%Y-%m-%d}")
-    return "\n".join(lines)
+    return status_text(case, account.role == "citizen")
 
 
 @router.command("我的")

@@ -39,7 +39,7 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.utils import check_signature
 
-from models import db
+from models import db, write_transaction
 from models.base import BUSY_TIMEOUT_MS
 from wechat import client, store
 from wechat.errors import WeChatError
@@ -48,9 +48,10 @@ from handlers.oa.router import NeedsClaim, read_only, router
 log = logging.getLogger("wechat.webhook")
 bp = Blueprint("wechat_webhook", __name__)
 
-DEDUP_TTL = 600            # seconds a message key (and its answer) is remembered
 MAX_SKEW = 300             # seconds a message's timestamp may be off the server's clock, either way
 NONCE_TTL = 2 * MAX_SKEW   # a nonce is remembered for as long as its timestamp could pass
+DEDUP_TTL = max(600, NONCE_TTL)  # seconds a message key (and its answer) is remembered; a pure answer's
+                                 # nonce is kept as long (one statement stores both)
 LATE_TEXT = "正在查询，结果稍后发送给您。"
 
 
@@ -218,15 +219,15 @@ def dedup_key(msg):
     return f"wx:msg:{msg.id}" if msg.id else f"wx:msg:{msg.source}:{msg.time}"[:191]
 
 
-def process(msg, pure_only=False):
-    """Handle a message once: the first delivery claims its key, runs the handler and stores the answer —
-    in one transaction on the database, so a retry waits for it and then reads the same answer. A pure
-    handler (router: it only reads) runs first and its answer is stored with the claim in one statement;
-    a retry that lost the claim answers with what the first delivery stored. pure_only: ORDINARY instead of
-    running a handler that is not pure (or raised NeedsClaim)."""
-    from services.workflow import write_transaction
+def process(msg, pure_only=False, nonce=None, resolved=None):
+    """Handle a message once: the first delivery claims its key (and the request's nonce, claim_nonce), runs
+    the handler and stores the answer — in one transaction on the database, so a retry waits for it and then
+    reads the same answer. A pure handler (router: it only reads) runs first, and its answer is stored with
+    both claims in one statement (pure_answer). REFUSED when the nonce came with another message: nothing
+    is handled then. pure_only: ORDINARY instead of running a handler that is not pure (or raised
+    NeedsClaim), with nothing claimed. resolved: router.resolve(msg), when the caller has it already."""
     key = dedup_key(msg)
-    handler, args = router.resolve(msg)
+    handler, args = resolved or router.resolve(msg)
     if handler in router.pure:
         try:
             with read_only():
@@ -234,12 +235,11 @@ def process(msg, pure_only=False):
         except NeedsClaim:
             pass
         else:
-            if store.add(key, {"reply": reply}, DEDUP_TTL):
-                return reply
-            log.info("wechat: retry of %s answered from storage", key)
-            return (store.get(key) or {}).get("reply")
+            return pure_answer(msg, key, reply, nonce)
     if pure_only:
         return ORDINARY
+    if not claim_nonce(nonce, msg):
+        return REFUSED
     run = (lambda: handler(*args)) if handler else (lambda: None)
     if store.uses_database():
         with write_transaction():
@@ -258,6 +258,25 @@ def process(msg, pure_only=False):
         raise
     store.put(key, {"reply": reply}, DEDUP_TTL)
     return reply
+
+
+def pure_answer(msg, key, reply, nonce):
+    """A pure handler's reply, kept under the message's key with the nonce's claim in one statement: that is
+    the whole story for a new message with a new nonce. Otherwise (a retry, a reused nonce, expired claims
+    still there) each claim is asked for alone: REFUSED for another message's nonce — and the message's key
+    this call may just have stored taken back —, the answer stored first for a retry."""
+    claims = {nonce: key, key: {"reply": reply}} if nonce else {key: {"reply": reply}}
+    stored = store.add_all(claims, DEDUP_TTL)
+    if stored == len(claims):
+        return reply
+    if not claim_nonce(nonce, msg):
+        if stored:   # the nonce was not stored (another message's): the message's key was, by this forgery
+            store.delete(key)
+        return REFUSED
+    if store.add(key, {"reply": reply}, DEDUP_TTL):   # an expired claim taken over
+        return reply
+    log.info("wechat: retry of %s answered from storage", key)
+    return (store.get(key) or {}).get("reply")
 
 
 class Workers:
@@ -348,17 +367,15 @@ def answer_here(msg, budget, nonce=None):
     may wait for the write lock, so the busy timeout is the budget meanwhile. ORDINARY (nothing stored) for
     any other handler or database, Redis storage, NeedsClaim, or a lock held past the budget; REFUSED for
     a nonce another message used."""
-    if not isinstance(db.obj, SqliteDatabase) or router.resolve(msg)[0] not in router.pure \
-            or not store.uses_database():
+    resolved = router.resolve(msg)
+    if not isinstance(db.obj, SqliteDatabase) or resolved[0] not in router.pure or not store.uses_database():
         return ORDINARY
     db.connect(reuse_if_open=True)
     conn = db.connection()
     busy = BUSY_TIMEOUT_MS  # what every connection has (models/base.py), so it need not be read back each time
     conn.execute(f"PRAGMA busy_timeout = {int(budget * 1000)}")
     try:
-        if not claim_nonce(nonce, msg):
-            return REFUSED
-        return process(msg, pure_only=True)
+        return process(msg, pure_only=True, nonce=nonce, resolved=resolved)
     except Exception as err:  # noqa: BLE001 — "database is locked": nothing was stored; a worker retries
         log.warning("wechat: %s not answered on the request thread (%s); handed to a worker", dedup_key(msg), err)
         return ORDINARY
@@ -408,7 +425,7 @@ def attempt(msg, nonce=None):
     MySQL connection turns out to have been lost meanwhile (server restart, wait_timeout) — nothing was
     committed then."""
     def run():
-        return process(msg) if claim_nonce(nonce, msg) else REFUSED
+        return process(msg, nonce=nonce)
     reused = not db.is_closed()
     db.connect(reuse_if_open=True)
     try:
