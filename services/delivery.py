@@ -237,6 +237,7 @@ def drain(worker=None, limit=None, budget_seconds=240, now=None, concurrency=Non
             if not batch:
                 return
             people = {a.id: a for a in Account.select().where(Account.id.in_({n.account_id for n in batch}))}
+            holders = consent_holders(people)
             carried = Carried()
             try:
                 for i, notification in enumerate(batch):
@@ -244,7 +245,7 @@ def drain(worker=None, limit=None, budget_seconds=240, now=None, concurrency=Non
                         release([n.id for n in batch[i:]], worker)
                         return
                     renew()
-                    outcome = deliver(notification, people.get(notification.account_id), carried)
+                    outcome = deliver(notification, people.get(notification.account_id), carried, holders)
                     with lock:
                         counts[outcome] += 1
                     if outcome == "limited":
@@ -344,10 +345,21 @@ _CLOSE = Prepared(lambda: Notification.update(state=_ARG("state"), channel=_ARG(
     Notification.id == _ARG("id")))
 
 
-def channels(account, key, notification=None):
-    """The channels this person can be reached on for this template (and notification), best first."""
+def consent_holders(accounts):
+    """{(account id, template key)} of these people's unused subscribe consents, read once for a batch: a
+    consent spent meanwhile is found out when the send spends it (_SPEND), one given meanwhile serves the
+    person's next message."""
+    return set(SubscriptionQuota.select(SubscriptionQuota.account, SubscriptionQuota.template_key).where(
+        SubscriptionQuota.account.in_(list(accounts)), SubscriptionQuota.remaining > 0).tuples()) if accounts else set()
+
+
+def channels(account, key, notification=None, holders=None):
+    """The channels this person can be reached on for this template (and notification), best first;
+    `holders`: consent_holders read for a batch (else the person's consent is looked up)."""
     found = []
-    if account.openid and template_id("subscribe", key) and _HAS_QUOTA.first(account=account.id, key=key) is not None:
+    if account.openid and template_id("subscribe", key) and (
+            (account.id, key) in holders if holders is not None else
+            _HAS_QUOTA.first(account=account.id, key=key) is not None):
         found.append("subscribe")
     if template_id("template", key) and oa_recipient(account) is not None:
         found.append("template")
@@ -482,17 +494,18 @@ def backoff(attempts):
     return dt.timedelta(seconds=min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_CAP))
 
 
-def deliver(notification, account=None, carried=None):
+def deliver(notification, account=None, carried=None, holders=None):
     """Try each channel in order; the outcome is 'sent', 'inbox', 'retry' or 'failed' (the row's new state,
     with 'retry' meaning back to 'pending' later), or 'limited': a retry because of WeChat's rate limits.
     With `carried` (a sender's Carried), the previous success is written with this row's first attempt and
-    this row's success is left to be written with the next one; without, everything is written at once."""
+    this row's success is left to be written with the next one; without, everything is written at once.
+    `holders`: the batch's consent_holders."""
     from wechat.errors import WeChatAPIError, WeChatUnavailable
     account = account or Account.get_by_id(notification.account_id)
     message = notify.MESSAGES.get(notification.kind)
     problems = []
     permanent = False
-    for channel in channels(account, message.template, notification) if message and account.active else []:
+    for channel in channels(account, message.template, notification, holders) if message and account.active else []:
         spent = quota_spent(channel)
         if spent is not None:  # today's quota is gone: wait for it, as WeChat would refuse anyway
             _postpone(notification, spent)

@@ -218,6 +218,7 @@ class _KeepAlive(BaseHTTPRequestHandler):
 class _Server(ThreadingTCPServer):
     """A thread per connection; remembers the open ones, so stop() can close the idle kept-alive ones too."""
     daemon_threads = allow_reuse_address = True
+    request_queue_size = 1024  # socketserver's 5 drops connections when 64 drain senders connect at once
 
     def __init__(self, address, app):
         super().__init__(address, _KeepAlive)
