@@ -97,15 +97,17 @@ def write_requests(path, requests):
 
 def wrk(base, requests_file, seconds, connections, expect="", threads=2):
     """Closed-loop load: `connections` clients each sending the next request as soon as the last is answered.
-    → {rps, p50, p99 (ms), requests, bad (non-2xx or without `expect`), errors (socket/timeouts), wrapped}."""
+    → {rps, p50, p99 (ms), requests, bad (non-2xx or without `expect`), errors (socket/timeouts), wrapped,
+    socket: the errors by kind {connect, read, write, timeout}}."""
     out = subprocess.run(
         ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", str(LUA), base,
          "--", str(requests_file), expect, str(threads)],
         capture_output=True, text=True, check=True).stdout
     fields = re.search(r"^RESULT (.*)$", out, re.M).group(1).split()
-    requests, micros, p50, p99, bad, errors, wrapped = (float(x) for x in fields)
+    requests, micros, p50, p99, bad, errors, wrapped = (float(x) for x in fields[:7])
     return dict(rps=requests / (micros / 1e6), p50=p50 / 1000, p99=p99 / 1000, requests=int(requests),
-                bad=int(bad), errors=int(errors), wrapped=int(wrapped))
+                bad=int(bad), errors=int(errors), wrapped=int(wrapped),
+                socket=dict(zip(("connect", "read", "write", "timeout"), (int(x) for x in fields[7:]))))
 
 
 def http_bytes(method, target, headers, body, host):

@@ -43,6 +43,7 @@ function done(summary, latency, requests)
     bad, wrapped = bad + t:get("bad"), wrapped + t:get("wrapped")
   end
   local e = summary.errors
-  io.write(string.format("RESULT %d %d %d %d %d %d %d\n", summary.requests, summary.duration,
-    latency:percentile(50), latency:percentile(99), bad, e.connect + e.read + e.write + e.timeout, wrapped))
+  io.write(string.format("RESULT %d %d %d %d %d %d %d %d %d %d %d\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(99), bad, e.connect + e.read + e.write + e.timeout, wrapped,
+    e.connect, e.read, e.write, e.timeout))
 end

@@ -1,6 +1,7 @@
 """Webhook: the `查询 <案件号>` round trip in safe mode (AES) against POST /wechat under gunicorn, compared
 with a bare Flask + wechatpy echo app (check signature, decrypt, parse, reply, encrypt; no database) served
-by the same gunicorn settings in the same run.
+by the same gunicorn settings in the same run, measured right before each of ours (the load of a shared
+machine drifts between phases); every figure carries the load average as its run began.
 
 Our app runs twice, on a throwaway MariaDB (production's database, docs/deployment.md) and on a SQLite file
 (the default deployment, `make run`), each with the demo county: every request is a follower asking about one of their own cases, with a fresh MsgId (so de-duplication claims a new
@@ -98,10 +99,12 @@ def seed(url):
 
 def max_throughput(base, warm_file, timed_file, app_pid, db_pid):
     """wrk's figures plus the CPU milliseconds per request spent by the app (gunicorn) and by MariaDB
-    (db_cpu None without a database server: db_pid None)."""
+    (db_cpu None without a database server: db_pid None), and the machine's load average as the timed run began."""
     load.wrk(base, warm_file, 2, CONNECTIONS, expect="<Encrypt>")
     before = load.cpu_seconds(app_pid), load.cpu_seconds(db_pid) if db_pid else 0.0
+    machine = os.getloadavg()[0]
     fig = load.wrk(base, timed_file, SECONDS, CONNECTIONS, expect="<Encrypt>")
+    fig["load"] = machine
     fig["app_cpu"], fig["db_cpu"] = ((load.cpu_seconds(pid) - was) * 1000 / fig["requests"] if pid else None
                                      for pid, was in zip((app_pid, db_pid), before))
     return fig
@@ -116,6 +119,7 @@ def measure(label, env, asks, ids, workdir, db_pid):
         with load.gunicorn("app:create_app()", env, ready="/healthz") as (base, pid):
             fig = max_throughput(base, warm, timed, pid, db_pid)
             rate = fig["rps"] / 2
+            fig["half_load"] = os.getloadavg()[0]
             results = load.open_loop(base, half[:int(rate * SECONDS)], rate)
     return fig, rate, results
 
@@ -131,14 +135,15 @@ def rows_for(label, fig, echo, rate, results, setting):
         [label, "throughput / echo's", f"{ratio:.2f}", "≥ 0.60", "met" if ratio >= 0.6 else "NOT met"],
         [label, f"p99 at half load ({rate:.0f} req/s, open loop)", f"{p99:.1f} ms", "< 50 ms",
          f"{'met' if p99 < 50 else 'NOT met'}; p50 {load.percentile(latencies, 50):.1f} ms, "
-         f"max {max(latencies):.0f} ms; {len(results)} requests, {non200} non-200, {wrong} without the case status"]]
+         f"max {max(latencies):.0f} ms; {len(results)} requests, {non200} non-200, {wrong} without the case status; "
+         f"load average {fig['half_load']:.1f} before"]]
 
 
 def describe(fig, setting):
     db = f", MariaDB {fig['db_cpu']:.2f} ms" if fig.get("db_cpu") is not None else ""
     return (f"p50 {fig['p50']:.1f} ms, p99 {fig['p99']:.1f} ms; CPU/request: app {fig['app_cpu']:.2f} ms{db}; "
             f"{fig['requests']} requests, {fig['bad']} non-200/not encrypted, {fig['errors']} socket errors, "
-            f"{fig['wrapped']} wraps; {setting}")
+            f"{fig['wrapped']} wraps; load average {fig['load']:.1f} before the run; {setting}")
 
 
 def run():
@@ -155,17 +160,17 @@ def run():
             ids = itertools.count(int(time.time()) * 1000)
             warm, timed = (load.write_requests(os.path.join(workdir, name), requests(asks["MariaDB"], count, ids))
                            for name, count in (("echo-warm", 3000), ("echo-timed", 20000)))
-            with load.timing():
-                with load.gunicorn("bench.webhook_bench:echo_app()", base_env) as (base, pid):
-                    echo = max_throughput(base, warm, timed, pid, None)  # no de-duplication: same requests
-            ours = {}
+            echo, ours = {}, {}
             for label, url, db_pid in (("MariaDB", server.url, server.proc.pid), ("SQLite", sqlite_url, None)):
+                with load.timing():   # the yardstick right before each of ours: a shared machine's load drifts
+                    with load.gunicorn("bench.webhook_bench:echo_app()", base_env) as (base, pid):
+                        echo[label] = max_throughput(base, warm, timed, pid, None)  # no de-duplication: same requests
                 ours[label] = measure(label, {**base_env, "DATABASE_URL": url}, asks[label], ids, workdir, db_pid)
         setting = f"gunicorn {load.GUNICORN['workers']}×{load.GUNICORN['threads']}, wrk {CONNECTIONS} conns {SECONDS} s"
-        rows.append(["bare Flask + wechatpy echo", "max throughput (closed loop)", f"{echo['rps']:.0f} req/s", "",
-                     describe(echo, setting)])
         for label, (fig, rate, results) in ours.items():
-            rows += rows_for(f"webhook 查询, {label}", fig, echo, rate, results, setting)
+            rows.append([f"bare Flask + wechatpy echo (before {label})", "max throughput (closed loop)",
+                         f"{echo[label]['rps']:.0f} req/s", "", describe(echo[label], setting)])
+            rows += rows_for(f"webhook 查询, {label}", fig, echo[label], rate, results, setting)
     finally:
         standin.stop()
         server.stop()

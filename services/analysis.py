@@ -21,8 +21,8 @@ from collections import Counter, defaultdict
 
 from peewee import IntegrityError, fn
 
-from models import (AnalysisModel, Answer, Case, CaseTerms, CaseWord, Department, Station, Support, db, retried,
-                    utcnow)
+from models import (AnalysisModel, Answer, Case, CaseTerms, CaseWord, Department, Station, Support, create_row, db,
+                    insert_rows, retried, utcnow)
 from services import calendar
 from services.errors import InvalidInput, NotFound
 from services.vocab import ANSWER_CLASSES, CATEGORIES, OPEN_STATES, RATINGS, setting
@@ -126,7 +126,11 @@ def keywords(vec, n=KEYWORDS):
 
 
 def case_text(case):
-    return "\n".join(filter(None, [case.title, case.content, case.location]))
+    return text_of(case.title, case.content, case.location)
+
+
+def text_of(title, content, location):
+    return "\n".join(filter(None, [title, content, location]))
 
 
 def index_rows(case_id, station_id, vec):
@@ -135,19 +139,18 @@ def index_rows(case_id, station_id, vec):
             for word in dict.fromkeys(w[:32] for w in keywords(vec, INDEXED))]
 
 
-def index(case, new=False):
+def index(case, new=False, vec=None):
     """Store (or refresh) a report's vector and indexed words; called with every report filed, in its
-    transaction (`new`: just inserted, so there is nothing of it to replace)."""
-    vec = vector(case_text(case))
+    transaction (`new`: just inserted, so there is nothing of it to replace; `vec`: its vector, worked out
+    before the transaction so that the segmenting is not done holding the write lock)."""
+    vec = vec if vec is not None else vector(case_text(case))
     row = dict(station=case.station_id or 0, latitude=case.latitude, longitude=case.longitude, vector=vec,
                keywords=keywords(vec))
     if new or CaseTerms.update(**row).where(CaseTerms.case == case.id).execute() == 0:
-        CaseTerms.create(case=case.id, **row)
+        create_row(CaseTerms, case=case.id, **row)
     if not new:
         CaseWord.delete().where(CaseWord.case == case.id).execute()
-    rows = index_rows(case.id, case.station_id, vec)
-    if rows:
-        CaseWord.insert_many(rows).execute()
+    insert_rows(CaseWord, index_rows(case.id, case.station_id, vec))
 
 
 def reindex(query=None):

@@ -12,6 +12,7 @@ import re
 
 from models import Department, Station, db, retried
 from services.errors import Forbidden, InvalidInput, NotFound
+from wechat.prepared import Prepared
 
 DEPUTY_LEVELS = {"provincial": "province", "city": "city", "county": "county", "township": "town"}  # Deputy.level
 CONGRESS = "congress"  # Station.kind of an organisation
@@ -24,8 +25,20 @@ def path_ids(station):
 def ancestors(station):
     """The node and every node above it, nearest first."""
     ids = path_ids(station)
-    found = {s.id: s for s in Station.select().where(Station.id.in_(ids))}
+    found = {s.id: s for s in _nodes(len(ids)).rows(**{f"i{n}": i for n, i in enumerate(ids)})}
     return [found[i] for i in reversed(ids) if i in found]
+
+
+_NODES = {}
+
+
+def _nodes(count):
+    """The nodes of `count` ids, with its SQL built once per count (wechat/prepared.py)."""
+    found = _NODES.get(count)
+    if found is None:
+        found = _NODES[count] = Prepared(lambda: Station.select().where(
+            Station.id.in_([Prepared.arg(f"i{n}") for n in range(count)])))
+    return found
 
 
 def congress_of(station):

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from flask import current_app
 
 from models import (Account, Assignment, Case, Department, Deputy, Follow, KeyValue, Notification, Station, Support,
-                    retried, utcnow)
+                    insert_rows, retried, utcnow)
+from wechat.prepared import Prepared
 
 # --- templates ------------------------------------------------------------------------------------
 # key: (what to look for in WeChat's library, {value: (label, keyword rules it may fill, words of a
@@ -458,6 +459,10 @@ ESCALATE_AUDIENCE = {("受理", 1): [("station_staff", "staff_late")], ("受理"
                      ("签收", 2): [("county_staff", "staff_late")]}
 
 
+_DEPUTY_ACCOUNTS = Prepared(lambda: Account.select().where(  # its SQL built once (wechat/prepared.py)
+    Account.deputy == Prepared.arg("deputy"), Account.role == "deputy", Account.active == True))  # noqa: E712
+
+
 def recipients(case, audience):
     if audience == "reporter":  # with the reporters of duplicates merged into this case
         merged = Case.select(Case.reporter).where(Case.merged_into == case.id)
@@ -468,8 +473,8 @@ def recipients(case, audience):
             Support.case == case.id)), Account.active == True) if a.id not in own]  # noqa: E712
     if audience == "deputy":  # the case's deputy; for a station report, the station's member deputies
         if case.deputy_id:
-            deputies = [case.deputy_id]
-        elif case.station_id:
+            return _DEPUTY_ACCOUNTS.rows(deputy=case.deputy_id)
+        if case.station_id:
             deputies = Deputy.select(Deputy.id).where(Deputy.station == case.station_id)
         else:
             return []
@@ -524,11 +529,10 @@ def write(account, kind, dedupe_key, values, case=None, project=None):
     """One outbox row (= the inbox entry); returns 1 when written, 0 when this dedupe_key was written before."""
     message = MESSAGES[kind]
     values = {"time": local_stamp(), "date_text": local_stamp(with_time=False), **values}
-    return Notification.insert(
+    return insert_rows(Notification, [dict(
         account=account, kind=kind, case=case, project=project, title=message.title,
         body=_fmt(message.body, values)[:500], link=_fmt(message.page or message.url, values)[:255], data=values,
-        urgent=message.urgent, dedupe_key=dedupe_key[:150],
-    ).on_conflict_ignore().as_rowcount().execute()
+        urgent=message.urgent, dedupe_key=dedupe_key[:150])], ignore=True)
 
 
 @retried

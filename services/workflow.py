@@ -17,7 +17,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from peewee import JOIN, IntegrityError
+from peewee import JOIN, IntegrityError, fn
 
 from models import (Account, Answer, Assignment, Case, CaseEvent, Counter, Department, Deputy, Project,  # noqa: F401
                     ProjectDeputy, Rating, Station, Upload, create_row, db, is_mysql, retried, row_where, utcnow,
@@ -836,14 +836,20 @@ def recorded(before, case, event, actor, detail):
 # --- submitting a case ----------------------------------------------------------------------------
 
 def next_count(name):
-    """The next value of a named sequence, counted with one upsert: an UPDATE that finds no row and then an
-    INSERT take gap locks on MySQL/MariaDB, and the first numbers of a year racing each other then deadlock."""
-    _COUNT.execute(name=name)
-    return row_where(Counter.name, name).value
+    """The next value of a named sequence, counted with one upsert that also answers the value: an UPDATE that
+    finds no row and then an INSERT take gap locks on MySQL/MariaDB, and the first numbers of a year racing
+    each other then deadlock. MySQL/MariaDB hand the value back as the statement's LAST_INSERT_ID(expr),
+    SQLite with RETURNING."""
+    if is_mysql():
+        return _COUNT.execute(name=name).lastrowid
+    return _COUNT.execute(name=name).fetchone()[0]
 
 
-_COUNT = Prepared(lambda: Counter.insert(name=Prepared.arg("name"), value=1).on_conflict(
-    conflict_target=None if is_mysql() else [Counter.name], update={Counter.value: Counter.value + 1}))
+_COUNT = Prepared(lambda: Counter.insert(
+    name=Prepared.arg("name"), value=fn.LAST_INSERT_ID(1) if is_mysql() else 1).on_conflict(
+    conflict_target=None if is_mysql() else [Counter.name],
+    update={Counter.value: fn.LAST_INSERT_ID(Counter.value + 1) if is_mysql() else Counter.value + 1})
+    .returning(*(() if is_mysql() else (Counter.value,))))
 
 
 def next_case_number(year, kind="report"):
@@ -852,12 +858,15 @@ def next_case_number(year, kind="report"):
     return kind_of(kind).number.format(year=year, n=next_count(name))
 
 
+_DEPUTY_BY_CODE = Prepared(lambda: Deputy.select(Deputy, Station).join(Station, JOIN.LEFT_OUTER)  # its station too
+                           .where(Deputy.code == Prepared.arg("code")).limit(1))
+
+
 def resolve_target(data):
     """The deputy, station and project a report goes to, from one of deputy/station/project codes."""
     deputy = station = project = None
     if data.get("deputy"):
-        deputy = (Deputy.select(Deputy, Station).join(Station, JOIN.LEFT_OUTER)  # its station in the same query
-                  .where(Deputy.code == code(data, "deputy", "代表")).first())
+        deputy = next(iter(_DEPUTY_BY_CODE.rows(code=code(data, "deputy", "代表"))), None)
         if deputy is None:
             raise NotFound("deputy_not_found", "未找到这位代表，请核对代表码")
         if deputy.term_end and deputy.term_end < calendar.today():
@@ -920,6 +929,7 @@ def _file_case(actor, request_id, fields, citizen_name, flagged_reason):
     """submit_case's write: the case with its number, timeline event, index, tally, notifications and audit
     entry in one transaction (run whole again after a MariaDB deadlock). A racing request with the same
     client_request_id meets the unique key and gets the first case."""
+    vec = analysis.vector(analysis.text_of(fields["title"], fields["content"], fields["location"]))
     try:
         with write_transaction():
             now = utcnow()
@@ -933,7 +943,7 @@ def _file_case(actor, request_id, fields, citizen_name, flagged_reason):
             event = create_row(CaseEvent, case=case, actor=actor.account, actor_role=actor.role, action="submit",
                                      to_state="submitted", at=now,
                                      data={"source": source, **({"flag": flagged_reason} if flagged_reason else {})})
-            analysis.index(case, new=True)
+            analysis.index(case, new=True, vec=vec)
             recorded(None, case, event, actor,
                      {"source": source, **({"on_behalf": True} if fields["entered_by"] else {})})
     except IntegrityError:
@@ -1001,13 +1011,16 @@ def actor_name(account, role, for_citizen=False):
     return unit if for_citizen and role != "deputy" else f"{unit} · {person}" if person else unit
 
 
+_TIMELINE = Prepared(lambda: CaseEvent.select(CaseEvent, Account).join(  # who did it, in the same query
+    Account, JOIN.LEFT_OUTER, on=CaseEvent.actor).where(CaseEvent.case == Prepared.arg("case"))
+    .order_by(CaseEvent.at, CaseEvent.id))
+
+
 def timeline(case, actor, for_citizen=False):
     """The case's events as the actor may see them; citizens get their own wording and no internal steps."""
     actor = as_actor(actor)
     items = []
-    events = (case.events.select(CaseEvent, Account).join(Account, JOIN.LEFT_OUTER, on=CaseEvent.actor)  # who did it, in the same query
-              .order_by(CaseEvent.at, CaseEvent.id))
-    for event in events:
+    for event in _TIMELINE.rows(case=case.id):
         if for_citizen and event.action in HIDDEN_FROM_CITIZENS:
             continue
         items.append({

@@ -4,6 +4,7 @@ from flask import g, jsonify, request
 from models import Answer, Case
 from services import analysis, ratelimit, reports, uploads, workflow
 from services.errors import InvalidInput, NotFound
+from wechat.prepared import Prepared
 
 from .common import body, bp, deputy_brief, login_required, paging, photos, station_brief, when, day
 
@@ -132,10 +133,14 @@ def timeline_json(case, account, for_citizen):
     return items
 
 
+_ANSWERS = Prepared(lambda: Answer.select().where(Answer.case == Prepared.arg("case"))  # SQL built once
+                    .order_by(Answer.round, Answer.created_at, Answer.id))
+
+
 def case_detail(case, account):
     citizen = account.role == "citizen"
     visible = workflow.reporter_visible(case, account)
-    answers = Answer.select().where(Answer.case == case.id).order_by(Answer.round, Answer.created_at, Answer.id)
+    answers = _ANSWERS.rows(case=case.id)
     return {
         **case_brief(case, account), "content": case.content, "photos": photos(case.photos),
         "location": case.location, "latitude": case.latitude, "longitude": case.longitude,

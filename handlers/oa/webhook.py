@@ -22,7 +22,8 @@
   the write lock), and goes to a worker only when the lock outlasts the budget. De-duplication claims the
   message key in shared storage in the same transaction as the handler's side effects, so a retry causes
   none and gets the same answer; a pure handler (it only reads, e.g. 查询 and 帮助) answers first and
-  stores claim and answer in one statement.
+  stores the nonce's claim, the message's claim and its answer in one statement (pure_answer).
+- Nothing of this opens a session or sets a browser's headers (handlers/security.py MACHINE_PATHS).
 """
 import functools
 import logging
@@ -367,8 +368,10 @@ def answer_here(msg, budget, nonce=None):
     may wait for the write lock, so the busy timeout is the budget meanwhile. ORDINARY (nothing stored) for
     any other handler or database, Redis storage, NeedsClaim, or a lock held past the budget; REFUSED for
     a nonce another message used."""
+    if not isinstance(db.obj, SqliteDatabase) or not store.uses_database():
+        return ORDINARY   # resolving reads too (a conversation's state): not on this thread then
     resolved = router.resolve(msg)
-    if not isinstance(db.obj, SqliteDatabase) or resolved[0] not in router.pure or not store.uses_database():
+    if resolved[0] not in router.pure:
         return ORDINARY
     db.connect(reuse_if_open=True)
     conn = db.connection()
