@@ -38,6 +38,8 @@ JOBS = (
     Job("auto_close", "答复后逾期未评价自动办结", tasks.auto_close, "cron", {"hour": 2, "minute": 30}),
     Job("ask_if_resolved", "办结后回访：问题是否真正解决了", tasks.ask_if_resolved, "cron", {"hour": 10, "minute": 0}),
     Job("purge_audit_log", "清除超过保留期的审计日志", tasks.purge_audit_log, "cron", {"hour": 3, "minute": 0}),
+    Job("purge_expired_keys", "清除过期的消息去重、防重放与限流记录", tasks.purge_expired_keys, "cron",
+        {"hour": 3, "minute": 30}),
     Job("daily_digest", "代表、承办单位与工作人员每日待办汇总", tasks.daily_digest, "cron", {"hour": 8, "minute": 30}),
     Job("weekly_project_digest", "关注项目每周进展汇总", tasks.weekly_project_digest, "cron",
         {"day_of_week": "mon", "hour": 9, "minute": 30}),

@@ -112,6 +112,12 @@ def purge_audit_log(now=None):
     return {"purged": audit.purge(current_app.config.get("AUDIT_RETENTION_DAYS", 365), now)}
 
 
+def purge_expired_keys(now=None):
+    """Remove expired shared-storage keys (webhook de-duplication, nonces, rate-limit windows)."""
+    from wechat import store
+    return {"purged": store.purge_expired(now)}
+
+
 def close_due_ballots(now=None):
     """Close and count the ballots whose voting time has ended (services/ballots.py)."""
     from services import ballots

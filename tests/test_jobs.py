@@ -160,12 +160,26 @@ def test_jobs_are_declared_with_stable_ids_and_schedules(app):
     scheduler = jobs.build_scheduler(app, "test", blocking=False)
     ids = {job.id for job in scheduler.get_jobs()}
     assert ids == {"drain_outbox", "escalate_overdue", "escalate_late_steps", "auto_close", "purge_audit_log",
-                   "ask_if_resolved", "daily_digest", "weekly_project_digest", "stats_snapshot", "refresh_wechat_token",
-                   "sweep_uploads", "purge_personal_data", "close_due_ballots", "train_routing",
+                   "purge_expired_keys", "ask_if_resolved", "daily_digest", "weekly_project_digest", "stats_snapshot",
+                   "refresh_wechat_token", "sweep_uploads", "purge_personal_data", "close_due_ballots", "train_routing",
                    "plan_receptions", "remind_bookings", "remind_inactive_deputies",
                    "lease_renew"}
     assert str(scheduler.get_job("escalate_overdue").trigger) == "cron[hour='9', minute='0']"
     assert str(scheduler.get_job("drain_outbox").trigger) == "interval[0:01:00]"
+
+
+def test_expired_claims_and_windows_are_purged_and_live_keys_kept(app, client, wechat_standin):
+    """Every official-account message leaves a de-duplication claim and a nonce: the nightly job removes them once
+    expired, not before (a retry within their time must still find its claim), and keys without expiry stay."""
+    from tests.wechat_helpers import post_plain, text_xml
+    KeyValue.create(key="lease:kept", value="{}", expires_at=None)
+    replies = [post_plain(client, text_xml("帮助", msgid=f"7000{n}")) for n in range(3)]
+    assert [r.status_code for r in replies] == [200] * 3
+    claims = KeyValue.select().where(KeyValue.expires_at.is_null(False)).count()
+    assert claims >= 6   # a claim and a nonce for each message
+    assert tasks.purge_expired_keys()["purged"] == 0   # nothing expired yet: a retry must still find its claim
+    assert tasks.purge_expired_keys(now=utcnow() + dt.timedelta(days=2))["purged"] == claims
+    assert [row.key for row in KeyValue.select()] == ["lease:kept"]
 
 
 def test_run_jobs_once_from_the_command_line(app, runner):

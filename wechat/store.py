@@ -148,5 +148,20 @@ def delete(key):
     KeyValue.delete().where(KeyValue.key == key).execute()
 
 
+def purge_expired(now=None, batch=10000):
+    """Remove the database's expired keys (Redis expires its own): de-duplication claims, nonces and rate-limit
+    windows would otherwise stay for ever, two rows for every message the official account receives. An expired
+    key already counts as absent everywhere (get, add), so removing it changes nothing a reader sees. In batches,
+    each its own short transaction (a Galera write set stays small); returns how many were removed."""
+    if not uses_database():
+        return 0
+    now, removed = now or utcnow(), 0
+    while True:
+        keys = [row.key for row in KeyValue.select(KeyValue.key).where(KeyValue.expires_at <= now).limit(batch)]
+        if not keys:
+            return removed
+        removed += KeyValue.delete().where(KeyValue.key.in_(keys), KeyValue.expires_at <= now).execute()
+
+
 def uses_database():
     return redis_client() is None
