@@ -99,6 +99,18 @@ def test_deputy_responsiveness_counts_the_first_response(app):
     assert Case.get_by_id(waiting.id).responded_at is None
 
 
+def test_the_dashboard_counts_quick_responses_only_for_the_deputies_it_shows(app):
+    """A province's page lists the deputies with the lowest response rates: their 24-hour counts are the same as
+    when every deputy is counted; the others get none (the export counts them all)."""
+    w = world()
+    busy_month(w, seed=5)
+    everyone = stats.deputy_responsiveness()
+    assert len(everyone) == 2 and all(r["in_time"] is not None for r in everyone)
+    shown = stats.deputy_responsiveness(worst=1)
+    assert shown[-1] == everyone[-1] and shown[0]["in_time"] is None
+    assert [r["key"] for r in shown] == [r["key"] for r in everyone]
+
+
 def test_figures_with_a_filter_and_a_dimension_count_live(app):
     """The tally answers one filter or one dimension; both together fall back to counting cases."""
     w = world()

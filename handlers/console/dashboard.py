@@ -77,12 +77,12 @@ def _row_params(by, rows, scope):
     return rows
 
 
-def _figures(scope):
+def _figures(scope, worst=None):
     overall = stats.figures(**scope)
     by = {name: _row_params(name, stats.figures(by=name, **scope), scope)
           for name in ("state", "department", "station", "category", "month", "project")}
     departments = _rate_order([r for r in by["department"] if r["key"] is not None], "satisfaction_rate")
-    responsiveness = stats.deputy_responsiveness(**scope)
+    responsiveness = stats.deputy_responsiveness(worst=worst, **scope)
     return overall, by, departments, responsiveness
 
 
@@ -97,7 +97,7 @@ def _shown(responsiveness):
 @roles(*STAFF)
 def dashboard():
     scope, params, own = _scope()
-    overall, by, departments, responsiveness = _figures(scope)
+    overall, by, departments, responsiveness = _figures(scope, worst=DEPUTY_ROWS)
     by_state = {r["key"]: r for r in by["state"]}
     states = [{"key": k, "label": v[0], "total": by_state[k]["total"] if k in by_state else 0, "params": {"state": k}}
               for k, v in STATES.items() if k != "merged"]
