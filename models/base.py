@@ -208,6 +208,38 @@ def _writers_turn(database):
         lock.release()
 
 
+@contextlib.contextmanager
+def writers_turn():
+    """The writers' turn for one write outside write_transaction (the webhook's claims): within the connection's
+    busy timeout, which the webhook sets to its reply budget, or "database is locked" — never the turn's wait
+    and then SQLite's busy wait one after the other. Nothing on MySQL/MariaDB or an in-memory database."""
+    database = db.obj
+    path = getattr(database, "database", None) if keeps_connection() else None
+    if not path or path == ":memory:" or path.startswith("file:") or db.in_transaction():
+        yield
+        return
+    timeout = database.connection().execute("PRAGMA busy_timeout").fetchone()[0] / 1000
+    deadline = time.monotonic() + timeout
+    lock, fd = _turn_locks(os.path.abspath(path))
+    if not lock.acquire(timeout=timeout):
+        raise OperationalError("database is locked (no writers' turn within the busy timeout)")
+    try:
+        while True:  # the file lock without blocking past the deadline: tried every half millisecond
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise OperationalError("database is locked (no writers' turn within the busy timeout)")
+                time.sleep(0.0005)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        lock.release()
+
+
 def retried(write):
     """Run a whole write again when MySQL/MariaDB aborted it as a deadlock or conflict (the transaction was rolled
     back, so nothing of it stands): each try reads afresh. Inside an outer transaction the error goes up to it.

@@ -6,7 +6,7 @@ import pytest
 import xmltodict
 from wechatpy.crypto import WeChatCrypto
 
-from models import KeyValue
+from models import KeyValue, db
 from tests.wechat_helpers import event_xml, post_aes, post_plain, read_reply, sign, text_xml
 from handlers.oa import webhook
 
@@ -259,6 +259,35 @@ def test_a_locked_database_never_holds_the_reply_the_answer_follows_later(app, c
     # …and the real answer went out as a customer-service message once the database was free
     sent = wechat_standin.sent("custom")
     assert sent and sent[0]["touser"] == "oa-alice" and "查询 案件号" in sent[0]["text"]["content"]
+
+
+def test_a_writer_holding_its_turn_never_holds_the_reply(app, client, database_url, wechat_standin):
+    """SQLite: the webhook's claim waits in turn with the other writers (no polling), but only within the reply
+    budget — a long write transaction elsewhere in the process means the holding answer, then the real one."""
+    import threading
+    from models import write_transaction
+    app.config["WECHAT_REPLY_BUDGET"] = 0.3
+    inside, done = threading.Event(), threading.Event()
+
+    def long_write():
+        with app.app_context(), db.connection_context(), write_transaction():
+            inside.set()
+            done.wait(5)
+    writer = threading.Thread(target=long_write)
+    writer.start()
+    inside.wait(5)
+    try:
+        resp = post_plain(client, text_xml("帮助", openid="oa-alice"))
+    finally:
+        done.set()
+        writer.join()
+    expected = webhook.LATE_TEXT if database_url.startswith("sqlite") else None
+    content = read_reply(resp.get_data(as_text=True)).content
+    assert content == expected if expected else "查询 案件号" in content   # MariaDB: row locks, no turn
+    webhook.wait_for_workers()
+    if expected:
+        sent = wechat_standin.sent("custom")
+        assert sent and sent[0]["touser"] == "oa-alice" and "查询 案件号" in sent[0]["text"]["content"]
 
 
 def test_a_locked_database_for_an_event_answers_success(app, client, database_url):

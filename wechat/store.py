@@ -7,7 +7,7 @@ import time
 from contextlib import contextmanager
 
 from flask import current_app
-from models import KeyValue, db, row_where, utcnow
+from models import KeyValue, db, row_where, utcnow, writers_turn
 from wechat.prepared import Prepared
 
 _redis = {}
@@ -132,7 +132,8 @@ def add_all(values, ttl):
     rows = {"expires_at": expires_at}
     for i, (key, value) in enumerate(values.items()):
         rows[f"key{i}"], rows[f"value{i}"] = key, json.dumps(value, ensure_ascii=False)
-    return claim.execute(**rows).rowcount
+    with writers_turn():  # SQLite: in turn with the other writers, not against its polling busy handler
+        return claim.execute(**rows).rowcount
 
 
 _CLAIMS = {}   # number of rows: the INSERT … ON CONFLICT IGNORE of that many, its SQL built once
