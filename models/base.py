@@ -189,17 +189,30 @@ def _turn_locks(path):
 
 
 @contextlib.contextmanager
-def _writers_turn(database):
+def _writers_turn(database, within=None):
+    """Both locks of the turn. within=None: wait for the file lock as long as it takes (a thread that does not get
+    its process's lock within the busy timeout goes ahead without the turn); within=seconds: "database is locked"
+    when the turn is not had in that time (the file lock tried every half millisecond until then)."""
     path = database.database
     if not path or path == ":memory:" or path.startswith("file:"):
         yield
         return
     lock, fd = _turn_locks(os.path.abspath(path))
-    if not lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+    deadline = None if within is None else time.monotonic() + within
+    if not lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000 if within is None else within):
+        if within is not None:
+            raise OperationalError("database is locked (no writers' turn within the busy timeout)")
         yield
         return
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX if deadline is None else fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise OperationalError("database is locked (no writers' turn within the busy timeout)")
+                time.sleep(0.0005)
         try:
             yield
         finally:
@@ -212,32 +225,14 @@ def _writers_turn(database):
 def writers_turn():
     """The writers' turn for one write outside write_transaction (the webhook's claims): within the connection's
     busy timeout, which the webhook sets to its reply budget, or "database is locked" — never the turn's wait
-    and then SQLite's busy wait one after the other. Nothing on MySQL/MariaDB or an in-memory database."""
-    database = db.obj
-    path = getattr(database, "database", None) if keeps_connection() else None
-    if not path or path == ":memory:" or path.startswith("file:") or db.in_transaction():
+    and then SQLite's busy wait one after the other. Nothing on MySQL/MariaDB or inside a transaction."""
+    if not keeps_connection() or db.in_transaction():
         yield
         return
-    timeout = database.connection().execute("PRAGMA busy_timeout").fetchone()[0] / 1000
-    deadline = time.monotonic() + timeout
-    lock, fd = _turn_locks(os.path.abspath(path))
-    if not lock.acquire(timeout=timeout):
-        raise OperationalError("database is locked (no writers' turn within the busy timeout)")
-    try:
-        while True:  # the file lock without blocking past the deadline: tried every half millisecond
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise OperationalError("database is locked (no writers' turn within the busy timeout)")
-                time.sleep(0.0005)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        lock.release()
+    database = db.obj
+    within = database.connection().execute("PRAGMA busy_timeout").fetchone()[0] / 1000
+    with _writers_turn(database, within):
+        yield
 
 
 def retried(write):
