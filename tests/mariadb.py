@@ -17,9 +17,11 @@ def free_port():
 
 
 class MariaDB:
-    def __init__(self, *options):
+    def __init__(self, *options, kept=None):
         self.options = list(options)  # more mariadbd options (a benchmark's larger buffer pool); the last one wins
-        self.dir = tempfile.mkdtemp(prefix="daibiao-mariadb-")
+        self.kept = kept  # a directory kept between runs (a benchmark's 10 M cases): started again as it was left
+        self.dir = kept or tempfile.mkdtemp(prefix="daibiao-mariadb-")
+        os.makedirs(self.dir, exist_ok=True)
         self.port = free_port()
         self.socket = os.path.join(self.dir, "sock")
         self.proc = None
@@ -36,14 +38,16 @@ class MariaDB:
         for tool in ("mariadb-install-db", "mariadbd", "mariadb"):
             if shutil.which(tool) is None:
                 raise RuntimeError(f"{tool} not found: install Debian's mariadb-server (make test does)")
-        for attempt in range(3):  # the bootstrap server now and then dies of signal 11 here: start it afresh
+        existing = self.kept and os.path.exists(f"{self.dir}/data/app")
+        for attempt in range(0 if existing else 3):  # the bootstrap server now and then dies of signal 11: afresh
             shutil.rmtree(f"{self.dir}/data", ignore_errors=True)
             installed = subprocess.run(["mariadb-install-db", "--no-defaults", "--auth-root-authentication-method=normal",
                                         f"--datadir={self.dir}/data", "--user=root"], capture_output=True, text=True)
             if installed.returncode == 0:
                 break
         else:
-            raise RuntimeError(f"mariadb-install-db failed three times: {installed.stderr[-2000:]}")
+            if not existing:
+                raise RuntimeError(f"mariadb-install-db failed three times: {installed.stderr[-2000:]}")
         self.log = open(os.path.join(self.dir, "server.log"), "w")
         self.proc = subprocess.Popen(
             ["mariadbd", "--no-defaults", f"--datadir={self.dir}/data", f"--port={self.port}",
@@ -51,12 +55,14 @@ class MariaDB:
              "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci",
              "--innodb-flush-log-at-trx-commit=0", "--innodb-buffer-pool-size=256M", "--max-connections=500", *self.options],
             stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 30
+        deadline = time.time() + (300 if existing else 30)  # a kept 10 M cases' pool loads
         while self.client("select 1").returncode != 0:
             if self.proc.poll() is not None or time.time() > deadline:
                 self.stop()
                 raise RuntimeError("MariaDB did not start; see its log")
             time.sleep(0.2)
+        if existing:
+            return self
         result = self.client("create database app character set utf8mb4 collate utf8mb4_unicode_ci;"
                              "create user 'app'@'127.0.0.1' identified by 'app';"
                              "grant all on *.* to 'app'@'127.0.0.1';")
@@ -71,4 +77,5 @@ class MariaDB:
                 self.proc.wait(20)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if not self.kept:
+            shutil.rmtree(self.dir, ignore_errors=True)
