@@ -331,7 +331,7 @@ def _label(rows, by):
     names = {}
     if model is not None:
         ids = [r["key"] for r in rows if r["key"] is not None]
-        names = {m.id: m.name for m in model.select().where(model.id.in_(ids))} if ids else {}
+        names = dict(model.select(model.id, model.name).where(model.id.in_(ids)).tuples()) if ids else {}
     for row in rows:
         k = row["key"]
         row["label"] = (names.get(k) if model is not None else CATEGORIES.get(k) if by == "category"
