@@ -58,10 +58,11 @@ def index(before, case):
     """Keep the case's pieces in step with its title and content (before: the case as it was, None when new)."""
     new = grams(case.title, case.content)
     old = grams(before.title, before.content) if before is not None else []
-    if before is not None and new == old:
+    moved = before is not None and before.submitted_at != case.submitted_at  # a 代表建议 submitted after its draft
+    if before is not None and new == old and not moved:
         return
     moment = CaseGram.submitted_at.db_value(case.submitted_at)
-    gone = set(old) - set(new)
+    gone = set(old) if moved else set(old) - set(new)
     if gone:  # and then every pair again: a deleted row may have stood for a pair the collation holds equal
         CaseGram.delete().where(CaseGram.gram.in_(sorted(gone)), CaseGram.submitted_at == before.submitted_at,
                                 CaseGram.case_id == case.id).execute()
