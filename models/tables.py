@@ -858,8 +858,8 @@ class CaseWord(BaseModel):
 
 
 class CaseGram(BaseModel):
-    """The console search's index (services/search.py): each pair and triple of consecutive characters (ASCII
-    letters lower-cased) of a case's title and content, with the case's submission moment so a search reads its
+    """The console search's index (services/search.py): each character, pair and triple of consecutive characters
+    (ASCII letters lower-cased) of a case's title and content, with the case's submission moment so a search reads its
     newest cases first and stops after a page. Written in the case's own transaction; every kind and state."""
     gram = CharField(max_length=3)
     submitted_at = DateTimeField()
