@@ -10,7 +10,7 @@ demo cases and the ones just filed. Any reply other than 2xx with the case in it
 
 Timing starts once every gunicorn worker has warmed up and gone idle (`load.settled`), after a 1 s warm-up;
 the POST is timed RUNS times (SECONDS each, new reports every run) and its median run reported beside the
-others. Run alone: `python -m bench api` (≈ 3 minutes).
+others. Run alone: `python -m bench api` (≈ 3 minutes)."""
 import itertools
 import json
 import os
