@@ -392,6 +392,10 @@ class CaseTally(BaseModel):
     satisfied = IntegerField(default=0)
     resolved = IntegerField(default=0)
     responded = IntegerField(default=0)
+    responded_12h = IntegerField(default=0)  # responded within 12 (24, 48, 72) hours: stats.WINDOWS (migration 0020)
+    responded_24h = IntegerField(default=0)
+    responded_48h = IntegerField(default=0)
+    responded_72h = IntegerField(default=0)
     response_seconds = BigIntegerField(default=0)  # summed: submission to first response
 
     class Meta:
