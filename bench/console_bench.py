@@ -71,19 +71,22 @@ UPDATE `case` SET content = CONCAT(ELT(1 + CRC32(CONCAT('a', id)) %% {n}, {phras
   IF(CRC32(CONCAT('r', id)) %% 20000 = 0, '，桥头石狮子被撞坏', ''), '。'), title = LEFT(content, 6)
 WHERE id BETWEEN {lo} AND {hi} AND number LIKE 'B%%'
 """
-# services/search.py's pairs and triples made by MariaDB itself (its collation folds letters as the app's lower-casing does)
+# services/search.py's pieces (search.SIZES: characters, pairs, triples) made by MariaDB itself (its collation folds
+# letters as the app's lower-casing does)
 GRAMS = """
 INSERT IGNORE INTO case_gram (gram, submitted_at, case_id)
 SELECT SUBSTRING(t.txt, s.seq, w.n), t.submitted_at, t.id
 FROM (SELECT id, submitted_at, title AS txt FROM `case` WHERE id BETWEEN {lo} AND {hi} AND number LIKE 'B%%'
       UNION ALL SELECT id, submitted_at, content FROM `case` WHERE id BETWEEN {lo} AND {hi} AND number LIKE 'B%%') AS t
-JOIN seq_1_to_{longest} AS s JOIN (SELECT 2 AS n UNION ALL SELECT 3) AS w ON s.seq + w.n - 1 <= CHAR_LENGTH(t.txt)
+JOIN seq_1_to_{longest} AS s JOIN ({sizes}) AS w ON s.seq + w.n - 1 <= CHAR_LENGTH(t.txt)
 """
 
 
 def generate_texts(chunk=100_000):
     """Varied texts for the generated cases and their search index (seconds taken)."""
     from models import Case, db
+    from services.search import SIZES
+    sizes = " UNION ALL ".join(f"SELECT {n} AS n" for n in SIZES)
     started, hi = time.perf_counter(), Case.select(Case.id).order_by(Case.id.desc()).first().id
     phrases = ", ".join(f"'{p}'" for p in PHRASES)
     for lo in range(0, hi + 1, chunk):
@@ -91,7 +94,7 @@ def generate_texts(chunk=100_000):
     longest = db.execute_sql("SELECT MAX(GREATEST(CHAR_LENGTH(title), CHAR_LENGTH(content))) FROM `case` "
                              "WHERE number LIKE 'B%%'").fetchone()[0]
     for lo in range(0, hi + 1, chunk):
-        db.execute_sql(GRAMS.format(lo=lo, hi=lo + chunk - 1, longest=longest))
+        db.execute_sql(GRAMS.format(lo=lo, hi=lo + chunk - 1, longest=longest, sizes=sizes))
     db.execute_sql("ANALYZE TABLE case_gram")
     return time.perf_counter() - started
 
@@ -384,6 +387,13 @@ def run():
             page = lambda: get("county office", "/console/stats")  # noqa: E731
             explain("statistics page", page)
             add([size, "statistics page /console/stats (whole page)", f"{median(page):.0f} ms", "< 300 ms", ""])
+            for label, args in (("this year", {"start": "2026-01-01"}), ("a township", {"station": township.code})):
+                page = lambda: get("county office", "/console/stats", **args)  # noqa: E731
+                add([size, f"statistics page, {label}", f"{median(page):.0f} ms", "< 300 ms", ""])
+            export = lambda: get("county office", "/console/stats/export.xlsx").get_data()  # noqa: E731
+            _, seconds, grown, cpu = peak_rss_growth(export)
+            add([size, f"statistics export .xlsx (every deputy: {DEPUTIES:,})", f"{seconds:.1f} s", "",
+                 f"app CPU {cpu:.1f} s, peak RSS +{grown:.0f} MB"])
             with app.app_context():
                 add([size, "statistics dashboard from the tally (median of 5)",
                              f"{stats_bench.median_ms():.0f} ms", "< 300 ms", ""])

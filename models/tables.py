@@ -392,6 +392,10 @@ class CaseTally(BaseModel):
     satisfied = IntegerField(default=0)
     resolved = IntegerField(default=0)
     responded = IntegerField(default=0)
+    responded_12h = IntegerField(default=0)  # responded within 12 (24, 48, 72) hours: stats.WINDOWS (migration 0020)
+    responded_24h = IntegerField(default=0)
+    responded_48h = IntegerField(default=0)
+    responded_72h = IntegerField(default=0)
     response_seconds = BigIntegerField(default=0)  # summed: submission to first response
 
     class Meta:
@@ -854,8 +858,8 @@ class CaseWord(BaseModel):
 
 
 class CaseGram(BaseModel):
-    """The console search's index (services/search.py): each pair and triple of consecutive characters (ASCII
-    letters lower-cased) of a case's title and content, with the case's submission moment so a search reads its
+    """The console search's index (services/search.py): each character, pair and triple of consecutive characters
+    (ASCII letters lower-cased) of a case's title and content, with the case's submission moment so a search reads its
     newest cases first and stops after a page. Written in the case's own transaction; every kind and state."""
     gram = CharField(max_length=3)
     submitted_at = DateTimeField()

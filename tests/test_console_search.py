@@ -90,3 +90,48 @@ def test_migration_0019_indexes_the_cases_an_existing_database_already_has(clien
 @pytest.fixture
 def w(app):
     return world()
+
+
+def test_every_single_character_is_found_as_like_finds_it(client, w):
+    cases = [new_case(w, title=title, content=content) for title, content in TEXTS]
+    short = new_case(w, title="X", content="井盖缺失啊")  # a title of one character: no pair holds it
+    characters = {c for title, content in TEXTS + [("X", "井盖缺失啊")] for c in title + content} | {"鑫", "x", "é", "E"}
+    for q in sorted(characters):
+        assert by_index(q) == by_like(q), q
+    assert by_index("鑫") == set()
+    assert by_index("x") == {short.number} and by_index("。") == {c.number for c in cases if "。" in c.content}
+    sign_in(client, w.staff)
+    for q in ("灯", "X", "K", "鑫", "。"):
+        assert queue(client, q) == by_like(q, Case.select().where(Case.kind == "report")), q
+
+
+def test_migration_0021_adds_the_single_characters_an_existing_index_lacks(client, w):
+    from models.migrate import SchemaVersion, discover, migrate
+    filed = new_case(w, title="井盖", content="人行道井盖缺失。")
+    singles = search.grams(filed.title, filed.content, sizes=(1,))
+    CaseGram.delete().where(CaseGram.gram.in_(singles)).execute()  # as migration 0019 left it: pairs and triples
+    assert by_index("井") == set() != by_like("井")
+    SchemaVersion.delete().where(SchemaVersion.version == 21).execute()
+    assert migrate(discover()) == [21]
+    assert by_index("井") == {filed.number} == by_like("井")
+    assert CaseGram.select().where(CaseGram.case_id == filed.id).count() == len(search.grams(filed.title,
+                                                                                               filed.content))
+    assert migrate(discover()) == []
+    sign_in(client, w.staff)
+    assert queue(client, "缺") == {filed.number}
+
+
+def test_a_suggestion_drafted_one_day_and_submitted_the_next_is_found(client, w):
+    import datetime as dt
+    suggestion = drafted(w)
+    yesterday = suggestion.submitted_at - dt.timedelta(days=1)  # as if drafted the day before (index and case alike)
+    Case.update(submitted_at=yesterday).where(Case.id == suggestion.id).execute()
+    CaseGram.update(submitted_at=yesterday).where(CaseGram.case_id == suggestion.id).execute()
+    suggestion = workflow.perform(Case.get_by_id(suggestion.id), "cosign", w.other_deputy_account)
+    suggestion = workflow.perform(suggestion, "submit", w.deputy_account)  # its submission moment is now
+    assert suggestion.submitted_at > yesterday
+    words = suggestion.title[:3]
+    assert by_index(words) == {suggestion.number} == by_like(words)
+    assert by_index(words[0]) == by_like(words[0])
+    sign_in(client, w.staff)
+    assert suggestion.number in queue(client, words, kind="suggestion")

@@ -99,16 +99,60 @@ def test_deputy_responsiveness_counts_the_first_response(app):
     assert Case.get_by_id(waiting.id).responded_at is None
 
 
-def test_the_dashboard_counts_quick_responses_only_for_the_deputies_it_shows(app):
-    """A province's page lists the deputies with the lowest response rates: their 24-hour counts are the same as
-    when every deputy is counted; the others get none (the export counts them all)."""
+def test_quick_responses_come_from_the_tally_for_its_windows_and_from_the_cases_for_another(app):
+    """响应率 within 12/24/48/72 hours is tallied like the other counts; RESPONSE_HOURS=36 (no window) is counted
+    from the cases — and for every window the tally's figure equals the recount, after every kind of step."""
+    w = world()
+    busy_month(w, seed=5)
+    counts = {}
+    for hours in (12, 24, 36, 48, 72):
+        app.config["RESPONSE_HOURS"] = hours
+        rows = stats.deputy_responsiveness()
+        assert rows == stats.deputy_responsiveness(live=True)
+        counts[hours] = sum(r["in_time"] for r in rows)
+        assert counts[hours] == Case.select().where(stats.figure_condition("responded_in_time")).count()
+    assert list(counts.values()) == sorted(counts.values()) and counts[12] < counts[72]  # wider windows, more
+    assert stats.figures(by="deputy")[0]["responded_48h"] == stats.figures(by="deputy", live=True)[0]["responded_48h"]
+
+
+def test_the_page_lists_deputies_only_when_the_scope_holds_few_enough(app, client, monkeypatch):
+    """A county's page lists its deputies; where the scope holds more than DEPUTY_ROWS (a province's 100,000), it
+    says how many, their overall response rate, and how to narrow it — the export still lists every one."""
+    import io
+    import openpyxl
+    from handlers.console import dashboard
+    from tests.test_console import sign_in
     w = world()
     busy_month(w, seed=5)
     everyone = stats.deputy_responsiveness()
-    assert len(everyone) == 2 and all(r["in_time"] is not None for r in everyone)
-    shown = stats.deputy_responsiveness(worst=1)
-    assert shown[-1] == everyone[-1] and shown[0]["in_time"] is None
-    assert [r["key"] for r in shown] == [r["key"] for r in everyone]
+    staff = sign_in(client, w.staff)
+    page = staff.get("/console/stats").get_data(as_text=True)
+    assert 'id="by-deputy"' in page and all(r["label"] in page for r in everyone)
+    monkeypatch.setattr(dashboard, "DEPUTY_ROWS", 1)
+    page = staff.get("/console/stats").get_data(as_text=True)
+    overall = stats.figures()
+    assert 'id="by-deputy"' not in page and "本范围内有 2 位代表" in page
+    assert f"已响应 {overall['responded']} 件" in page and "选择联络站或下级人大" in page
+    narrowed = staff.get(f"/console/stats?station={w.town_a.code}").get_data(as_text=True)
+    assert 'id="by-deputy"' in narrowed  # one deputy's township: listed again
+    book = openpyxl.load_workbook(io.BytesIO(staff.get("/console/stats/export.xlsx").data))
+    listed = [row[0] for row in book["代表响应"].iter_rows(values_only=True)]
+    assert listed[listed.index("代表") + 1:] == [r["label"] for r in everyone]
+
+
+def test_year_month_and_day_rows_add_up_across_years(app):
+    """Periods crossing New Year read whole years, months and days from the tally: equal to counting the cases."""
+    w = world()
+    for moment in ("2025-11-20 03:00", "2025-12-31 15:00", "2026-01-01 02:00", "2026-02-10 05:00", "2027-01-05 01:00"):
+        with freeze_time(moment):
+            new_case(w)
+    for start, end in ((None, None), (dt.date(2025, 12, 15), dt.date(2026, 1, 10)), (dt.date(2025, 1, 1), None),
+                       (dt.date(2025, 11, 1), dt.date(2027, 1, 1)), (None, dt.date(2026, 2, 11)),
+                       (dt.date(2026, 1, 1), dt.date(2027, 2, 1))):
+        for by in DIMENSIONS:
+            assert stats.figures(by=by, start=start, end=end) == stats.figures(by=by, live=True, start=start,
+                                                                               end=end), (by, start, end)
+    assert stats.figures(start=dt.date(2025, 12, 15), end=dt.date(2026, 1, 10))["total"] == 2
 
 
 def test_figures_with_a_filter_and_a_dimension_count_live(app):
@@ -148,3 +192,15 @@ def test_rebuild_tally_command_repairs_figures_after_sql_by_hand(app, runner):
     result = runner.invoke(args=["rebuild-tally"])
     assert result.exit_code == 0 and "统计汇总已重算" in result.output
     assert [r["key"] for r in stats.figures(by="category")] == ["education"]
+
+
+def test_migration_0020_adds_the_response_windows_and_counts_them(app):
+    """A database from before 0020: the tally gets its 12–72-hour response columns, counted from the cases."""
+    w = world()
+    busy_month(w, seed=4)
+    expected = stats.deputy_responsiveness(live=True)
+    migrator = MySQLMigrator(db.obj) if is_mysql() else SqliteMigrator(db.obj)
+    run_ops(*(migrator.drop_column("case_tally", name) for name in stats.WINDOWS))
+    SchemaVersion.delete().where(SchemaVersion.version == 20).execute()
+    assert migrate(discover()) == [20]
+    assert stats.deputy_responsiveness() == expected and any(r["in_time"] for r in expected)
