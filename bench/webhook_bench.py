@@ -7,7 +7,8 @@ SQLite file (the default deployment, `make run`), each with the demo county: eve
 about one of their own cases, with a fresh MsgId (so de-duplication claims a new key each time) and its own
 nonce and signature, encrypted right before its run (a timestamp is good for 5 minutes).
 
-ROUNDS rounds (WEBHOOK_BENCH_ROUNDS, default 3), each: the echo, then ours on each database (the order turns
+The three servers stay up for the whole run (each settled and warmed first); ROUNDS rounds
+(WEBHOOK_BENCH_ROUNDS, default 3), each: the echo, then ours on each database (the order turns
 round by round), SECONDS each (WEBHOOK_BENCH_SECONDS, default 25) of wrk, closed loop — so every figure of
 ours has an echo measured within a minute of it, on the same machine load —; then a fixed-rate open-loop
 generator (bench/load.py) at half of that round's maximum for HALF_SECONDS (WEBHOOK_BENCH_HALF_SECONDS,
@@ -190,7 +191,8 @@ def run():
                 apps[label] = servers.enter_context(
                     load.gunicorn("app:create_app()", {**base_env, "DATABASE_URL": url}, ready="/healthz"))
             echo_file = write("echo", "MariaDB", 20000)   # no de-duplication: the echo may go round it again
-            for label, (base, _) in apps.items():
+            for label, (base, pid) in apps.items():
+                load.settled(pid)   # every worker loaded (jieba: seconds each), then warmed
                 load.wrk(base, echo_file if label == "echo" else write(f"{label}-warm", label, 3000), 3, CONNECTIONS,
                          expect="<Encrypt>")
             echoes, runs, halves = [], {label: [] for label in urls}, {label: [] for label in urls}
