@@ -387,6 +387,13 @@ def run():
             page = lambda: get("county office", "/console/stats")  # noqa: E731
             explain("statistics page", page)
             add([size, "statistics page /console/stats (whole page)", f"{median(page):.0f} ms", "< 300 ms", ""])
+            for label, args in (("this year", {"start": "2026-01-01"}), ("a township", {"station": township.code})):
+                page = lambda: get("county office", "/console/stats", **args)  # noqa: E731
+                add([size, f"statistics page, {label}", f"{median(page):.0f} ms", "< 300 ms", ""])
+            export = lambda: get("county office", "/console/stats/export.xlsx").get_data()  # noqa: E731
+            _, seconds, grown, cpu = peak_rss_growth(export)
+            add([size, f"statistics export .xlsx (every deputy: {DEPUTIES:,})", f"{seconds:.1f} s", "",
+                 f"app CPU {cpu:.1f} s, peak RSS +{grown:.0f} MB"])
             with app.app_context():
                 add([size, "statistics dashboard from the tally (median of 5)",
                              f"{stats_bench.median_ms():.0f} ms", "< 300 ms", ""])

@@ -53,6 +53,19 @@ def cpu_seconds(*pids):
     return total
 
 
+def settled(pid, idle=0.03, every=0.5, limit=120):
+    """Wait until these processes (a gunicorn and its workers) have used under `idle` CPU seconds in `every`
+    seconds: a server answers once its first worker is up, while the others may still be loading (each worker
+    warms up for ~2.5 s of CPU: imports, jieba's dictionary), which a timed phase begun at once would count."""
+    deadline, last = time.time() + limit, cpu_seconds(pid)
+    while time.time() < deadline:
+        time.sleep(every)
+        now = cpu_seconds(pid)
+        if now - last < idle:
+            return
+        last = now
+
+
 @contextlib.contextmanager
 def gunicorn(app, env, ready="/", workers=GUNICORN["workers"], threads=GUNICORN["threads"]):
     """Serve `app` ("module:factory()") with gunicorn on a free loopback port; yields (base URL, its pid)."""

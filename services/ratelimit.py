@@ -6,9 +6,9 @@ A fixed window per key: `hit("case:<account id>", 10, 3600)` allows ten hits an 
 import datetime as dt
 
 from peewee import Case as When
-from peewee import Expression
+from peewee import Expression, fn
 
-from models import KeyValue, is_mysql, retried, row_where, utcnow
+from models import KeyValue, is_mysql, retried, utcnow
 from services.errors import TooMany
 from wechat.prepared import Prepared
 from wechat.store import redis_client
@@ -28,22 +28,31 @@ def hit(key, limit, window_seconds, message=None):
             raise too_many(window_seconds, message)
         return count
     now = utcnow()
-    with write_transaction():
-        _HIT.execute(key=key, now=now, expires=now + dt.timedelta(seconds=window_seconds))
-        count = int(row_where(KeyValue.key, key).value)
+    values = dict(key=key, now=now, expires=now + dt.timedelta(seconds=window_seconds))
+    if is_mysql():  # one statement in autocommit: no BEGIN, read or COMMIT round trips
+        count = _HIT.execute(**values).lastrowid
+    else:
+        with write_transaction():
+            count = int(_HIT.execute(**values).fetchone()[0])
     if count > limit:
         raise too_many(window_seconds, message)
     return count
 
 
 def _hit():
-    """The counting upsert: a lapsed window starts again at 1 (its SQL built once, wechat/prepared.py)."""
+    """The counting upsert, which also answers the count (as services.workflow.next_count: MySQL/MariaDB
+    through LAST_INSERT_ID(expr), read from the statement's OK packet; SQLite with RETURNING): a lapsed window
+    starts again at 1. Its SQL built once (wechat/prepared.py)."""
     arg = Prepared.arg
     lapsed = KeyValue.expires_at.is_null() | (KeyValue.expires_at <= arg("now"))
-    return KeyValue.insert(key=arg("key"), value="1", expires_at=arg("expires")).on_conflict(
-        conflict_target=None if is_mysql() else [KeyValue.key],
-        update={KeyValue.value: When(None, [(lapsed, "1")], Expression(KeyValue.value, "+", 1)),
-                KeyValue.expires_at: When(None, [(lapsed, arg("expires"))], KeyValue.expires_at)})
+    counted = When(None, [(lapsed, 1)], Expression(KeyValue.value, "+", 1))
+    mysql = is_mysql()
+    return KeyValue.insert(key=arg("key"), value=fn.LAST_INSERT_ID(1) if mysql else "1",
+                           expires_at=arg("expires")).on_conflict(
+        conflict_target=None if mysql else [KeyValue.key],
+        update={KeyValue.value: fn.LAST_INSERT_ID(counted) if mysql else counted,  # before expires_at: MySQL
+                KeyValue.expires_at: When(None, [(lapsed, arg("expires"))], KeyValue.expires_at)}  # sets in order
+    ).returning(*(() if mysql else (KeyValue.value,)))
 
 
 _HIT = Prepared(_hit)

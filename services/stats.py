@@ -11,6 +11,7 @@ For the cases submitted in a period (optionally within a staff member's station 
 A rate with a zero denominator is None (shown as "—").
 """
 import contextlib
+import contextvars
 import datetime as dt
 import operator
 from collections import defaultdict
@@ -247,8 +248,7 @@ def _tallied(by, as_of, scope, filters):
         query = query.where(CaseTally.station.in_(_subtree(scope["station"])))
     if key is not None:
         query = query.group_by(key)
-    pending = _cases_by(by, [fn.COUNT(Case.id).alias("n")], scope).where(_not_yet_due(as_of))
-    waiting = {row.get("key"): row["n"] for row in pending.dicts()}
+    waiting = _waiting(by, as_of, scope)
     rows = []
     for row in query.dicts():
         if by in DIMENSIONS:
@@ -256,6 +256,39 @@ def _tallied(by, as_of, scope, filters):
         if row["total"]:
             rows.append(_finish(row, waiting.get(row.get("key"), 0)))
     return sorted(rows, key=lambda r: (r.get("key") is not None, r.get("key") or 0))
+
+
+_READING = contextvars.ContextVar("stats_reading", default=None)
+
+
+@contextlib.contextmanager
+def one_reading():
+    """Within it, the figures of one page count the cases still ahead of their deadline once per scope, not once
+    per table (they change with every write: use it only around reads)."""
+    token = _READING.set({})
+    try:
+        yield
+    finally:
+        _READING.reset(token)
+
+
+def _waiting(by, as_of, scope):
+    """How many handled cases in scope are not yet due, per value of `by` (None: all), from one query grouped by
+    every dimension and month — the few cases in hand, read once per page within `one_reading`."""
+    memo = _READING.get()
+    mark = (as_of, *sorted((name, getattr(value, "id", value)) for name, value in scope.items()))
+    rows = memo.get(mark) if memo is not None else None
+    if rows is None:
+        columns = [*DIMENSIONS.values(), month_expr()]
+        rows = list(counted(scoped(Case.select(*columns, fn.COUNT(Case.id)), **scope)).where(
+            _not_yet_due(as_of)).group_by(*columns).tuples())
+        if memo is not None:
+            memo[mark] = rows
+    place = None if by is None else len(DIMENSIONS) if by == "month" else list(DIMENSIONS).index(by)
+    waiting = defaultdict(int)
+    for row in rows:
+        waiting[None if place is None else row[place]] += row[-1]
+    return waiting
 
 
 def _periods(start, end, units=None):
@@ -298,7 +331,7 @@ def _label(rows, by):
     names = {}
     if model is not None:
         ids = [r["key"] for r in rows if r["key"] is not None]
-        names = {m.id: m.name for m in model.select().where(model.id.in_(ids))} if ids else {}
+        names = dict(model.select(model.id, model.name).where(model.id.in_(ids)).tuples()) if ids else {}
     for row in rows:
         k = row["key"]
         row["label"] = (names.get(k) if model is not None else CATEGORIES.get(k) if by == "category"

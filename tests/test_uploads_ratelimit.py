@@ -80,3 +80,27 @@ def test_first_hits_from_many_people_at_once_all_count(app):
     for t in threads:
         t.join()
     assert errors == [] and counts == [1] * 160
+
+
+def test_rate_limit_hits_at_once_are_each_counted_once(app):
+    """Eight requests of one person at the same moment (threads, each with its own connection): the counts they
+    are told are 1 … 8, each once, and the ninth is refused — the upsert answers each its own count."""
+    import threading
+
+    from models import db
+    barrier, counts, errors = threading.Barrier(8), [], []
+
+    def hit():
+        with app.app_context(), db.connection_context():
+            barrier.wait()
+            try:
+                counts.append(ratelimit.hit("report:rush", 8, 3600))
+            except Exception as err:  # reported below, with the counts
+                errors.append(err)
+    threads = [threading.Thread(target=hit) for _ in range(8)]
+    [t.start() for t in threads]
+    [t.join(30) for t in threads]
+    assert (sorted(counts), errors) == (list(range(1, 9)), [])
+    with pytest.raises(TooMany):
+        ratelimit.hit("report:rush", 8, 3600)
+    assert ratelimit.count("report:rush") == 9

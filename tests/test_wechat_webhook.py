@@ -95,7 +95,13 @@ def test_plaintext_message_with_bad_or_missing_signature_is_refused(app, client)
 
 # --- the official encryption vectors --------------------------------------------------------------
 
-@pytest.mark.parametrize("vector", [VECTOR_C, VECTOR_D], ids=["C-compatible", "D-safe"])
+VECTOR_D_LINES = {**VECTOR_D, "body": VECTOR_D["body"].replace("><", ">\n  <").replace("\n  <![CDATA[", "<![CDATA[")
+                  .replace("]]>\n  </", "]]></")}   # the same envelope laid out on lines
+VECTOR_D_BARE = {**VECTOR_D, "body": "<xml><Encrypt>" + VECTOR_D["body"].split("<Encrypt>")[1]}  # no ToUserName
+
+
+@pytest.mark.parametrize("vector", [VECTOR_C, VECTOR_D, VECTOR_D_LINES, VECTOR_D_BARE],
+                         ids=["C-compatible", "D-safe", "D-on-lines", "D-without-ToUserName"])
 def test_official_vectors_decrypt_and_the_reply_round_trips(app, client, vector):
     use_vector(app, vector)
     resp = post_vector(client, vector, with_signature=False)

@@ -78,6 +78,7 @@ def _row_params(by, rows, scope):
     return rows
 
 
+@stats.one_reading()
 def _figures(scope):
     overall = stats.figures(**scope)
     by = {name: _row_params(name, stats.figures(by=name, **scope), scope)
