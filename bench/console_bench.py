@@ -230,11 +230,13 @@ def run():
             county = Station.select().where(Station.parent.is_null()).order_by(Station.id).first()
             township = Station.select().where(Station.parent == county).order_by(Station.id).first()
             department = Department.select().order_by(Department.id).first()
-            people = {"county office": Account.create(role="staff", username="bench-county", display_name="县"),
-                      "township office": Account.create(role="staff", username="bench-town", station=township,
-                                                         display_name="镇"),
-                      "department": Account.create(role="department", username="bench-dept",
-                                                   department=department, display_name="局")}
+            def person(username, **fields):  # kept data has them from the run before
+                return Account.get_or_none(Account.username == username) or Account.create(username=username,
+                                                                                           **fields)
+            people = {"county office": person("bench-county", role="staff", display_name="县"),
+                      "township office": person("bench-town", role="staff", station=township, display_name="镇"),
+                      "department": person("bench-dept", role="department", department=department,
+                                           display_name="局")}
             deputy = Deputy.select().order_by(Deputy.id).first()
             middle = Case.select().order_by(Case.id).offset(total // 2).first()
             month = {"start": "2025-06-01", "end": "2025-06-30"}
