@@ -17,6 +17,7 @@ import contextlib
 from peewee import fn
 
 from models import Case, CaseGram, db, is_mysql
+from services import paging
 
 SIZES = (1, 2, 3)  # single characters, pairs and triples
 PROBED = 1000  # postings counted per piece to find the rarest (a count above this is "common")
@@ -77,12 +78,8 @@ def rebuild(query=None, batch=1000):
     if whole:
         CaseGram.delete().execute()
     query = Case.select() if whole else query
-    done, last = 0, 0
-    while True:
-        cases = list(query.select(Case.id, Case.submitted_at, Case.title, Case.content)
-                     .where(Case.id > last).order_by(Case.id).limit(batch))
-        if not cases:
-            return done
+    done = 0
+    for cases in paging.batches(query.select(Case.id, Case.submitted_at, Case.title, Case.content), batch):
         # a batch a transaction; inside a migration's (whose CREATE TABLE ended any savepoint on MariaDB), none
         with contextlib.nullcontext() if db.in_transaction() else db.atomic():
             for case in cases:
@@ -90,21 +87,19 @@ def rebuild(query=None, batch=1000):
                 if not whole and pieces:  # its rows under any moment (reads its pieces' postings: for a few cases)
                     CaseGram.delete().where(CaseGram.gram.in_(pieces), CaseGram.case_id == case.id).execute()
                 index(None, case)
-        done, last = done + len(cases), cases[-1].id
+        done += len(cases)
+    return done
 
 
 def add(sizes, batch=1000):
     """Every case's pieces of `sizes` added to the index, the rows it has left as they are (migration 0021: the
     single characters), a thousand cases a step; returns how many cases were read."""
-    done, last = 0, 0
-    while True:
-        cases = list(Case.select(Case.id, Case.submitted_at, Case.title, Case.content)
-                     .where(Case.id > last).order_by(Case.id).limit(batch))
-        if not cases:
-            return done
+    done = 0
+    for cases in paging.batches(Case.select(Case.id, Case.submitted_at, Case.title, Case.content), batch):
         _insert([(g, CaseGram.submitted_at.db_value(case.submitted_at), case.id) for case in cases
                  for g in grams(case.title, case.content, sizes=sizes)])
-        done, last = done + len(cases), cases[-1].id
+        done += len(cases)
+    return done
 
 
 def _rarest(pieces):
