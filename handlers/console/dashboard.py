@@ -94,8 +94,7 @@ def _deputies_in(scope):
         return 1
     deputies = Deputy.select()
     if scope["station"] is not None:
-        deputies = deputies.where(Deputy.station.in_(Station.select(Station.id).where(
-            Station.path.startswith(scope["station"].path))))
+        deputies = deputies.where(Deputy.station.in_(stats.subtree(scope["station"])))
     return deputies.count()
 
 
