@@ -211,9 +211,9 @@ class Case(BaseModel):
 
     class Meta:
         indexes = (
-            # covers stats' live count of cases in hand and not yet due, in every dimension
-            (("state", "deadline", "submitted_at", "station", "lead_department", "deputy", "category", "project"),
-             False),
+            # covers stats' live count of cases in hand and not yet due, in every dimension (migration 0022)
+            (("state", "deadline", "kind", "submitted_at", "station", "lead_department", "deputy", "category",
+              "project"), False),
             (("lead_department", "submitted_at"), False),
             (("deputy", "submitted_at"), False),
             (("station", "submitted_at"), False),

@@ -4,27 +4,35 @@ A page is found from where the last one ended — `(submitted_at, id)` below the
 by skipping rows with OFFSET, whose cost grows with the page number (page 10,000 of a million cases read and
 threw away 500,000 rows). The id breaks ties between cases filed in the same instant, so no row is skipped or
 shown twice, and cases filed meanwhile appear on the first page, not shifted into the next. The person sees
-首页 / 上一页 / 下一页 / 末页 and a count capped at COUNT_CAP ("1000+"), counted with a bounded query.
+首页 / 上一页 / 下一页 / 末页 and a count capped at COUNT_CAP ("1000+"), counted with a bounded query. A list may
+be ordered by another key, a date such as the deadline, either way (`key`, `ascending`).
 """
 import datetime as dt
 import re
 
+from peewee import DateField
+
 from services.errors import InvalidInput
 
 COUNT_CAP = 1_000
-_CURSOR = re.compile(r"^(\d{8}T\d{6}\.\d{6})_(\d{1,19})$")
+_CURSOR = re.compile(r"^(\d{8}(?:T\d{6}\.\d{6})?)_(\d{1,19})$")
+_MOMENT, _DAY = "%Y%m%dT%H%M%S.%f", "%Y%m%d"
 
 
 def cursor(row, at="submitted_at"):
-    """The text a link carries to continue after (or before) this row."""
-    return f"{getattr(row, at):%Y%m%dT%H%M%S.%f}_{row.id}"
+    """The text a link carries to continue after (or before) this row: its key (a moment or a day) and id."""
+    value = getattr(row, at)
+    return f"{value:{_MOMENT if isinstance(value, dt.datetime) else _DAY}}_{row.id}"
 
 
-def _parse(text):
+def _parse(text, key):
+    """A cursor back to (key value, id), the value of the key's own type (a day for a DateField)."""
     found = _CURSOR.match(text or "")
-    if not found or int(found.group(2)) >= 2 ** 63:
+    day = isinstance(key, DateField)
+    if not found or int(found.group(2)) >= 2 ** 63 or ("T" in found.group(1)) == day:
         raise InvalidInput("invalid_cursor", "翻页参数有误，请回到第一页", field="after")
-    return dt.datetime.strptime(found.group(1), "%Y%m%dT%H%M%S.%f"), int(found.group(2))
+    moment = dt.datetime.strptime(found.group(1), _DAY if day else _MOMENT)
+    return moment.date() if day else moment, int(found.group(2))
 
 
 def _below(moment, ident, key, pk):
@@ -37,28 +45,30 @@ def _above(moment, ident, key, pk):
     return (key >= moment) & ((key > moment) | ((key == moment) & (pk > ident)))
 
 
-def page(query, args, size=50, key=None, pk=None):
-    """One page of `query` (a peewee select without ordering) newest first, from the request's ?after= / ?before=
-    cursor or ?last=1. Returns (rows, links) where links has `first`, `previous`, `next`, `last` as dicts of
-    query arguments (None when there is no such page)."""
+def page(query, args, size=50, key=None, pk=None, ascending=False):
+    """One page of `query` (a peewee select without ordering) newest first (`ascending`: oldest first) by `key`
+    (submitted_at unless told), from the request's ?after= / ?before= cursor or ?last=1. Returns (rows, links)
+    where links has `first`, `previous`, `next`, `last` as dicts of query arguments (None when there is no such
+    page)."""
     model = query.model
     key, pk = key or model.submitted_at, pk or model.id
     after, before, last = args.get("after"), args.get("before"), args.get("last") == "1"
-    newest, oldest = (key.desc(), pk.desc()), (key.asc(), pk.asc())
+    onward, back = ((key.asc(), pk.asc()), (key.desc(), pk.desc()))[::1 if ascending else -1]
+    past, behind = (_above, _below) if ascending else (_below, _above)
     if after:
-        rows = list(query.where(_below(*_parse(after), key, pk)).order_by(*newest).limit(size + 1))
+        rows = list(query.where(past(*_parse(after, key), key, pk)).order_by(*onward).limit(size + 1))
         more_before, more_after = True, len(rows) > size
         rows = rows[:size]
     elif before:
-        rows = list(query.where(_above(*_parse(before), key, pk)).order_by(*oldest).limit(size + 1))
+        rows = list(query.where(behind(*_parse(before, key), key, pk)).order_by(*back).limit(size + 1))
         more_before, more_after = len(rows) > size, True
         rows = rows[:size][::-1]
     elif last:
-        rows = list(query.order_by(*oldest).limit(size + 1))
+        rows = list(query.order_by(*back).limit(size + 1))
         more_before, more_after = len(rows) > size, False
         rows = rows[:size][::-1]
     else:
-        rows = list(query.order_by(*newest).limit(size + 1))
+        rows = list(query.order_by(*onward).limit(size + 1))
         more_before, more_after = False, len(rows) > size
         rows = rows[:size]
     name = key.name

@@ -264,12 +264,13 @@ _READING = contextvars.ContextVar("stats_reading", default=None)
 @contextlib.contextmanager
 def one_reading():
     """Within it, the figures of one page count the cases still ahead of their deadline once per scope, not once
-    per table (they change with every write: use it only around reads)."""
-    token = _READING.set({})
+    per table (they change with every write: use it only around reads). Within another, it is that one."""
+    token = _READING.set({}) if _READING.get() is None else None
     try:
         yield
     finally:
-        _READING.reset(token)
+        if token is not None:
+            _READING.reset(token)
 
 
 def _waiting(by, as_of, scope):

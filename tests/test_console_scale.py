@@ -84,6 +84,32 @@ def test_keyset_pager_shows_every_case_once_under_every_filter_while_cases_arriv
     assert refused.status_code == 400 and "翻页参数有误" in refused.get_data(as_text=True)
 
 
+def test_overdue_and_due_soon_lists_go_by_deadline_nearest_today_first(client, w, monkeypatch):
+    monkeypatch.setattr(queue, "PER_PAGE", 2)
+    today = calendar.today()
+    cases = [case_in(w, ("assigned", "in_progress")[i % 2], title=f"第{i}件") for i in range(9)]
+    deadlines = [today - dt.timedelta(days=d) for d in (1, 1, 3, 9, 40)] + [today, today + dt.timedelta(days=1),
+                                                                           today + dt.timedelta(days=1), today]
+    for case, deadline in zip(cases, deadlines):
+        Case.update(deadline=deadline).where(Case.id == case.id).execute()
+    done = case_in(w, "answered", title="已答复")  # past its deadline but answered: in neither list
+    Case.update(deadline=today - dt.timedelta(days=2)).where(Case.id == done.id).execute()
+    sign_in(client, w.staff)
+    by_day = lambda picked, ascending: [c.number for c in sorted(  # noqa: E731
+        picked, key=lambda c: (Case.get_by_id(c.id).deadline, c.id), reverse=not ascending)]
+    overdue, soon = by_day(cases[:5], False), by_day(cases[5:], True)
+    for query, expected in (("overdue=1", overdue), ("todo=overdue", overdue), ("todo=due_soon", soon)):
+        assert walk(client, query, "下一页") == expected, query  # most recently overdue / soonest due first
+        assert walk(client, query, "上一页") == expected, query
+        assert "按办理时限排列" in listed(client, query)[2]
+    assert "按办理时限排列" not in listed(client, "")[2]
+    numbers, links, _ = listed(client, "overdue=1")
+    assert re.search(r"after=\d{8}_\d+$", links["下一页"])  # a day, not a moment
+    wrong = client.get("/console/cases?overdue=1&after=20260301T090000.000000_1")
+    assert wrong.status_code == 400 and "翻页参数有误" in wrong.get_data(as_text=True)
+    assert client.get("/console/cases?after=20260301_1").status_code == 400  # a day where the list goes by moment
+
+
 def test_streamed_issue_list_reads_back_equal_to_the_data(client, w, monkeypatch):
     monkeypatch.setattr(exports, "BATCH", 2)  # batches end inside the list: nothing lost or repeated at the seams
     answered = case_in(w, "answered", title="村口道路坑洼")

@@ -173,7 +173,7 @@ def test_migration_fills_responded_at_and_the_tally_for_an_existing_database(app
     responded = dict(Case.select(Case.id, Case.responded_at).tuples())
     migrator = MySQLMigrator(db.obj) if is_mysql() else SqliteMigrator(db.obj)
     db.drop_tables([CaseTally])
-    wide = [i.name for i in db.get_indexes("case") if i.columns[:3] == ["state", "deadline", "submitted_at"]]
+    wide = [i.name for i in db.get_indexes("case") if i.columns[:2] == ["state", "deadline"]]
     run_ops(migrator.drop_column("case", "responded_at"), migrator.drop_index("case", wide[0]),
             migrator.add_index("case", ("state", "deadline")))  # the schema as 0001 left it
     SchemaVersion.delete().where(SchemaVersion.version == 2).execute()  # only 0002 was undone
@@ -204,3 +204,20 @@ def test_migration_0020_adds_the_response_windows_and_counts_them(app):
     SchemaVersion.delete().where(SchemaVersion.version == 20).execute()
     assert migrate(discover()) == [20]
     assert stats.deputy_responsiveness() == expected and any(r["in_time"] for r in expected)
+
+
+def test_migration_0022_reads_the_cases_in_hand_from_an_index_that_holds_their_kind(app):
+    """A database from before 0022: the (state, deadline, …) index gains `kind`; the figures stay what they were."""
+    w = world()
+    busy_month(w, seed=5)
+    expected = {by: stats.figures(by=by) for by in DIMENSIONS}
+    migrator = MySQLMigrator(db.obj) if is_mysql() else SqliteMigrator(db.obj)
+    [wide] = [i.name for i in db.get_indexes("case") if i.columns[:2] == ["state", "deadline"]]
+    old = ("state", "deadline", "submitted_at", "station_id", "lead_department_id", "deputy_id", "category",
+           "project_id")
+    run_ops(migrator.drop_index("case", wide), migrator.add_index("case", old))
+    SchemaVersion.delete().where(SchemaVersion.version == 22).execute()
+    assert migrate(discover()) == [22]
+    assert [i.columns for i in db.get_indexes("case") if i.columns[:2] == ["state", "deadline"]] == [
+        ["state", "deadline", "kind", *old[2:]]]
+    assert {by: stats.figures(by=by) for by in DIMENSIONS} == expected

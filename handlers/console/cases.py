@@ -17,6 +17,9 @@ FILTERS = ("state", "deputy", "station", "department", "category", "overdue", "r
 PER_PAGE = 50
 DEPUTY_MENU = 500  # more deputies than this: the filter takes a code instead of a menu
 PAGING = ("page", "after", "before", "last")  # the pager's own arguments (services/paging.py)
+# lists by deadline, nearest today first (the most recently overdue, the soonest due): an index walk from today
+# finds them, where newest-filed first read every case filed within one deadline period (docs/performance.md)
+BY_DEADLINE = {"overdue": False, "s_overdue": False, "due_soon": True}  # to-do: ascending
 # the action forms the console offers (deputies act in the mini-program; citizens never here)
 CONSOLE_ACTIONS = ("accept", "decline", "assign", "sign", "return", "progress", "request_extension",
                    "approve_extension", "refuse_extension", "urge", "answer", "reopen", "close",
@@ -94,9 +97,12 @@ def push_mode():
 @roles(*EVERYONE)
 def cases():
     query, f = filtered(request.args)
-    rows, links = paging.page(exports.listed(query), request.args, PER_PAGE)
+    ascending = BY_DEADLINE.get("overdue" if f["overdue"] else f["todo"])
+    rows, links = paging.page(exports.listed(query), request.args, PER_PAGE,
+                              key=None if ascending is None else Case.deadline, ascending=bool(ascending))
     return render_template(
         "console/cases.html", rows=rows, f=f, total=paging.total(query, rows, links), links=links,
+        by_deadline=ascending,
         states=KIND_STATES.get(f["kind"] or "report", workflow.STATES), categories=workflow.CATEGORIES,
         kinds=workflow.KIND_LABELS, today=calendar.today(), sources=workflow.SOURCES,
         figure_label=stats.figure_label(f["figure"]), todo_label={t.key: t.label for t in todo.todos_for(
