@@ -318,8 +318,8 @@ def test_a_drain_out_of_time_hands_back_what_it_has_not_started(wired, wechat_st
     a = person("t", follows=True)
     for i in range(5):
         message(a, key=f"t{i}")
-    wechat_standin.inject("message/template/send", delay=0.3)
-    assert delivery.drain(budget_seconds=0.1, concurrency=1) == {"sent": 1}
+    wechat_standin.inject("message/template/send", delay=1.0)  # the first send outlasts the budget; the budget
+    assert delivery.drain(budget_seconds=0.5, concurrency=1) == {"sent": 1}  # is long enough to start it at load
     left = Notification.select().where(Notification.state == "pending")
     assert left.count() == 4 and {n.claimed_by for n in left} == {""}
     assert delivery.drain() == {"sent": 4}
