@@ -135,9 +135,18 @@ def subtree(station):
 
 def rolled_up(parent=None, **scope):
     """One row per child of `parent` (the top nodes when None) with the figures of its whole subtree: what a
-    city sees of its counties, a county of its townships (levels, services/levels.py)."""
+    city sees of its counties, a county of its townships (levels, services/levels.py). Summed from one reading
+    by station, not one per child (a province's hundred counties)."""
     children = Station.select().where(Station.parent.is_null() if parent is None else Station.parent == parent)
-    return [{**figures(station=child, **scope), "key": child.code, "label": child.name}
+    depth = 0 if parent is None else parent.path.count("/") - 1  # a path is the ids from the top: "/1/5/23/"
+    paths = dict(Station.select(Station.id, Station.path).tuples())
+    summed = defaultdict(lambda: dict.fromkeys(ADDED, 0))
+    for row in figures(by="station", station=parent, **scope):
+        if row["key"] is not None:
+            under = summed[int(paths[row["key"]].split("/")[depth + 1])]  # the child whose subtree holds it
+            for name in ADDED:
+                under[name] += row.get(name, 0)  # responded_in_time: only where tallied or live
+    return [{**_rated(dict(summed[child.id])), "key": child.code, "label": child.name}
             for child in children.order_by(Station.path)]
 
 
@@ -159,13 +168,22 @@ def figures(by=None, as_of=None, live=False, kind="report", **scope):
     if by is None and not rows:
         rows = [_finish({}, 0)]
     for row in rows:
-        for name, (top, bottom) in RATES.items():
-            row[name] = row[top] / row[bottom] if row[bottom] else None
-        row["flagged"] = row["satisfaction_rate"] is not None and row["satisfaction_rate"] < SATISFACTION_FLOOR
+        _rated(row)
     if by is None:
         return rows[0]
     _label(rows, by)
     return rows
+
+
+ADDED = [*SUMS, "due", "responded_in_time"]  # the counts of a row: rows of parts add up to the whole's
+
+
+def _rated(row):
+    """The row with its rates and its 二次整改 flag (from its counts)."""
+    for name, (top, bottom) in RATES.items():
+        row[name] = row[top] / row[bottom] if row[bottom] else None
+    row["flagged"] = row["satisfaction_rate"] is not None and row["satisfaction_rate"] < SATISFACTION_FLOOR
+    return row
 
 
 def _live(by, as_of, scope):

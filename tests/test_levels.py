@@ -119,6 +119,10 @@ def test_figures_roll_up_the_tree(city, client):
     assert rows == {"青山县人大常委会": 2, "白水县人大常委会": 1}
     assert {r["label"]: r["total"] for r in stats.rolled_up(city.qs)} == {"城关镇人大": 1, "河西镇人大": 1}
     assert stats.figures(station=city.city)["total"] == 3
+    for parent in (None, city.city, city.qs):  # summed from one reading by station: each child's own figures
+        for row in stats.rolled_up(parent):
+            child = Station.get(Station.code == row["key"])
+            assert row == {**stats.figures(station=child), "key": child.code, "label": child.name}
     _login(client, "jz")  # the city office's dashboard: one row per county, each counting its townships
     table = client.get("/console/stats").get_data(as_text=True).split('id="by-level"')[1].split("</table>")[0]
     assert 'data-key="QS"><td>青山县人大常委会</td>' in table and 'data-key="BS"><td>白水县人大常委会</td>' in table
