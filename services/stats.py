@@ -360,10 +360,11 @@ def _label(rows, by):
 # --- keeping the tally in step --------------------------------------------------------------------
 
 def _rows_of(case):
-    """The tally rows one case adds to: {(dim, period, day, station, key): {column: amount}}, a day row, a month
-    row (dated the 1st) and a year row (dated 1 January) for each dimension. A merged duplicate adds to none."""
-    if case.state in UNCOUNTED:
-        return {}
+    """The tally rows one case adds to and what it adds to each: ([(kind, dim, period, day, station, key)],
+    {column: amount}), a day row, a month row (dated the 1st) and a year row (dated 1 January) for each
+    dimension, every one by the same amounts. A merged duplicate (or no case) adds to none."""
+    if case is None or case.state in UNCOUNTED:
+        return [], {}
     day = calendar.local(case.submitted_at).date()
     station = case.station_id or 0
     amounts = {"total": 1, **{name: int(bool(test(case))) for name, test in TESTS.items()}}
@@ -371,45 +372,54 @@ def _rows_of(case):
                                       if case.responded_at else 0)
     keys = {"station": case.station_id, "state": case.state, "department": case.lead_department_id,
             "deputy": case.deputy_id, "category": case.category, "project": case.project_id}
-    return {(case.kind or "report", dim, period, when, station, "" if value is None else str(value)): amounts
+    return [(case.kind or "report", dim, period, when, station, "" if value is None else str(value))
             for dim, value in keys.items()
-            for period, when in (("D", day), ("M", day.replace(day=1)), ("Y", day.replace(month=1, day=1)))}
+            for period, when in (("D", day), ("M", day.replace(day=1)), ("Y", day.replace(month=1, day=1)))], amounts
 
 
 def record(before, after):
     """Move one case's counts from what it was (`before`, None for a new case) to what it is (`after`),
-    inside the caller's transaction, in one statement. Rows go in one fixed order, so writers never deadlock."""
-    changes = defaultdict(lambda: defaultdict(int))
-    for case, sign in ((before, -1), (after, 1)):
-        for row, amounts in (_rows_of(case) if case is not None else {}).items():
-            for name, amount in amounts.items():
-                changes[row][name] += sign * amount
-    rows = [(*row, *(amounts[name] for name in SUMS)) for row, amounts in sorted(changes.items())
+    inside the caller's transaction, in one statement that names only the columns that move (a new case moves
+    `total` alone). Rows go in one fixed order, so writers never deadlock."""
+    (old_rows, old), (new_rows, new) = _rows_of(before), _rows_of(after)
+    kept = {name: new.get(name, 0) - old.get(name, 0) for name in SUMS}  # a row both add to moves by the difference
+    gone = {name: -amount for name, amount in old.items()}
+    changes = dict.fromkeys(old_rows, gone)
+    for row in new_rows:
+        changes[row] = kept if row in changes else new
+    rows = [(row, amounts) for row, amounts in sorted(changes.items())
             if any(amounts.values())]
     if rows:
-        _upsert(len(rows)).execute(**{f"{column}{i}": value for i, row in enumerate(rows)
-                                      for column, value in zip(TALLY_COLUMNS, row)})
+        distinct = {id(amounts): amounts for _, amounts in rows}.values()  # at most the three above
+        moved = tuple(name for name in SUMS if any(amounts[name] for amounts in distinct))
+        values = {}
+        for i, (row, amounts) in enumerate(rows):
+            values.update(zip((f"{column}{i}" for column in KEY_COLUMNS), row))
+            values.update((f"{name}{i}", amounts[name]) for name in moved)
+        _upsert(len(rows), moved).execute(**values)
 
 
-TALLY_COLUMNS = ("kind", "dim", "period", "day", "station", "key", *SUMS)
+KEY_COLUMNS = ("kind", "dim", "period", "day", "station", "key")  # a tally row's identity, its unique index
+TALLY_COLUMNS = (*KEY_COLUMNS, *SUMS)
 _UPSERTS = {}
 
 
-def _upsert(count):
-    """The upsert of `count` tally rows, its SQL built once per row count and kind of database (building it
-    cost more than running it: a new case moves 12 rows of 16 columns)."""
-    if count not in _UPSERTS:
+def _upsert(count, moved):
+    """The upsert of `count` tally rows adding to the columns `moved`, its SQL built once per row count, set of
+    columns and kind of database (building it cost more than running it). A new row gets every column, 0 in the
+    SQL text for those that do not move; a row already there gets only the moved columns added."""
+    if (count, moved) not in _UPSERTS:
         def build():
             added = (lambda f: fn.VALUES(f)) if is_mysql() else (lambda f: getattr(EXCLUDED, f.name))  # noqa: E731
             return CaseTally.insert_many(
-                [{column: Prepared.arg(f"{column}{i}") for column in TALLY_COLUMNS} for i in range(count)]
+                [{column: Prepared.arg(f"{column}{i}") if column in KEY_COLUMNS or column in moved else 0
+                  for column in TALLY_COLUMNS} for i in range(count)]
             ).on_conflict(
-                conflict_target=None if is_mysql() else [CaseTally.kind, CaseTally.dim, CaseTally.period,
-                                                         CaseTally.day, CaseTally.station, CaseTally.key],
+                conflict_target=None if is_mysql() else [getattr(CaseTally, name) for name in KEY_COLUMNS],
                 update={getattr(CaseTally, name): getattr(CaseTally, name) + added(getattr(CaseTally, name))
-                        for name in SUMS})
-        _UPSERTS[count] = Prepared(build)
-    return _UPSERTS[count]
+                        for name in moved})
+        _UPSERTS[count, moved] = Prepared(build)
+    return _UPSERTS[count, moved]
 
 
 def rebuild():
