@@ -34,7 +34,7 @@ ROUNDS = int(os.environ.get("WEBHOOK_BENCH_ROUNDS", "3"))
 SECONDS = int(os.environ.get("WEBHOOK_BENCH_SECONDS", "25"))
 HALF_SECONDS = int(os.environ.get("WEBHOOK_BENCH_HALF_SECONDS", "8"))
 CONNECTIONS = 32
-MOST = 1800        # req/s of ours a run's requests are written for (more would reuse MsgIds: counted as wraps)
+MOST = 3000        # req/s of ours a run's requests are written for (more would reuse MsgIds: counted as wraps)
 WECHAT = dict(WECHAT_OA_TOKEN="benchtoken", WECHAT_OA_AES_KEY="bench" + "K" * 38, WECHAT_OA_APP_ID="wxoabench00000001",
               WECHAT_OA_APP_SECRET="oa-secret")
 

@@ -6,7 +6,8 @@ import pytest
 
 from models import Account, KeyValue
 from tests.factories import csrf_of
-from tests.wechat_helpers import encrypt_for, event_xml, fresh, post_aes, post_plain, read_reply, sign, text_xml
+from tests.wechat_helpers import (encrypt_for, event_xml, fresh, open_reply, post_aes, post_plain, read_reply, sign,
+                                  text_xml)
 
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
@@ -89,13 +90,33 @@ def test_safe_mode_accepts_a_fresh_message_and_refuses_its_nonce_with_another(ap
     app.config["WECHAT_OA_AES_KEY"] = AES_KEY
     follower()
     timestamp, nonce = fresh()
-    envelope, signature = encrypt_for(app, text_xml("帮助", openid="oa-victim"), timestamp, nonce)
+    envelope, signature = encrypt_for(app, event_xml("subscribe", openid="oa-victim"), timestamp, nonce)
     assert post_aes(client, envelope, "testtoken", signature, timestamp, nonce).status_code == 200
     forged, forged_signature = encrypt_for(app, event_xml("unsubscribe", openid="oa-victim"), timestamp, nonce)
     assert post_aes(client, forged, "testtoken", forged_signature, timestamp, nonce).status_code == 403
     assert followed() is True
     # the body is covered by msg_signature: another body under the first signature is refused too
     assert post_aes(client, forged, "testtoken", signature, *fresh()).status_code == 403
+
+
+def test_safe_mode_answers_a_question_without_waiting_for_a_locked_database(app, client, database_url):
+    """In safe mode msg_signature covers the body, so a read-only command (查询, 帮助) stores no claim: it is
+    answered at once while another writer holds the database, and a re-delivery is simply answered again."""
+    from tests.test_wechat_webhook import _hold_database_lock
+    app.config.update(WECHAT_OA_AES_KEY=AES_KEY, WECHAT_REPLY_BUDGET=0.5)
+    follower()
+    timestamp, nonce = fresh()
+    envelope, signature = encrypt_for(app, text_xml("帮助", openid="oa-victim", msgid=880001), timestamp, nonce)
+    release = _hold_database_lock(database_url, rows=True)
+    try:
+        first, again = (post_aes(client, envelope, "testtoken", signature, timestamp, nonce) for _ in range(2))
+    finally:
+        release()
+    for resp in (first, again):
+        assert resp.status_code == 200
+        cfg = app.config
+        reply = open_reply(resp, cfg["WECHAT_OA_TOKEN"], AES_KEY, cfg["WECHAT_OA_APP_ID"])
+        assert "查询 案件号" in reply.content
 
 
 def test_nonces_live_in_shared_storage_for_the_whole_window(app, client):

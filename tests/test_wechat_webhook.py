@@ -3,10 +3,9 @@ signature failures, bad input, de-duplicated retries and the time budget."""
 import logging
 
 import pytest
-import xmltodict
-from wechatpy.crypto import WeChatCrypto
 
 from models import KeyValue, db
+from tests import wechat_helpers as helpers
 from tests.wechat_helpers import event_xml, post_aes, post_plain, read_reply, sign, text_xml
 from handlers.oa import webhook
 
@@ -68,11 +67,7 @@ def post_vector(client, v, with_signature=True, **override):
 
 
 def open_reply(resp, v, key=VECTOR_KEY):
-    """Decrypt our encrypted reply exactly as WeChat would (checking its msg_signature) → the reply object."""
-    envelope = xmltodict.parse(resp.get_data(as_text=True))["xml"]
-    crypto = WeChatCrypto(v["token"], key, v["appid"])
-    plain = crypto.decrypt_message(resp.get_data(), envelope["MsgSignature"], envelope["TimeStamp"], envelope["Nonce"])
-    return read_reply(plain)
+    return helpers.open_reply(resp, v["token"], key, v["appid"])
 
 
 # --- verification and signatures ------------------------------------------------------------------
@@ -231,9 +226,10 @@ def test_retried_text_message_is_answered_from_storage(app, client, caplog):
     assert "retry of wx:msg:987654321 answered from storage" in caplog.text
 
 
-def _hold_database_lock(database_url):
+def _hold_database_lock(database_url, rows=False):
     """Another connection that takes the write lock on the dedup table (what a stuck migration or a
-    long report would do); returns a function that releases it."""
+    long report would do); returns a function that releases it. rows: on MariaDB a writer's locks only —
+    every row and gap of the table, in an open transaction — which leave plain reads alone."""
     if database_url.startswith("sqlite"):
         import sqlite3
         conn = sqlite3.connect(database_url[len("sqlite:///"):], isolation_level=None)
@@ -243,10 +239,14 @@ def _hold_database_lock(database_url):
         from models.base import MySQLdbDatabase
         conn = MySQLdbDatabase(**parse(database_url))
         conn.connect()
-        conn.execute_sql("LOCK TABLES key_value WRITE")
+        if rows:
+            conn.execute_sql("BEGIN")
+            conn.execute_sql("SELECT * FROM key_value FOR UPDATE")
+        else:
+            conn.execute_sql("LOCK TABLES key_value WRITE")
         conn.execute = conn.execute_sql
     def release():
-        conn.execute("ROLLBACK" if database_url.startswith("sqlite") else "UNLOCK TABLES")
+        conn.execute("ROLLBACK" if database_url.startswith("sqlite") or rows else "UNLOCK TABLES")
         conn.close()
     return release
 

@@ -79,6 +79,15 @@ def encrypt_for(app, xml, timestamp, nonce, key=None):
     return safe, parsed["MsgSignature"]
 
 
+def open_reply(resp, token, key, appid):
+    """Decrypt our encrypted reply exactly as WeChat would (checking its msg_signature) → the reply object."""
+    import xmltodict
+    envelope = xmltodict.parse(resp.get_data(as_text=True))["xml"]
+    crypto = WeChatCrypto(token, key, appid)
+    return read_reply(crypto.decrypt_message(resp.get_data(), envelope["MsgSignature"], envelope["TimeStamp"],
+                                             envelope["Nonce"]))
+
+
 def read_reply(xml):
     """A passive reply as WeChat reads it: type, source/target, content (text) or articles (news)."""
     from types import SimpleNamespace

@@ -13,6 +13,8 @@
   came with: the same nonce with the same message is WeChat's own re-delivery (answered from the
   de-duplication storage, no second side effect); with any other message it is a forgery (403). The
   claim runs where the answer does (under the time budget), so a locked database never holds the reply.
+  In safe mode a pure handler's answer (below) claims nothing: msg_signature covers the body, so only the
+  token's holder could put another message under a nonce — and could as well pick a new one.
 - WeChat waits 5 s, then re-sends (up to 4 deliveries). The work runs in a worker thread under a time
   budget (WECHAT_REPLY_BUDGET, default 3.5 s): if it is not done in time — a slow or locked database,
   say — the reply goes out at once (a short "正在查询" for a question, else "success") and the worker's
@@ -22,7 +24,8 @@
   the write lock), and goes to a worker only when the lock outlasts the budget. De-duplication claims the
   message key in shared storage in the same transaction as the handler's side effects, so a retry causes
   none and gets the same answer; a pure handler (it only reads, e.g. 查询 and 帮助) answers first and
-  stores the nonce's claim, the message's claim and its answer in one statement (pure_answer).
+  stores the nonce's claim, the message's claim and its answer in one statement (pure_answer) — in
+  plaintext mode; in safe mode it stores nothing (a retry asks again) and never waits for a write lock.
 - Nothing of this opens a session or sets a browser's headers (handlers/security.py MACHINE_PATHS).
 """
 import functools
@@ -95,7 +98,7 @@ def webhook():
     if msg is None:
         return success()
     nonce = f"wx:nonce:{args.get('timestamp')}:{args.get('nonce', '')}"[:191]
-    reply = answer(msg, float(cfg.get("WECHAT_REPLY_BUDGET", 3.5)), nonce)
+    reply = answer(msg, float(cfg.get("WECHAT_REPLY_BUDGET", 3.5)), nonce, covered=crypto is not None)
     if reply is REFUSED:
         log.warning("wechat: nonce reused with another message from %s: refused", request.remote_addr)
         abort(403)
@@ -239,13 +242,16 @@ def dedup_key(msg):
     return f"wx:msg:{msg.id}" if msg.id else f"wx:msg:{msg.source}:{msg.time}"[:191]
 
 
-def process(msg, pure_only=False, nonce=None, resolved=None):
+def process(msg, pure_only=False, nonce=None, resolved=None, covered=False):
     """Handle a message once: the first delivery claims its key (and the request's nonce, claim_nonce), runs
     the handler and stores the answer — in one transaction on the database, so a retry waits for it and then
     reads the same answer. A pure handler (router: it only reads) runs first, and its answer is stored with
-    both claims in one statement (pure_answer). REFUSED when the nonce came with another message: nothing
-    is handled then. pure_only: ORDINARY instead of running a handler that is not pure (or raised
-    NeedsClaim), with nothing claimed. resolved: router.resolve(msg), when the caller has it already."""
+    both claims in one statement (pure_answer) — unless the message's signature covered its body (covered:
+    safe mode's msg_signature), when nothing is stored: only the token's holder could send another message
+    under this nonce, and could as well choose a new one, so the claim would guard nothing, and a retry only
+    asks again. REFUSED when the nonce came with another message: nothing is handled then. pure_only:
+    ORDINARY instead of running a handler that is not pure (or raised NeedsClaim), with nothing claimed.
+    resolved: router.resolve(msg), when the caller has it already."""
     key = dedup_key(msg)
     handler, args = resolved or router.resolve(msg)
     if handler in router.pure:
@@ -255,7 +261,7 @@ def process(msg, pure_only=False, nonce=None, resolved=None):
         except NeedsClaim:
             pass
         else:
-            return pure_answer(msg, key, reply, nonce)
+            return reply if covered else pure_answer(msg, key, reply, nonce)
     if pure_only:
         return ORDINARY
     if not claim_nonce(nonce, msg):
@@ -381,36 +387,37 @@ def claim_nonce(nonce, msg):
     return store.add(nonce, key, NONCE_TTL) or store.get(nonce) == key
 
 
-def answer_here(msg, budget, nonce=None):
+def answer_here(msg, budget, nonce=None, covered=False):
     """A pure handler's answer on SQLite, on this request's thread and its kept connection: handing the
     message to a worker thread costs more CPU than the answer. Reads never wait on SQLite (WAL); the claims
-    may wait for the write lock, so the busy timeout is the budget meanwhile. ORDINARY (nothing stored) for
-    any other handler or database, Redis storage, NeedsClaim, or a lock held past the budget; REFUSED for
-    a nonce another message used."""
-    if not isinstance(db.obj, SqliteDatabase) or not store.uses_database():
+    (none when covered: process) may wait for the write lock, so the busy timeout is the budget meanwhile.
+    ORDINARY (nothing stored) for any other handler or database, claims in Redis, NeedsClaim, or a lock held
+    past the budget; REFUSED for a nonce another message used."""
+    if not isinstance(db.obj, SqliteDatabase) or not (covered or store.uses_database()):
         return ORDINARY   # resolving reads too (a conversation's state): not on this thread then
     resolved = router.resolve(msg)
     if resolved[0] not in router.pure:
         return ORDINARY
     db.connect(reuse_if_open=True)
     conn = db.connection()
-    busy = BUSY_TIMEOUT_MS  # what every connection has (models/base.py), so it need not be read back each time
-    conn.execute(f"PRAGMA busy_timeout = {int(budget * 1000)}")
+    if not covered:   # every connection's busy timeout is BUSY_TIMEOUT_MS (models/base.py): set back below
+        conn.execute(f"PRAGMA busy_timeout = {int(budget * 1000)}")
     try:
-        return process(msg, pure_only=True, nonce=nonce, resolved=resolved)
+        return process(msg, pure_only=True, nonce=nonce, resolved=resolved, covered=covered)
     except Exception as err:  # noqa: BLE001 — "database is locked": nothing was stored; a worker retries
         log.warning("wechat: %s not answered on the request thread (%s); handed to a worker", dedup_key(msg), err)
         return ORDINARY
     finally:
-        conn.execute(f"PRAGMA busy_timeout = {busy}")
+        if not covered:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
-def answer(msg, budget, nonce=None):
+def answer(msg, budget, nonce=None, covered=False):
     """process(msg) in a worker thread (a pure handler on SQLite: answer_here); past the budget, reply now
     and send the answer later. The nonce is claimed first (claim_nonce): REFUSED when another message had
     it — then nothing is handled, and nothing follows later either."""
     start = time.monotonic()
-    reply = answer_here(msg, budget, nonce)
+    reply = answer_here(msg, budget, nonce, covered)
     if reply is not ORDINARY:
         return reply
     budget -= time.monotonic() - start
@@ -420,7 +427,7 @@ def answer(msg, budget, nonce=None):
 
     def work():
         try:
-            reply = attempt(msg, nonce)
+            reply = attempt(msg, nonce, covered)
         except Exception:  # noqa: BLE001
             log.exception("wechat: handling %s from %s failed", dedup_key(msg), msg.source)
             reply = None
@@ -442,12 +449,12 @@ def answer(msg, budget, nonce=None):
     return LATE_TEXT if msg.type == "text" or getattr(msg, "event", "") == "click" else None
 
 
-def attempt(msg, nonce=None):
+def attempt(msg, nonce=None, covered=False):
     """claim_nonce, then process(msg), on this thread's connection; once more on a fresh one when a kept
     MySQL connection turns out to have been lost meanwhile (server restart, wait_timeout) — nothing was
     committed then."""
     def run():
-        return process(msg, nonce=nonce)
+        return process(msg, nonce=nonce, covered=covered)
     reused = not db.is_closed()
     db.connect(reuse_if_open=True)
     try:
