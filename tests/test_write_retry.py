@@ -10,7 +10,7 @@ from playhouse.db_url import parse
 
 from models import ALL_MODELS, Case, CaseEvent, Counter, Notification, db
 from models.base import MySQLdbDatabase
-from services import ratelimit, reports, stats, workflow
+from services import analysis, ratelimit, reports, stats, workflow
 from tests.conftest import BACKEND, TEST_CONFIG, wipe
 from tests.factories import new_case, world
 
@@ -100,23 +100,61 @@ def test_a_deadlocked_action_is_run_again_whole_and_leaves_one_event(my_app):
 
 
 def test_a_deadlocked_report_is_filed_once_and_checked_and_counted_once(my_app, wechat_standin):
-    """A citizen's report whose write MariaDB aborts (here: a deadlock on the year's case counter) is written
-    again whole — one case, one event — while the content check is asked once and the citizen's hourly
-    allowance counts one report, not two."""
+    """A citizen's report whose write MariaDB aborts (here: a deadlock on the new case's own row) is written
+    again whole — one case, one event, the number it was given before the write — while the content check is
+    asked once and the citizen's hourly allowance counts one report, not two."""
     w = world()
-    new_case(w)  # the year's counter and today's tally rows exist
+    first = new_case(w)  # the year's counter and today's tally rows exist
     wechat_standin.opened(w.citizen.openid)
     checks = len(wechat_standin.sent("msg_sec_check"))
-    year = Counter.select().where(Counter.name.startswith("case-")).get().name
-    deadlocked = _rival(_url(my_app), "update counter set value = value where name = %s", (year,))
+    deadlocked = _rival(_url(my_app), "select id from `case` where client_request_id = %s for update", ("retry-1",))
     case, created = reports.submit(w.citizen, {"deputy": w.deputy.code, "category": "traffic",
                                                "content": "幸福路口的路灯坏了一个多月。", "client_request_id": "retry-1"})
     assert deadlocked(), "no deadlock happened: the test proved nothing"
     assert created and Case.select().where(Case.client_request_id == "retry-1").count() == 1
+    assert int(case.number.rsplit("-", 1)[1]) == int(first.number.rsplit("-", 1)[1]) + 1   # no number skipped
     assert CaseEvent.select().where(CaseEvent.case == case.id).count() == 1
     assert len(wechat_standin.sent("msg_sec_check")) == checks + 1
     assert ratelimit.count(f"report:{w.citizen.id}") == 1
     assert stats.figures(by="state") == stats.figures(by="state", live=True)
+
+
+def test_a_report_is_not_held_up_by_another_reports_unfinished_write(my_app, monkeypatch):
+    """The year's counter is counted before a report's write, so its row is not locked until that write commits:
+    a second report goes through while the first is still being written, and each has its own number."""
+    w = world()
+    new_case(w)
+    # numbers no earlier test used: a wiped table keeps its deleted keys until InnoDB purges them, and a new case
+    # meeting one of its own number takes a shared lock on the gap after it (cases are never deleted for real)
+    Counter.update(value=Counter.value + 100000).where(Counter.name.startswith("case-")).execute()
+    inside, release = threading.Event(), threading.Event()
+    index = analysis.index
+
+    def held(*args, **kwargs):   # the first report's write stops half-way, inside its transaction
+        index(*args, **kwargs)
+        if threading.current_thread().name == "held":
+            inside.set()
+            release.wait(15)
+    monkeypatch.setattr(analysis, "index", held)
+    filed = {}
+
+    def report(key):
+        with my_app.app_context(), db.connection_context():
+            filed[key] = new_case(w, client_request_id=key).number
+    first, second = threading.Thread(target=report, args=("held",), name="held"), threading.Thread(
+        target=report, args=("free",))
+    first.start()
+    try:
+        assert inside.wait(15)
+        second.start()
+        second.join(5)
+        done_meanwhile = not second.is_alive()
+    finally:
+        release.set()
+        first.join(15)
+        second.join(15)
+    assert done_meanwhile, "the second report waited for the first one's write"
+    assert filed["held"] != filed["free"] and Case.select().where(Case.number << list(filed.values())).count() == 2
 
 
 def test_every_table_has_a_primary_key(my_app):
