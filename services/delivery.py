@@ -116,7 +116,9 @@ def claim(worker, limit=BATCH, now=None):
         ids = [row.id for row in lock(query)]
         if not ids:
             return []
-        people = Notification.select(Notification.account).where(Notification.id.in_(ids))
+        # the people as a list, not a subquery of the same table: MariaDB kept the lock of every row that subquery
+        # scanned until COMMIT, and every other sender's claim found all rows locked, skipped them and gave up
+        people = {row.account_id for row in Notification.select(Notification.account).where(Notification.id.in_(ids))}
         ids += [row.id for row in lock(Notification.select(Notification.id).where(
             due, Notification.account.in_(people), Notification.id.not_in(ids))
             .order_by(Notification.id).limit(BATCH))]

@@ -2,15 +2,16 @@
 conflict surfaces, at COMMIT) runs again whole, and leaves exactly one of everything; every table has a primary
 key (Galera replicates rows by it). On a real MariaDB server: the suite's own when it runs on MariaDB, else one
 this module starts."""
+import contextlib
 import threading
 import time
 
 import pytest
 from playhouse.db_url import parse
 
-from models import ALL_MODELS, Case, CaseEvent, Counter, Notification, db
+from models import ALL_MODELS, Account, Case, CaseEvent, Counter, Notification, db
 from models.base import MySQLdbDatabase
-from services import analysis, ratelimit, reports, stats, workflow
+from services import analysis, delivery, notify, ratelimit, reports, stats, workflow
 from tests.conftest import BACKEND, TEST_CONFIG, wipe
 from tests.factories import new_case, world
 
@@ -155,6 +156,40 @@ def test_a_report_is_not_held_up_by_another_reports_unfinished_write(my_app, mon
         second.join(15)
     assert done_meanwhile, "the second report waited for the first one's write"
     assert filed["held"] != filed["free"] and Case.select().where(Case.number << list(filed.values())).count() == 2
+
+
+def test_a_sender_claims_rows_while_another_senders_claim_is_still_open(my_app, monkeypatch):
+    """Senders of one drain claim side by side: while one claim's transaction is still open, another sender gets
+    other rows instead of finding every row locked and giving up (which left a drain with a handful of senders)."""
+    for i in range(10):
+        notify.write(Account.create(role="citizen", openid=f"openid-c{i}").id, "case_accepted", f"c{i}",
+                     {"number": f"N{i:05d}", "title": "测试"})
+    inside, release = threading.Event(), threading.Event()
+    exclusive = delivery._exclusive
+
+    @contextlib.contextmanager
+    def held():   # the first sender's claim stops just before its COMMIT
+        with exclusive():
+            yield
+            if threading.current_thread().name == "first":
+                inside.set()
+                release.wait(15)
+    monkeypatch.setattr(delivery, "_exclusive", held)
+    claimed = {}
+
+    def first():
+        with my_app.app_context(), db.connection_context():
+            claimed["first"] = delivery.claim("one", limit=2)
+    thread = threading.Thread(target=first, name="first")
+    thread.start()
+    try:
+        assert inside.wait(15)
+        claimed["second"] = delivery.claim("two", limit=2)
+    finally:
+        release.set()
+        thread.join(15)
+    assert len(claimed["first"]) == len(claimed["second"]) == 2
+    assert not {n.id for n in claimed["first"]} & {n.id for n in claimed["second"]}
 
 
 def test_every_table_has_a_primary_key(my_app):
