@@ -108,7 +108,8 @@ def test_a_deadlocked_report_is_filed_once_and_checked_and_counted_once(my_app, 
     first = new_case(w)  # the year's counter and today's tally rows exist
     wechat_standin.opened(w.citizen.openid)
     checks = len(wechat_standin.sent("msg_sec_check"))
-    deadlocked = _rival(_url(my_app), "select id from `case` where client_request_id = %s for update", ("retry-1",))
+    deadlocked = _rival(_url(my_app), "select id from `case` where client_request_id = %s for update",
+                        ("retry-1",))
     case, created = reports.submit(w.citizen, {"deputy": w.deputy.code, "category": "traffic",
                                                "content": "幸福路口的路灯坏了一个多月。", "client_request_id": "retry-1"})
     assert deadlocked(), "no deadlock happened: the test proved nothing"
