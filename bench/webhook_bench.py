@@ -1,6 +1,7 @@
 """Webhook: the `查询 <案件号>` round trip in safe mode (AES) against POST /wechat under gunicorn, compared
 with a bare Flask + wechatpy echo app (check signature, decrypt, parse, reply, encrypt; no database) served
-by the same gunicorn settings in the same run.
+by the same gunicorn settings in the same run, and beside it the same echo plus one indexed MariaDB read of the
+case (mysqlclient alone): the floor under any 查询 on MariaDB.
 
 Our app is served twice at once, on a throwaway MariaDB (production's database, docs/deployment.md) and on a
 SQLite file (the default deployment, `make run`), each with the demo county: every request is a follower asking
@@ -16,7 +17,7 @@ default 8), every reply decrypted and checked to be the case's status. The rows 
 rounds and the spread (lowest–highest): throughput, the ratio to the same round's echo, p99 at half load.
 CPU per request of the app's processes and of MariaDB comes from /proc over each timed wrk run (MariaDB's
 column is empty for SQLite, which runs inside the app's processes): on two shared cores, throughput ≈
-2 s / (CPU seconds per request, wrk's own included). Defaults: about 6 minutes in all."""
+2 s / (CPU seconds per request, wrk's own included). Defaults: about 8 minutes in all."""
 import contextlib
 import itertools
 import os
@@ -39,8 +40,11 @@ WECHAT = dict(WECHAT_OA_TOKEN="benchtoken", WECHAT_OA_AES_KEY="bench" + "K" * 38
               WECHAT_OA_APP_SECRET="oa-secret")
 
 
-def echo_app():
-    """The yardstick: Flask + wechatpy doing only what any safe-mode webhook must (no database)."""
+def echo_app(lookup=False):
+    """The yardstick: Flask + wechatpy doing only what any safe-mode webhook must (no database). lookup: the
+    floor of any 查询 on MariaDB besides — the echo plus one indexed read of the case by its number (mysqlclient
+    itself, a kept connection per thread), its state in the reply."""
+    import threading
     from flask import Flask, Response, abort, request
     from wechatpy import create_reply, parse_message
     from wechatpy.crypto import WeChatCrypto
@@ -50,6 +54,18 @@ def echo_app():
     env = os.environ
     crypto = WeChatCrypto(env["WECHAT_OA_TOKEN"], env["WECHAT_OA_AES_KEY"], env["WECHAT_OA_APP_ID"])
     app = Flask(__name__)
+    kept = threading.local()
+
+    def state_of(number):
+        if getattr(kept, "conn", None) is None:
+            import MySQLdb
+            from playhouse.db_url import parse
+            kept.conn = MySQLdb.connect(**parse(env["DATABASE_URL"]))   # host, port, user, passwd, database, charset
+            kept.conn.autocommit(True)
+        cursor = kept.conn.cursor()
+        cursor.execute("SELECT id, state FROM `case` WHERE number = %s", (number,))
+        row = cursor.fetchone()
+        return row[1] if row else ""
 
     @app.post("/wechat")
     def wechat():
@@ -60,7 +76,8 @@ def echo_app():
         except InvalidSignatureException:
             abort(403)
         msg = parse_message(xml)
-        reply = create_reply(msg.content, msg, render=True)
+        text = f"{msg.content} 状态：{state_of(msg.content.split()[-1])}" if lookup else msg.content
+        reply = create_reply(text, msg, render=True)
         return Response(crypto.encrypt_message(reply, a["nonce"], a["timestamp"]), mimetype="application/xml")
 
     return app
@@ -186,22 +203,25 @@ def run():
             def write(name, label, count):
                 return load.write_requests(os.path.join(workdir, name), requests(asks[label], count, ids))
 
-            apps = {"echo": servers.enter_context(load.gunicorn("bench.webhook_bench:echo_app()", base_env))}
+            apps = {"echo": servers.enter_context(load.gunicorn("bench.webhook_bench:echo_app()", base_env)),
+                    "floor": servers.enter_context(load.gunicorn("bench.webhook_bench:echo_app(lookup=True)",
+                                                                 {**base_env, "DATABASE_URL": server.url}))}
             for label, url in urls.items():
                 apps[label] = servers.enter_context(
                     load.gunicorn("app:create_app()", {**base_env, "DATABASE_URL": url}, ready="/healthz"))
             echo_file = write("echo", "MariaDB", 20000)   # no de-duplication: the echo may go round it again
             for label, (base, pid) in apps.items():
                 load.settled(pid)   # every worker loaded (jieba: seconds each), then warmed
-                load.wrk(base, echo_file if label == "echo" else write(f"{label}-warm", label, 3000), 3, CONNECTIONS,
-                         expect="<Encrypt>")
-            echoes, runs, halves = [], {label: [] for label in urls}, {label: [] for label in urls}
+                load.wrk(base, echo_file if label in ("echo", "floor") else write(f"{label}-warm", label, 3000), 3,
+                         CONNECTIONS, expect="<Encrypt>")
+            echoes, floors, runs, halves = [], [], {label: [] for label in urls}, {label: [] for label in urls}
             labels = list(urls)
             for round_ in range(ROUNDS):
                 order = labels[round_ % len(labels):] + labels[:round_ % len(labels)]
                 files = {label: write(f"{label}-{round_}", label, MOST * SECONDS) for label in order}
                 with load.timing():   # the lock per round: each round's requests are written just before it
                     echoes.append(max_throughput(apps["echo"][0], echo_file, apps["echo"][1], None))
+                    floors.append(max_throughput(apps["floor"][0], echo_file, apps["floor"][1], server.proc.pid))
                     for label in order:
                         base, pid = apps[label]
                         runs[label].append(max_throughput(base, files[label], pid, db_pids[label]))
@@ -216,6 +236,14 @@ def run():
              spread([e["rps"] for e in echoes], ".0f") + " req/s", "",
              f"CPU/request {spread([e['app_cpu'] for e in echoes], '.2f')} ms; "
              + "; ".join(f"round {i + 1}: {describe(e)}" for i, e in enumerate(echoes)) + f"; {setting}"]]
+    floor_ratios = [f["rps"] / e["rps"] for f, e in zip(floors, echoes)]
+    rows += [["echo + one MariaDB lookup (the floor)", f"max throughput (closed loop), median of {ROUNDS}",
+              spread([f["rps"] for f in floors], ".0f") + " req/s", "",
+              f"CPU/request: app {spread([f['app_cpu'] for f in floors], '.2f')} ms, MariaDB "
+              f"{spread([f['db_cpu'] for f in floors], '.2f')} ms; what no 查询 on MariaDB can go below: "
+              + "; ".join(f"round {i + 1}: {describe(f)}" for i, f in enumerate(floors))],
+             ["echo + one MariaDB lookup (the floor)", "throughput / the same round's echo, median",
+              spread(floor_ratios, ".2f"), "", "the most 查询 on MariaDB could reach with one lookup a question"]]
     for label in urls:
         rows += rows_for(f"webhook 查询, {label}", runs[label], echoes, halves[label], setting)
     return rows
